@@ -1,0 +1,423 @@
+/*
+ * procmgr.h - manage named background processes (daemons).
+ *
+ * A guide to the API
+ * ==================
+ *
+ * A *handle* names one daemon: a NAME under a metadata base directory DIR.
+ * Everything procmgr knows about the daemon lives in small files ("keys")
+ * in DIR/HOSTFP/NAME/, laid out as pants' ProcessManager lays them out, so
+ * pants and procmgr can read each other's state:
+ *
+ *	procmgr *h = procmgr_new();
+ *	if (!h || procmgr_open(h, NULL, "web") < 0)
+ *		fail(procmgr_errmsg(h));
+ *
+ * Keys are read and written whole and atomically (procmgr_read(),
+ * procmgr_write()); procmgr_await() blocks until a key appears.
+ *
+ * *Liveness* (procmgr_status()) answers "is the process my metadata names
+ * still that process?": pid, start time and boot id must all match, so a
+ * recycled pid never passes as running.
+ *
+ * The *lifecycle lock* (procmgr_lock()) is an OFD fcntl lock on
+ * DIR/.lock.NAME. It excludes other procmgr processes and pants' clients
+ * (which take POSIX lockf locks on the same file). The state-changing calls
+ * below (procmgr_stop(), procmgr_purge(), procmgr_start(), procmgr_ensure(),
+ * procmgr_restart()) take it themselves unless the handle already holds it;
+ * the lock is counted, so a caller may hold it around several calls.
+ *
+ * *Spawning* (procmgr_start(), procmgr_ensure()) runs the daemon detached in
+ * its own session under a small monitor process that records how it ended,
+ * and waits until it is ready by the chosen protocol.
+ *
+ * Conventions: every function that can fail returns an int, >= 0 on success
+ * and a negative errno value on failure. The handle keeps a message about
+ * the last failure (procmgr_errmsg()). Output parameters are named ret_* and
+ * written only on success. Strings handed out are malloc'd and freed by the
+ * caller with free() unless the comment says otherwise. The library never
+ * prints and never exits. It keeps no global state; different handles may be
+ * used from different threads at once, one handle by one thread at a time.
+ *
+ * Domain errors map onto errno values:
+ *	-EINVAL      bad name, key or option
+ *	-ENOENT      key or metadata absent
+ *	-ESRCH       not running
+ *	-EEXIST      already running (procmgr_start())
+ *	-EBADMSG     corrupt metadata
+ *	-ETIMEDOUT   lock, await or readiness timed out
+ *	-EWOULDBLOCK lock held (non-blocking attempt)
+ *	-EBUSY       still running (procmgr_purge() without force;
+ *	             procmgr_stop() after the whole signal chain)
+ *	-ESTALE      metadata changed under us (purge compare-and-delete)
+ *	-EPERM       process owned by another user
+ *	-ECHILD      daemon died before it was ready
+ *	-ENOTDIR, -ELOOP, -EACCES  unsafe base directory (see procmgr_open())
+ */
+#ifndef PROCMGR_H
+#define PROCMGR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(PROCMGR_BUILD)
+#define PROCMGR_EXPORT __attribute__((visibility("default")))
+#else
+#define PROCMGR_EXPORT
+#endif
+
+#define PROCMGR_VERSION "0.1.0"
+#define PROCMGR_NAME_MAX 64	/* longest NAME, without the NUL */
+#define PROCMGR_HOSTFP_LEN 12	/* hex digits of the host fingerprint */
+#define PROCMGR_SHA256_HEX 64	/* hex digits of a SHA-256 digest */
+
+typedef struct procmgr procmgr;
+
+/* ------------------------------------------------------------------ */
+/* Host, names and the base directory                                 */
+
+/*
+ * Write the host fingerprint into ret_fp (13 bytes with the NUL): the first
+ * 12 lowercase hex digits of SHA-256 over uname(2)'s sysname, nodename,
+ * release, version and machine concatenated, as pants computes it.
+ */
+PROCMGR_EXPORT int procmgr_host_fingerprint(char ret_fp[PROCMGR_HOSTFP_LEN + 1]);
+
+/*
+ * Check NAME and write its stored form (lower-cased, surrounding white space
+ * stripped, as pants does) into ret_name. Allowed: 1-64 characters of
+ * [a-z0-9._-] after lower-casing, not starting with '.'. -EINVAL otherwise.
+ */
+PROCMGR_EXPORT int procmgr_name_normalize(const char *name,
+					  char ret_name[PROCMGR_NAME_MAX + 1]);
+
+/*
+ * The base directory procmgr uses when none is given: $PROCMGR_DIR, else
+ * $XDG_RUNTIME_DIR/procmgr, else /tmp/procmgr-<uid>. Empty variables are
+ * ignored.
+ */
+PROCMGR_EXPORT int procmgr_default_dir(char **ret_dir);
+
+/*
+ * List the NAMEs that have metadata under DIR/HOSTFP (dir NULL: the
+ * default), sorted. ret_names is a NULL-terminated array; free it with
+ * procmgr_strv_free(). A missing DIR gives an empty list. Entries that are
+ * not valid names are skipped.
+ */
+PROCMGR_EXPORT int procmgr_list(const char *dir, char ***ret_names);
+PROCMGR_EXPORT void procmgr_strv_free(char **strv);
+
+/* ------------------------------------------------------------------ */
+/* Handles                                                            */
+
+/* A new, unopened handle, or NULL when out of memory. */
+PROCMGR_EXPORT procmgr *procmgr_new(void);
+
+/* Free the handle, releasing its lock if held. Accepts NULL. */
+PROCMGR_EXPORT void procmgr_free(procmgr *h);
+
+/*
+ * Point the handle at NAME under dir (NULL: procmgr_default_dir()). The
+ * name is normalized (procmgr_name_normalize()). Existing components of
+ * DIR, DIR/HOSTFP and DIR/HOSTFP/NAME are checked: each must be a real
+ * directory (not a symlink: -ELOOP), owned by the caller or by root
+ * (-EACCES), and not group/world-writable unless sticky (-EACCES). Nothing is
+ * created here: directories are made, mode 0700, by the first call that
+ * writes or locks. A handle is opened once.
+ */
+PROCMGR_EXPORT int procmgr_open(procmgr *h, const char *dir, const char *name);
+
+/*
+ * The message about the last failure on this handle ("" if none). Valid
+ * until the next call on the handle. Accepts NULL (out of memory).
+ */
+PROCMGR_EXPORT const char *procmgr_errmsg(const procmgr *h);
+
+/*
+ * A warning left by the last procmgr_status() (corrupt metadata, naming
+ * the file), or NULL.
+ */
+PROCMGR_EXPORT const char *procmgr_warning(const procmgr *h);
+
+/* Accessors; strings owned by the handle. */
+PROCMGR_EXPORT const char *procmgr_get_name(const procmgr *h);
+PROCMGR_EXPORT const char *procmgr_get_dir(const procmgr *h);
+PROCMGR_EXPORT const char *procmgr_meta_dir(const procmgr *h); /* DIR/HOSTFP/NAME */
+PROCMGR_EXPORT const char *procmgr_lock_path(const procmgr *h); /* DIR/.lock.NAME */
+PROCMGR_EXPORT const char *procmgr_default_log(const procmgr *h); /* DIR/HOSTFP/NAME.log */
+
+/* ------------------------------------------------------------------ */
+/* Keys                                                               */
+
+/*
+ * A key is a file name in the metadata directory: 1-255 bytes, no '/', not
+ * "." or "..", not starting with '.' (those are temp files). -EINVAL else.
+ */
+
+/*
+ * Read KEY; surrounding white space is stripped (pants writes values with
+ * and without a trailing newline). -ENOENT when absent.
+ */
+PROCMGR_EXPORT int procmgr_read(procmgr *h, const char *key, char **ret_value);
+
+/* Read KEY's bytes exactly (cmdline holds NULs); ret_value NUL-terminated. */
+PROCMGR_EXPORT int procmgr_read_raw(procmgr *h, const char *key,
+				    char **ret_value, size_t *ret_len);
+
+/*
+ * Write KEY atomically (temp file in the same directory, fsync, rename): a
+ * reader sees the old value or the new one, never a partial file. Creates
+ * the metadata directory if needed.
+ */
+PROCMGR_EXPORT int procmgr_write(procmgr *h, const char *key, const char *value);
+PROCMGR_EXPORT int procmgr_write_raw(procmgr *h, const char *key,
+				     const void *value, size_t len);
+
+/* Remove KEY. Removing an absent key succeeds. */
+PROCMGR_EXPORT int procmgr_delete(procmgr *h, const char *key);
+
+/* The keys present, sorted, NULL-terminated; free with procmgr_strv_free(). */
+PROCMGR_EXPORT int procmgr_keys(procmgr *h, char ***ret_keys);
+
+/*
+ * Wait until KEY exists and return its (stripped) value. Wakes on inotify
+ * events, not a sleep loop. timeout < 0 waits forever; -ETIMEDOUT.
+ */
+PROCMGR_EXPORT int procmgr_await(procmgr *h, const char *key, double timeout,
+				 char **ret_value);
+
+/* ------------------------------------------------------------------ */
+/* Identity and liveness                                              */
+
+enum procmgr_state {
+	PROCMGR_STOPPED = 0,	/* no metadata */
+	PROCMGR_STALE = 1,	/* metadata, but not the process it names */
+	PROCMGR_RUNNING = 2,
+};
+
+struct procmgr_exit {
+	bool known;		/* false when no exit key was recorded */
+	int status;		/* exit status, or -1 when killed */
+	int signal;		/* signal number, or 0 */
+	char *at;		/* RFC 3339 UTC, or NULL */
+};
+
+struct procmgr_status {
+	enum procmgr_state state;
+	pid_t pid;		/* recorded pid, 0 if none or unparsable */
+	char *fingerprint;	/* NULL when not recorded */
+	char *socket;		/* NULL when not recorded */
+	time_t started_at;	/* from start_time; -1 unknown */
+	struct procmgr_exit exit;
+};
+
+/* Free what a struct procmgr_status holds (not the struct). Accepts NULL. */
+PROCMGR_EXPORT void procmgr_status_clear(struct procmgr_status *st);
+
+/*
+ * Read the NAME's state per SPEC §2. Corrupt metadata is not an error: it
+ * makes the state STALE and leaves a warning (procmgr_warning()).
+ */
+PROCMGR_EXPORT int procmgr_status(procmgr *h, struct procmgr_status *ret);
+
+/*
+ * The identity of a live process as the start_time key holds it:
+ * "<field 22 of /proc/PID/stat> <boot id>". -ESRCH when there is no such
+ * process or it is a zombie.
+ */
+PROCMGR_EXPORT int procmgr_proc_identity(pid_t pid, char **ret_identity);
+
+/* 1 when pid exists and is not a zombie, 0 otherwise. */
+PROCMGR_EXPORT int procmgr_pid_alive(pid_t pid);
+
+/* ------------------------------------------------------------------ */
+/* The lifecycle lock                                                 */
+
+/*
+ * Called while waiting for the lock: once when the wait starts and again
+ * whenever the holder's message changes. message is the holder's
+ * lock_message text ("" when unknown). wait_line is pants' line:
+ * "PID <own pid> waiting for a file lock (<path>) held by: <message>".
+ */
+typedef void (*procmgr_lock_wait_fn)(procmgr *h, const char *message,
+				     const char *wait_line, void *userdata);
+
+/*
+ * How procmgr_lock() and the calls that take the lock themselves wait:
+ * timeout < 0 forever (the default), 0 do not wait (-EWOULDBLOCK),
+ * > 0 seconds (-ETIMEDOUT). fn may be NULL.
+ */
+PROCMGR_EXPORT void procmgr_set_lock_wait(procmgr *h, double timeout,
+					  procmgr_lock_wait_fn fn,
+					  void *userdata);
+
+/*
+ * Take NAME's lifecycle lock (F_OFD_SETLKW on DIR/.lock.NAME), then write
+ * DIR/.lock.NAME.lock_message as "<pid> (<argv>)" (argv from
+ * /proc/self/cmdline). Counted: a handle that holds it just counts up.
+ */
+PROCMGR_EXPORT int procmgr_lock(procmgr *h);
+
+/* Count down; at zero remove the message file and release the lock. */
+PROCMGR_EXPORT int procmgr_unlock(procmgr *h);
+
+/* 1 if this handle holds the lock. */
+PROCMGR_EXPORT int procmgr_lock_held(const procmgr *h);
+
+/* ------------------------------------------------------------------ */
+/* Stop and purge                                                     */
+
+struct procmgr_stop_opts {
+	const int *signals;	/* chain, e.g. {SIGTERM, SIGKILL}; NULL: that */
+	size_t n_signals;
+	double kill_wait;	/* seconds to wait after each; < 0: 5 */
+	bool keep_metadata;	/* keep DIR/HOSTFP/NAME after the stop */
+};
+
+/*
+ * Stop the daemon: send each signal through a pidfd (so a recycled pid is
+ * never hit) and wait up to kill_wait for it to die, polling the pidfd.
+ * Returns 1 if a process was stopped, 0 if there was nothing to stop (stale
+ * or stopped: nothing signalled). Metadata is removed afterwards unless
+ * keep_metadata. -EBUSY when the process survived the chain (metadata
+ * kept), -EPERM when it belongs to another user. opts may be NULL.
+ * ret_pid (may be NULL) gets the pid stopped.
+ */
+PROCMGR_EXPORT int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
+				pid_t *ret_pid);
+
+/*
+ * Remove DIR/HOSTFP/NAME. Refuses (-EBUSY) while the NAME is running unless
+ * force. Compare-and-delete: if the pid key changes between the check and
+ * the removal, nothing is removed (-ESTALE). Absent metadata: 0.
+ */
+PROCMGR_EXPORT int procmgr_purge(procmgr *h, bool force);
+
+/* ------------------------------------------------------------------ */
+/* Spawning (issue: daemon lifecycle)                                 */
+
+enum procmgr_ready_kind {
+	PROCMGR_READY_EXEC = 0,	/* the exec succeeded */
+	PROCMGR_READY_SOCKET,	/* the socket key exists (pants) */
+	PROCMGR_READY_NOTIFY,	/* READY=1 on $NOTIFY_SOCKET (sd_notify) */
+	PROCMGR_READY_FD,	/* a newline written to fd N (s6) */
+	PROCMGR_READY_TCP,	/* connect to 127.0.0.1:PORT succeeds */
+	PROCMGR_READY_UNIX,	/* connect to a unix socket PATH succeeds */
+};
+
+struct procmgr_ready {
+	enum procmgr_ready_kind kind;
+	int fd;			/* PROCMGR_READY_FD */
+	int port;		/* PROCMGR_READY_TCP */
+	char *path;		/* PROCMGR_READY_UNIX, malloc'd */
+};
+
+/* Parse "exec", "socket", "notify", "fd:N", "tcp:PORT", "unix:PATH". */
+PROCMGR_EXPORT int procmgr_ready_parse(const char *mode,
+				       struct procmgr_ready *ret);
+PROCMGR_EXPORT void procmgr_ready_clear(struct procmgr_ready *r);
+
+struct procmgr_spawn_opts {
+	char *const *argv;		/* required; argv[0] looked up in PATH */
+	const char *cwd;		/* NULL: the caller's */
+	const char *log_path;		/* NULL: procmgr_default_log() */
+	off_t log_max;			/* rotate above this; 0: 10 MiB */
+	char *const *env;		/* extra VAR=VALUE, NULL-terminated */
+	const char *process_name;	/* record as process_name, or NULL */
+	const char *fingerprint;	/* NULL: computed */
+	char *const *fingerprint_env;	/* VAR names, NULL-terminated */
+	char *const *fingerprint_files;	/* paths, NULL-terminated */
+	struct procmgr_ready ready;	/* zeroed: exec */
+	double ready_timeout;		/* seconds; 0: 60; < 0: forever */
+	bool kill_on_timeout;
+	const struct procmgr_stop_opts *stop; /* for restarts; NULL: default */
+};
+
+/*
+ * The options fingerprint: SHA-256 (64 hex) over a length-prefixed encoding
+ * of argv, cwd, the executable's identity (resolved path, device, inode,
+ * size, mtime), each fingerprint_env value and each fingerprint_files
+ * content — or opts->fingerprint when set. ret_inputs (may be NULL) gets the
+ * fingerprint_inputs key's text: "<kind> <sha256 hex>" per line.
+ */
+PROCMGR_EXPORT int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
+				       char ret_fp[PROCMGR_SHA256_HEX + 1],
+				       char **ret_inputs);
+
+/*
+ * Start the daemon and wait until it is ready. -EEXIST (with ret_pid set)
+ * when already running; -ECHILD when it died before ready (errmsg says how;
+ * procmgr_log_tail() shows why); -ETIMEDOUT when not ready in time (left
+ * running unless kill_on_timeout); an exec failure returns its errno.
+ */
+PROCMGR_EXPORT int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *opts,
+				 pid_t *ret_pid);
+
+/*
+ * Keep a running daemon whose recorded fingerprint equals this one (returns
+ * 0), else stop it and start anew (returns 1, ret_reason says why: "not
+ * running", "stale pid 123", "argv changed", "env FOO changed", ...).
+ * ret_reason may be NULL.
+ */
+PROCMGR_EXPORT int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
+				  pid_t *ret_pid, char **ret_reason);
+
+/* Stop (if running) then start. */
+PROCMGR_EXPORT int procmgr_restart(procmgr *h, const struct procmgr_spawn_opts *opts,
+				   pid_t *ret_pid);
+
+/*
+ * The last n lines of the daemon's log (the log key, else the default
+ * log) as one string.
+ */
+PROCMGR_EXPORT int procmgr_log_tail(procmgr *h, size_t n, char **ret_text);
+
+/* Path of the daemon's log (the log key, else the default). */
+PROCMGR_EXPORT int procmgr_log_path(procmgr *h, char **ret_path);
+
+/*
+ * For daemons: is the calling process still the one the metadata names?
+ * 1 yes, 0 no (pid or start_time name another process, or the metadata is
+ * gone). A daemon that gets 0 should exit: a newer instance owns the NAME.
+ */
+PROCMGR_EXPORT int procmgr_self_check(procmgr *h);
+
+/* ------------------------------------------------------------------ */
+/* Formatting helpers the CLI shares                                  */
+
+/* SHA-256 of data as 64 lowercase hex digits. */
+PROCMGR_EXPORT void procmgr_sha256_hex(const void *data, size_t len,
+				       char ret_hex[PROCMGR_SHA256_HEX + 1]);
+
+/* "SIGTERM" -> SIGTERM, "TERM" -> SIGTERM, "9" -> 9; -EINVAL otherwise. */
+PROCMGR_EXPORT int procmgr_signal_parse(const char *s);
+
+/* "TERM" for SIGTERM, or NULL. Static string. */
+PROCMGR_EXPORT const char *procmgr_signal_name(int sig);
+
+/*
+ * One JSON object for a status, with the SPEC's fields (name, state, pid,
+ * fingerprint, socket, started_at, exit), followed by the string pairs in
+ * extra (key, value, key, value, ..., NULL; a NULL value is JSON null).
+ */
+PROCMGR_EXPORT int procmgr_status_json(const char *name,
+				       const struct procmgr_status *st,
+				       const char *const *extra, char **ret_json);
+
+/* s as a quoted JSON string (escapes control and non-UTF-8 bytes). */
+PROCMGR_EXPORT int procmgr_json_string(const char *s, char **ret_json);
+
+/* t as RFC 3339 UTC, "2026-11-25T19:02:19Z", into a 21-byte buffer. */
+PROCMGR_EXPORT void procmgr_format_time(time_t t, char ret[21]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,136 @@
+/*
+ * internal.h - what the files of lib/ share and nobody else sees.
+ *
+ * Each lib file owns one concern; the owner of each group of functions is
+ * named above it. Functions return >= 0 or -errno, like the public API.
+ */
+#ifndef PROCMGR_INTERNAL_H
+#define PROCMGR_INTERNAL_H
+
+#include "procmgr.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PM_ERRMSG_MAX 1024
+#define PM_BOOT_ID_LEN 36	/* "6b0f2a2c-...": 36 characters */
+#define PM_READ_MAX (1 << 20)	/* largest metadata value read, bytes */
+
+struct procmgr {
+	bool opened;
+	char name[PROCMGR_NAME_MAX + 1];
+	char hostfp[PROCMGR_HOSTFP_LEN + 1];
+	char *dir;		/* DIR, absolute or as given */
+	char *host_dir;		/* DIR/HOSTFP */
+	char *meta_dir;		/* DIR/HOSTFP/NAME */
+	char *lock_path;	/* DIR/.lock.NAME */
+	char *lock_msg_path;	/* DIR/.lock.NAME.lock_message */
+	char *default_log;	/* DIR/HOSTFP/NAME.log */
+
+	int lock_fd;		/* -1 when the lock is not held */
+	unsigned lock_depth;
+	double lock_timeout;
+	procmgr_lock_wait_fn lock_fn;
+	void *lock_userdata;
+
+	char errmsg[PM_ERRMSG_MAX];
+	char *warning;
+};
+
+/* ---- util.c ------------------------------------------------------- */
+
+/* Set h's message (printf-style) and return -err; err is a positive errno. */
+int pm_error(procmgr *h, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Replace h's warning (printf-style). */
+void pm_warn(procmgr *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* malloc'd printf; NULL when out of memory. */
+char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Strip surrounding white space in place; returns the start inside s. */
+char *pm_strip(char *s);
+/* Parse a decimal pid (> 1, fits pid_t, nothing else but white space). */
+int pm_parse_pid(const char *s, pid_t *ret_pid);
+/* Seconds as a double to a struct timespec deadline on CLOCK_MONOTONIC. */
+void pm_deadline(double timeout, struct timespec *ret_deadline);
+/* Milliseconds left to deadline (>= 0), for poll(); timeout < 0: -1. */
+int pm_ms_left(double timeout, const struct timespec *deadline);
+
+/* ---- sha256.c ----------------------------------------------------- */
+
+struct pm_sha256 {
+	uint32_t state[8];
+	uint64_t length;	/* bytes hashed */
+	unsigned char buf[64];
+	size_t buf_len;
+};
+void pm_sha256_init(struct pm_sha256 *c);
+void pm_sha256_update(struct pm_sha256 *c, const void *data, size_t len);
+void pm_sha256_final(struct pm_sha256 *c, unsigned char ret_digest[32]);
+void pm_hex(const unsigned char *bytes, size_t len, char *ret_hex);
+
+/* ---- basedir.c ---------------------------------------------------- */
+
+/*
+ * Check an open directory fd against the safety rules of SPEC §1 (owner is
+ * the caller or root, not group/world-writable unless sticky). path is for
+ * the message.
+ */
+int pm_check_dir(procmgr *h, int fd, const char *path);
+/*
+ * Open DIR (create=true: make it, 0700, if missing), checked, as an
+ * O_PATH-free O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC fd.
+ */
+int pm_open_base(procmgr *h, bool create, int *ret_fd);
+/* Open DIR/HOSTFP/NAME, each component checked; create makes them. */
+int pm_open_meta(procmgr *h, bool create, int *ret_fd);
+/* Open DIR/HOSTFP, checked; create makes it. */
+int pm_open_host(procmgr *h, bool create, int *ret_fd);
+
+/* ---- atomic.c ----------------------------------------------------- */
+
+/* Write name in dirfd atomically: temp + write all + fsync + rename. */
+int pm_write_atomic_at(int dirfd, const char *name, const void *data,
+		       size_t len, mode_t mode);
+/* Read name in dirfd whole (at most max bytes); ret NUL-terminated. */
+int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
+	       size_t *ret_len);
+/* Remove directory name in dirfd and everything in it (no symlink follow). */
+int pm_rm_rf_at(int dirfd, const char *name);
+
+/* ---- meta.c ------------------------------------------------------- */
+
+/* Check a key name (see procmgr.h). */
+int pm_key_check(procmgr *h, const char *key);
+
+/* ---- proc.c ------------------------------------------------------- */
+
+/* State letter and start time (field 22) of pid from /proc/PID/stat. */
+int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start);
+/* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
+int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
+/* argv[0] of pid as /proc/PID/cmdline holds it. */
+int pm_proc_argv0(pid_t pid, char **ret_argv0);
+/* Real uid owning pid (from /proc/PID status). */
+int pm_proc_uid(pid_t pid, uid_t *ret_uid);
+/*
+ * Is pid the process the metadata names? Reads start_time / process_name
+ * from h. 1 yes, 0 no (and a warning on corrupt keys).
+ */
+int pm_identity_matches(procmgr *h, pid_t pid);
+/*
+ * Open a pidfd for pid and confirm, after opening, that it is still the
+ * process the metadata names: -ESRCH otherwise.
+ */
+int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd);
+/* Wait on a pidfd until the process exits or timeout: 1 exited, 0 not. */
+int pm_pidfd_wait(int pidfd, double timeout);
+/*
+ * Remove DIR/HOSTFP/NAME only if its pid key still reads expected_pid
+ * (0: absent or unparsable). Rename aside, verify, remove. -ESTALE if not.
+ */
+int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
+
+#endif

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Run every unit suite (Check) and every CLI file (bats) against the build
+# in $BUILD, show the failures, and end with one line: "N passed, N failed".
+BUILD=${BUILD:-build}
+top=$(pwd)
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+if [ "${ONLY:-}" != cli ]; then
+	for t in "$BUILD"/tests/test-*; do
+		[ -x "$t" ] || continue
+		HELPERS="$top/$BUILD/helpers" CK_DEFAULT_TIMEOUT=120 \
+			"$t" >"$log" 2>&1
+		line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)
+		if [ -z "$line" ]; then
+			cat "$log"
+			echo "unit $(basename "$t"): no summary (crashed?)"
+			failed=$((failed + 1))
+			continue
+		fi
+		n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+		f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+		e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+		[ $((f + e)) -gt 0 ] && grep -E ':[EF]:' "$log"
+		echo "unit $(basename "$t"): $line"
+		passed=$((passed + n - f - e))
+		failed=$((failed + f + e))
+	done
+fi
+
+if [ "${ONLY:-}" != unit ]; then
+	export PROCMGR="$top/$BUILD/procmgr" HELPERS="$top/$BUILD/helpers"
+	# bats waits for whatever holds its fd 3; </dev/null keeps stdin out.
+	bats --tap tests/cli/*.bats </dev/null >"$log" 2>&1
+	grep -E '^not ok|^#' "$log"
+	p=$(grep -cE '^ok ' "$log")
+	f=$(grep -cE '^not ok ' "$log")
+	echo "cli: $p ok, $f not ok"
+	passed=$((passed + p))
+	failed=$((failed + f))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,42 @@
+/*
+ * testutil.h - what the unit suites share: scratch directories, helper
+ * processes that are always killed and reaped (even when a test fails), and
+ * a runner for one suite.
+ */
+#ifndef PROCMGR_TESTUTIL_H
+#define PROCMGR_TESTUTIL_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* A new private scratch directory (0700) under /tmp; removed at exit. */
+char *tu_tmpdir(void);
+/* rm -rf path. */
+void tu_rmrf(const char *path);
+/* Write a whole file (mode 0600). */
+void tu_write_file(const char *path, const char *data, size_t len);
+/* Read a whole file; NULL when absent. */
+char *tu_read_file(const char *path);
+
+/*
+ * Start $HELPERS/<helper> (or an absolute path) with argv (argv[0] is
+ * filled in), fds >= 3 closed, killed by SIGKILL when the test process
+ * dies. The pid is remembered and killed + reaped at exit.
+ */
+pid_t tu_spawn(const char *helper, const char *const *args);
+/* fork() a child that runs fn(arg) then _exit(0); tracked like tu_spawn. */
+pid_t tu_fork(void (*fn)(void *), void *arg);
+/* Remember pid to kill at exit (for daemons started through the library). */
+void tu_track(pid_t pid);
+/* SIGKILL and reap a tracked child now. */
+void tu_kill(pid_t pid);
+/* Wait (up to timeout seconds) until pid no longer exists or is a zombie. */
+bool tu_wait_gone(pid_t pid, double timeout);
+/* A pid that is surely not running (a reaped child's). */
+pid_t tu_dead_pid(void);
+
+/* Run one suite; returns the process exit status for main(). */
+int tu_run(Suite *s);
+
+#endif
