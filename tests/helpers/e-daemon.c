@@ -1,0 +1,292 @@
+/*
+ * e-daemon - a scriptable fake daemon for the CLI lifecycle tests.
+ *
+ * Each argument is one action, run in order:
+ *
+ *	sleep=SEC	sleep (fractions allowed)
+ *	say=TEXT	print TEXT and a newline on stdout
+ *	err=TEXT	print TEXT and a newline on stderr
+ *	lines=N		print "line 1" .. "line N" on stdout
+ *	touch=PATH	create PATH (a readiness artefact the test can check)
+ *	notify=MSG	send MSG to $NOTIFY_SOCKET ("\n" becomes a newline,
+ *			"%p" the own pid); '@' starts an abstract address
+ *	fd=N		write a newline to fd N and close it (s6 readiness)
+ *	tcp=PORT	listen on 127.0.0.1:PORT
+ *	unix=PATH	listen on the unix socket PATH
+ *	key=K=V		write metadata key K through libprocmgr
+ *	fork		fork: the child runs the remaining actions, the
+ *			parent waits for signals forever
+ *	fence=SEC	every SEC, ask procmgr_self_check(); exit 0 (saying
+ *			"fenced") once the metadata names another process
+ *	ignore=SIG	ignore signal SIG
+ *	raise=SIG	send SIG to itself (with the default disposition)
+ *	exit=N		exit with status N
+ *	pause		wait for signals forever
+ *
+ * Sockets opened by actions stay open until the process ends. The program
+ * uses libprocmgr only for key= and fence=, with $PROCMGR_DIR and
+ * $PROCMGR_NAME as procmgr sets them.
+ */
+#include "procmgr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what, const char *arg)
+{
+	fprintf(stderr, "e-daemon: %s %s: %s\n", what, arg, strerror(errno));
+	exit(100);
+}
+
+static void sleep_sec(double sec)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)sec;
+	ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Expand "\n" and "%p" of a notify message into buf. */
+static size_t expand(const char *msg, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *msg && n + 16 < size; msg++) {
+		if (msg[0] == '\\' && msg[1] == 'n') {
+			buf[n++] = '\n';
+			msg++;
+		} else if (msg[0] == '%' && msg[1] == 'p') {
+			n += (size_t)snprintf(buf + n, size - n, "%ld",
+					      (long)getpid());
+			msg++;
+		} else {
+			buf[n++] = *msg;
+		}
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+static void do_notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	char buf[4096];
+	size_t n;
+	int fd;
+
+	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path)) {
+		errno = EINVAL;
+		die("NOTIFY_SOCKET", path ? path : "(unset)");
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+			  strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	else
+		len++; /* count the NUL of a file system path */
+	n = expand(msg, buf, sizeof(buf));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket", "AF_UNIX");
+	if (sendto(fd, buf, n, 0, (struct sockaddr *)&sa, len) < 0)
+		die("sendto", path);
+	close(fd);
+}
+
+static void do_tcp(const char *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_port = htons((uint16_t)atoi(port));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				 sizeof(one)) < 0)
+		die("socket", port);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0)
+		die("listen on port", port);
+}
+
+static void do_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		die("socket", path);
+	memcpy(sa.sun_path, path, strlen(path));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0)
+		die("listen on", path);
+}
+
+static procmgr *open_self(void)
+{
+	procmgr *h = procmgr_new();
+
+	if (!h || procmgr_open(h, getenv("PROCMGR_DIR"),
+			       getenv("PROCMGR_NAME")) < 0) {
+		fprintf(stderr, "e-daemon: open: %s\n", procmgr_errmsg(h));
+		exit(100);
+	}
+	return h;
+}
+
+static void do_key(const char *kv)
+{
+	char key[256];
+	const char *eq = strchr(kv, '=');
+	procmgr *h;
+
+	if (!eq || (size_t)(eq - kv) >= sizeof(key)) {
+		errno = EINVAL;
+		die("key", kv);
+	}
+	memcpy(key, kv, (size_t)(eq - kv));
+	key[eq - kv] = '\0';
+	h = open_self();
+	if (procmgr_write(h, key, eq + 1) < 0) {
+		fprintf(stderr, "e-daemon: %s\n", procmgr_errmsg(h));
+		exit(100);
+	}
+	procmgr_free(h);
+}
+
+static void do_fence(const char *sec)
+{
+	procmgr *h = open_self();
+
+	while (procmgr_self_check(h) == 1)
+		sleep_sec(atof(sec));
+	printf("fenced\n");
+	fflush(stdout);
+	procmgr_free(h);
+	exit(0);
+}
+
+static int sig_arg(const char *s)
+{
+	int sig = procmgr_signal_parse(s);
+
+	if (sig <= 0) {
+		errno = EINVAL;
+		die("signal", s);
+	}
+	return sig;
+}
+
+static void wait_forever(void)
+{
+	for (;;)
+		pause();
+}
+
+static void do_fd(const char *arg)
+{
+	int fd = atoi(arg);
+
+	if (write(fd, "\n", 1) != 1)
+		die("write to fd", arg);
+	close(fd);
+}
+
+static void do_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork", "");
+	if (pid > 0)
+		wait_forever();
+}
+
+static void do_raise(const char *arg)
+{
+	/* A core file would litter the test's cwd. */
+	struct rlimit none = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &none);
+	signal(sig_arg(arg), SIG_DFL);
+	kill(getpid(), sig_arg(arg));
+}
+
+/* One action; returns 0 when it was not recognised. */
+static int act(const char *a)
+{
+	const char *v = strchr(a, '=');
+	size_t k = v ? (size_t)(v - a) : strlen(a);
+
+	v = v ? v + 1 : "";
+#define IS(word) (k == strlen(word) && strncmp(a, word, k) == 0)
+	if (IS("sleep"))
+		sleep_sec(atof(v));
+	else if (IS("say"))
+		printf("%s\n", v);
+	else if (IS("err"))
+		fprintf(stderr, "%s\n", v);
+	else if (IS("lines"))
+		for (int i = 1; i <= atoi(v); i++)
+			printf("line %d\n", i);
+	else if (IS("touch"))
+		close(open(v, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	else if (IS("notify"))
+		do_notify(v);
+	else if (IS("fd"))
+		do_fd(v);
+	else if (IS("tcp"))
+		do_tcp(v);
+	else if (IS("unix"))
+		do_unix(v);
+	else if (IS("key"))
+		do_key(v);
+	else if (IS("fork"))
+		do_fork();
+	else if (IS("fence"))
+		do_fence(v);
+	else if (IS("ignore"))
+		signal(sig_arg(v), SIG_IGN);
+	else if (IS("raise"))
+		do_raise(v);
+	else if (IS("exit"))
+		exit(atoi(v));
+	else if (IS("pause"))
+		wait_forever();
+	else
+		return 0;
+#undef IS
+	fflush(NULL);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	/* The log is a file: line-buffer so lines land before a crash. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 1; i < argc; i++) {
+		if (!act(argv[i])) {
+			fprintf(stderr, "e-daemon: unknown action %s\n",
+				argv[i]);
+			return 100;
+		}
+	}
+	return 0;
+}
