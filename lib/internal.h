@@ -133,4 +133,74 @@ int pm_pidfd_wait(int pidfd, double timeout);
  */
 int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
 
+/* ---- spawn.c, monitor.c, ready.c, fingerprint.c, logs.c (helper C) - */
+
+/* What the monitor tells the caller through the report pipe. */
+enum pm_report_kind {
+	PM_REPORT_PID = 1,	/* the daemon was forked: pid */
+	PM_REPORT_EXIT,		/* the daemon ended: status / signal */
+};
+
+struct pm_report {
+	int kind;
+	pid_t pid;
+	int status;		/* exit status, -1 when killed */
+	int signal;		/* signal number, or 0 */
+};
+
+/* Everything the fork chain needs, prepared before the first fork. */
+struct pm_spawn {
+	char *exe;		/* resolved executable */
+	char *const *argv;
+	char **envp;
+	char *cwd;		/* NULL: inherit */
+	const char *lock_path;	/* the monitor takes the lock to record exit */
+	const char *meta_dir;
+	int log_fd, devnull_fd;
+	int exec_r, exec_w;	/* CLOEXEC pipe: errno of a failed exec */
+	int report_r, report_w;	/* monitor -> caller */
+	int ready_w;		/* fd:N pipe's write end, or -1 */
+	int ready_n;		/* N */
+	pid_t pid;		/* the daemon, once forked */
+};
+
+/* Resolve argv[0] like execvp (relative to cwd when it has a '/'). */
+int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
+		char **ret_path);
+/* The fork chain; on success sp->pid is the daemon, exec succeeded. */
+int pm_spawn_run(procmgr *h, struct pm_spawn *sp);
+/* Close every fd the spawn owns (accepts a half-prepared one). */
+void pm_spawn_clear(struct pm_spawn *sp);
+/* Runs in the monitor process; never returns. */
+void pm_monitor_main(struct pm_spawn *sp) __attribute__((noreturn));
+/* "signal=TERM" / "status=3" text for an exit report, into buf. */
+void pm_exit_text(const struct pm_report *r, char *buf, size_t size);
+/* Make fd >= 3 (CLOEXEC) so dup2 onto 0-2 never clobbers it. */
+int pm_fd_above_stdio(int fd);
+
+/* Readiness state the caller prepares before spawning. */
+struct pm_ready_wait {
+	const struct procmgr_ready *mode;
+	int notify_fd;		/* datagram socket for NOTIFY_SOCKET, or -1 */
+	char notify_addr[64];	/* "@procmgr/<hex>" */
+	int pipe_r;		/* fd:N read end, or -1 */
+};
+int pm_ready_prepare(procmgr *h, const struct procmgr_ready *mode,
+		     struct pm_ready_wait *rw, struct pm_spawn *sp);
+/*
+ * Wait until the daemon is ready, it dies (-ECHILD, *ret_exit filled) or
+ * timeout passes (-ETIMEDOUT).
+ */
+int pm_ready_wait(procmgr *h, struct pm_ready_wait *rw, struct pm_spawn *sp,
+		  double timeout, struct pm_report *ret_exit);
+void pm_ready_wait_clear(struct pm_ready_wait *rw);
+
+/* Lines of "kind hex" that differ, as "argv changed, env FOO changed". */
+int pm_fingerprint_reason(const char *old_inputs, const char *new_inputs,
+			  char **ret_reason);
+
+/* Open (rotating first) the log for appending; ret_path is absolute. */
+int pm_log_open(procmgr *h, const char *path, off_t max, int *ret_fd,
+		char **ret_path);
+
 #endif
