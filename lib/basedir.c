@@ -1,0 +1,240 @@
+/*
+ * basedir.c - find, create and vet the metadata directories.
+ *
+ * DIR, DIR/HOSTFP and DIR/HOSTFP/NAME are walked one openat() at a time
+ * with O_NOFOLLOW, so a symlink planted anywhere below DIR's parent can
+ * never redirect our writes (and DIR itself may not be a symlink either).
+ * DIR's parents are opened normally: /tmp or a relative path may well
+ * pass through symlinks, and those belong to the system, not to us.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+int procmgr_default_dir(char **ret_dir)
+{
+	const char *env = getenv("PROCMGR_DIR");
+	char *dir;
+
+	if (env && *env)
+		dir = strdup(env);
+	else if ((env = getenv("XDG_RUNTIME_DIR")) && *env)
+		dir = pm_asprintf("%s/procmgr", env);
+	else
+		dir = pm_asprintf("/tmp/procmgr-%u", (unsigned)getuid());
+	if (!dir)
+		return -ENOMEM;
+	*ret_dir = dir;
+	return 0;
+}
+
+static void user_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(buf, size, "%s", res->pw_name);
+	else
+		snprintf(buf, size, "unknown user");
+}
+
+int pm_check_dir(procmgr *h, int fd, const char *path)
+{
+	struct stat st;
+	uid_t me = geteuid();
+	char owner[64], self[64];
+
+	if (fstat(fd, &st) < 0)
+		return pm_error(h, errno, "cannot stat %s: %s", path,
+				strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return pm_error(h, ENOTDIR, "%s is not a directory; remove it "
+				"or pass another --dir", path);
+	if (st.st_uid != me && st.st_uid != 0) {
+		user_name(st.st_uid, owner, sizeof(owner));
+		user_name(me, self, sizeof(self));
+		return pm_error(h, EACCES, "unsafe directory %s: owned by uid "
+				"%u (%s), not you (uid %u, %s); use a directory "
+				"you own or pass --dir", path,
+				(unsigned)st.st_uid, owner, (unsigned)me, self);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		return pm_error(h, EACCES, "unsafe directory %s: mode %04o is "
+				"writable by others without the sticky bit; run "
+				"'chmod 700 %s' or pass another --dir", path,
+				(unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
+/* mkdir -p path, 0700 for what it creates; symlinks followed (parents). */
+static int mkdir_parents(const char *path)
+{
+	char *p = strdup(path);
+	char *s, c;
+	int r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return r;
+}
+
+/*
+ * Open name in atfd as a directory without following a symlink, making it
+ * 0700 when create and missing, then vet it. path names it in messages.
+ */
+static int open_component(procmgr *h, int atfd, const char *name,
+			  const char *path, bool create, int *ret_fd)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = openat(atfd, name, DIR_FLAGS);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(atfd, name, 0700) < 0 && errno != EEXIST)
+			return pm_error(h, errno, "cannot create directory "
+					"%s: %s; check the permissions of its "
+					"parent", path, strerror(errno));
+		fd = openat(atfd, name, DIR_FLAGS);
+	}
+	if (fd < 0) {
+		r = errno;
+		if (fstatat(atfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			return pm_error(h, ELOOP, "unsafe directory %s: it is "
+					"a symlink; remove it or pass --dir "
+					"with the real path", path);
+		if (r == ENOENT)
+			return pm_error(h, ENOENT, "no directory %s", path);
+		return pm_error(h, r, "cannot open directory %s: %s", path,
+				strerror(r));
+	}
+	r = pm_check_dir(h, fd, path);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Split DIR into an fd on its parent (opened normally) and its last name. */
+static int open_parent(procmgr *h, bool create, int *ret_fd,
+		       const char **ret_base)
+{
+	char *parent = NULL;
+	const char *slash = strrchr(h->dir, '/');
+	int fd, r;
+
+	if (!slash || slash == h->dir)
+		parent = strdup("/");
+	else
+		parent = strndup(h->dir, (size_t)(slash - h->dir));
+	if (!parent)
+		return pm_error(h, ENOMEM, "out of memory");
+	if (create) {
+		r = mkdir_parents(parent);
+		if (r < 0) {
+			r = pm_error(h, -r, "cannot create directory %s: %s; "
+				     "create it or pass another --dir", parent,
+				     strerror(-r));
+			goto out;
+		}
+	}
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		r = pm_error(h, errno, errno == ENOENT ? "no directory %s" :
+			     "cannot open directory %s", parent);
+		goto out;
+	}
+	*ret_fd = fd;
+	*ret_base = slash ? slash + 1 : h->dir;
+	r = 0;
+out:
+	free(parent);
+	return r;
+}
+
+int pm_open_base(procmgr *h, bool create, int *ret_fd)
+{
+	const char *base = NULL;
+	int pfd = -1, fd, r;
+
+	if (!h->dir)
+		return pm_error(h, EINVAL, "handle is not opened; call "
+				"procmgr_open() first");
+	/* DIR "/" has no last component: it is its own parent. */
+	if (strcmp(h->dir, "/") == 0) {
+		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return pm_error(h, errno, "cannot open /");
+		r = pm_check_dir(h, fd, "/");
+		if (r < 0)
+			close(fd);
+		else
+			*ret_fd = fd;
+		return r;
+	}
+	r = open_parent(h, create, &pfd, &base);
+	if (r < 0)
+		return r;
+	r = open_component(h, pfd, base, h->dir, create, &fd);
+	close(pfd);
+	if (r < 0)
+		return r;
+	*ret_fd = fd;
+	return 0;
+}
+
+int pm_open_host(procmgr *h, bool create, int *ret_fd)
+{
+	int bfd, fd, r;
+
+	r = pm_open_base(h, create, &bfd);
+	if (r < 0)
+		return r;
+	r = open_component(h, bfd, h->hostfp, h->host_dir, create, &fd);
+	close(bfd);
+	if (r < 0)
+		return r;
+	*ret_fd = fd;
+	return 0;
+}
+
+int pm_open_meta(procmgr *h, bool create, int *ret_fd)
+{
+	int hfd, fd, r;
+
+	r = pm_open_host(h, create, &hfd);
+	if (r < 0)
+		return r;
+	r = open_component(h, hfd, h->name, h->meta_dir, create, &fd);
+	close(hfd);
+	if (r < 0)
+		return r;
+	*ret_fd = fd;
+	return 0;
+}
