@@ -1,0 +1,86 @@
+#!/bin/sh
+# demo.sh - a tour of procmgr's daemon lifecycle, run by `make demo`.
+#
+# It uses a private, temporary DIR, runs the bundled example daemon
+# (exampled: sd_notify readiness, a TCP port, log lines, clean exit on
+# TERM) and removes everything it made when it ends, however it ends.
+set -eu
+
+BUILD=${BUILD:-build}
+PROCMGR=$BUILD/procmgr
+EXAMPLED=$(cd "$BUILD/helpers" && pwd)/exampled
+for f in "$PROCMGR" "$EXAMPLED"; do
+	[ -x "$f" ] || { echo "demo: $f is missing; run make first" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/procmgr-demo.XXXXXX")
+DIR=$WORK/pm
+cleanup() {
+	"$PROCMGR" --dir "$DIR" -q stop hello >/dev/null 2>&1 || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step=0
+heading() {
+	step=$((step + 1))
+	printf '\n\033[1m== %d. %s\033[0m\n' "$step" "$1"
+}
+# Show a command (on stderr, so $(run ...) captures only its output), then
+# run it.
+run() {
+	printf '$ procmgr %s\n' "$*" | sed "s|$EXAMPLED|exampled|g" >&2
+	"$PROCMGR" --dir "$DIR" "$@"
+}
+
+# Ask the daemon for its greeting over its TCP port, when bash is there to
+# speak TCP for us.
+greet() {
+	port=$("$PROCMGR" --dir "$DIR" get hello socket)
+	command -v bash >/dev/null || return 0
+	printf '$ connect to 127.0.0.1:%s -> ' "$port"
+	bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; head -n 1 <&3' _ "$port"
+}
+
+echo "procmgr demo: metadata in $DIR (host fingerprint $("$PROCMGR" host-fingerprint))"
+
+heading "start a daemon, ready when it says READY=1 (sd_notify)"
+pid=$(run start hello --ready notify --ready-timeout 10 -- "$EXAMPLED" hello)
+echo "started, pid $pid"
+greet
+
+heading "status: running, its pid, uptime and the port it announced"
+run status hello
+
+heading "ensure with the same fingerprint keeps the daemon"
+again=$(run ensure hello --ready notify -- "$EXAMPLED" hello)
+echo "pid $again (was $pid): kept, no restart"
+
+heading "ensure with other arguments restarts it and says why"
+run ensure hello --ready notify -- "$EXAMPLED" bonjour \
+	>"$WORK/pid" 2>"$WORK/why"
+sed 's/^/  (stderr) /' "$WORK/why"
+echo "pid $(cat "$WORK/pid") (was $again)"
+greet
+
+heading "logs: the daemon's own output, kept beside its metadata"
+run logs hello -n 4
+
+heading "keys: set and get your own metadata"
+run set hello owner demo
+run get hello owner
+
+heading "list --json: every daemon under DIR"
+run --json list
+
+heading "lock: run a command holding hello's lifecycle lock"
+run lock hello -- sh -c 'echo "  holding the lock of hello as pid $$"'
+
+heading "stop: TERM, wait, and the metadata is gone"
+run stop hello
+run status hello || echo "(exit $?: stopped)"
+echo "the log outlives the daemon:"
+run logs hello -n 1
+
+printf '\ndemo done.\n'

@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# procmgr logs: the tail of a daemon's log, and following it until the
+# daemon ends.
+
+bats_require_minimum_version 1.5.0
+load lifecycle_helpers
+
+setup() { lc_setup; }
+teardown() { lc_teardown; }
+
+@test "logs -n 5 prints the last 5 lines" {
+	pm start web -- "$DAEMON" lines=30 pause
+	wait_for 10 grep -qx 'line 30' "$MD/web.log"
+	run --separate-stderr pm logs web -n 5
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'line %s\n' 26 27 28 29 30)" ]
+}
+
+@test "logs prints the whole short log by default" {
+	pm start web -- "$DAEMON" lines=3 pause
+	wait_for 10 grep -qx 'line 3' "$MD/web.log"
+	run --separate-stderr pm logs web
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'line %s\n' 1 2 3)" ]
+}
+
+@test "logs still shows the log after stop and purge" {
+	pm start web -- "$DAEMON" say=post-mortem pause
+	wait_for 10 grep -qx post-mortem "$MD/web.log"
+	pm stop web
+	pm purge web
+	run pm logs web -n 1
+	[ "$status" -eq 0 ]
+	[ "$output" = post-mortem ]
+}
+
+@test "logs follows a --log file" {
+	pm start web --log "$T/elsewhere.log" -- "$DAEMON" say=custom pause
+	wait_for 10 grep -qx custom "$T/elsewhere.log"
+	run pm logs web -n 1
+	[ "$output" = custom ]
+}
+
+@test "logs -f follows new lines and ends when the daemon is stopped" {
+	pm start web -- "$DAEMON" say=before sleep=1.5 say=after pause
+	timeout 20 "$PROCMGR" --dir "$D" logs web -f >"$T/followed" 2>&1 3>&- &
+	follower=$!
+	note_pid "$follower"
+	# The line written after logs -f began shows up.
+	wait_for 15 grep -qx after "$T/followed"
+	grep -qx before "$T/followed"
+	t0=$(now_ms)
+	pm stop web
+	run wait "$follower"
+	echo "follower exit=$status after $(($(now_ms) - t0))ms"
+	# Exited on its own (timeout would give 124), soon after the stop.
+	[ "$status" -eq 0 ]
+	[ $(($(now_ms) - t0)) -lt 10000 ]
+}
+
+@test "logs -f ends when the daemon exits by itself" {
+	pm start web -- "$DAEMON" say=short-lived sleep=1 exit=0
+	run timeout 20 "$PROCMGR" --dir "$D" logs web -f
+	[ "$status" -eq 0 ]
+	[[ "$output" == *short-lived* ]]
+}
+
+@test "logs of a NAME without a log fails with a message" {
+	run --separate-stderr pm logs nothing-here
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == "procmgr: "* ]]
+}

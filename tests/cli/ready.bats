@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+# Readiness (SPEC §3 Readiness): start returns only once the daemon is
+# ready by the chosen protocol, times out with exit 4, and reports a daemon
+# that died first with exit 7.
+#
+# Each "late" daemon sleeps, then creates an artefact file, then signals
+# readiness: the artefact must exist when start returns.
+
+bats_require_minimum_version 1.5.0
+load lifecycle_helpers
+
+setup() { lc_setup; }
+teardown() { lc_teardown; }
+
+# start_late MODE ACTION...: start a daemon that becomes ready 1 s late by
+# ACTION; check start waited for it.
+start_late() {
+	local mode=$1 t0 elapsed
+	shift
+	t0=$(now_ms)
+	run --separate-stderr pm start web --ready "$mode" --ready-timeout 30 \
+		-- "$DAEMON" sleep=1 touch="$T/artefact" "$@" pause
+	elapsed=$(($(now_ms) - t0))
+	echo "status=$status elapsed=${elapsed}ms stderr=$stderr"
+	[ "$status" -eq 0 ]
+	assert_pid_output
+	[ -e "$T/artefact" ]
+	[ "$elapsed" -ge 900 ]
+	[ "$elapsed" -lt 15000 ]
+	alive "$output"
+	[ "$(cat "$MD/web/pid")" = "$output" ]
+}
+
+# No e-daemon of this test is alive.
+no_live_daemon() {
+	local p
+	for p in $(lc_marked_pids); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = e-daemon ] &&
+			alive "$p" && return 1
+	done
+	return 0
+}
+
+# never_ready MODE ACTION...: a daemon that never becomes ready times out
+# with exit 4 and is left running; with --kill-on-timeout it is gone.
+never_ready() {
+	local mode=$1 t0 elapsed pid
+	shift
+	t0=$(now_ms)
+	run pm start web --ready "$mode" --ready-timeout 1 -- "$DAEMON" "$@" pause
+	elapsed=$(($(now_ms) - t0))
+	echo "status=$status elapsed=${elapsed}ms output=$output"
+	[ "$status" -eq 4 ]
+	[ "$elapsed" -ge 900 ]
+	[ "$elapsed" -lt 15000 ]
+	pid=$(cat "$MD/web/pid")
+	alive "$pid"
+	pm stop web
+
+	run pm start web --ready "$mode" --ready-timeout 1 --kill-on-timeout \
+		-- "$DAEMON" "$@" pause
+	[ "$status" -eq 4 ]
+	# Whatever procmgr started is gone (a zombie is not alive).
+	wait_for 10 no_live_daemon
+}
+
+@test "--ready exec returns once the exec succeeded" {
+	run --separate-stderr pm start web --ready exec -- "$DAEMON" pause
+	[ "$status" -eq 0 ]
+	alive "$output"
+}
+
+@test "--ready socket waits for the socket key" {
+	start_late socket key=socket=4242
+	[ "$(cat "$MD/web/socket")" = 4242 ]
+}
+
+@test "--ready socket times out with exit 4 when the key never comes" {
+	never_ready socket
+}
+
+@test "--ready notify waits for READY=1" {
+	start_late notify notify=READY=1
+}
+
+@test "--ready notify: STATUS= is honoured and PORT= becomes the socket key" {
+	start_late notify 'notify=STATUS=warming up\nPORT=5150\nREADY=1'
+	[ "$(cat "$MD/web/socket")" = 5150 ]
+	run pm status web
+	[ "$status" -eq 0 ]
+	[[ "$output" == *5150* ]]
+	# STATUS text is kept somewhere procmgr shows it.
+	[[ "$output" == *"warming up"* ]] || grep -rqF "warming up" "$MD/web"
+}
+
+@test "--ready notify: SOCKET= becomes the socket key" {
+	start_late notify "notify=SOCKET=$T/api.sock\nREADY=1"
+	[ "$(cat "$MD/web/socket")" = "$T/api.sock" ]
+}
+
+@test "--ready notify: messages before READY=1 do not make it ready" {
+	run --separate-stderr pm start web --ready notify --ready-timeout 30 \
+		-- "$DAEMON" notify=STATUS=starting sleep=1 \
+		touch="$T/artefact" notify=READY=1 pause
+	[ "$status" -eq 0 ]
+	[ -e "$T/artefact" ]
+}
+
+@test "--ready notify: MAINPID= names the process procmgr records" {
+	run --separate-stderr pm start web --ready notify --ready-timeout 30 \
+		-- "$DAEMON" fork 'notify=MAINPID=%p\nREADY=1' pause
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	assert_pid_output
+	child=$output
+	alive "$child"
+	[ "$(cat "$MD/web/pid")" = "$child" ]
+	# The recorded pid is the forked child, whose parent is the first one.
+	parent=$(ps -o ppid= -p "$child" | tr -d ' ')
+	[ "$(cat "/proc/$parent/comm")" = e-daemon ]
+	run pm status web
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$child"* ]]
+}
+
+@test "--ready notify times out with exit 4 without READY=1" {
+	never_ready notify notify=STATUS=still-starting
+}
+
+@test "--ready fd:N waits for a newline on fd N" {
+	start_late fd:3 fd=3
+}
+
+@test "--ready fd:N times out with exit 4 when nothing is written" {
+	never_ready fd:3
+}
+
+@test "--ready tcp:PORT waits until a connect succeeds" {
+	port=$(free_port)
+	start_late "tcp:$port" tcp="$port"
+	(exec 3<>"/dev/tcp/127.0.0.1/$port")
+}
+
+@test "--ready tcp:PORT times out with exit 4 when nobody listens" {
+	never_ready "tcp:$(free_port)"
+}
+
+@test "--ready unix:PATH waits until a connect succeeds" {
+	start_late "unix:$T/d.sock" unix="$T/d.sock"
+	[ -S "$T/d.sock" ]
+}
+
+@test "--ready unix:PATH times out with exit 4 when nobody listens" {
+	never_ready "unix:$T/d.sock"
+}
+
+@test "a bad --ready mode is a usage error" {
+	run pm start web --ready bogus -- "$DAEMON" pause
+	[ "$status" -eq 2 ]
+	[ ! -e "$MD/web/pid" ]
+}
+
+@test "death before ready exits 7 at once with the status and the log tail" {
+	t0=$(now_ms)
+	run --separate-stderr pm start web --ready notify --ready-timeout 60 \
+		-- "$DAEMON" lines=30 exit=3
+	elapsed=$(($(now_ms) - t0))
+	echo "status=$status elapsed=${elapsed}ms"
+	echo "$stderr"
+	[ "$status" -eq 7 ]
+	[ -z "$output" ]
+	[ "$elapsed" -lt 10000 ]
+	[[ "$stderr" == *"status 3"* ]]
+	# The last 20 lines of its log, and not more.
+	grep -qx 'line 30' <<<"$stderr" || grep -q 'line 30$' <<<"$stderr"
+	grep -q 'line 11$' <<<"$stderr"
+	! grep -q 'line 10$' <<<"$stderr"
+}
+
+@test "death by a signal before ready exits 7 naming the signal" {
+	run --separate-stderr pm start web --ready fd:3 --ready-timeout 60 \
+		-- "$DAEMON" say=about-to-crash raise=ABRT
+	echo "$stderr"
+	[ "$status" -eq 7 ]
+	[[ "$stderr" == *ABRT* ]]
+	[[ "$stderr" == *about-to-crash* ]]
+}
