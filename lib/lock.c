@@ -1,0 +1,399 @@
+/*
+ * lock.c - the lifecycle lock: an OFD fcntl lock on DIR/.lock.NAME.
+ *
+ * fcntl locks are used, not flock(2), because pants' clients lock the same
+ * file with POSIX lockf(), and Linux makes OFD and POSIX record locks
+ * conflict with each other while flock locks are a separate world. OFD
+ * locks (rather than classic POSIX ones) belong to the open file
+ * description, so two handles in one process exclude each other, and
+ * closing some unrelated fd on the file does not drop the lock.
+ *
+ * How a waiter waits. F_OFD_SETLKW blocks in the kernel and returns the
+ * moment the lock is granted - no sleep loop, so a release or a holder's
+ * death (the kernel drops a SIGKILLed process's locks when its files are
+ * closed) wakes us at once. But a blocked fcntl() can neither time out nor
+ * notice that the holder changed. So the wait runs F_OFD_SETLKW in a
+ * helper thread that writes an eventfd when it returns, while the caller
+ * poll()s that eventfd together with an inotify watch on DIR (for the
+ * .lock_message file being written, renamed into place or deleted), with
+ * the time left as poll's timeout. A new holder's message is reported
+ * through the wait callback. On timeout the helper is cancelled
+ * (F_OFD_SETLKW is a cancellation point in glibc) and joined, and the fd is
+ * closed: closing the last fd of the description drops the lock even if
+ * the helper was granted it just before it was cancelled.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct waiter {
+	int fd;			/* the lock file, shared with the caller */
+	int efd;		/* written once the fcntl returns */
+	int err;		/* 0 granted, else the errno */
+};
+
+static const char *basename_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static int setlk(int fd, int cmd, short type)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
+
+	/* l_start = l_len = 0: the whole file, as pants' lockf(fd, F_LOCK) */
+	return fcntl(fd, cmd, &fl) < 0 ? -errno : 0;
+}
+
+/*
+ * The holder's message, "" when there is none or it is stale: a message
+ * naming a pid that no longer runs was left by a holder that died.
+ */
+static char *read_message(procmgr *h, int dirfd)
+{
+	char *v = NULL, *s, *m;
+	size_t len;
+	pid_t pid;
+	int n = 0;
+
+	if (pm_read_at(dirfd, basename_of(h->lock_msg_path), 4096, &v,
+		       &len) < 0)
+		return strdup("");
+	s = pm_strip(v);
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (n > 0 && n < 12) {
+		char num[12];
+
+		memcpy(num, s, (size_t)n);
+		num[n] = '\0';
+		if (pm_parse_pid(num, &pid) == 0 && !procmgr_pid_alive(pid))
+			s = (char *)"";
+	}
+	m = strdup(s);
+	free(v);
+	return m;
+}
+
+/* Report the holder's message if it differs from the one shown last. */
+static int report_holder(procmgr *h, int dirfd, char **shown)
+{
+	char *msg = read_message(h, dirfd), *line;
+
+	if (!msg)
+		return -ENOMEM;
+	/* an empty message after one was shown: the holder is releasing */
+	if ((*shown && (!msg[0] || !strcmp(msg, *shown))) || !h->lock_fn) {
+		free(msg);
+		return 0;
+	}
+	line = pm_asprintf("PID %d waiting for a file lock (%s) held by: %s",
+			   (int)getpid(), h->lock_path, msg);
+	if (!line) {
+		free(msg);
+		return -ENOMEM;
+	}
+	h->lock_fn(h, msg, line, h->lock_userdata);
+	free(line);
+	free(*shown);
+	*shown = msg;
+	return 0;
+}
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	uint64_t one = 1;
+	int r;
+
+	do
+		r = setlk(w->fd, F_OFD_SETLKW, F_WRLCK);
+	while (r == -EINTR);
+	w->err = -r;
+	while (write(w->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* Start the helper thread with every signal blocked: they are the caller's. */
+static int waiter_start(struct waiter *w, pthread_t *ret_thread)
+{
+	sigset_t all, old;
+	int r;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = -pthread_create(ret_thread, NULL, waiter_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+/* Drain the inotify fd; 1 if an event concerned the message file. */
+static int message_changed(procmgr *h, int ifd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const char *name = basename_of(h->lock_msg_path);
+	const struct inotify_event *ev;
+	int changed = 0;
+	ssize_t n;
+
+	while ((n = read(ifd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if ((ev->mask & IN_Q_OVERFLOW) ||
+			    (ev->len && !strcmp(ev->name, name)))
+				changed = 1;
+		}
+	}
+	return changed;
+}
+
+/* Watch DIR for the message file being written, replaced or removed. */
+static int watch_messages(int dirfd, int *ret_ifd)
+{
+	char path[64];
+	int ifd, r;
+
+	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ifd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
+	if (inotify_add_watch(ifd, path, IN_CLOSE_WRITE | IN_MOVED_TO |
+			      IN_DELETE) < 0) {
+		r = -errno;
+		close(ifd);
+		return r;
+	}
+	*ret_ifd = ifd;
+	return 0;
+}
+
+/* poll() the helper's eventfd and the watch until granted or timed out. */
+static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
+		     char **shown)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = w->efd, .events = POLLIN },
+		{ .fd = ifd, .events = POLLIN },
+	};
+	struct timespec deadline;
+	int n, r;
+
+	pm_deadline(h->lock_timeout, &deadline);
+	for (;;) {
+		n = poll(pfd, 2, pm_ms_left(h->lock_timeout, &deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (pfd[0].revents)
+			return 1;
+		if (message_changed(h, ifd)) {
+			r = report_holder(h, dirfd, shown);
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+/* Block until fd's lock is granted (0) or h->lock_timeout passes. */
+static int wait_lock(procmgr *h, int dirfd, int fd, char **shown)
+{
+	struct waiter w = { .fd = fd, .efd = -1 };
+	pthread_t thread;
+	int ifd = -1, r;
+
+	w.efd = eventfd(0, EFD_CLOEXEC);
+	r = w.efd < 0 ? -errno : watch_messages(dirfd, &ifd);
+	if (r < 0)
+		goto out;
+	r = waiter_start(&w, &thread);
+	if (r < 0)
+		goto out;
+	r = report_holder(h, dirfd, shown);
+	if (r >= 0)
+		r = wait_loop(h, dirfd, &w, ifd, shown);
+	if (r != 1)
+		pthread_cancel(thread);
+	/*
+	 * A cancelled helper may have been granted the lock just before: the
+	 * caller closes fd on failure, which drops it again.
+	 */
+	pthread_join(thread, NULL);
+	if (r == 1)
+		r = -w.err;
+out:
+	if (ifd >= 0)
+		close(ifd);
+	if (w.efd >= 0)
+		close(w.efd);
+	return r;
+}
+
+/* The lock is held: fail at once, or wait as h->lock_timeout says. */
+static int lock_held(procmgr *h, int dirfd, int fd)
+{
+	char *shown = NULL, *msg;
+	int r;
+
+	if (h->lock_timeout != 0) {
+		r = wait_lock(h, dirfd, fd, &shown);
+		free(shown);
+		if (r != -ETIMEDOUT)
+			return r < 0 ? pm_error(h, -r, "cannot lock %s: %s",
+						h->lock_path, strerror(-r)) : r;
+	}
+	msg = read_message(h, dirfd);
+	r = h->lock_timeout == 0 ? EWOULDBLOCK : ETIMEDOUT;
+	r = pm_error(h, r, "%s%s is held by: %s; %s",
+		     r == ETIMEDOUT ? "timed out waiting for lock: " : "lock ",
+		     h->lock_path,
+		     msg && msg[0] ? msg : "another process (no lock message)",
+		     r == ETIMEDOUT ? "wait longer or stop that process" :
+				      "try again later or wait for it");
+	free(msg);
+	return r;
+}
+
+/* "<pid> (<argv joined by spaces>)", pants' lock message. */
+static char *own_message(void)
+{
+	char buf[4096];
+	ssize_t n = -1;
+	int fd;
+
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return pm_asprintf("%d (%s)", (int)getpid(), pm_strip(buf));
+}
+
+/*
+ * Whatever message file exists when the lock is granted was left by a
+ * holder that died: overwrite it. If it cannot be written (a full disk),
+ * remove it rather than fail - a stop must not need disk space, and a
+ * waiter shows an empty message rather than a dead holder's.
+ */
+static void write_message(procmgr *h, int dirfd)
+{
+	const char *name = basename_of(h->lock_msg_path);
+	char *msg = own_message();
+
+	if (!msg || pm_write_atomic_at(dirfd, name, msg, strlen(msg),
+				       0644) < 0)
+		unlinkat(dirfd, name, 0);
+	free(msg);
+}
+
+static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = openat(dirfd, basename_of(h->lock_path), O_RDWR | O_CREAT |
+		    O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return pm_error(h, errno, "cannot open lock file %s: %s",
+				h->lock_path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = pm_error(h, EINVAL, "lock file %s is not a regular file; "
+			     "remove it", h->lock_path);
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+void procmgr_set_lock_wait(procmgr *h, double timeout,
+			   procmgr_lock_wait_fn fn, void *userdata)
+{
+	h->lock_timeout = timeout;
+	h->lock_fn = fn;
+	h->lock_userdata = userdata;
+}
+
+int procmgr_lock(procmgr *h)
+{
+	int dirfd = -1, fd = -1, r;
+
+	if (!h->opened)
+		return pm_error(h, EINVAL, "the handle is not open; call "
+				"procmgr_open() first");
+	if (h->lock_depth > 0) {
+		h->lock_depth++;
+		return 0;
+	}
+	r = pm_open_base(h, true, &dirfd);
+	if (r < 0)
+		return r;
+	r = open_lock_file(h, dirfd, &fd);
+	if (r < 0)
+		goto fail;
+	r = setlk(fd, F_OFD_SETLK, F_WRLCK);
+	if (r == -EAGAIN || r == -EACCES)
+		r = lock_held(h, dirfd, fd);
+	else if (r < 0)
+		r = pm_error(h, -r, "cannot lock %s: %s", h->lock_path,
+			     strerror(-r));
+	if (r < 0)
+		goto fail;
+	write_message(h, dirfd);
+	close(dirfd);
+	h->lock_fd = fd;
+	h->lock_depth = 1;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
+	return r;
+}
+
+int procmgr_unlock(procmgr *h)
+{
+	if (h->lock_depth == 0)
+		return pm_error(h, ENOLCK, "the lock %s is not held by this "
+				"handle", h->lock_path ? h->lock_path : "");
+	if (--h->lock_depth > 0)
+		return 0;
+	/* message first: once the lock is free a new holder writes its own */
+	unlink(h->lock_msg_path);
+	/*
+	 * Unlock explicitly: a child forked without exec shares the open file
+	 * description, and a close() here would leave the lock to it.
+	 */
+	setlk(h->lock_fd, F_OFD_SETLK, F_UNLCK);
+	close(h->lock_fd);
+	h->lock_fd = -1;
+	return 0;
+}
+
+int procmgr_lock_held(const procmgr *h)
+{
+	return h && h->lock_depth > 0;
+}

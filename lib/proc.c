@@ -1,0 +1,582 @@
+/*
+ * proc.c - process identity and liveness.
+ *
+ * A pid alone does not name a process: the kernel hands pids out again.
+ * procmgr names a process by pid + start time (field 22 of /proc/PID/stat,
+ * clock ticks since boot) + boot id, which together never repeat. pants'
+ * metadata carries process_name (argv[0]) instead; it is weaker, but it is
+ * what pants writes, so it is honoured when start_time is absent (SPEC §2).
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+/* Longest /proc/PID/stat: 52 fields of up to 20 digits plus comm (64). */
+#define STAT_MAX 2048
+#define WARN_VALUE_MAX 40
+
+/* Read a whole /proc file, looping (cmdline comes in page-sized chunks). */
+static int read_proc(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap + 1);
+	int fd = -1, r;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = errno == ENOENT ? -ESRCH : -errno;
+		goto fail;
+	}
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+
+			r = -EFBIG;
+			if (cap >= max)
+				goto fail;
+			cap *= 2;
+			r = -ENOMEM;
+			nb = realloc(buf, cap + 1);
+			if (!nb)
+				goto fail;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* ESRCH: the process went away between open and read */
+			r = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return r;
+}
+
+/* Fields after comm, counted from the state letter (field 3) as 0. */
+static int parse_stat(const char *buf, char *ret_state,
+		      unsigned long long *ret_start)
+{
+	const char *p = strrchr(buf, ')');
+	unsigned long long start;
+	char state, *end;
+
+	/* comm may hold spaces and parentheses: only the last ')' ends it */
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -EBADMSG;
+	state = p[2];
+	p += 3;
+	for (int field = 1; field < 20; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EBADMSG;
+	}
+	errno = 0;
+	start = strtoull(p + 1, &end, 10);
+	if (errno || end == p + 1 || (*end != ' ' && *end != '\n'))
+		return -EBADMSG;
+	*ret_state = state;
+	*ret_start = start;
+	return 0;
+}
+
+int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start)
+{
+	char path[64], buf[STAT_MAX];
+	ssize_t n;
+	int fd, r;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	/* one read(): the kernel builds the line in one go, so it is whole */
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	buf[n] = '\0';
+	return parse_stat(buf, ret_state, ret_start);
+}
+
+int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1])
+{
+	char *buf, *s;
+	size_t len;
+	int r;
+
+	r = read_proc("/proc/sys/kernel/random/boot_id", 256, &buf, &len);
+	if (r < 0)
+		return r;
+	s = pm_strip(buf);
+	if (strlen(s) != PM_BOOT_ID_LEN) {
+		free(buf);
+		return -EBADMSG;
+	}
+	memcpy(ret, s, PM_BOOT_ID_LEN + 1);
+	free(buf);
+	return 0;
+}
+
+int pm_proc_argv0(pid_t pid, char **ret_argv0)
+{
+	char path[64], *buf, *argv0;
+	size_t len;
+	int r;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	r = read_proc(path, PM_READ_MAX, &buf, &len);
+	if (r < 0)
+		return r;
+	/* argv[0] ends at the first NUL; read_proc NUL-terminated the rest */
+	argv0 = strdup(buf);
+	free(buf);
+	if (!argv0)
+		return -ENOMEM;
+	*ret_argv0 = argv0;
+	return 0;
+}
+
+int pm_proc_uid(pid_t pid, uid_t *ret_uid)
+{
+	char path[64], *buf, *line;
+	unsigned long uid;
+	size_t len;
+	int r;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	r = read_proc(path, 1 << 16, &buf, &len);
+	if (r < 0)
+		return r;
+	r = -EBADMSG;
+	/* "Uid:\t<real>\t<effective>\t<saved>\t<fs>": the real uid owns it */
+	line = strstr(buf, "\nUid:");
+	if (line && sscanf(line + 5, "%lu", &uid) == 1) {
+		*ret_uid = (uid_t)uid;
+		r = 0;
+	}
+	free(buf);
+	return r;
+}
+
+int procmgr_pid_alive(pid_t pid)
+{
+	unsigned long long start;
+	char state;
+
+	if (pm_proc_stat(pid, &state, &start) < 0)
+		return 0;
+	/* a zombie has exited; only its exit status is left to collect */
+	return state != 'Z' && state != 'X';
+}
+
+int procmgr_proc_identity(pid_t pid, char **ret_identity)
+{
+	char boot[PM_BOOT_ID_LEN + 1], state, *s;
+	unsigned long long start;
+	int r;
+
+	r = pm_proc_stat(pid, &state, &start);
+	if (r < 0)
+		return r;
+	if (state == 'Z' || state == 'X')
+		return -ESRCH;
+	r = pm_boot_id(boot);
+	if (r < 0)
+		return r;
+	s = pm_asprintf("%llu %s", start, boot);
+	if (!s)
+		return -ENOMEM;
+	*ret_identity = s;
+	return 0;
+}
+
+/*
+ * A value for a warning: at most WARN_VALUE_MAX bytes, anything not
+ * printable as \xNN, so binary garbage in a file cannot garble a terminal.
+ */
+static void quote_value(const char *v, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; v[i] && i < WARN_VALUE_MAX && o + 5 < size; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (isprint(c) && c != '\'')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+	}
+	if (v[0] && strlen(v) > WARN_VALUE_MAX && o + 4 < size) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/* Warn that key's value cannot be used, naming the file (SPEC §2). */
+static void warn_corrupt(procmgr *h, const char *key, const char *value,
+			 const char *why)
+{
+	char q[WARN_VALUE_MAX * 4 + 8];
+
+	quote_value(value, q, sizeof(q));
+	pm_warn(h, "corrupt %s file %s/%s: '%s' %s; treating %s as stale",
+		key, h->meta_dir, key, q, why, h->name);
+}
+
+/*
+ * Read key into *ret (stripped, malloc'd). 0 read, -ENOENT absent; any
+ * other failure warns and returns -EBADMSG so the caller treats it as a
+ * key that cannot be parsed.
+ */
+static int read_key(procmgr *h, const char *key, char **ret)
+{
+	int r = procmgr_read(h, key, ret);
+
+	if (r == -ENOENT || r == -ENOMEM || r >= 0)
+		return r;
+	pm_warn(h, "cannot read %s/%s: %s; treating %s as stale",
+		h->meta_dir, key, strerror(-r), h->name);
+	return -EBADMSG;
+}
+
+/* "<start time> <boot id>" as the start_time key holds it. */
+static int parse_start_time(const char *v, unsigned long long *ret_start,
+			    char ret_boot[PM_BOOT_ID_LEN + 1])
+{
+	unsigned long long start;
+	size_t n;
+	char *end;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -EBADMSG;
+	errno = 0;
+	start = strtoull(v, &end, 10);
+	if (errno || *end != ' ')
+		return -EBADMSG;
+	end += strspn(end, " \t");
+	n = strspn(end, "0123456789abcdef-");
+	if (n != PM_BOOT_ID_LEN || end[n] != '\0')
+		return -EBADMSG;
+	*ret_start = start;
+	memcpy(ret_boot, end, PM_BOOT_ID_LEN + 1);
+	return 0;
+}
+
+static int start_time_matches(procmgr *h, pid_t pid, const char *v)
+{
+	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], state;
+	unsigned long long start, live;
+
+	if (parse_start_time(v, &start, boot) < 0) {
+		warn_corrupt(h, "start_time", v,
+			     "is not '<start time> <boot id>'");
+		return 0;
+	}
+	if (pm_proc_stat(pid, &state, &live) < 0 || pm_boot_id(live_boot) < 0)
+		return 0;
+	return start == live && strcmp(boot, live_boot) == 0;
+}
+
+static int name_matches(procmgr *h, pid_t pid, const char *v)
+{
+	char *live;
+	int r;
+
+	if (!v[0]) {
+		warn_corrupt(h, "process_name", v, "is empty");
+		return 0;
+	}
+	if (pm_proc_argv0(pid, &live) < 0)
+		return 0;
+	/* pants compares exactly; its Rust client accepts a prefix */
+	r = strncmp(live, v, strlen(v)) == 0;
+	free(live);
+	return r;
+}
+
+/*
+ * With neither start_time nor process_name recorded, a live pid counts as
+ * running: that is what pants does for metadata without process_name, and
+ * refusing would make such a daemon impossible to stop.
+ */
+int pm_identity_matches(procmgr *h, pid_t pid)
+{
+	char *v;
+	int r;
+
+	if (!procmgr_pid_alive(pid))
+		return 0;
+	r = read_key(h, "start_time", &v);
+	if (r == 0) {
+		/* start_time, when recorded, alone decides */
+		r = start_time_matches(h, pid, v);
+		free(v);
+		return r;
+	}
+	if (r != -ENOENT)
+		return r == -ENOMEM ? r : 0;
+	r = read_key(h, "process_name", &v);
+	if (r == 0) {
+		r = name_matches(h, pid, v);
+		free(v);
+		return r;
+	}
+	if (r != -ENOENT)
+		return r == -ENOMEM ? r : 0;
+	return 1;
+}
+
+int pm_pidfd_wait(int pidfd, double timeout)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	struct timespec deadline;
+	int n;
+
+	pm_deadline(timeout, &deadline);
+	for (;;) {
+		/* a pidfd polls readable once the process has exited (zombie) */
+		n = poll(&pfd, 1, pm_ms_left(timeout, &deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		return n > 0;
+	}
+}
+
+/*
+ * The identity is checked after pidfd_open(), and then the pidfd is checked
+ * to still be alive: a process alive at the end held its pid the whole
+ * time, so the /proc files read in between were its own, not a successor's.
+ */
+int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd)
+{
+	int fd, r;
+
+	if (pid <= 1)
+		return pm_error(h, ESRCH, "pid %d is not a daemon's pid; "
+				"refusing to signal it", (int)pid);
+	fd = pidfd_open(pid, 0);
+	if (fd < 0)
+		return pm_error(h, errno, "cannot open pidfd for pid %d of %s: "
+				"%s", (int)pid, h->name, strerror(errno));
+	r = pm_identity_matches(h, pid);
+	if (r < 0)
+		goto fail;
+	if (r == 1)
+		r = pm_pidfd_wait(fd, 0);
+	else
+		r = 1;
+	if (r != 0) {
+		r = pm_error(h, ESRCH, "pid %d is no longer the process %s's "
+			     "metadata in %s names", (int)pid, h->name,
+			     h->meta_dir);
+		goto fail;
+	}
+	*ret_pidfd = fd;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+/* Boot time in seconds since the epoch: "btime" in /proc/stat. */
+static int boot_time(time_t *ret)
+{
+	char *buf, *line;
+	long long bt;
+	size_t len;
+	int r;
+
+	r = read_proc("/proc/stat", PM_READ_MAX, &buf, &len);
+	if (r < 0)
+		return r;
+	r = -EBADMSG;
+	line = strstr(buf, "\nbtime ");
+	if (line && sscanf(line + 7, "%lld", &bt) == 1) {
+		*ret = (time_t)bt;
+		r = 0;
+	}
+	free(buf);
+	return r;
+}
+
+/* When the process in start_time started, if it started in this boot. */
+static time_t started_at(procmgr *h)
+{
+	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], *v;
+	unsigned long long start;
+	long tck = sysconf(_SC_CLK_TCK);
+	time_t bt, t = -1;
+
+	if (procmgr_read(h, "start_time", &v) < 0)
+		return -1;
+	if (parse_start_time(v, &start, boot) == 0 &&
+	    pm_boot_id(live_boot) == 0 && strcmp(boot, live_boot) == 0 &&
+	    tck > 0 && boot_time(&bt) == 0)
+		t = bt + (time_t)(start / (unsigned long long)tck);
+	free(v);
+	return t;
+}
+
+/* "status=N at=T" or "signal=NAME at=T"; anything else leaves it unknown. */
+static void parse_exit(char *v, struct procmgr_exit *ret)
+{
+	struct procmgr_exit e = { .known = false, .status = -1 };
+	char *save = NULL, *tok, *end;
+	const char *at = NULL;
+	long n;
+
+	for (tok = strtok_r(v, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		if (!strncmp(tok, "status=", 7) && !e.known) {
+			errno = 0;
+			n = strtol(tok + 7, &end, 10);
+			if (errno || end == tok + 7 || *end || n < 0 || n > 255)
+				return;
+			e.status = (int)n;
+		} else if (!strncmp(tok, "signal=", 7) && !e.known) {
+			e.signal = procmgr_signal_parse(tok + 7);
+			if (e.signal <= 0)
+				return;
+		} else if (!strncmp(tok, "at=", 3) && !at && tok[3]) {
+			at = tok + 3;
+			continue;
+		} else {
+			return;
+		}
+		e.known = true;
+	}
+	if (!e.known || (at && !(e.at = strdup(at))))
+		return;
+	*ret = e;
+}
+
+/* The pid key decides between RUNNING and STALE (SPEC §2). */
+static int status_pid(procmgr *h, struct procmgr_status *st)
+{
+	pid_t pid;
+	char *v;
+	int r;
+
+	st->state = PROCMGR_STALE;
+	r = read_key(h, "pid", &v);
+	if (r == -ENOENT || r == -EBADMSG)
+		return 0;
+	if (r < 0)
+		return r;
+	r = pm_parse_pid(v, &pid);
+	if (r < 0) {
+		warn_corrupt(h, "pid", v, "is not a process id");
+		free(v);
+		return 0;
+	}
+	free(v);
+	st->pid = pid;
+	r = pm_identity_matches(h, pid);
+	if (r < 0)
+		return r;
+	if (r)
+		st->state = PROCMGR_RUNNING;
+	return 0;
+}
+
+/* A key shown as is: absent or unreadable is NULL, never an error. */
+static int optional_key(procmgr *h, const char *key, char **ret)
+{
+	int r = procmgr_read(h, key, ret);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		*ret = NULL;
+	return 0;
+}
+
+void procmgr_status_clear(struct procmgr_status *st)
+{
+	if (!st)
+		return;
+	free(st->fingerprint);
+	free(st->socket);
+	free(st->exit.at);
+	st->fingerprint = NULL;
+	st->socket = NULL;
+	st->exit.at = NULL;
+}
+
+int procmgr_status(procmgr *h, struct procmgr_status *ret)
+{
+	struct procmgr_status st = {
+		.state = PROCMGR_STOPPED,
+		.started_at = -1,
+		.exit = { .known = false, .status = -1 },
+	};
+	char *v;
+	int fd, r;
+
+	if (!h->opened)
+		return pm_error(h, EINVAL, "the handle is not open; call "
+				"procmgr_open() first");
+	free(h->warning);
+	h->warning = NULL;
+	r = pm_open_meta(h, false, &fd);
+	if (r == -ENOENT)
+		goto done;
+	if (r < 0)
+		return r;
+	close(fd);
+	r = status_pid(h, &st);
+	if (r >= 0)
+		r = optional_key(h, "fingerprint", &st.fingerprint);
+	if (r >= 0)
+		r = optional_key(h, "socket", &st.socket);
+	if (r < 0)
+		goto fail;
+	st.started_at = started_at(h);
+	if (procmgr_read(h, "exit", &v) == 0) {
+		parse_exit(v, &st.exit);
+		free(v);
+	}
+done:
+	*ret = st;
+	return 0;
+fail:
+	procmgr_status_clear(&st);
+	return pm_error(h, -r, "cannot read the status of %s in %s: %s",
+			h->name, h->meta_dir, strerror(-r));
+}
