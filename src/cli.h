@@ -1,0 +1,121 @@
+/*
+ * cli.h - what the files of the procmgr command share.
+ *
+ * The command line is a thin layer over procmgr.h: main.c parses the global
+ * options and dispatches to one cmd_*() per command (cmd-*.c); util.c holds
+ * the argument parsing, message and exit-code helpers they share. Only this
+ * layer prints or exits, and it never reaches past procmgr.h.
+ */
+#ifndef PROCMGR_CLI_H
+#define PROCMGR_CLI_H
+
+#include "procmgr.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit codes, SPEC §4. */
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_ERROR = 1,		/* message on stderr */
+	CLI_USAGE = 2,
+	CLI_NOT_RUNNING = 3,	/* status: stopped; get: key absent */
+	CLI_TIMEOUT = 4,	/* lock, await, readiness */
+	CLI_ALREADY = 5,	/* start: already running */
+	CLI_NOT_STOPPED = 6,	/* survived the signal chain */
+	CLI_DIED = 7,		/* died before ready */
+};
+
+/* Returned by cli_operands() when the command should go on. */
+#define CLI_CONTINUE (-1)
+
+/* The global options. */
+struct cli {
+	const char *dir;	/* --dir, or NULL: procmgr_default_dir() */
+	const char *cmd;	/* the command, for messages */
+	bool json;
+	bool quiet;		/* no informational lines on stderr */
+	bool verbose;
+};
+
+/* The commands; argv[0] is the command's name. They return an exit code. */
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_get(struct cli *c, int argc, char **argv);
+int cmd_set(struct cli *c, int argc, char **argv);
+int cmd_await(struct cli *c, int argc, char **argv);
+int cmd_purge(struct cli *c, int argc, char **argv);
+int cmd_lock(struct cli *c, int argc, char **argv);
+int cmd_stop(struct cli *c, int argc, char **argv);
+int cmd_host_fingerprint(struct cli *c, int argc, char **argv);
+int cmd_start(struct cli *c, int argc, char **argv);
+int cmd_ensure(struct cli *c, int argc, char **argv);
+int cmd_restart(struct cli *c, int argc, char **argv);
+int cmd_logs(struct cli *c, int argc, char **argv);
+
+/* ---- main.c ---------------------------------------------------------- */
+
+/* Print the help of one command on stdout; returns CLI_OK. */
+int cli_help(const char *cmd);
+
+/* ---- util.c ---------------------------------------------------------- */
+
+/* "procmgr: <message>" on stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An informational line on stderr, unless -q. */
+void cli_info(const struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A usage error: the message and a pointer to --help; returns CLI_USAGE. */
+int cli_usage(const struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The exit code for a library failure r (< 0). */
+int cli_exit_code(int r);
+/* Print h's message about failure r; returns cli_exit_code(r). */
+int cli_fail(procmgr *h, int r);
+
+/*
+ * Take a command's npos leading operands (what names them, for the usage
+ * message: "NAME KEY"). *argc and *argv are shifted so that getopt_long()
+ * parses the options that follow, and cli_getopt() is reset. Returns
+ * CLI_CONTINUE, or an exit code (help shown, or a usage error).
+ */
+int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
+		 const char *what);
+/*
+ * getopt_long() with the leading '+' (stop at "--" and at the first operand,
+ * so a daemon's flags are never parsed) and our own messages: returns the
+ * option, -1 at the end, '?' after printing a usage message.
+ */
+int cli_getopt(const struct cli *c, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+/* Fail with a usage message when operands are left over. */
+int cli_no_more(const struct cli *c, int argc, char **argv);
+/* Parse the options of a command that has none but --help. */
+int cli_plain(struct cli *c, int argc, char **argv);
+
+/* Strict numbers: seconds >= 0 (fractions allowed) and counts >= 0. */
+int cli_seconds(const struct cli *c, const char *opt, const char *s,
+		double *ret);
+int cli_count(const struct cli *c, const char *opt, const char *s,
+	      unsigned long long *ret);
+
+/* Check NAME (exit 2 naming the rule) and open a handle on it. */
+int cli_open(const struct cli *c, const char *name, procmgr **ret_h);
+/* procmgr_set_lock_wait() with a callback printing pants' waiting line. */
+void cli_lock_wait(struct cli *c, procmgr *h, double timeout);
+
+/* Print a status (or list row) as JSON with extra pairs; CLI_OK or 1. */
+int cli_print_json(procmgr *h, const struct procmgr_status *st,
+		   const char *const *extra);
+/*
+ * A raw value (len bytes) made printable in place: NULs become spaces,
+ * surrounding white space is dropped. Returns the start inside value.
+ */
+char *cli_printable(char *value, size_t len);
+/* "3m12s" for a duration in seconds into buf. */
+void cli_duration(long long secs, char *buf, size_t size);
+/* Seconds since the recorded process started, or -1 when unknown. */
+long long cli_uptime(const struct procmgr_status *st);
+
+#endif

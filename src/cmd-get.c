@@ -1,0 +1,50 @@
+/*
+ * cmd-get.c - procmgr get NAME KEY: print one key's value.
+ *
+ * An absent key exits 3, like a stopped NAME in status, so a script can
+ * tell "not there" from a failure.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int cmd_get(struct cli *c, int argc, char **argv)
+{
+	char **op = argv + 1;
+	struct procmgr_status st = { 0 };
+	char *value = NULL, *text;
+	procmgr *h = NULL;
+	size_t len;
+	int r;
+
+	if ((r = cli_operands(c, &argc, &argv, 2, "NAME KEY")) != CLI_CONTINUE ||
+	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE ||
+	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
+		return r;
+	r = procmgr_read_raw(h, op[1], &value, &len);
+	if (r < 0) {
+		r = r == -ENOENT ? (cli_fail(h, r), CLI_NOT_RUNNING)
+				 : cli_fail(h, r);
+		goto out;
+	}
+	text = cli_printable(value, len);
+	if (!c->json) {
+		puts(text);
+		r = CLI_OK;
+		goto out;
+	}
+	r = procmgr_status(h, &st);
+	if (r < 0) {
+		r = cli_fail(h, r);
+		goto out;
+	}
+	r = cli_print_json(h, &st, (const char *const[]){ "key", op[1],
+				   "value", text, NULL });
+out:
+	procmgr_status_clear(&st);
+	free(value);
+	procmgr_free(h);
+	return r;
+}

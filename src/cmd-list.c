@@ -1,0 +1,122 @@
+/*
+ * cmd-list.c - procmgr list: every NAME under DIR/HOSTFP, one row each
+ * (a column-aligned table, or with --json one array of status objects).
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct row {
+	char name[PROCMGR_NAME_MAX + 1];
+	const char *state;
+	char pid[24];
+	char uptime[32];
+	struct procmgr_status st;
+};
+
+static const char *const state_names[] = {
+	[PROCMGR_STOPPED] = "stopped",
+	[PROCMGR_STALE] = "stale",
+	[PROCMGR_RUNNING] = "running",
+};
+
+/* Read one NAME's state into row; with --json print its object at once. */
+static int fill_row(struct cli *c, const char *name, struct row *row,
+		    bool first)
+{
+	procmgr *h = NULL;
+	char *json = NULL;
+	long long up;
+	int r;
+
+	if ((r = cli_open(c, name, &h)) != CLI_CONTINUE)
+		return r;
+	r = procmgr_status(h, &row->st);
+	if (r < 0) {
+		r = cli_fail(h, r);
+		goto out;
+	}
+	if (procmgr_warning(h))
+		cli_err("warning: %s", procmgr_warning(h));
+	snprintf(row->name, sizeof(row->name), "%s", procmgr_get_name(h));
+	row->state = state_names[row->st.state];
+	snprintf(row->pid, sizeof(row->pid), "%d", (int)row->st.pid);
+	if (row->st.pid <= 0)
+		strcpy(row->pid, "-");
+	up = cli_uptime(&row->st);
+	strcpy(row->uptime, "-");
+	if (up >= 0)
+		cli_duration(up, row->uptime, sizeof(row->uptime));
+	if (c->json) {
+		r = procmgr_status_json(row->name, &row->st, NULL, &json);
+		if (r < 0) {
+			r = cli_fail(h, r);
+			goto out;
+		}
+		printf("%s%s", first ? "[\n  " : ",\n  ", json);
+	}
+	r = CLI_CONTINUE;
+out:
+	free(json);
+	procmgr_free(h);
+	return r;
+}
+
+static void print_table(const struct row *rows, size_t n)
+{
+	int wn = 4, ws = 7, wp = 3, wu = 6;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((int)strlen(rows[i].name) > wn)
+			wn = (int)strlen(rows[i].name);
+		if ((int)strlen(rows[i].pid) > wp)
+			wp = (int)strlen(rows[i].pid);
+		if ((int)strlen(rows[i].uptime) > wu)
+			wu = (int)strlen(rows[i].uptime);
+	}
+	printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, "NAME", ws, "STATE", wp,
+	       "PID", wu, "UPTIME", "SOCKET");
+	for (size_t i = 0; i < n; i++)
+		printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, rows[i].name, ws,
+		       rows[i].state, wp, rows[i].pid, wu, rows[i].uptime,
+		       rows[i].st.socket ? rows[i].st.socket : "-");
+}
+
+int cmd_list(struct cli *c, int argc, char **argv)
+{
+	struct row *rows = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = cli_operands(c, &argc, &argv, 0, "")) != CLI_CONTINUE ||
+	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE)
+		return r;
+	r = procmgr_list(c->dir, &names);
+	if (r < 0) {
+		/* No handle yet: the library's message is lost, say ours. */
+		cli_err("cannot list the NAMEs under %s: %s; check --dir or "
+			"$PROCMGR_DIR", c->dir ? c->dir : "the default DIR",
+			strerror(-r));
+		return CLI_ERROR;
+	}
+	while (names[n])
+		n++;
+	rows = calloc(n + 1, sizeof(*rows));
+	r = rows ? CLI_OK : CLI_ERROR;
+	for (size_t i = 0; i < n && r == CLI_OK; i++) {
+		r = fill_row(c, names[i], &rows[i], i == 0);
+		r = r == CLI_CONTINUE ? CLI_OK : r;
+	}
+	if (r == CLI_OK && c->json)
+		puts(n ? "\n]" : "[]");
+	else if (r == CLI_OK)
+		print_table(rows, n);
+	for (size_t i = 0; rows && i < n; i++)
+		procmgr_status_clear(&rows[i].st);
+	free(rows);
+	procmgr_strv_free(names);
+	return r;
+}

@@ -1,0 +1,239 @@
+/*
+ * cmd-spawn.c - procmgr start|ensure|restart NAME [spawn options] -- CMD...
+ *
+ * The three share their options and their output: the daemon's pid alone
+ * on stdout (so pid=$(procmgr ensure web -- ./server) works), everything
+ * else on stderr.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum spawn_kind { SPAWN_START, SPAWN_ENSURE, SPAWN_RESTART };
+
+struct spawn_args {
+	struct procmgr_spawn_opts opts;
+	char **env, **fp_env, **fp_files;	/* NULL-terminated */
+	size_t n_env, n_fp_env, n_fp_files;
+	char *log;				/* absolute --log */
+	double lock_timeout;
+};
+
+static const struct option spawn_opts[] = {
+	{ "fingerprint", required_argument, NULL, 'F' },
+	{ "fingerprint-env", required_argument, NULL, 'E' },
+	{ "fingerprint-file", required_argument, NULL, 'P' },
+	{ "cwd", required_argument, NULL, 'C' },
+	{ "log", required_argument, NULL, 'l' },
+	{ "log-max", required_argument, NULL, 'M' },
+	{ "env", required_argument, NULL, 'e' },
+	{ "process-name", required_argument, NULL, 'N' },
+	{ "ready", required_argument, NULL, 'r' },
+	{ "ready-timeout", required_argument, NULL, 'T' },
+	{ "kill-on-timeout", no_argument, NULL, 'K' },
+	{ "lock-timeout", required_argument, NULL, 'L' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * The daemon runs in --cwd, so a relative --log is made absolute against
+ * ours, which is what the user meant.
+ */
+static int set_log(const struct cli *c, const char *path, struct spawn_args *a)
+{
+	char *cwd = NULL;
+
+	free(a->log);
+	a->log = NULL;
+	if (path[0] == '/' || !(cwd = getcwd(NULL, 0)))
+		a->log = strdup(path);
+	else if (asprintf(&a->log, "%s/%s", cwd, path) < 0)
+		a->log = NULL;
+	free(cwd);
+	a->opts.log_path = a->log;
+	if (!a->log)
+		return cli_usage(c, "--log: out of memory");
+	return CLI_CONTINUE;
+}
+
+static int parse_value(const struct cli *c, int o, char *arg,
+		       struct spawn_args *a)
+{
+	unsigned long long max;
+	const char *eq;
+	int r = CLI_CONTINUE;
+
+	if (o == 'F') {
+		a->opts.fingerprint = arg;
+	} else if (o == 'E') {
+		a->fp_env[a->n_fp_env++] = arg;
+	} else if (o == 'P') {
+		a->fp_files[a->n_fp_files++] = arg;
+	} else if (o == 'C') {
+		a->opts.cwd = arg;
+	} else if (o == 'l') {
+		r = set_log(c, arg, a);
+	} else if (o == 'M') {
+		r = cli_count(c, "--log-max", arg, &max);
+		a->opts.log_max = (off_t)max;
+	} else if (o == 'e') {
+		eq = strchr(arg, '=');
+		if (!eq || eq == arg)
+			return cli_usage(c, "--env wants VAR=VALUE, not '%s'",
+					 arg);
+		a->env[a->n_env++] = arg;
+	} else if (o == 'N') {
+		a->opts.process_name = arg;
+	} else if (o == 'r') {
+		procmgr_ready_clear(&a->opts.ready);
+		if (procmgr_ready_parse(arg, &a->opts.ready) < 0)
+			return cli_usage(c, "--ready wants exec, socket, notify, "
+					 "fd:N, tcp:PORT or unix:PATH, not "
+					 "'%s'", arg);
+	} else if (o == 'T') {
+		r = cli_seconds(c, "--ready-timeout", arg,
+				&a->opts.ready_timeout);
+	} else {
+		r = cli_seconds(c, "--lock-timeout", arg, &a->lock_timeout);
+	}
+	return r;
+}
+
+static int parse(struct cli *c, int argc, char **argv, struct spawn_args *a)
+{
+	int o, r = CLI_CONTINUE;
+
+	/* Each repeatable option appears at most argc times. */
+	a->env = calloc((size_t)argc + 1, sizeof(char *));
+	a->fp_env = calloc((size_t)argc + 1, sizeof(char *));
+	a->fp_files = calloc((size_t)argc + 1, sizeof(char *));
+	if (!a->env || !a->fp_env || !a->fp_files)
+		return cli_usage(c, "out of memory");
+	a->opts.env = a->env;
+	a->opts.fingerprint_env = a->fp_env;
+	a->opts.fingerprint_files = a->fp_files;
+	while (r == CLI_CONTINUE &&
+	       (o = cli_getopt(c, argc, argv, "h", spawn_opts)) != -1) {
+		if (o == 'h')
+			r = cli_help(c->cmd);
+		else if (o == 'K')
+			a->opts.kill_on_timeout = true;
+		else if (o == '?')
+			r = CLI_USAGE;
+		else
+			r = parse_value(c, o, optarg, a);
+	}
+	if (r == CLI_CONTINUE && optind >= argc)
+		r = cli_usage(c, "expects the daemon's command after '--'");
+	a->opts.argv = argv + optind;
+	return r;
+}
+
+/* Exit 7: how the daemon ended (the message) and why (its log's end). */
+static int died(procmgr *h, int r)
+{
+	char *tail = NULL, *log = NULL;
+
+	cli_fail(h, r);
+	if (procmgr_log_path(h, &log) >= 0 &&
+	    procmgr_log_tail(h, 20, &tail) >= 0 && tail[0]) {
+		fprintf(stderr, "procmgr: the last lines of %s:\n%s", log,
+			tail);
+		if (tail[strlen(tail) - 1] != '\n')
+			fputc('\n', stderr);
+	}
+	free(tail);
+	free(log);
+	return CLI_DIED;
+}
+
+static int report(struct cli *c, procmgr *h, pid_t pid, const char *action,
+		  const char *reason)
+{
+	struct procmgr_status st = { 0 };
+	int r;
+
+	if (!c->json) {
+		printf("%d\n", (int)pid);
+		return CLI_OK;
+	}
+	r = procmgr_status(h, &st);
+	if (r < 0)
+		r = cli_fail(h, r);
+	else
+		r = cli_print_json(h, &st, (const char *const[]){
+			"action", action, "reason", reason, NULL });
+	procmgr_status_clear(&st);
+	return r;
+}
+
+static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
+	       const struct spawn_args *a)
+{
+	char *reason = NULL;
+	const char *action = "started";
+	pid_t pid = 0;
+	int r;
+
+	cli_lock_wait(c, h, a->lock_timeout);
+	if (kind == SPAWN_START) {
+		r = procmgr_start(h, &a->opts, &pid);
+	} else if (kind == SPAWN_RESTART) {
+		r = procmgr_restart(h, &a->opts, &pid);
+		action = "restarted";
+	} else {
+		r = procmgr_ensure(h, &a->opts, &pid, &reason);
+		action = r == 0 ? "kept" : "restarted";
+		if (r == 1)
+			cli_info(c, "restarting %s: %s", procmgr_get_name(h),
+				 reason ? reason : "not running");
+	}
+	if (r == -ECHILD)
+		r = died(h, r);
+	else if (r < 0)
+		r = cli_fail(h, r);
+	else
+		r = report(c, h, pid, action, reason);
+	free(reason);
+	return r;
+}
+
+static int spawn(struct cli *c, int argc, char **argv, enum spawn_kind kind)
+{
+	struct spawn_args a = { .lock_timeout = -1 };
+	char **op = argv + 1;
+	procmgr *h = NULL;
+	int r;
+
+	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) == CLI_CONTINUE &&
+	    (r = parse(c, argc, argv, &a)) == CLI_CONTINUE &&
+	    (r = cli_open(c, op[0], &h)) == CLI_CONTINUE)
+		r = run(c, h, kind, &a);
+	procmgr_free(h);
+	procmgr_ready_clear(&a.opts.ready);
+	free(a.env);
+	free(a.fp_env);
+	free(a.fp_files);
+	free(a.log);
+	return r;
+}
+
+int cmd_start(struct cli *c, int argc, char **argv)
+{
+	return spawn(c, argc, argv, SPAWN_START);
+}
+
+int cmd_ensure(struct cli *c, int argc, char **argv)
+{
+	return spawn(c, argc, argv, SPAWN_ENSURE);
+}
+
+int cmd_restart(struct cli *c, int argc, char **argv)
+{
+	return spawn(c, argc, argv, SPAWN_RESTART);
+}

@@ -1,0 +1,129 @@
+/*
+ * cmd-stop.c - procmgr stop NAME [--signals LIST] [--kill-wait SEC]
+ * [--keep-metadata] [--lock-timeout SEC].
+ *
+ * A stale or stopped NAME is success with nothing signalled; a process
+ * that survives the whole chain exits 6 with its metadata kept.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SIGNALS 16
+
+struct stop_args {
+	int signals[MAX_SIGNALS];
+	struct procmgr_stop_opts opts;
+	double lock_timeout;
+};
+
+/* "TERM,KILL" or "SIGINT,15" into a->signals. */
+static int parse_signals(const struct cli *c, const char *list,
+			 struct stop_args *a)
+{
+	char buf[256];
+	char *tok, *save = NULL;
+	size_t n = 0;
+	int sig;
+
+	if (strlen(list) >= sizeof(buf))
+		goto fail;
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		sig = procmgr_signal_parse(tok);
+		if (sig <= 0 || n == MAX_SIGNALS)
+			goto fail;
+		a->signals[n++] = sig;
+	}
+	if (n == 0)
+		goto fail;
+	a->opts.signals = a->signals;
+	a->opts.n_signals = n;
+	return CLI_CONTINUE;
+fail:
+	return cli_usage(c, "--signals wants a comma-separated list of at "
+			 "most %d signals, like TERM,KILL, not '%s'",
+			 MAX_SIGNALS, list);
+}
+
+static int parse(struct cli *c, int argc, char **argv, struct stop_args *a)
+{
+	static const struct option opts[] = {
+		{ "signals", required_argument, NULL, 's' },
+		{ "kill-wait", required_argument, NULL, 'w' },
+		{ "keep-metadata", no_argument, NULL, 'k' },
+		{ "lock-timeout", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o, r = CLI_CONTINUE;
+
+	while (r == CLI_CONTINUE &&
+	       (o = cli_getopt(c, argc, argv, "h", opts)) != -1) {
+		if (o == 'h')
+			r = cli_help(c->cmd);
+		else if (o == 's')
+			r = parse_signals(c, optarg, a);
+		else if (o == 'w')
+			r = cli_seconds(c, "--kill-wait", optarg,
+					&a->opts.kill_wait);
+		else if (o == 'k')
+			a->opts.keep_metadata = true;
+		else if (o == 'L')
+			r = cli_seconds(c, "--lock-timeout", optarg,
+					&a->lock_timeout);
+		else
+			r = CLI_USAGE;
+	}
+	return r == CLI_CONTINUE ? cli_no_more(c, argc, argv) : r;
+}
+
+static int report(struct cli *c, procmgr *h, int stopped, pid_t pid)
+{
+	struct procmgr_status st = { 0 };
+	int r;
+
+	if (stopped)
+		cli_info(c, "stopped %s (pid %d)", procmgr_get_name(h),
+			 (int)pid);
+	else
+		cli_info(c, "%s was not running: nothing to stop",
+			 procmgr_get_name(h));
+	if (!c->json)
+		return CLI_OK;
+	r = procmgr_status(h, &st);
+	if (r < 0)
+		r = cli_fail(h, r);
+	else
+		r = cli_print_json(h, &st, (const char *const[]){
+			"stopped", stopped ? "true" : "false", NULL });
+	procmgr_status_clear(&st);
+	return r;
+}
+
+int cmd_stop(struct cli *c, int argc, char **argv)
+{
+	struct stop_args a = { .opts.kill_wait = -1, .lock_timeout = -1 };
+	char **op = argv + 1;
+	procmgr *h = NULL;
+	pid_t pid = 0;
+	int r;
+
+	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE ||
+	    (r = parse(c, argc, argv, &a)) != CLI_CONTINUE ||
+	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
+		return r;
+	cli_lock_wait(c, h, a.lock_timeout);
+	r = procmgr_stop(h, &a.opts, &pid);
+	if (r == -EBUSY)
+		r = (cli_fail(h, r), CLI_NOT_STOPPED);
+	else if (r < 0)
+		r = cli_fail(h, r);
+	else
+		r = report(c, h, r, pid);
+	procmgr_free(h);
+	return r;
+}

@@ -1,0 +1,222 @@
+/*
+ * main.c - procmgr's entry point: global options, then one command.
+ *
+ * The global options come before the command; each command parses its own
+ * options after its operands (cmd-*.c). Everything after "--" belongs to
+ * the daemon and is never parsed here.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *synopsis;
+	const char *summary;
+	const char *options;	/* NULL: none */
+	const char *example;
+};
+
+#define SPAWN_OPTIONS \
+	"  --fingerprint STR       use STR as the fingerprint\n" \
+	"  --fingerprint-env VAR   fold $VAR into the fingerprint (repeatable)\n" \
+	"  --fingerprint-file PATH fold PATH's content in (repeatable)\n" \
+	"  --cwd DIR               run the daemon in DIR (default: here)\n" \
+	"  --log FILE              append its output to FILE\n" \
+	"                          (default: DIR/HOSTFP/NAME.log)\n" \
+	"  --log-max BYTES         rotate a log over BYTES to .1 (10 MiB)\n" \
+	"  --env VAR=VALUE         add to its environment (repeatable)\n" \
+	"  --process-name STR      record STR as process_name (pants)\n" \
+	"  --ready MODE            exec, socket, notify, fd:N, tcp:PORT,\n" \
+	"                          unix:PATH (default: exec)\n" \
+	"  --ready-timeout SEC     wait that long for ready (default 60)\n" \
+	"  --kill-on-timeout       stop the daemon when not ready in time\n" \
+	"  --lock-timeout SEC      wait that long for the lifecycle lock\n"
+
+static const struct command commands[] = {
+	{ "start", cmd_start, "start NAME [spawn options] -- CMD [ARG...]",
+	  "Start CMD as the daemon NAME and print its pid once it is ready.\n"
+	  "Exit 5 if NAME is already running, 4 if it is not ready in time,\n"
+	  "7 if it died before it was ready.",
+	  SPAWN_OPTIONS,
+	  "procmgr start web --ready tcp:8080 -- ./server --port 8080" },
+	{ "ensure", cmd_ensure, "ensure NAME [spawn options] -- CMD [ARG...]",
+	  "Keep NAME if it runs with this fingerprint, else (re)start it.\n"
+	  "Prints the pid; a restart says why on stderr.",
+	  SPAWN_OPTIONS,
+	  "pid=$(procmgr ensure web -- ./server)" },
+	{ "restart", cmd_restart, "restart NAME [spawn options] -- CMD [ARG...]",
+	  "Stop NAME if it runs, then start CMD as NAME; prints the pid.",
+	  SPAWN_OPTIONS,
+	  "procmgr restart web -- ./server" },
+	{ "stop", cmd_stop, "stop NAME [--signals LIST] [--kill-wait SEC] "
+	  "[--keep-metadata]",
+	  "Signal NAME along the chain until it is gone, then remove its\n"
+	  "metadata. A stale or stopped NAME is success. Exit 6 when the\n"
+	  "process survives the whole chain.",
+	  "  --signals LIST      signals to send in turn (default TERM,KILL)\n"
+	  "  --kill-wait SEC     wait after each signal (default 5)\n"
+	  "  --keep-metadata     keep DIR/HOSTFP/NAME afterwards\n"
+	  "  --lock-timeout SEC  wait that long for the lifecycle lock\n",
+	  "procmgr stop web --signals INT,TERM,KILL --kill-wait 2" },
+	{ "status", cmd_status, "status NAME",
+	  "Show NAME's state, pid, uptime, fingerprint, socket and last exit.\n"
+	  "Exit 0 running, 1 stale (dead, metadata left), 3 stopped.",
+	  NULL, "procmgr status web" },
+	{ "list", cmd_list, "list",
+	  "Show every NAME under DIR/HOSTFP: NAME STATE PID UPTIME SOCKET.",
+	  NULL, "procmgr --json list" },
+	{ "get", cmd_get, "get NAME KEY",
+	  "Print the value of KEY (NULs of cmdline shown as spaces).\n"
+	  "Exit 3 when KEY is absent.",
+	  NULL, "procmgr get web socket" },
+	{ "set", cmd_set, "set NAME KEY VALUE",
+	  "Write KEY atomically.", NULL, "procmgr set web socket 38549" },
+	{ "await", cmd_await, "await NAME KEY [--timeout SEC]",
+	  "Wait until KEY exists, then print its value. Exit 4 on timeout.",
+	  "  --timeout SEC  give up after SEC seconds (default: wait forever)\n",
+	  "port=$(procmgr await web socket --timeout 30)" },
+	{ "purge", cmd_purge, "purge NAME [--force]",
+	  "Remove NAME's metadata when it is not running.",
+	  "  --force             remove it even while NAME runs\n"
+	  "  --lock-timeout SEC  wait that long for the lifecycle lock\n",
+	  "procmgr purge web" },
+	{ "lock", cmd_lock, "lock NAME [--lock-timeout SEC] -- CMD [ARG...]",
+	  "Run CMD while holding NAME's lifecycle lock (pants' clients\n"
+	  "respect it too); exit with CMD's status. Exit 4 on timeout.",
+	  "  --lock-timeout SEC  give up after SEC seconds (default: wait)\n",
+	  "procmgr lock web -- ./migrate-db" },
+	{ "logs", cmd_logs, "logs NAME [-n LINES] [-f]",
+	  "Print the end of NAME's log; -f follows it until the daemon ends.",
+	  "  -n, --lines LINES  how many lines (default 10)\n"
+	  "  -f, --follow       keep printing new lines while NAME runs\n",
+	  "procmgr logs web -n 50 -f" },
+	{ "host-fingerprint", cmd_host_fingerprint, "host-fingerprint",
+	  "Print the host fingerprint (HOSTFP), as pants computes it.",
+	  NULL, "ls \"$PROCMGR_DIR/$(procmgr host-fingerprint)\"" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int cli_help(const char *cmd)
+{
+	const struct command *k = find_command(cmd);
+
+	printf("Usage: procmgr [global options] %s\n\n%s\n", k->synopsis,
+	       k->summary);
+	if (k->options)
+		printf("\nOptions:\n%s", k->options);
+	printf("\nExample:\n  %s\n", k->example);
+	return CLI_OK;
+}
+
+static int main_help(void)
+{
+	puts("Usage: procmgr [--dir DIR] [--json] [-q] [-v] COMMAND NAME "
+	     "[OPTIONS] [-- CMD [ARG...]]\n\n"
+	     "Keep named background processes alive, identifiable and "
+	     "stoppable.\n\n"
+	     "Global options:\n"
+	     "  --dir DIR      metadata directory (default: $PROCMGR_DIR,\n"
+	     "                 $XDG_RUNTIME_DIR/procmgr, /tmp/procmgr-UID)\n"
+	     "  --json         print JSON on stdout\n"
+	     "  -q, --quiet    no informational lines on stderr\n"
+	     "  -v, --verbose  say which files are used\n"
+	     "  -h, --help     this help; 'procmgr COMMAND --help' for one\n"
+	     "  --version      print the version\n\n"
+	     "Commands:");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		printf("  %s\n      e.g. %s\n", commands[i].synopsis,
+		       commands[i].example);
+	puts("\nExit status: 0 ok, 1 error, 2 usage, 3 not running, "
+	     "4 timed out,\n5 already running, 6 could not stop, "
+	     "7 died before ready.");
+	return CLI_OK;
+}
+
+static int parse_global(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	while ((o = cli_getopt(c, argc, argv, "qvh", opts)) != -1) {
+		switch (o) {
+		case 'd':
+			c->dir = optarg;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'q':
+			c->quiet = true;
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'h':
+			return main_help();
+		case 'V':
+			puts("procmgr " PROCMGR_VERSION);
+			return CLI_OK;
+		default:
+			return CLI_USAGE;
+		}
+	}
+	return CLI_CONTINUE;
+}
+
+static int dispatch(struct cli *c, int argc, char **argv)
+{
+	const struct command *k;
+	int r;
+
+	r = parse_global(c, argc, argv);
+	if (r != CLI_CONTINUE)
+		return r;
+	if (optind >= argc)
+		return cli_usage(c, "missing COMMAND");
+	if (!strcmp(argv[optind], "help")) {
+		if (optind + 1 < argc && find_command(argv[optind + 1]))
+			return cli_help(argv[optind + 1]);
+		return main_help();
+	}
+	k = find_command(argv[optind]);
+	if (!k)
+		return cli_usage(c, "unknown command '%s'", argv[optind]);
+	c->cmd = k->name;
+	return k->fn(c, argc - optind, argv + optind);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	int r;
+
+	r = dispatch(&c, argc, argv);
+	/* A full disk or closed pipe must not pass for success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_err("cannot write to standard output");
+		if (r == CLI_OK)
+			r = CLI_ERROR;
+	}
+	return r;
+}

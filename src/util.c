@@ -1,0 +1,295 @@
+/*
+ * util.c - argument parsing, messages and exit codes shared by the
+ * commands.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("procmgr: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_info(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("procmgr: ", stderr);
+	if (c->cmd)
+		fprintf(stderr, "%s: ", c->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'procmgr %s%s--help'.\n", c->cmd ? c->cmd : "",
+		c->cmd ? " " : "");
+	return CLI_USAGE;
+}
+
+int cli_exit_code(int r)
+{
+	switch (-r) {
+	case ETIMEDOUT:
+	case EWOULDBLOCK:
+		return CLI_TIMEOUT;
+	case EEXIST:
+		return CLI_ALREADY;
+	case ECHILD:
+		return CLI_DIED;
+	case EINVAL:
+		return CLI_USAGE;
+	default:
+		return CLI_ERROR;
+	}
+}
+
+int cli_fail(procmgr *h, int r)
+{
+	const char *msg = procmgr_errmsg(h);
+
+	if (!msg || !*msg)
+		msg = strerror(-r);
+	cli_err("%s", msg);
+	return cli_exit_code(r);
+}
+
+int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
+		 const char *what)
+{
+	char **v = *argv;
+	int n = *argc;
+
+	optind = 0;
+	for (int i = 1; i <= npos && i < n; i++)
+		if (!strcmp(v[i], "--help") || !strcmp(v[i], "-h"))
+			return cli_help(c->cmd);
+	if (n - 1 < npos)
+		return cli_usage(c, "expects %s", what);
+	*argv = v + npos;
+	*argc = n - npos;
+	return CLI_CONTINUE;
+}
+
+int cli_getopt(const struct cli *c, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts)
+{
+	char spec[64];
+	const char *arg;
+	int o;
+
+	snprintf(spec, sizeof(spec), "+:%s", shortopts);
+	opterr = 0;
+	o = getopt_long(argc, argv, spec, longopts, NULL);
+	if (o != '?' && o != ':')
+		return o;
+	arg = argv[optind - 1];
+	if (o == ':')
+		cli_usage(c, "option '%s' needs a value", arg);
+	else if (!strncmp(arg, "--", 2))
+		cli_usage(c, "unknown option '%s'", arg);
+	else
+		cli_usage(c, "unknown option '-%c'", optopt);
+	return '?';
+}
+
+int cli_no_more(const struct cli *c, int argc, char **argv)
+{
+	if (optind < argc)
+		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	return CLI_CONTINUE;
+}
+
+int cli_seconds(const struct cli *c, const char *opt, const char *s,
+		double *ret)
+{
+	size_t len = strlen(s);
+	char *end;
+	double v;
+
+	/* Digits and one optional point only: no sign, exponent, inf, hex. */
+	if (len == 0 || strspn(s, "0123456789.") != len ||
+	    strspn(s, ".") == len || strchr(s, '.') != strrchr(s, '.'))
+		goto fail;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end)
+		goto fail;
+	*ret = v;
+	return CLI_CONTINUE;
+fail:
+	return cli_usage(c, "%s wants seconds (a number >= 0, like 2.5), "
+			 "not '%s'", opt, s);
+}
+
+int cli_count(const struct cli *c, const char *opt, const char *s,
+	      unsigned long long *ret)
+{
+	size_t len = strlen(s);
+	char *end;
+	unsigned long long v;
+
+	if (len == 0 || strspn(s, "0123456789") != len)
+		goto fail;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		goto fail;
+	*ret = v;
+	return CLI_CONTINUE;
+fail:
+	return cli_usage(c, "%s wants a whole number >= 0, not '%s'", opt, s);
+}
+
+int cli_open(const struct cli *c, const char *name, procmgr **ret_h)
+{
+	char norm[PROCMGR_NAME_MAX + 1];
+	procmgr *h;
+	int r;
+
+	if (procmgr_name_normalize(name, norm) < 0)
+		return cli_usage(c, "invalid NAME '%s': use 1-%d characters of "
+				 "[a-z0-9._-] (upper case is lowered), not "
+				 "starting with '.'", name, PROCMGR_NAME_MAX);
+	h = procmgr_new();
+	if (!h) {
+		cli_err("out of memory");
+		return CLI_ERROR;
+	}
+	r = procmgr_open(h, c->dir, name);
+	if (r < 0) {
+		r = cli_fail(h, r);
+		procmgr_free(h);
+		return r;
+	}
+	if (c->verbose)
+		cli_info(c, "procmgr: %s: metadata in %s, lock %s", norm,
+			 procmgr_meta_dir(h), procmgr_lock_path(h));
+	*ret_h = h;
+	return CLI_CONTINUE;
+}
+
+static void on_lock_wait(procmgr *h, const char *message,
+			 const char *wait_line, void *userdata)
+{
+	const struct cli *c = userdata;
+
+	(void)h;
+	(void)message;
+	cli_info(c, "%s", wait_line);
+}
+
+void cli_lock_wait(struct cli *c, procmgr *h, double timeout)
+{
+	procmgr_set_lock_wait(h, timeout, on_lock_wait, c);
+}
+
+int cli_print_json(procmgr *h, const struct procmgr_status *st,
+		   const char *const *extra)
+{
+	char *json = NULL;
+	int r;
+
+	r = procmgr_status_json(procmgr_get_name(h), st, extra, &json);
+	if (r < 0)
+		return cli_fail(h, r);
+	puts(json);
+	free(json);
+	return CLI_OK;
+}
+
+void cli_duration(long long secs, char *buf, size_t size)
+{
+	if (secs >= 86400)
+		snprintf(buf, size, "%lldd%lldh", secs / 86400,
+			 secs % 86400 / 3600);
+	else if (secs >= 3600)
+		snprintf(buf, size, "%lldh%lldm", secs / 3600, secs % 3600 / 60);
+	else if (secs >= 60)
+		snprintf(buf, size, "%lldm%llds", secs / 60, secs % 60);
+	else
+		snprintf(buf, size, "%llds", secs);
+}
+
+/*
+ * pants' metadata has no start_time: the uptime then comes from the live
+ * process's start (in clock ticks since boot) and the system's uptime.
+ */
+static long long proc_uptime(pid_t pid)
+{
+	unsigned long long ticks;
+	long long ret = -1;
+	char *id = NULL;
+	double up;
+	FILE *f;
+
+	if (procmgr_proc_identity(pid, &id) < 0)
+		return -1;
+	f = fopen("/proc/uptime", "re");
+	if (f && sscanf(id, "%llu", &ticks) == 1 &&
+	    fscanf(f, "%lf", &up) == 1)
+		ret = (long long)(up - (double)ticks / sysconf(_SC_CLK_TCK));
+	if (f)
+		fclose(f);
+	free(id);
+	return ret < 0 ? 0 : ret;
+}
+
+long long cli_uptime(const struct procmgr_status *st)
+{
+	long long d;
+
+	if (st->state != PROCMGR_RUNNING)
+		return -1;
+	if (st->started_at < 0)
+		return proc_uptime(st->pid);
+	d = (long long)(time(NULL) - st->started_at);
+	return d < 0 ? 0 : d;
+}
+
+int cli_plain(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o = cli_getopt(c, argc, argv, "h", opts);
+
+	if (o != -1)
+		return o == 'h' ? cli_help(c->cmd) : CLI_USAGE;
+	return cli_no_more(c, argc, argv);
+}
+
+char *cli_printable(char *value, size_t len)
+{
+	/* cmdline holds NUL-terminated arguments: show them space-separated. */
+	for (size_t i = 0; i < len; i++)
+		if (value[i] == '\0')
+			value[i] = ' ';
+	while (len > 0 && strchr(" \t\r\n", value[len - 1]))
+		value[--len] = '\0';
+	return value + strspn(value, " \t\r\n");
+}
