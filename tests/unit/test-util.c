@@ -1,0 +1,143 @@
+/*
+ * test-util.c - pid parsing (corrupt pid files must never parse), white
+ * space stripping, deadlines and the handle's message helpers.
+ */
+#include "internal.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+START_TEST(test_parse_pid_good)
+{
+	pid_t pid = 0;
+
+	ck_assert_int_eq(pm_parse_pid("123", &pid), 0);
+	ck_assert_int_eq(pid, 123);
+	/* pants writes with and without a trailing newline. */
+	ck_assert_int_eq(pm_parse_pid("  4242\n", &pid), 0);
+	ck_assert_int_eq(pid, 4242);
+	ck_assert_int_eq(pm_parse_pid("2", &pid), 0);
+	ck_assert_int_eq(pid, 2);
+	ck_assert_int_eq(pm_parse_pid("2147483647", &pid), 0);
+	ck_assert_int_eq(pid, INT_MAX);
+}
+END_TEST
+
+static const char *const corrupt[] = {
+	"", "   \n", "garbage", "0", "1", "-5", "+5", "99999999999",
+	"2147483648", "12abc", "12 34", "0x10", "\x01\x02\xff", "1.5",
+	"\xef\xbb\xbf" "123",
+};
+
+START_TEST(test_parse_pid_corrupt)
+{
+	pid_t pid = 77;
+
+	ck_assert_int_eq(pm_parse_pid(corrupt[_i], &pid), -EBADMSG);
+	ck_assert_int_eq(pid, 77);
+}
+END_TEST
+
+START_TEST(test_parse_pid_null)
+{
+	pid_t pid = 77;
+
+	ck_assert_int_eq(pm_parse_pid(NULL, &pid), -EBADMSG);
+	ck_assert_int_eq(pid, 77);
+}
+END_TEST
+
+START_TEST(test_strip)
+{
+	char a[] = " \t x y \n\n", b[] = "", c[] = "   ", d[] = "z";
+
+	ck_assert_str_eq(pm_strip(a), "x y");
+	ck_assert_str_eq(pm_strip(b), "");
+	ck_assert_str_eq(pm_strip(c), "");
+	ck_assert_str_eq(pm_strip(d), "z");
+}
+END_TEST
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* pants' test_deadline_until: the deadline is honoured, not overshot. */
+START_TEST(test_deadline)
+{
+	struct timespec dl = { 0, 0 };
+	int ms;
+
+	ck_assert_int_eq(pm_ms_left(-1, &dl), -1);
+	pm_deadline(1.5, &dl);
+	ms = pm_ms_left(1.5, &dl);
+	ck_assert_int_le(ms, 1500);
+	ck_assert_int_ge(ms, 1000);	/* generous: a noisy machine */
+	pm_deadline(0, &dl);
+	ck_assert_int_eq(pm_ms_left(0, &dl), 0);
+	pm_deadline(-3, &dl);
+	ck_assert_int_eq(pm_ms_left(0, &dl), 0);
+	/* "Forever" as a deadline must not overflow into the past. */
+	pm_deadline(1e300, &dl);
+	ck_assert_int_eq(pm_ms_left(1e300, &dl), INT_MAX);
+	pm_deadline(0.2, &dl);
+	{
+		double t0 = now_s();
+
+		while (pm_ms_left(0.2, &dl) > 0)
+			;
+		ck_assert(now_s() - t0 >= 0.19);
+	}
+}
+END_TEST
+
+START_TEST(test_error_and_warning)
+{
+	procmgr *h = procmgr_new();
+	char *s;
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_str_eq(procmgr_errmsg(h), "");
+	ck_assert_ptr_null(procmgr_warning(h));
+	ck_assert_int_eq(pm_error(h, ENOENT, "no %s at %d", "x", 7), -ENOENT);
+	ck_assert_str_eq(procmgr_errmsg(h), "no x at 7");
+	/* A negative errno is taken as the same error. */
+	ck_assert_int_eq(pm_error(h, -EPERM, "p"), -EPERM);
+	ck_assert_int_eq(pm_error(NULL, EIO, "nobody sees this"), -EIO);
+	pm_warn(h, "corrupt %s", "pid");
+	ck_assert_str_eq(procmgr_warning(h), "corrupt pid");
+	pm_warn(h, "second");
+	ck_assert_str_eq(procmgr_warning(h), "second");
+	pm_warn(NULL, "ignored");
+	ck_assert_str_eq(procmgr_errmsg(NULL), "out of memory");
+	ck_assert_ptr_null(procmgr_warning(NULL));
+	s = pm_asprintf("%s-%d", "a", 1);
+	ck_assert_str_eq(s, "a-1");
+	free(s);
+	procmgr_free(h);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_parse_pid_good);
+	tcase_add_loop_test(tc, test_parse_pid_corrupt, 0,
+			    (int)(sizeof(corrupt) / sizeof(corrupt[0])));
+	tcase_add_test(tc, test_parse_pid_null);
+	tcase_add_test(tc, test_strip);
+	tcase_add_test(tc, test_deadline);
+	tcase_add_test(tc, test_error_and_warning);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
