@@ -1,0 +1,417 @@
+/*
+ * test-basedir.c - where DIR is and the safety rules of SPEC §1: no
+ * symlink at or below DIR, no foreign owner, no group/world-writable
+ * directory without the sticky bit; missing directories made 0700.
+ */
+#include "internal.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef PROCMGR_COVERAGE
+extern void __gcov_dump(void);
+#define child_exit(c) (__gcov_dump(), _exit(c))
+#else
+#define child_exit(c) _exit(c)
+#endif
+
+#define NOBODY 65534
+
+static char *path(const char *a, const char *b)
+{
+	char *p = pm_asprintf("%s/%s", a, b);
+
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+static char *host_path(const char *dir)
+{
+	char fp[PROCMGR_HOSTFP_LEN + 1];
+
+	ck_assert_int_eq(procmgr_host_fingerprint(fp), 0);
+	return path(dir, fp);
+}
+
+static mode_t mode_of(const char *p)
+{
+	struct stat st;
+
+	ck_assert_int_eq(lstat(p, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void mkdir_mode(const char *p, mode_t mode)
+{
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_int_eq(chmod(p, mode), 0);
+}
+
+/* Open a handle on dir, expecting r (and errmsg containing want). */
+static procmgr *open_expect(const char *dir, int r, const char *want)
+{
+	procmgr *h = procmgr_new();
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(procmgr_open(h, dir, "web"), r);
+	if (want)
+		ck_assert_msg(strstr(procmgr_errmsg(h), want), "'%s' lacks '%s'",
+			      procmgr_errmsg(h), want);
+	return h;
+}
+
+START_TEST(test_default_dir)
+{
+	char *d, want[64];
+
+	setenv("PROCMGR_DIR", "/x/pm", 1);
+	setenv("XDG_RUNTIME_DIR", "/run/user/7", 1);
+	ck_assert_int_eq(procmgr_default_dir(&d), 0);
+	ck_assert_str_eq(d, "/x/pm");
+	free(d);
+	setenv("PROCMGR_DIR", "", 1);	/* empty: ignored */
+	ck_assert_int_eq(procmgr_default_dir(&d), 0);
+	ck_assert_str_eq(d, "/run/user/7/procmgr");
+	free(d);
+	unsetenv("PROCMGR_DIR");
+	setenv("XDG_RUNTIME_DIR", "", 1);
+	ck_assert_int_eq(procmgr_default_dir(&d), 0);
+	snprintf(want, sizeof(want), "/tmp/procmgr-%u", (unsigned)getuid());
+	ck_assert_str_eq(d, want);
+	free(d);
+}
+END_TEST
+
+/* procmgr_open(NULL dir) uses the default dir. */
+START_TEST(test_open_default_dir)
+{
+	char *tmp = tu_tmpdir(), *base = path(tmp, "env");
+	procmgr *h;
+
+	setenv("PROCMGR_DIR", base, 1);
+	h = open_expect(NULL, 0, NULL);
+	ck_assert_str_eq(procmgr_get_dir(h), base);
+	procmgr_free(h);
+	free(base);
+}
+END_TEST
+
+START_TEST(test_symlinked_dir_refused)
+{
+	char *tmp = tu_tmpdir(), *real = path(tmp, "real");
+	char *link = path(tmp, "link");
+	procmgr *h;
+
+	mkdir_mode(real, 0700);
+	ck_assert_int_eq(symlink(real, link), 0);
+	h = open_expect(link, -ELOOP, link);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
+	procmgr_free(h);
+	/* A DIR that turns into a symlink after the open is refused too. */
+	ck_assert_int_eq(unlink(link), 0);
+	h = open_expect(link, 0, NULL);
+	ck_assert_int_eq(symlink(real, link), 0);
+	ck_assert_int_eq(procmgr_write(h, "pid", "123"), -ELOOP);
+	ck_assert_int_eq(rmdir(real), 0);	/* nothing written through */
+	procmgr_free(h);
+}
+END_TEST
+
+/* Symlinks in DIR's parents (/tmp on some systems) are the system's. */
+START_TEST(test_symlinked_parent_accepted)
+{
+	char *tmp = tu_tmpdir(), *real = path(tmp, "realparent");
+	char *link = path(tmp, "plink"), *dir = path(link, "base");
+	char *v;
+	procmgr *h;
+
+	mkdir_mode(real, 0700);
+	ck_assert_int_eq(symlink(real, link), 0);
+	h = open_expect(dir, 0, NULL);
+	ck_assert_int_eq(procmgr_write(h, "pid", "123"), 0);
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), 0);
+	ck_assert_str_eq(v, "123");
+	free(v);
+	ck_assert_uint_eq(mode_of(dir), 0700);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_symlinked_hostfp_refused)
+{
+	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *elsewhere = path(tmp, "elsewhere"), *hp = host_path(dir);
+	procmgr *h;
+
+	mkdir_mode(dir, 0700);
+	mkdir_mode(elsewhere, 0700);
+	ck_assert_int_eq(symlink(elsewhere, hp), 0);
+	h = open_expect(dir, -ELOOP, hp);
+	procmgr_free(h);
+	/* Nor may a later write go through it. */
+	ck_assert_int_eq(unlink(hp), 0);
+	h = open_expect(dir, 0, NULL);
+	ck_assert_int_eq(symlink(elsewhere, hp), 0);
+	ck_assert_int_eq(procmgr_write(h, "pid", "1234"), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), hp));
+	ck_assert_int_eq(rmdir(elsewhere), 0);	/* still empty */
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_symlinked_name_dir_refused)
+{
+	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *elsewhere = path(tmp, "elsewhere"), *hp = host_path(dir);
+	char *np = path(hp, "web");
+	procmgr *h;
+
+	mkdir_mode(dir, 0700);
+	mkdir_mode(hp, 0700);
+	mkdir_mode(elsewhere, 0700);
+	ck_assert_int_eq(symlink(elsewhere, np), 0);
+	h = open_expect(dir, -ELOOP, np);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_foreign_owner_refused)
+{
+	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	procmgr *h;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "not root: foreign owner test skipped\n");
+		return;
+	}
+	mkdir_mode(dir, 0700);
+	ck_assert_int_eq(chown(dir, NOBODY, NOBODY), 0);
+	h = open_expect(dir, -EACCES, dir);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "uid 65534"));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "nobody"));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "--dir"));
+	procmgr_free(h);
+}
+END_TEST
+
+/* A foreign HOSTFP below our own DIR is refused as well. */
+START_TEST(test_foreign_hostfp_refused)
+{
+	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *hp = host_path(dir);
+	procmgr *h;
+
+	if (geteuid() != 0)
+		return;
+	mkdir_mode(dir, 0700);
+	mkdir_mode(hp, 0700);
+	ck_assert_int_eq(chown(hp, NOBODY, NOBODY), 0);
+	h = open_expect(dir, -EACCES, hp);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_writable_refused)
+{
+	static const mode_t modes[] = { 0770, 0777, 0720, 0702 };
+	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char want[16];
+	procmgr *h;
+
+	mkdir_mode(dir, modes[_i]);
+	snprintf(want, sizeof(want), "mode %04o", (unsigned)modes[_i]);
+	h = open_expect(dir, -EACCES, want);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), dir));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "chmod 700"));
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_sticky_accepted)
+{
+	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *v;
+	procmgr *h;
+
+	mkdir_mode(dir, 01777);
+	h = open_expect(dir, 0, NULL);
+	ck_assert_int_eq(procmgr_write(h, "pid", "99"), 0);
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), 0);
+	ck_assert_str_eq(v, "99");
+	free(v);
+	procmgr_free(h);
+}
+END_TEST
+
+static void open_as_nobody(void *arg)
+{
+	procmgr *h;
+	int r;
+
+	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
+	    setuid(NOBODY) < 0)
+		child_exit(99);
+	h = procmgr_new();
+	r = procmgr_open(h, arg, "web");
+	procmgr_free(h);
+	child_exit(r == 0 ? 0 : -r);
+}
+
+/* Run fn(arg) as nobody in a child; its exit status. */
+static int run_as_nobody(void (*fn)(void *), void *arg)
+{
+	siginfo_t si;
+	pid_t pid = tu_fork(fn, arg);
+
+	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	tu_kill(pid);	/* reaps it and forgets it */
+	ck_assert_int_eq(si.si_code, CLD_EXITED);
+	return si.si_status;
+}
+
+/* Owned by root is fine for another user (a root-made /tmp/x, sticky). */
+START_TEST(test_root_owned_ok_for_user)
+{
+	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(chmod(tmp, 0755), 0);
+	mkdir_mode(dir, 01777);
+	ck_assert_int_eq(run_as_nobody(open_as_nobody, dir), 0);
+	/* ... but not when it is group/world-writable without sticky, */
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(run_as_nobody(open_as_nobody, dir), EACCES);
+	/* ... while root's plain 0755 dir is accepted (root excepted). */
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(run_as_nobody(open_as_nobody, dir), 0);
+}
+END_TEST
+
+/* Missing DIR: open creates nothing, the first write makes it all 0700. */
+START_TEST(test_missing_dir_created_0700)
+{
+	char *tmp = tu_tmpdir(), *a = path(tmp, "a"), *dir = path(a, "b/c");
+	char *hp = host_path(dir), *np = path(hp, "web");
+	struct stat st;
+	procmgr *h;
+	mode_t old = umask(0);
+
+	h = open_expect(dir, 0, NULL);
+	ck_assert_int_eq(stat(a, &st), -1);
+	ck_assert_int_eq(procmgr_write(h, "pid", "4242"), 0);
+	umask(old);
+	ck_assert_uint_eq(mode_of(a), 0700);
+	ck_assert_uint_eq(mode_of(dir), 0700);
+	ck_assert_uint_eq(mode_of(hp), 0700);
+	ck_assert_uint_eq(mode_of(np), 0700);
+	ck_assert_str_eq(procmgr_meta_dir(h), np);
+	procmgr_free(h);
+	free(np);
+	np = path(hp, "web/pid");
+	ck_assert_str_eq(tu_read_file(np), "4242");
+}
+END_TEST
+
+START_TEST(test_relative_dir_resolved)
+{
+	char *tmp = tu_tmpdir(), *dir = path(tmp, "rel/base");
+	char *v, *want;
+	procmgr *h;
+
+	ck_assert_int_eq(chdir(tmp), 0);
+	h = open_expect("rel/base/", 0, NULL);
+	ck_assert_str_eq(procmgr_get_dir(h), dir);
+	/* A later cwd change must not move the metadata. */
+	ck_assert_int_eq(chdir("/"), 0);
+	ck_assert_int_eq(procmgr_write(h, "socket", "38549"), 0);
+	want = path(procmgr_meta_dir(h), "socket");
+	ck_assert_ptr_nonnull(strstr(want, dir));
+	v = tu_read_file(want);
+	ck_assert_str_eq(v, "38549");
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_paths)
+{
+	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *hp = host_path(dir), *want;
+	procmgr *h = open_expect(dir, 0, NULL);
+
+	want = path(dir, ".lock.web");
+	ck_assert_str_eq(procmgr_lock_path(h), want);
+	want = path(hp, "web.log");
+	ck_assert_str_eq(procmgr_default_log(h), want);
+	ck_assert_str_eq(procmgr_get_name(h), "web");
+	ck_assert_str_eq(h->lock_msg_path, path(dir, ".lock.web.lock_message"));
+	procmgr_free(h);
+	/* DIR "/" joins without a double slash and is not created. */
+	h = open_expect("/", 0, NULL);
+	want = path("", h->hostfp);
+	ck_assert_str_eq(h->host_dir, want);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_bad_dirs)
+{
+	char *tmp = tu_tmpdir(), *file = path(tmp, "file"), *v;
+	char *sub = path(file, "sub");
+	procmgr *h;
+
+	tu_write_file(file, "x", 1);
+	h = open_expect(file, -ENOTDIR, file);
+	procmgr_free(h);
+	h = open_expect("", -EINVAL, NULL);
+	procmgr_free(h);
+	/* A DIR whose parent is a file: reading finds nothing to read. */
+	h = open_expect(sub, -ENOTDIR, NULL);
+	procmgr_free(h);
+	/* Opened once only. */
+	h = open_expect(tmp, 0, NULL);
+	ck_assert_int_eq(procmgr_open(h, tmp, "web"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "already"));
+	procmgr_free(h);
+	/* An unopened handle refuses key calls. */
+	h = procmgr_new();
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "procmgr_open"));
+	ck_assert_ptr_null(procmgr_get_name(h));
+	procmgr_free(h);
+	procmgr_free(NULL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("basedir");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_default_dir);
+	tcase_add_test(tc, test_open_default_dir);
+	tcase_add_test(tc, test_symlinked_dir_refused);
+	tcase_add_test(tc, test_symlinked_parent_accepted);
+	tcase_add_test(tc, test_symlinked_hostfp_refused);
+	tcase_add_test(tc, test_symlinked_name_dir_refused);
+	tcase_add_test(tc, test_foreign_owner_refused);
+	tcase_add_test(tc, test_foreign_hostfp_refused);
+	tcase_add_loop_test(tc, test_writable_refused, 0, 4);
+	tcase_add_test(tc, test_sticky_accepted);
+	tcase_add_test(tc, test_root_owned_ok_for_user);
+	tcase_add_test(tc, test_missing_dir_created_0700);
+	tcase_add_test(tc, test_relative_dir_resolved);
+	tcase_add_test(tc, test_paths);
+	tcase_add_test(tc, test_bad_dirs);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
