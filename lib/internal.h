@@ -171,6 +171,15 @@ int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
 int pm_spawn_run(procmgr *h, struct pm_spawn *sp);
 /* Close every fd the spawn owns (accepts a half-prepared one). */
 void pm_spawn_clear(struct pm_spawn *sp);
+/* Where the fork chain failed, as the exec pipe reports it. */
+enum pm_spawn_step {
+	PM_STEP_SETSID = 1, PM_STEP_FORK, PM_STEP_STDIO, PM_STEP_CHDIR,
+	PM_STEP_EXEC,
+};
+/* Report (step, err) on the exec pipe and _exit(127); fork children only. */
+void pm_spawn_fail(int fd, int step, int err) __attribute__((noreturn));
+/* The daemon's side of the last fork: set up and exec; never returns. */
+void pm_daemon_exec(const struct pm_spawn *sp) __attribute__((noreturn));
 /* Runs in the monitor process; never returns. */
 void pm_monitor_main(struct pm_spawn *sp) __attribute__((noreturn));
 /* "signal=TERM" / "status=3" text for an exit report, into buf. */

@@ -1,0 +1,324 @@
+/*
+ * fingerprint.c - the options fingerprint and why two of them differ.
+ *
+ * Each input (argv, cwd, exe, env:VAR, file:PATH) is hashed on its own; the
+ * fingerprint is SHA-256 over the (kind, digest) pairs, every field
+ * preceded by its length as 8 big-endian bytes. Without the lengths,
+ * argv ("ab", "c") and ("a", "bc") would hash alike, as they do in pants.
+ * The per-input digests are kept in the fingerprint_inputs key so ensure
+ * can say which input changed without ever writing a value (an environment
+ * variable may hold a secret) to disk.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct fp_state {
+	struct pm_sha256 all;
+	char *inputs;
+	size_t len;
+	int err;
+};
+
+static void put_u64(struct pm_sha256 *c, uint64_t v)
+{
+	unsigned char b[8];
+
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)(v & 0xff);
+	pm_sha256_update(c, b, sizeof(b));
+}
+
+static void put_bytes(struct pm_sha256 *c, const void *p, size_t n)
+{
+	put_u64(c, n);
+	pm_sha256_update(c, p, n);
+}
+
+static void put_str(struct pm_sha256 *c, const char *s)
+{
+	put_bytes(c, s, strlen(s));
+}
+
+/* Fold one input's digest into the fingerprint and the inputs text. */
+static void add_input(struct fp_state *f, const char *kind,
+		      struct pm_sha256 *c)
+{
+	unsigned char d[32];
+	char hex[PROCMGR_SHA256_HEX + 1];
+	char *p;
+
+	pm_sha256_final(c, d);
+	pm_hex(d, sizeof(d), hex);
+	put_str(&f->all, kind);
+	put_bytes(&f->all, d, sizeof(d));
+	if (f->err)
+		return;
+	p = pm_asprintf("%s%s %s\n", f->inputs ? f->inputs : "", kind, hex);
+	if (!p) {
+		f->err = -ENOMEM;
+		return;
+	}
+	free(f->inputs);
+	f->inputs = p;
+}
+
+static char *abs_cwd(const char *cwd)
+{
+	char buf[PATH_MAX];
+
+	if (!cwd)
+		return getcwd(buf, sizeof(buf)) ? strdup(buf) : NULL;
+	if (realpath(cwd, buf))
+		return strdup(buf);
+	return strdup(cwd);
+}
+
+static void hash_exe(struct pm_sha256 *c, const char *argv0, const char *cwd)
+{
+	char *path = NULL;
+	struct stat st;
+
+	if (pm_find_exe(NULL, argv0, cwd, &path) < 0) {
+		put_str(c, "missing");
+		put_str(c, argv0);
+		return;
+	}
+	put_str(c, path);
+	if (stat(path, &st) == 0) {
+		put_u64(c, (uint64_t)st.st_dev);
+		put_u64(c, (uint64_t)st.st_ino);
+		put_u64(c, (uint64_t)st.st_size);
+		put_u64(c, (uint64_t)st.st_mtim.tv_sec);
+		put_u64(c, (uint64_t)st.st_mtim.tv_nsec);
+	} else {
+		put_str(c, "missing");
+	}
+	free(path);
+}
+
+/* The value VAR will have in the daemon: an extra --env wins. */
+static const char *env_value(const struct procmgr_spawn_opts *o,
+			     const char *var)
+{
+	size_t n = strlen(var);
+
+	for (char *const *e = o->env; e && *e; e++)
+		if (!strncmp(*e, var, n) && (*e)[n] == '=')
+			return *e + n + 1;
+	return getenv(var);
+}
+
+static void hash_file(struct pm_sha256 *c, const char *path)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	/* A missing file is a state too: creating it changes the value. */
+	put_u64(c, fd >= 0);
+	if (fd < 0)
+		return;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			put_str(c, "unreadable");
+			break;
+		}
+		pm_sha256_update(c, buf, (size_t)n);
+	}
+	close(fd);
+}
+
+static void hash_inputs(struct fp_state *f,
+			const struct procmgr_spawn_opts *o, const char *cwd)
+{
+	struct pm_sha256 c;
+	size_t argc = 0;
+	char kind[PATH_MAX + 8];
+
+	pm_sha256_init(&c);
+	while (o->argv[argc])
+		argc++;
+	put_u64(&c, argc);
+	for (size_t i = 0; i < argc; i++)
+		put_str(&c, o->argv[i]);
+	add_input(f, "argv", &c);
+	pm_sha256_init(&c);
+	put_str(&c, cwd);
+	add_input(f, "cwd", &c);
+	pm_sha256_init(&c);
+	hash_exe(&c, o->argv[0], cwd);
+	add_input(f, "exe", &c);
+	for (char *const *v = o->fingerprint_env; v && *v; v++) {
+		const char *val = env_value(o, *v);
+
+		pm_sha256_init(&c);
+		put_u64(&c, val != NULL);
+		put_str(&c, val ? val : "");
+		snprintf(kind, sizeof(kind), "env:%s", *v);
+		add_input(f, kind, &c);
+	}
+	for (char *const *p = o->fingerprint_files; p && *p; p++) {
+		pm_sha256_init(&c);
+		hash_file(&c, *p);
+		snprintf(kind, sizeof(kind), "file:%s", *p);
+		add_input(f, kind, &c);
+	}
+}
+
+static int check_given(const char *fp)
+{
+	size_t n = strlen(fp);
+
+	if (n == 0 || n > PROCMGR_SHA256_HEX)
+		return -EINVAL;
+	for (const char *p = fp; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return -EINVAL;
+	return 0;
+}
+
+int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
+			char ret_fp[PROCMGR_SHA256_HEX + 1], char **ret_inputs)
+{
+	struct fp_state f = { .err = 0 };
+	unsigned char d[32];
+	char *cwd = NULL;
+	int r = -EINVAL;
+
+	if (!opts || !opts->argv || !opts->argv[0] || !opts->argv[0][0])
+		goto fail;
+	if (opts->fingerprint && check_given(opts->fingerprint) < 0)
+		goto fail;
+	r = -ENOMEM;
+	cwd = abs_cwd(opts->cwd);
+	if (!cwd)
+		goto fail;
+	pm_sha256_init(&f.all);
+	hash_inputs(&f, opts, cwd);
+	r = f.err;
+	if (r < 0)
+		goto fail;
+	pm_sha256_final(&f.all, d);
+	/* A given fingerprint wins; the inputs still say what changed. */
+	if (opts->fingerprint)
+		snprintf(ret_fp, PROCMGR_SHA256_HEX + 1, "%s",
+			 opts->fingerprint);
+	else
+		pm_hex(d, sizeof(d), ret_fp);
+	if (ret_inputs) {
+		*ret_inputs = f.inputs;
+		f.inputs = NULL;
+	}
+	r = 0;
+fail:
+	free(f.inputs);
+	free(cwd);
+	return r;
+}
+
+/* The digest recorded for kind in inputs text, or NULL. */
+static const char *find_input(const char *text, const char *kind,
+			      size_t kind_len, size_t *ret_len)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		const char *end = strchr(l, '\n');
+		size_t n = end ? (size_t)(end - l) : strlen(l);
+		const char *sp = memrchr(l, ' ', n);
+
+		if (sp && (size_t)(sp - l) == kind_len &&
+		    !memcmp(l, kind, kind_len)) {
+			*ret_len = n - kind_len - 1;
+			return sp + 1;
+		}
+	}
+	return NULL;
+}
+
+static int add_reason(char **acc, const char *kind, size_t n)
+{
+	const char *what = NULL;
+	char *p;
+	int k = (int)n;
+
+	if (n == 4 && !memcmp(kind, "argv", 4))
+		what = "argv";
+	else if (n == 3 && !memcmp(kind, "cwd", 3))
+		what = "cwd";
+	else if (n == 3 && !memcmp(kind, "exe", 3))
+		what = "executable";
+	if (what)
+		p = pm_asprintf("%s%s%s changed", *acc ? *acc : "",
+				*acc ? ", " : "", what);
+	else if (n > 4 && !memcmp(kind, "env:", 4))
+		p = pm_asprintf("%s%senv %.*s changed", *acc ? *acc : "",
+				*acc ? ", " : "", k - 4, kind + 4);
+	else if (n > 5 && !memcmp(kind, "file:", 5))
+		p = pm_asprintf("%s%sfile %.*s changed", *acc ? *acc : "",
+				*acc ? ", " : "", k - 5, kind + 5);
+	else
+		p = pm_asprintf("%s%s%.*s changed", *acc ? *acc : "",
+				*acc ? ", " : "", k, kind);
+	if (!p)
+		return -ENOMEM;
+	free(*acc);
+	*acc = p;
+	return 0;
+}
+
+/* Kinds of a that b lacks or records with another digest. */
+static int diff_into(const char *a, const char *b, bool only_missing,
+		     char **acc)
+{
+	for (const char *l = a; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		const char *end = strchr(l, '\n');
+		size_t n = end ? (size_t)(end - l) : strlen(l), vn = 0;
+		const char *sp = memrchr(l, ' ', n), *v;
+
+		if (!sp)
+			continue;
+		v = find_input(b, l, (size_t)(sp - l), &vn);
+		if (v ? only_missing || (vn == n - (size_t)(sp - l) - 1 &&
+					 !memcmp(v, sp + 1, vn)) : false)
+			continue;
+		if (add_reason(acc, l, (size_t)(sp - l)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int pm_fingerprint_reason(const char *old_inputs, const char *new_inputs,
+			  char **ret_reason)
+{
+	char *acc = NULL;
+	int r = 0;
+
+	/* Without recorded inputs (pants, --fingerprint) nothing is known. */
+	if (old_inputs && *old_inputs)
+		r = diff_into(new_inputs, old_inputs, false, &acc);
+	if (r >= 0)
+		r = diff_into(old_inputs, new_inputs, true, &acc);
+	if (r < 0)
+		goto fail;
+	if (!acc) {
+		acc = strdup("fingerprint changed");
+		if (!acc) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	*ret_reason = acc;
+	return 0;
+fail:
+	free(acc);
+	return r;
+}

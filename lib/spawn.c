@@ -1,0 +1,302 @@
+/*
+ * spawn.c - the fork chain that starts a daemon.
+ *
+ *	caller ── fork ──> intermediate: setsid(), fork, _exit(0)
+ *	                     └─ fork ──> monitor (the session's first member)
+ *	                                   └─ fork ──> daemon: exec
+ *
+ * The intermediate exits at once, so the caller reaps it immediately and a
+ * long-lived library user is left with no zombie and no child. The monitor
+ * and the daemon share the new session; neither is its leader, so neither
+ * can acquire a controlling terminal by opening one.
+ *
+ * Whether the exec worked travels back on a close-on-exec pipe (git's
+ * run-command.c and libuv do the same): a successful exec closes the
+ * daemon's end, so the caller reads EOF; a failure writes (step, errno)
+ * first. The monitor sends the daemon's pid, and later its exit status, on
+ * a second pipe (see monitor.c).
+ *
+ * Everything the children need (the resolved executable, envp, fds) is
+ * prepared before the first fork: between fork and exec only
+ * async-signal-safe calls are made.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef PROCMGR_COVERAGE
+extern void __gcov_dump(void);
+#define PM_GCOV_DUMP() __gcov_dump()
+#else
+#define PM_GCOV_DUMP() ((void)0)
+#endif
+
+struct pm_exec_msg {
+	int step;
+	int err;
+};
+
+int pm_fd_above_stdio(int fd)
+{
+	int nfd;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0)
+		return -errno;
+	close(fd);
+	return nfd;
+}
+
+static int join_path(const char *dir, const char *name, char **ret)
+{
+	char cwd[PATH_MAX];
+	char *p;
+
+	if (name[0] == '/')
+		p = strdup(name);
+	else if (dir && dir[0] == '/')
+		p = pm_asprintf("%s/%s", dir, name);
+	else if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	else if (dir && dir[0])
+		p = pm_asprintf("%s/%s/%s", cwd, dir, name);
+	else
+		p = pm_asprintf("%s/%s", cwd, name);
+	if (!p)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
+}
+
+/* The first executable regular file named argv0 in $PATH. */
+static int search_path(const char *argv0, char **ret_path)
+{
+	const char *path = getenv("PATH");
+	int r = -ENOENT;
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		char *dir = strndup(path, n);
+		char *full = NULL;
+		struct stat st;
+
+		if (!dir)
+			return -ENOMEM;
+		/* An empty entry means the current directory, as in execvp. */
+		r = join_path(dir, argv0, &full);
+		free(dir);
+		if (r < 0)
+			return r;
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(full, X_OK) == 0) {
+			*ret_path = full;
+			return 0;
+		}
+		free(full);
+		r = -ENOENT;
+		path += n + (path[n] == ':');
+	}
+	return r;
+}
+
+int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
+		char **ret_path)
+{
+	int r;
+
+	if (!argv0 || !*argv0)
+		return pm_error(h, EINVAL, "no command given to start");
+	/*
+	 * A name with a slash is relative to the daemon's cwd, as it would
+	 * be for execve() after chdir(); it is not checked here: a missing
+	 * or unusable file is the exec failure the pipe reports.
+	 */
+	if (strchr(argv0, '/'))
+		r = join_path(cwd, argv0, ret_path);
+	else
+		r = search_path(argv0, ret_path);
+	if (r < 0)
+		return pm_error(h, r, "cannot run %s: %s%s", argv0,
+				strerror(-r),
+				r == -ENOENT ? " (not found in PATH)" : "");
+	return 0;
+}
+
+void pm_spawn_fail(int fd, int step, int err)
+{
+	struct pm_exec_msg m = { step, err };
+	ssize_t n;
+
+	do
+		n = write(fd, &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+	PM_GCOV_DUMP();
+	_exit(127);
+}
+
+void pm_daemon_exec(const struct pm_spawn *sp)
+{
+	struct sigaction dfl;
+	sigset_t none;
+	int w = sp->exec_w;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Keep the exec pipe out of fd N's way. */
+	if (sp->ready_w >= 0 && w == sp->ready_n) {
+		w = fcntl(w, F_DUPFD_CLOEXEC, sp->ready_n + 1);
+		if (w < 0)
+			pm_spawn_fail(sp->exec_w, PM_STEP_STDIO, errno);
+	}
+	if (dup2(sp->devnull_fd, 0) < 0 || dup2(sp->log_fd, 1) < 0 ||
+	    dup2(sp->log_fd, 2) < 0)
+		pm_spawn_fail(w, PM_STEP_STDIO, errno);
+	/* Everything above stdio closes at exec; only fd N survives it. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		pm_spawn_fail(w, PM_STEP_STDIO, errno);
+	if (sp->ready_w >= 0) {
+		int r = sp->ready_w == sp->ready_n ?
+			fcntl(sp->ready_n, F_SETFD, 0) :
+			dup2(sp->ready_w, sp->ready_n);
+
+		if (r < 0)
+			pm_spawn_fail(w, PM_STEP_STDIO, errno);
+	}
+	umask(022);
+	if (sp->cwd && chdir(sp->cwd) < 0)
+		pm_spawn_fail(w, PM_STEP_CHDIR, errno);
+	execve(sp->exe, sp->argv, sp->envp);
+	pm_spawn_fail(w, PM_STEP_EXEC, errno);
+}
+
+static void intermediate(struct pm_spawn *sp) __attribute__((noreturn));
+static void intermediate(struct pm_spawn *sp)
+{
+	pid_t pid;
+
+	if (setsid() < 0)
+		pm_spawn_fail(sp->exec_w, PM_STEP_SETSID, errno);
+	pid = fork();
+	if (pid < 0)
+		pm_spawn_fail(sp->exec_w, PM_STEP_FORK, errno);
+	if (pid == 0)
+		pm_monitor_main(sp);
+	PM_GCOV_DUMP();
+	_exit(0);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void pm_spawn_clear(struct pm_spawn *sp)
+{
+	close_fd(&sp->log_fd);
+	close_fd(&sp->devnull_fd);
+	close_fd(&sp->exec_r);
+	close_fd(&sp->exec_w);
+	close_fd(&sp->report_r);
+	close_fd(&sp->report_w);
+	close_fd(&sp->ready_w);
+}
+
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int exec_error(procmgr *h, const struct pm_spawn *sp,
+		      const struct pm_exec_msg *m)
+{
+	int err = m->err > 0 ? m->err : EIO;
+
+	switch (m->step) {
+	case PM_STEP_CHDIR:
+		return pm_error(h, err, "cannot change to directory %s: %s",
+				sp->cwd, strerror(err));
+	case PM_STEP_EXEC:
+		return pm_error(h, err, "cannot execute %s: %s", sp->exe,
+				strerror(err));
+	default:
+		return pm_error(h, err, "cannot start %s (%s): %s", sp->exe,
+				m->step == PM_STEP_FORK ? "fork" :
+				m->step == PM_STEP_SETSID ? "setsid" :
+				"redirecting stdio", strerror(err));
+	}
+}
+
+/* After the fork: reap the intermediate, then learn how exec went. */
+static int collect(procmgr *h, struct pm_spawn *sp, pid_t mid)
+{
+	struct pm_exec_msg m;
+	struct pm_report rep;
+	ssize_t n;
+
+	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+		;
+	n = read_full(sp->exec_r, &m, sizeof(m));
+	if (n < 0)
+		return pm_error(h, (int)-n, "reading the exec status pipe: %s",
+				strerror((int)-n));
+	if (n == (ssize_t)sizeof(m))
+		return exec_error(h, sp, &m);
+	/* EOF: the exec succeeded; the pid was sent before it. */
+	n = read_full(sp->report_r, &rep, sizeof(rep));
+	if (n != (ssize_t)sizeof(rep) || rep.kind != PM_REPORT_PID)
+		return pm_error(h, EIO, "the monitor of %s did not report the "
+				"daemon's pid", sp->exe);
+	sp->pid = rep.pid;
+	return 0;
+}
+
+int pm_spawn_run(procmgr *h, struct pm_spawn *sp)
+{
+	pid_t mid;
+	int r;
+
+	mid = fork();
+	if (mid < 0)
+		return pm_error(h, errno, "cannot fork to start %s: %s",
+				sp->exe, strerror(errno));
+	if (mid == 0)
+		intermediate(sp);
+	/* Our copies of the write ends would hide the children's EOF. */
+	close_fd(&sp->exec_w);
+	close_fd(&sp->report_w);
+	close_fd(&sp->ready_w);
+	r = collect(h, sp, mid);
+	close_fd(&sp->exec_r);
+	return r;
+}
