@@ -76,7 +76,7 @@ fail:
 	return r;
 }
 
-/* Fields after comm, counted from the state letter (field 3) as 0. */
+/* Field 3 (the state letter) and field 22 (start time) of a stat line. */
 static int parse_stat(const char *buf, char *ret_state,
 		      unsigned long long *ret_start)
 {
@@ -89,7 +89,8 @@ static int parse_stat(const char *buf, char *ret_state,
 		return -EBADMSG;
 	state = p[2];
 	p += 3;
-	for (int field = 1; field < 20; field++) {
+	/* p is at the blank before field 4; step to the one before field 22 */
+	for (int field = 4; field < 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -EBADMSG;

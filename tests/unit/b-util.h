@@ -1,0 +1,136 @@
+/*
+ * b-util.h - what the identity, lock, stop and purge suites share: opening
+ * handles, starting pm-sleeper and waiting until it is set up, recording a
+ * process in a NAME's metadata, and flushing coverage in forked children.
+ */
+#ifndef PROCMGR_B_UTIL_H
+#define PROCMGR_B_UTIL_H
+
+#include "internal.h"
+#include "testutil.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef PROCMGR_COVERAGE
+extern void __gcov_dump(void);
+#define B_GCOV_DUMP() __gcov_dump()
+#else
+#define B_GCOV_DUMP() ((void)0)
+#endif
+
+static inline double b_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline void b_sleep(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
+static inline procmgr *b_open(const char *dir, const char *name)
+{
+	procmgr *h = procmgr_new();
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_msg(procmgr_open(h, dir, name) == 0, "open: %s",
+		      procmgr_errmsg(h));
+	return h;
+}
+
+/* Wait (generously) until path exists; true if it does. */
+static inline bool b_wait_file(const char *path, double timeout)
+{
+	double end = b_now() + timeout;
+
+	while (access(path, F_OK) != 0) {
+		if (b_now() > end)
+			return false;
+		b_sleep(0.005);
+	}
+	return true;
+}
+
+/* The helper's path, as tu_spawn() resolves it. */
+static inline void b_helper_path(const char *helper, char *out, size_t size)
+{
+	const char *dir = getenv("HELPERS");
+
+	snprintf(out, size, "%s/%s", dir ? dir : "build/helpers", helper);
+}
+
+/*
+ * Start pm-sleeper with args (NULL-terminated, up to 20) plus a ready file
+ * in dir, and wait until it has set itself up. ret_text (may be NULL) gets
+ * what it wrote to the ready file.
+ */
+static inline pid_t b_sleeper(const char *dir, const char *const *args,
+			      char **ret_text)
+{
+	static int seq;
+	const char *argv[32];
+	char ready[PATH_MAX];
+	size_t n = 0;
+	pid_t pid;
+
+	snprintf(ready, sizeof(ready), "%s/ready.%d.%d", dir, (int)getpid(),
+		 seq++);
+	for (; args && *args && n < 20; args++)
+		argv[n++] = *args;
+	argv[n++] = "--ready-file";
+	argv[n++] = ready;
+	argv[n] = NULL;
+	pid = tu_spawn("pm-sleeper", argv);
+	ck_assert_msg(b_wait_file(ready, 10), "pm-sleeper did not start");
+	if (ret_text)
+		*ret_text = tu_read_file(ready);
+	unlink(ready);
+	return pid;
+}
+
+/* Record pid, and its live start_time when with_start_time. */
+static inline void b_record(procmgr *h, pid_t pid, bool with_start_time)
+{
+	char buf[32], *id;
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	ck_assert_int_eq(procmgr_write(h, "pid", buf), 0);
+	if (!with_start_time)
+		return;
+	ck_assert_int_eq(procmgr_proc_identity(pid, &id), 0);
+	ck_assert_int_eq(procmgr_write(h, "start_time", id), 0);
+	free(id);
+}
+
+static inline bool b_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static inline enum procmgr_state b_state(procmgr *h)
+{
+	struct procmgr_status st;
+	enum procmgr_state s;
+
+	ck_assert_msg(procmgr_status(h, &st) == 0, "status: %s",
+		      procmgr_errmsg(h));
+	s = st.state;
+	procmgr_status_clear(&st);
+	return s;
+}
+
+#endif

@@ -1,0 +1,488 @@
+/*
+ * test-proc.c - identity and liveness (lib/proc.c) against real processes.
+ *
+ * Ports pants' process_manager_test.py test_is_alive_* and test_is_dead_*:
+ * pants mocks psutil there; here every process is a real pm-sleeper, a
+ * real zombie or a real reaped pid.
+ */
+#include "b-util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+}
+
+static void teardown(void)
+{
+	free(dir);
+}
+
+static pid_t sleeper(void)
+{
+	return b_sleeper(dir, NULL, NULL);
+}
+
+START_TEST(test_proc_stat_self)
+{
+	unsigned long long start;
+	char state, *id, *s;
+
+	ck_assert_int_eq(pm_proc_stat(getpid(), &state, &start), 0);
+	ck_assert_int_eq(state, 'R');
+	ck_assert_uint_gt(start, 0);
+	ck_assert_int_eq(procmgr_proc_identity(getpid(), &id), 0);
+	s = pm_asprintf("%llu ", start);
+	ck_assert_ptr_eq(strstr(id, s), id);
+	ck_assert_uint_eq(strlen(id), strlen(s) + PM_BOOT_ID_LEN);
+	free(s);
+	free(id);
+	ck_assert_int_eq(pm_proc_stat(0, &state, &start), -ESRCH);
+	ck_assert_int_eq(pm_proc_stat(tu_dead_pid(), &state, &start), -ESRCH);
+}
+END_TEST
+
+/* comm may hold spaces and ')': only the last ')' ends it. */
+START_TEST(test_comm_with_parens)
+{
+	const char *args[] = { "--comm", "a) b (c", NULL };
+	unsigned long long start, mine;
+	char path[64], *comm, state, *id;
+	pid_t pid = b_sleeper(dir, args, NULL);
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	comm = tu_read_file(path);
+	ck_assert_str_eq(comm, "a) b (c\n");
+	free(comm);
+	ck_assert_int_eq(pm_proc_stat(pid, &state, &start), 0);
+	ck_assert_int_eq(state, 'S');
+	ck_assert_int_eq(pm_proc_stat(getpid(), &state, &mine), 0);
+	ck_assert_uint_ge(start, mine);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	ck_assert_int_eq(procmgr_proc_identity(pid, &id), 0);
+	free(id);
+}
+END_TEST
+
+START_TEST(test_boot_id_uid_argv0)
+{
+	char boot[PM_BOOT_ID_LEN + 1], *want, *argv0, path[PATH_MAX];
+	pid_t pid = sleeper();
+	uid_t uid;
+
+	ck_assert_int_eq(pm_boot_id(boot), 0);
+	want = tu_read_file("/proc/sys/kernel/random/boot_id");
+	ck_assert_int_eq(strncmp(want, boot, PM_BOOT_ID_LEN), 0);
+	free(want);
+	ck_assert_int_eq(pm_proc_uid(pid, &uid), 0);
+	ck_assert_uint_eq(uid, getuid());
+	ck_assert_int_eq(pm_proc_uid(tu_dead_pid(), &uid), -ESRCH);
+	ck_assert_int_eq(pm_proc_argv0(pid, &argv0), 0);
+	b_helper_path("pm-sleeper", path, sizeof(path));
+	ck_assert_str_eq(argv0, path);
+	free(argv0);
+	ck_assert_int_eq(pm_proc_argv0(-1, &argv0), -ESRCH);
+	ck_assert_int_eq(pm_proc_argv0(tu_dead_pid(), &argv0), -ESRCH);
+}
+END_TEST
+
+/* test_is_alive: pid + process_name + start_time of a live process. */
+START_TEST(test_running_full_identity)
+{
+	procmgr *h = b_open(dir, "web");
+	struct procmgr_status st;
+	char path[PATH_MAX];
+	pid_t pid = sleeper();
+	time_t now = time(NULL);
+
+	b_record(h, pid, true);
+	b_helper_path("pm-sleeper", path, sizeof(path));
+	ck_assert_int_eq(procmgr_write(h, "process_name", path), 0);
+	ck_assert_int_eq(procmgr_write(h, "fingerprint", "abc"), 0);
+	ck_assert_int_eq(procmgr_write(h, "socket", "38549\n"), 0);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+	ck_assert_int_eq(st.pid, pid);
+	ck_assert_str_eq(st.fingerprint, "abc");
+	ck_assert_str_eq(st.socket, "38549");
+	/* btime is whole seconds and start time is in ticks: allow slack */
+	ck_assert_int_ge(st.started_at, now - 60);
+	ck_assert_int_le(st.started_at, now + 2);
+	ck_assert_int_eq(st.exit.known, false);
+	ck_assert_ptr_null(procmgr_warning(h));
+	procmgr_status_clear(&st);
+	procmgr_status_clear(NULL);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A recycled pid: same pid, another start time. */
+START_TEST(test_is_dead_other_start_time)
+{
+	procmgr *h = b_open(dir, "web");
+	unsigned long long start;
+	char state, boot[PM_BOOT_ID_LEN + 1], *v;
+	pid_t pid = sleeper();
+
+	b_record(h, pid, true);
+	ck_assert_int_eq(pm_proc_stat(pid, &state, &start), 0);
+	ck_assert_int_eq(pm_boot_id(boot), 0);
+	v = pm_asprintf("%llu %s", start + 1, boot);
+	ck_assert_int_eq(procmgr_write(h, "start_time", v), 0);
+	free(v);
+	/* a matching process_name must not rescue it: start_time decides */
+	ck_assert_int_eq(procmgr_write(h, "process_name", "/"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(pm_identity_matches(h, pid), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_is_dead_other_boot)
+{
+	procmgr *h = b_open(dir, "web");
+	struct procmgr_status st;
+	unsigned long long start;
+	char state, *v;
+	pid_t pid = sleeper();
+
+	b_record(h, pid, false);
+	ck_assert_int_eq(pm_proc_stat(pid, &state, &start), 0);
+	v = pm_asprintf("%llu 00000000-0000-0000-0000-000000000000", start);
+	ck_assert_int_eq(procmgr_write(h, "start_time", v), 0);
+	free(v);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_STALE);
+	ck_assert_int_eq(st.started_at, -1);
+	procmgr_status_clear(&st);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A start_time key that cannot be parsed: stale, with a warning. */
+START_TEST(test_corrupt_start_time)
+{
+	static const char *bad[] = {
+		"garbage", "", "123", "123 short-boot-id", "-1 x",
+		"99999999999999999999999 00000000-0000-0000-0000-000000000000",
+	};
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = sleeper();
+	char *want;
+
+	b_record(h, pid, false);
+	want = pm_asprintf("%s/start_time", procmgr_meta_dir(h));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(procmgr_write(h, "start_time", bad[i]), 0);
+		ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+		ck_assert_ptr_nonnull(procmgr_warning(h));
+		ck_assert_msg(strstr(procmgr_warning(h), want),
+			      "warning '%s' does not name %s",
+			      procmgr_warning(h), want);
+	}
+	free(want);
+	procmgr_free(h);
+}
+END_TEST
+
+/* pants' metadata: process_name, no start_time. */
+START_TEST(test_process_name)
+{
+	const char *args[] = { "--argv0", "pantsd [/repo]", NULL };
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = b_sleeper(dir, args, NULL);
+
+	b_record(h, pid, false);
+	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd [/repo]"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	/* the Rust client's rule: the live argv[0] may extend the record */
+	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd [/other]"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(procmgr_write(h, "process_name", "java"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(procmgr_write(h, "process_name", " "), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "process_name"));
+	procmgr_free(h);
+}
+END_TEST
+
+/* Neither start_time nor process_name: a live pid counts (pants). */
+START_TEST(test_pid_only)
+{
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = sleeper();
+
+	b_record(h, pid, false);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	tu_kill(pid);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	procmgr_free(h);
+}
+END_TEST
+
+static void exit_now(void *arg)
+{
+	(void)arg;
+	B_GCOV_DUMP();
+}
+
+/* test_is_dead_zombie: exited but not reaped is not running. */
+START_TEST(test_zombie)
+{
+	const char *args[] = { "--zombie-child", NULL };
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = tu_fork(exit_now, NULL), other;
+	char *text, *id;
+
+	ck_assert(tu_wait_gone(pid, 10));
+	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
+	ck_assert_int_eq(procmgr_proc_identity(pid, &id), -ESRCH);
+	b_record(h, pid, false);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	/* a zombie whose parent is not us */
+	b_sleeper(dir, args, &text);
+	other = atoi(text);
+	free(text);
+	ck_assert_int_gt(other, 1);
+	ck_assert(tu_wait_gone(other, 10));
+	ck_assert_int_eq(procmgr_pid_alive(other), 0);
+	b_record(h, other, false);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	procmgr_free(h);
+}
+END_TEST
+
+/* test_is_dead: a pid nobody has. */
+START_TEST(test_dead_pid)
+{
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = tu_dead_pid();
+	char *id;
+
+	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
+	ck_assert_int_eq(procmgr_pid_alive(0), 0);
+	ck_assert_int_eq(procmgr_pid_alive(-1), 0);
+	ck_assert_int_eq(procmgr_proc_identity(pid, &id), -ESRCH);
+	b_record(h, pid, false);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_ptr_null(procmgr_warning(h));
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_stopped_and_empty)
+{
+	procmgr *h = b_open(dir, "web");
+	struct procmgr_status st;
+	char *p;
+
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_STOPPED);
+	ck_assert_int_eq(st.pid, 0);
+	ck_assert_ptr_null(st.fingerprint);
+	ck_assert_int_eq(st.started_at, -1);
+	procmgr_status_clear(&st);
+	/* a metadata directory without a pid: a start that never finished */
+	ck_assert_int_eq(procmgr_write(h, "fingerprint", "x"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	/* a pid "file" that cannot be read */
+	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), p));
+	free(p);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * Every corrupt pid form is stale with a warning naming the file, and stop
+ * signals nothing: the sentinel's own pid hides in some of the forms.
+ */
+START_TEST(test_corrupt_pid_forms)
+{
+	procmgr *h = b_open(dir, "web");
+	struct procmgr_status st;
+	pid_t sentinel = sleeper(), got = -1;
+	char forms[14][48], *want;
+	size_t n = 0;
+
+	snprintf(forms[n++], 48, "garbage");
+	snprintf(forms[n++], 48, "%s", "");
+	snprintf(forms[n++], 48, "0");
+	snprintf(forms[n++], 48, "1");
+	snprintf(forms[n++], 48, "-5");
+	snprintf(forms[n++], 48, "99999999999");
+	snprintf(forms[n++], 48, "\x01\xff");
+	snprintf(forms[n++], 48, "  %dabc", (int)sentinel);
+	snprintf(forms[n++], 48, "-%d", (int)sentinel);
+	snprintf(forms[n++], 48, "+%d", (int)sentinel);
+	snprintf(forms[n++], 48, "%d.0", (int)sentinel);
+	snprintf(forms[n++], 48, "0x%x", (unsigned)sentinel);
+	snprintf(forms[n++], 48, "%d %d", (int)sentinel, (int)sentinel);
+	want = pm_asprintf("%s/pid", procmgr_meta_dir(h));
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(procmgr_write(h, "pid", forms[i]), 0);
+		ck_assert_int_eq(procmgr_status(h, &st), 0);
+		ck_assert_int_eq(st.state, PROCMGR_STALE);
+		ck_assert_int_eq(st.pid, 0);
+		procmgr_status_clear(&st);
+		ck_assert_msg(procmgr_warning(h) &&
+			      strstr(procmgr_warning(h), want),
+			      "form %zu: warning does not name %s", i, want);
+		ck_assert_int_eq(procmgr_stop(h, NULL, &got), 0);
+		ck_assert_int_eq(got, 0);
+		ck_assert_int_eq(procmgr_pid_alive(sentinel), 1);
+	}
+	/* binary bytes are shown escaped, not raw */
+	ck_assert_int_eq(procmgr_write(h, "pid", "\x01\xff"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "'\\x01\\xff'"));
+	free(want);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_exit_key)
+{
+	static const char *bad[] = {
+		"garbage", "status=abc at=x", "status=300", "signal=NOPE",
+		"status=1 status=2", "at=2026-01-01T00:00:00Z", "status=1 x=y",
+		"status=", "",
+	};
+	procmgr *h = b_open(dir, "web");
+	struct procmgr_status st;
+
+	b_record(h, tu_dead_pid(), false);
+	ck_assert_int_eq(procmgr_write(h, "exit",
+				       "status=3 at=2026-01-01T00:00:00Z"), 0);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert(st.exit.known);
+	ck_assert_int_eq(st.exit.status, 3);
+	ck_assert_int_eq(st.exit.signal, 0);
+	ck_assert_str_eq(st.exit.at, "2026-01-01T00:00:00Z");
+	procmgr_status_clear(&st);
+	ck_assert_int_eq(procmgr_write(h, "exit", "signal=KILL at=x"), 0);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert(st.exit.known);
+	ck_assert_int_eq(st.exit.status, -1);
+	ck_assert_int_eq(st.exit.signal, SIGKILL);
+	procmgr_status_clear(&st);
+	ck_assert_int_eq(procmgr_write(h, "exit", "signal=SEGV"), 0);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert(st.exit.known);
+	ck_assert_ptr_null(st.exit.at);
+	procmgr_status_clear(&st);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(procmgr_write(h, "exit", bad[i]), 0);
+		ck_assert_int_eq(procmgr_status(h, &st), 0);
+		ck_assert_msg(!st.exit.known, "'%s' parsed", bad[i]);
+		ck_assert_ptr_null(st.exit.at);
+		procmgr_status_clear(&st);
+	}
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_pidfd_verified)
+{
+	procmgr *h = b_open(dir, "web");
+	unsigned long long start;
+	char state, boot[PM_BOOT_ID_LEN + 1], *v;
+	pid_t pid = sleeper();
+	int fd = -1;
+
+	ck_assert_int_eq(pm_pidfd_verified(h, 1, &fd), -ESRCH);
+	ck_assert_int_eq(pm_pidfd_verified(h, 0, &fd), -ESRCH);
+	ck_assert_int_eq(pm_pidfd_verified(h, tu_dead_pid(), &fd), -ESRCH);
+	ck_assert_int_eq(fd, -1);
+	b_record(h, pid, true);
+	ck_assert_int_eq(pm_pidfd_verified(h, pid, &fd), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pm_pidfd_wait(fd, 0), 0);
+	close(fd);
+	fd = -1;
+	ck_assert_int_eq(pm_proc_stat(pid, &state, &start), 0);
+	ck_assert_int_eq(pm_boot_id(boot), 0);
+	v = pm_asprintf("%llu %s", start + 7, boot);
+	ck_assert_int_eq(procmgr_write(h, "start_time", v), 0);
+	free(v);
+	ck_assert_int_eq(pm_pidfd_verified(h, pid, &fd), -ESRCH);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "no longer"));
+	ck_assert_int_eq(fd, -1);
+	procmgr_free(h);
+}
+END_TEST
+
+/* The pidfd wakes the waiter as the process dies (a zombie counts). */
+START_TEST(test_pidfd_wait)
+{
+	pid_t pid = sleeper();
+	double t;
+	int fd;
+
+	fd = pidfd_open(pid, 0);
+	ck_assert_int_ge(fd, 0);
+	t = b_now();
+	ck_assert_int_eq(pm_pidfd_wait(fd, 0.2), 0);
+	ck_assert(b_now() - t >= 0.19);
+	kill(pid, SIGKILL);
+	t = b_now();
+	ck_assert_int_eq(pm_pidfd_wait(fd, 30), 1);
+	ck_assert(b_now() - t < 5);
+	ck_assert_int_eq(pm_pidfd_wait(fd, -1), 1);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_not_open)
+{
+	procmgr *h = procmgr_new();
+	struct procmgr_status st;
+
+	ck_assert_int_eq(procmgr_status(h, &st), -EINVAL);
+	procmgr_free(h);
+}
+END_TEST
+
+static Suite *proc_suite(void)
+{
+	Suite *s = suite_create("proc");
+	TCase *tc = tcase_create("identity");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_proc_stat_self);
+	tcase_add_test(tc, test_comm_with_parens);
+	tcase_add_test(tc, test_boot_id_uid_argv0);
+	tcase_add_test(tc, test_running_full_identity);
+	tcase_add_test(tc, test_is_dead_other_start_time);
+	tcase_add_test(tc, test_is_dead_other_boot);
+	tcase_add_test(tc, test_corrupt_start_time);
+	tcase_add_test(tc, test_process_name);
+	tcase_add_test(tc, test_pid_only);
+	tcase_add_test(tc, test_zombie);
+	tcase_add_test(tc, test_dead_pid);
+	tcase_add_test(tc, test_stopped_and_empty);
+	tcase_add_test(tc, test_corrupt_pid_forms);
+	tcase_add_test(tc, test_exit_key);
+	tcase_add_test(tc, test_pidfd_verified);
+	tcase_add_test(tc, test_pidfd_wait);
+	tcase_add_test(tc, test_not_open);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(proc_suite());
+}
