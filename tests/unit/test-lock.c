@@ -1,0 +1,470 @@
+/*
+ * test-lock.c - the lifecycle lock (lib/lock.c) between real processes.
+ *
+ * Ports pants' lock_test.py (OwnerPrintingInterProcessFileLock):
+ * test_non_blocking_attempt, test_message, test_blocking, and the release
+ * half of test_reentry. Holders are forked children or python3 processes
+ * taking lockf() locks as pants' clients (fasteners) do.
+ */
+#include "b-util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+}
+
+static void teardown(void)
+{
+	free(dir);
+}
+
+/* A holder child, driven through a pipe: 'm' new message, 'r' release. */
+struct holder {
+	int cmd[2];	/* parent writes [1], child reads [0] */
+	int ack[2];	/* child writes [1], parent reads [0] */
+	pid_t pid;
+};
+
+static void holder_main(void *arg)
+{
+	struct holder *x = arg;
+	procmgr *h;
+	char c, msg[64];
+	int dfd;
+
+	close(x->cmd[1]);
+	close(x->ack[0]);
+	h = procmgr_new();
+	if (!h || procmgr_open(h, dir, "web") < 0 || procmgr_lock(h) < 0)
+		_exit(1);
+	if (write(x->ack[1], "L", 1) != 1)
+		_exit(1);
+	while (read(x->cmd[0], &c, 1) == 1) {
+		if (c == 'm') {
+			/* what a new holder's write looks like to a waiter */
+			snprintf(msg, sizeof(msg), "%d (new holder)",
+				 (int)getpid());
+			if (pm_open_base(h, false, &dfd) == 0) {
+				pm_write_atomic_at(dfd, ".lock.web.lock_message",
+						   msg, strlen(msg), 0644);
+				close(dfd);
+			}
+		} else if (c == 'r') {
+			procmgr_unlock(h);
+		}
+		if (write(x->ack[1], &c, 1) != 1)
+			break;
+	}
+	procmgr_free(h);
+	B_GCOV_DUMP();
+}
+
+static char holder_ack(struct holder *x)
+{
+	struct pollfd p = { .fd = x->ack[0], .events = POLLIN };
+	char c = 0;
+
+	ck_assert_msg(poll(&p, 1, 10000) == 1, "holder did not answer");
+	ck_assert_int_eq(read(x->ack[0], &c, 1), 1);
+	return c;
+}
+
+static void holder_start(struct holder *x)
+{
+	ck_assert_int_eq(pipe2(x->cmd, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(x->ack, O_CLOEXEC), 0);
+	x->pid = tu_fork(holder_main, x);
+	close(x->cmd[0]);
+	close(x->ack[1]);
+	ck_assert_int_eq(holder_ack(x), 'L');
+}
+
+static void holder_send(struct holder *x, char c)
+{
+	ck_assert_int_eq(write(x->cmd[1], &c, 1), 1);
+}
+
+/* What the callback saw. */
+struct seen {
+	int calls;
+	char msg[8][256];
+	char line[8][512];
+	struct holder *x;
+	char on_first, on_second;	/* command for the holder, or 0 */
+	bool kill_first;
+	double t_last;
+};
+
+static void on_wait(procmgr *h, const char *msg, const char *line, void *ud)
+{
+	struct seen *s = ud;
+
+	(void)h;
+	if (s->calls < 8) {
+		snprintf(s->msg[s->calls], sizeof(s->msg[0]), "%s", msg);
+		snprintf(s->line[s->calls], sizeof(s->line[0]), "%s", line);
+	}
+	s->calls++;
+	s->t_last = b_now();
+	if (s->calls == 1 && s->kill_first)
+		kill(s->x->pid, SIGKILL);
+	else if (s->calls == 1 && s->on_first)
+		holder_send(s->x, s->on_first);
+	else if (s->calls == 2 && s->on_second)
+		holder_send(s->x, s->on_second);
+}
+
+/* "<pid> (<argv joined by spaces>)" for pid running this program. */
+static char *expected_message(pid_t pid)
+{
+	char *m;
+	size_t n;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	char buf[4096];
+	ssize_t len = read(fd, buf, sizeof(buf) - 1);
+
+	close(fd);
+	ck_assert_int_gt(len, 0);
+	for (ssize_t i = 0; i < len; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	n = (size_t)len;
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	m = pm_asprintf("%d (%s)", (int)pid, buf);
+	return m;
+}
+
+/* lock_test.py test_non_blocking_attempt + test_message */
+START_TEST(test_non_blocking_attempt)
+{
+	procmgr *h = b_open(dir, "web");
+	struct holder x;
+	char *msg, *want;
+
+	holder_start(&x);
+	msg = tu_read_file(h->lock_msg_path);
+	want = expected_message(x.pid);
+	ck_assert_str_eq(msg, want);
+	procmgr_set_lock_wait(h, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_path));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
+	holder_send(&x, 'r');
+	ck_assert_int_eq(holder_ack(&x), 'r');
+	ck_assert(!b_exists(h->lock_msg_path));
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	free(msg);
+	free(want);
+	procmgr_free(h);
+}
+END_TEST
+
+/* test_blocking: the waiter says pants' line, and the release wakes it. */
+START_TEST(test_blocking_release_wakes)
+{
+	procmgr *h = b_open(dir, "web");
+	struct seen s = { 0 };
+	struct holder x;
+	char *want, *line;
+
+	holder_start(&x);
+	s.x = &x;
+	s.on_first = 'r';
+	procmgr_set_lock_wait(h, 60, on_wait, &s);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_double_lt(b_now() - s.t_last, 1.0);
+	ck_assert_int_eq(s.calls, 1);
+	want = expected_message(x.pid);
+	ck_assert_str_eq(s.msg[0], want);
+	line = pm_asprintf("PID %d waiting for a file lock (%s) held by: %s",
+			   (int)getpid(), h->lock_path, want);
+	ck_assert_str_eq(s.line[0], line);
+	free(line);
+	free(want);
+	/* now ours: the message names us */
+	want = expected_message(getpid());
+	line = tu_read_file(h->lock_msg_path);
+	ck_assert_str_eq(line, want);
+	free(line);
+	free(want);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A SIGKILLed holder frees the lock at once. */
+START_TEST(test_killed_holder)
+{
+	procmgr *h = b_open(dir, "web");
+	struct seen s = { 0 };
+	struct holder x;
+
+	holder_start(&x);
+	s.x = &x;
+	s.kill_first = true;
+	procmgr_set_lock_wait(h, 60, on_wait, &s);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_double_lt(b_now() - s.t_last, 1.0);
+	ck_assert_int_eq(s.calls, 1);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_timeout)
+{
+	procmgr *h = b_open(dir, "web");
+	struct seen s = { 0 };
+	struct holder x;
+	char *want;
+	double t;
+
+	holder_start(&x);
+	s.x = &x;
+	procmgr_set_lock_wait(h, 0.3, on_wait, &s);
+	t = b_now();
+	ck_assert_int_eq(procmgr_lock(h), -ETIMEDOUT);
+	t = b_now() - t;
+	ck_assert_double_ge(t, 0.29);
+	ck_assert_double_lt(t, 3.0);
+	ck_assert_int_eq(s.calls, 1);
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "timed out"));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_path));
+	want = expected_message(x.pid);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
+	free(want);
+	/* the cancelled wait left nothing locked behind */
+	holder_send(&x, 'r');
+	ck_assert_int_eq(holder_ack(&x), 'r');
+	procmgr_set_lock_wait(h, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* While waiting, a new holder is reported again. */
+START_TEST(test_holder_change_reprints)
+{
+	procmgr *h = b_open(dir, "web");
+	struct seen s = { 0 };
+	struct holder x;
+	char *want;
+
+	holder_start(&x);
+	s.x = &x;
+	s.on_first = 'm';
+	s.on_second = 'r';
+	procmgr_set_lock_wait(h, 60, on_wait, &s);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(s.calls, 2);
+	want = pm_asprintf("%d (new holder)", (int)x.pid);
+	ck_assert_str_eq(s.msg[1], want);
+	ck_assert_ptr_nonnull(strstr(s.line[1], want));
+	free(want);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* Run python3 with a script and argv; it reports through result. */
+static pid_t python(const char *script, const char *a1, const char *a2)
+{
+	const char *args[] = { "-c", script, a1, a2, NULL };
+
+	return tu_spawn("/usr/bin/python3", args);
+}
+
+static const char py_hold[] =
+	"import fcntl, sys, time\n"
+	"f = open(sys.argv[1], 'a')\n"
+	"fcntl.lockf(f, fcntl.LOCK_EX)\n"
+	"open(sys.argv[2], 'w').write('locked')\n"
+	"time.sleep(600)\n";
+
+static const char py_try[] =
+	"import fcntl, sys\n"
+	"f = open(sys.argv[1], 'a')\n"
+	"try:\n"
+	"    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+	"    r = 'acquired'\n"
+	"except OSError:\n"
+	"    r = 'blocked'\n"
+	"open(sys.argv[2] + '.tmp', 'w').write(r)\n"
+	"import os; os.rename(sys.argv[2] + '.tmp', sys.argv[2])\n";
+
+/* pants' clients lock with lockf(): they and we exclude each other. */
+START_TEST(test_pants_lockf_holder_blocks_us)
+{
+	procmgr *h = b_open(dir, "web");
+	struct seen s = { 0 };
+	char *ready = pm_asprintf("%s/py.ready", dir), *stale;
+	pid_t py;
+
+	ck_assert_int_eq(procmgr_lock(h), 0);	/* creates DIR, lock file */
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	py = python(py_hold, h->lock_path, ready);
+	ck_assert(b_wait_file(ready, 20));
+	procmgr_set_lock_wait(h, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
+	/* a stale message from a dead holder is not taken for this one */
+	stale = pm_asprintf("%d (dead holder)", (int)tu_dead_pid());
+	tu_write_file(h->lock_msg_path, stale, strlen(stale));
+	procmgr_set_lock_wait(h, 0.2, on_wait, &s);
+	ck_assert_int_eq(procmgr_lock(h), -ETIMEDOUT);
+	ck_assert_int_eq(s.calls, 1);
+	ck_assert_str_eq(s.msg[0], "");
+	ck_assert_ptr_null(strstr(procmgr_errmsg(h), "dead holder"));
+	tu_kill(py);
+	procmgr_set_lock_wait(h, 10, NULL, NULL);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	free(stale);
+	free(ready);
+	procmgr_free(h);
+}
+END_TEST
+
+static char *python_try(procmgr *h, const char *result)
+{
+	pid_t py = python(py_try, h->lock_path, result);
+	char *r;
+
+	ck_assert(b_wait_file(result, 20));
+	r = tu_read_file(result);
+	tu_wait_gone(py, 10);
+	unlink(result);
+	return r;
+}
+
+START_TEST(test_we_block_pants_lockf)
+{
+	procmgr *h = b_open(dir, "web");
+	char *result = pm_asprintf("%s/py.result", dir), *r;
+
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	r = python_try(h, result);
+	ck_assert_str_eq(r, "blocked");
+	free(r);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	r = python_try(h, result);
+	ck_assert_str_eq(r, "acquired");
+	free(r);
+	free(result);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A message file left by a dead holder is overwritten, never reported. */
+START_TEST(test_stale_message)
+{
+	procmgr *h = b_open(dir, "web");
+	struct seen s = { 0 };
+	char *stale, *msg, *want;
+
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	stale = pm_asprintf("%d (dead holder)", (int)tu_dead_pid());
+	tu_write_file(h->lock_msg_path, stale, strlen(stale));
+	procmgr_set_lock_wait(h, 0, on_wait, &s);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(s.calls, 0);
+	msg = tu_read_file(h->lock_msg_path);
+	want = expected_message(getpid());
+	ck_assert_str_eq(msg, want);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	ck_assert(!b_exists(h->lock_msg_path));
+	free(msg);
+	free(want);
+	free(stale);
+	procmgr_free(h);
+}
+END_TEST
+
+/* Counted: only the last unlock releases (test_reentry's release half). */
+START_TEST(test_reentry_and_handles)
+{
+	procmgr *a = b_open(dir, "web"), *b = b_open(dir, "WEB");
+
+	procmgr_set_lock_wait(b, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_lock(a), 0);
+	ck_assert_int_eq(procmgr_lock(a), 0);
+	ck_assert_int_eq(procmgr_lock_held(a), 1);
+	/* OFD locks: two handles in one process exclude each other */
+	ck_assert_int_eq(procmgr_lock(b), -EWOULDBLOCK);
+	ck_assert_int_eq(procmgr_unlock(a), 0);
+	ck_assert_int_eq(procmgr_lock_held(a), 1);
+	ck_assert_int_eq(procmgr_lock(b), -EWOULDBLOCK);
+	ck_assert(b_exists(a->lock_msg_path));
+	ck_assert_int_eq(procmgr_unlock(a), 0);
+	ck_assert_int_eq(procmgr_lock_held(a), 0);
+	ck_assert(!b_exists(a->lock_msg_path));
+	ck_assert(b_exists(a->lock_path));	/* never deleted */
+	ck_assert_int_eq(procmgr_unlock(a), -ENOLCK);
+	ck_assert_int_eq(procmgr_lock(b), 0);
+	ck_assert_int_eq(procmgr_lock_held(NULL), 0);
+	procmgr_free(b);	/* releases */
+	ck_assert_int_eq(procmgr_lock(a), 0);
+	procmgr_free(a);
+}
+END_TEST
+
+START_TEST(test_bad_lock_file)
+{
+	procmgr *h = b_open(dir, "web"), *u = procmgr_new();
+	char *p = pm_asprintf("%s/.lock.web", dir);
+
+	ck_assert_int_eq(procmgr_lock(u), -EINVAL);
+	procmgr_free(u);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_int_lt(procmgr_lock(h), 0);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), p));
+	ck_assert_int_eq(rmdir(p), 0);
+	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+	ck_assert_int_eq(procmgr_lock(h), -ELOOP);
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	ck_assert_int_eq(procmgr_lock(h), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "not a regular"));
+	free(p);
+	procmgr_free(h);
+}
+END_TEST
+
+static Suite *lock_suite(void)
+{
+	Suite *s = suite_create("lock");
+	TCase *tc = tcase_create("lock");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_non_blocking_attempt);
+	tcase_add_test(tc, test_blocking_release_wakes);
+	tcase_add_test(tc, test_killed_holder);
+	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_holder_change_reprints);
+	tcase_add_test(tc, test_pants_lockf_holder_blocks_us);
+	tcase_add_test(tc, test_we_block_pants_lockf);
+	tcase_add_test(tc, test_stale_message);
+	tcase_add_test(tc, test_reentry_and_handles);
+	tcase_add_test(tc, test_bad_lock_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(lock_suite());
+}
