@@ -24,9 +24,14 @@ int cmd_get(struct cli *c, int argc, char **argv)
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_read_raw(h, op[1], &value, &len);
+	if (r == -ENOENT) {
+		cli_err("%s has no key '%s' in %s; 'procmgr set' writes one",
+			procmgr_get_name(h), op[1], procmgr_meta_dir(h));
+		r = CLI_NOT_RUNNING;
+		goto out;
+	}
 	if (r < 0) {
-		r = r == -ENOENT ? (cli_fail(h, r), CLI_NOT_RUNNING)
-				 : cli_fail(h, r);
+		r = cli_fail(h, r);
 		goto out;
 	}
 	text = cli_printable(value, len);

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,24 @@ static void print_table(const struct row *rows, size_t n)
 		       rows[i].st.socket ? rows[i].st.socket : "-");
 }
 
+/*
+ * procmgr_list() has no handle for its message: opening a handle on the
+ * same DIR says what is wrong with it, naming the path.
+ */
+static int list_failed(const struct cli *c, int r)
+{
+	procmgr *h = procmgr_new();
+	int r2 = h ? procmgr_open(h, c->dir, "list") : -ENOMEM;
+
+	if (r2 < 0)
+		r = cli_fail(h, r2);
+	else
+		cli_err("cannot list the NAMEs under %s: %s; check --dir or "
+			"$PROCMGR_DIR", procmgr_get_dir(h), strerror(-r));
+	procmgr_free(h);
+	return r2 < 0 ? r : CLI_ERROR;
+}
+
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	struct row *rows = NULL;
@@ -95,13 +114,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_list(c->dir, &names);
-	if (r < 0) {
-		/* No handle yet: the library's message is lost, say ours. */
-		cli_err("cannot list the NAMEs under %s: %s; check --dir or "
-			"$PROCMGR_DIR", c->dir ? c->dir : "the default DIR",
-			strerror(-r));
-		return CLI_ERROR;
-	}
+	if (r < 0)
+		return list_failed(c, r);
 	while (names[n])
 		n++;
 	rows = calloc(n + 1, sizeof(*rows));

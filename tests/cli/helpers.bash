@@ -76,6 +76,7 @@ sleeper() {
 	local ready=$T/ready.$RANDOM$RANDOM
 	"$SLEEPER" --ready-file "$ready" "$@" </dev/null >/dev/null 2>&1 3>&- &
 	SPID=$!
+	disown "$SPID"
 	track "$SPID"
 	wait_for 20 test -e "$ready"
 }
