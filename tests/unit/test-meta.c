@@ -1,0 +1,699 @@
+/*
+ * test-meta.c - keys of DIR/HOSTFP/NAME: atomic writes under concurrent
+ * readers, pants-format values, await, key rules, planted symlinks, failed
+ * writes that keep the old value, listing keys and NAMEs.
+ *
+ * Ports of pants' tests/python/pants_test/pantsd/process_manager_test.py:
+ * test_readwrite_metadata, test_deadline_until (await timeout),
+ * test_wait_for_file and test_await_metadata_by_name (await).
+ */
+#include "internal.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef PROCMGR_COVERAGE
+extern void __gcov_dump(void);
+#define child_exit(c) (__gcov_dump(), _exit(c))
+#else
+#define child_exit(c) _exit(c)
+#endif
+
+#define NOBODY 65534
+
+static char *tmp;	/* the test's scratch dir */
+static char *base;	/* DIR of the current test, tmp/base */
+
+static char *path(const char *a, const char *b)
+{
+	char *p = pm_asprintf("%s/%s", a, b);
+
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+static procmgr *open_web(void)
+{
+	procmgr *h = procmgr_new();
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(procmgr_open(h, base, "web"), 0);
+	return h;
+}
+
+static void setup(void)
+{
+	tmp = tu_tmpdir();
+	base = path(tmp, "base");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) *
+						 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait for a tu_fork()ed child without losing track of it; exit status. */
+static int child_status(pid_t pid)
+{
+	siginfo_t si;
+
+	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	tu_kill(pid);	/* reaps and forgets it */
+	return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
+
+static void assert_read(procmgr *h, const char *key, const char *want)
+{
+	char *v = NULL;
+
+	ck_assert_int_eq(procmgr_read(h, key, &v), 0);
+	ck_assert_str_eq(v, want);
+	free(v);
+}
+
+/* Names in dir that start with '.', i.e. leftover temp files. */
+static int count_hidden(const char *dir)
+{
+	char cmd[512];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -c '^\\.'", dir);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/* pants: test_readwrite_metadata */
+START_TEST(test_readwrite_metadata)
+{
+	procmgr *h = open_web();
+	char *v, *file;
+
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), -ENOENT);
+	ck_assert_int_eq(procmgr_write(h, "pid", "31337"), 0);
+	assert_read(h, "pid", "31337");
+	ck_assert_int_eq(procmgr_write(h, "pid", "4"), 0);
+	assert_read(h, "pid", "4");
+	/* Stored without a trailing newline, byte for byte as pants'. */
+	file = path(procmgr_meta_dir(h), "pid");
+	ck_assert_str_eq(tu_read_file(file), "4");
+	ck_assert_uint_eq(count_hidden(procmgr_meta_dir(h)), 0);
+	ck_assert_int_eq(procmgr_read(h, "socket", &v), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "socket"));
+	ck_assert_int_eq(procmgr_write(h, "pid", NULL), -EINVAL);
+	procmgr_free(h);
+}
+END_TEST
+
+/* What pants writes (and older pants wrote) reads as the bare value. */
+START_TEST(test_read_pants_format)
+{
+	static const char *const forms[] = { "123", "123\n", "  123  \n",
+					     "\t123\r\n" };
+	procmgr *h = open_web();
+	char *file;
+
+	ck_assert_int_eq(procmgr_write(h, "x", ""), 0);	/* makes the dir */
+	file = path(procmgr_meta_dir(h), "pid");
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		tu_write_file(file, forms[i], strlen(forms[i]));
+		assert_read(h, "pid", "123");
+	}
+	assert_read(h, "x", "");
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_raw_bytes)
+{
+	static const char cmdline[] = "sleep\0" "100\0";
+	procmgr *h = open_web();
+	char *v;
+	size_t n;
+
+	ck_assert_int_eq(procmgr_write_raw(h, "cmdline", cmdline, 10), 0);
+	ck_assert_int_eq(procmgr_read_raw(h, "cmdline", &v, &n), 0);
+	ck_assert_uint_eq(n, 10);
+	ck_assert_int_eq(memcmp(v, cmdline, 10), 0);
+	ck_assert_int_eq(v[10], '\0');
+	free(v);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_delete)
+{
+	procmgr *h = open_web();
+	char *v;
+
+	ck_assert_int_eq(procmgr_delete(h, "pid"), 0);	/* no dir yet */
+	ck_assert_int_eq(procmgr_write(h, "pid", "5"), 0);
+	ck_assert_int_eq(procmgr_delete(h, "pid"), 0);
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), -ENOENT);
+	ck_assert_int_eq(procmgr_delete(h, "pid"), 0);	/* absent: fine */
+	ck_assert_int_eq(procmgr_delete(h, "a/b"), -EINVAL);
+	procmgr_free(h);
+}
+END_TEST
+
+static const char *const bad_keys[] = {
+	"", "../x", "a/b", ".hidden", ".", "..", "/abs",
+};
+
+START_TEST(test_key_names_checked)
+{
+	procmgr *h = open_web();
+	char *v = NULL, **keys = NULL;
+	char long_key[300];
+	struct stat st;
+
+	ck_assert_int_eq(procmgr_write(h, bad_keys[_i], "x"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "invalid key"));
+	ck_assert_int_eq(procmgr_read(h, bad_keys[_i], &v), -EINVAL);
+	ck_assert_int_eq(procmgr_delete(h, bad_keys[_i]), -EINVAL);
+	ck_assert_int_eq(procmgr_await(h, bad_keys[_i], 0, &v), -EINVAL);
+	ck_assert_ptr_null(v);
+	/* Nothing was created by the refused calls. */
+	ck_assert_int_eq(stat(base, &st), -1);
+	memset(long_key, 'k', sizeof(long_key));
+	long_key[256] = '\0';
+	ck_assert_int_eq(procmgr_write(h, long_key, "x"), -EINVAL);
+	long_key[255] = '\0';
+	ck_assert_int_eq(procmgr_write(h, long_key, "x"), 0);
+	ck_assert_int_eq(procmgr_write(h, NULL, "x"), -EINVAL);
+	ck_assert_int_eq(procmgr_keys(h, &keys), 0);
+	ck_assert_str_eq(keys[0], long_key);
+	procmgr_strv_free(keys);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A symlink planted as a key is never followed, for read or write. */
+START_TEST(test_symlink_key_not_followed)
+{
+	procmgr *h = open_web();
+	char *target = path(tmp, "secret"), *key, *v = NULL;
+
+	tu_write_file(target, "secret", 6);
+	ck_assert_int_eq(procmgr_write(h, "socket", "1"), 0);
+	key = path(procmgr_meta_dir(h), "pid");
+	ck_assert_int_eq(symlink(target, key), 0);
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), -ELOOP);
+	ck_assert_ptr_null(v);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), key));
+	/* Writing replaces the link itself; the target is untouched. */
+	ck_assert_int_eq(procmgr_write(h, "pid", "77"), 0);
+	ck_assert_str_eq(tu_read_file(target), "secret");
+	assert_read(h, "pid", "77");
+	procmgr_free(h);
+}
+END_TEST
+
+/* Other planted things: a FIFO must not hang, a directory is no value. */
+START_TEST(test_odd_files_as_keys)
+{
+	procmgr *h = open_web();
+	char *fifo, *dir, *big, *v = NULL;
+
+	ck_assert_int_eq(procmgr_write(h, "socket", "1"), 0);
+	fifo = path(procmgr_meta_dir(h), "fifo");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(procmgr_read(h, "fifo", &v), -EBADMSG);
+	dir = path(procmgr_meta_dir(h), "dir");
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(procmgr_read(h, "dir", &v), -EISDIR);
+	/* Larger than any sane value: refused, not read into memory. */
+	big = calloc(1, PM_READ_MAX + 2);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', PM_READ_MAX + 1);
+	ck_assert_int_eq(procmgr_write(h, "big", big), 0);
+	ck_assert_int_eq(procmgr_read(h, "big", &v), -EFBIG);
+	ck_assert_ptr_null(v);
+	free(big);
+	procmgr_free(h);
+}
+END_TEST
+
+/* ---- atomicity under concurrent readers --------------------------- */
+
+#define N_WRITES 10000
+#define N_READERS 3
+
+static char *values[3];
+static volatile int *done;	/* shared with the children */
+
+static void make_values(void)
+{
+	values[0] = strdup("1");
+	values[1] = strdup("22222222222222222222222222222222");
+	/* Longer than a page, so a torn write would show. */
+	values[2] = calloc(1, 9001);
+	memset(values[2], '3', 9000);
+}
+
+static void writer(void *arg)
+{
+	procmgr *h = open_web();
+
+	(void)arg;
+	for (int i = 0; i < N_WRITES; i++)
+		if (procmgr_write(h, "value", values[i % 3]) < 0)
+			child_exit(2);
+	procmgr_free(h);
+	child_exit(0);
+}
+
+static void reader(void *arg)
+{
+	procmgr *h = open_web();
+	long reads = 0;
+	char *v;
+	int r;
+
+	(void)arg;
+	while (!*done) {
+		r = procmgr_read(h, "value", &v);
+		if (r < 0) {
+			fprintf(stderr, "reader: %s\n", procmgr_errmsg(h));
+			child_exit(3);
+		}
+		if (strcmp(v, values[0]) && strcmp(v, values[1]) &&
+		    strcmp(v, values[2])) {
+			fprintf(stderr, "reader saw %zu bytes: '%.40s'\n",
+				strlen(v), v);
+			child_exit(4);
+		}
+		free(v);
+		reads++;
+	}
+	procmgr_free(h);
+	/* A reader that never ran concurrently would prove nothing. */
+	child_exit(reads > 10 ? 0 : 5);
+}
+
+START_TEST(test_atomic_under_readers)
+{
+	procmgr *h = open_web();
+	pid_t w, rd[N_READERS];
+
+	make_values();
+	done = (volatile int *)mmap(NULL, sizeof(*done), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert((void *)done != MAP_FAILED);
+	ck_assert_int_eq(procmgr_write(h, "value", values[2]), 0);
+	for (int i = 0; i < N_READERS; i++)
+		rd[i] = tu_fork(reader, NULL);
+	w = tu_fork(writer, NULL);
+	ck_assert_int_eq(child_status(w), 0);
+	*done = 1;
+	for (int i = 0; i < N_READERS; i++)
+		ck_assert_int_eq(child_status(rd[i]), 0);
+	/* The last value written wins, and no temp file is left over. */
+	assert_read(h, "value", values[(N_WRITES - 1) % 3]);
+	ck_assert_int_eq(count_hidden(procmgr_meta_dir(h)), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* ---- failed writes keep the old value ----------------------------- */
+
+static void write_as_nobody(void *arg)
+{
+	procmgr *h;
+	int r;
+
+	(void)arg;
+	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
+	    setuid(NOBODY) < 0)
+		child_exit(99);
+	h = open_web();
+	r = procmgr_write(h, "pid", "999");
+	if (r < 0 && !strstr(procmgr_errmsg(h), "old value is kept"))
+		child_exit(98);
+	procmgr_free(h);
+	child_exit(r < 0 ? -r : 0);
+}
+
+START_TEST(test_failed_write_read_only_dir)
+{
+	procmgr *h = open_web();
+	char cmd[512];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "not root: read-only dir test skipped\n");
+		return;
+	}
+	ck_assert_int_eq(procmgr_write(h, "pid", "123"), 0);
+	snprintf(cmd, sizeof(cmd), "chmod 755 %s && chown -R %d:%d %s && "
+		 "chmod 500 %s", tmp, NOBODY, NOBODY, base,
+		 procmgr_meta_dir(h));
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(child_status(tu_fork(write_as_nobody, NULL)), EACCES);
+	/* Read directly: DIR is nobody's now, which root's handle refuses. */
+	ck_assert_str_eq(tu_read_file(path(procmgr_meta_dir(h), "pid")), "123");
+	ck_assert_int_eq(count_hidden(procmgr_meta_dir(h)), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A full filesystem: the write fails with ENOSPC and the old value stays. */
+START_TEST(test_failed_write_full_fs)
+{
+	char *mnt = path(tmp, "mnt"), *big;
+	procmgr *h;
+	int r;
+
+	ck_assert_int_eq(mkdir(mnt, 0700), 0);
+	/* A private mount namespace: the tmpfs dies with this test. */
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", mnt, "tmpfs", 0, "size=16k,mode=0700") < 0) {
+		fprintf(stderr, "cannot mount a tmpfs (%s): full-filesystem "
+			"test skipped\n", strerror(errno));
+		return;
+	}
+	base = path(mnt, "base");
+	h = open_web();
+	ck_assert_int_eq(procmgr_write(h, "pid", "123"), 0);
+	big = calloc(1, 64 * 1024 + 1);
+	memset(big, '9', 64 * 1024);
+	r = procmgr_write(h, "pid", big);
+	ck_assert_int_eq(r, -ENOSPC);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "No space"));
+	assert_read(h, "pid", "123");
+	ck_assert_int_eq(count_hidden(procmgr_meta_dir(h)), 0);
+	free(big);
+	procmgr_free(h);
+	tu_rmrf(base);
+	umount(mnt);
+}
+END_TEST
+
+/* ---- await -------------------------------------------------------- */
+
+static void write_later(void *arg)
+{
+	procmgr *h = procmgr_new();
+	char when[64];
+
+	sleep_s(0.3);
+	if (procmgr_open(h, arg, "web") < 0)
+		child_exit(2);
+	/* The value is the time of the write, so the waiter can measure
+	 * how long it took to wake. */
+	snprintf(when, sizeof(when), "%.6f", now_s());
+	if (procmgr_write(h, "socket", when) < 0)
+		child_exit(3);
+	procmgr_free(h);
+	child_exit(0);
+}
+
+/*
+ * pants: test_wait_for_file / test_await_metadata_by_name. inotify wakes
+ * the waiter microseconds after the rename; 1 s is only generous.
+ */
+static void check_await_wakes(const char *dir)
+{
+	procmgr *h = procmgr_new();
+	char *v = NULL;
+	pid_t pid;
+	double woke;
+
+	ck_assert_int_eq(procmgr_open(h, dir, "web"), 0);
+	pid = tu_fork(write_later, (void *)dir);
+	ck_assert_int_eq(procmgr_await(h, "socket", 30, &v), 0);
+	woke = now_s();
+	ck_assert_ptr_nonnull(v);
+	ck_assert_double_lt(woke - atof(v), 1.0);
+	ck_assert_double_ge(woke - atof(v), 0.0);
+	ck_assert_int_eq(child_status(pid), 0);
+	free(v);
+	procmgr_free(h);
+}
+
+START_TEST(test_await_meta_dir_exists)
+{
+	procmgr *h = open_web();
+
+	ck_assert_int_eq(procmgr_write(h, "pid", "12"), 0);
+	check_await_wakes(base);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_await_meta_dir_missing)
+{
+	ck_assert_int_eq(mkdir(base, 0700), 0);
+	check_await_wakes(base);
+}
+END_TEST
+
+/* Not even DIR nor its parent exist yet: the watch climbs and re-arms. */
+START_TEST(test_await_dir_missing)
+{
+	check_await_wakes(path(base, "deeper/still"));
+}
+END_TEST
+
+START_TEST(test_await_present)
+{
+	procmgr *h = open_web();
+	char *v;
+	double t0;
+
+	ck_assert_int_eq(procmgr_write(h, "socket", " 8080\n"), 0);
+	t0 = now_s();
+	ck_assert_int_eq(procmgr_await(h, "socket", -1, &v), 0);
+	ck_assert_double_lt(now_s() - t0, 1.0);
+	ck_assert_str_eq(v, "8080");
+	free(v);
+	procmgr_free(h);
+}
+END_TEST
+
+/* pants: test_deadline_until - gives up after the timeout, not before. */
+START_TEST(test_await_timeout)
+{
+	procmgr *h = open_web();
+	char *v = NULL;
+	double t0, took;
+
+	ck_assert_int_eq(procmgr_write(h, "pid", "12"), 0);
+	t0 = now_s();
+	ck_assert_int_eq(procmgr_await(h, "socket", 0.5, &v), -ETIMEDOUT);
+	took = now_s() - t0;
+	ck_assert_double_ge(took, 0.49);
+	ck_assert_double_lt(took, 5.0);
+	ck_assert_ptr_null(v);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "timed out"));
+	/* Unrelated writes wake it but do not end the wait early. */
+	ck_assert_int_eq(procmgr_await(h, "socket", 0, &v), -ETIMEDOUT);
+	procmgr_free(h);
+}
+END_TEST
+
+static void write_others(void *arg)
+{
+	procmgr *h = procmgr_new();
+
+	if (procmgr_open(h, arg, "web") < 0)
+		child_exit(2);
+	for (int i = 0; i < 20; i++) {
+		procmgr_write(h, "noise", "x");
+		sleep_s(0.02);
+	}
+	procmgr_free(h);
+	child_exit(0);
+}
+
+START_TEST(test_await_ignores_other_keys)
+{
+	procmgr *h = open_web();
+	char *v = NULL;
+	double t0;
+	pid_t pid;
+
+	pid = tu_fork(write_others, base);
+	t0 = now_s();
+	ck_assert_int_eq(procmgr_await(h, "socket", 0.6, &v), -ETIMEDOUT);
+	ck_assert_double_ge(now_s() - t0, 0.59);
+	ck_assert_int_eq(child_status(pid), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A symlinked NAME dir makes await fail, naming it, not wait forever. */
+START_TEST(test_await_symlinked_meta_dir)
+{
+	procmgr *h = open_web();
+	char *v = NULL, *elsewhere = path(tmp, "elsewhere");
+
+	ck_assert_int_eq(procmgr_write(h, "pid", "12"), 0);
+	ck_assert_int_eq(mkdir(elsewhere, 0700), 0);
+	tu_rmrf(procmgr_meta_dir(h));
+	ck_assert_int_eq(symlink(elsewhere, procmgr_meta_dir(h)), 0);
+	ck_assert_int_eq(procmgr_await(h, "socket", 5, &v), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), procmgr_meta_dir(h)));
+	procmgr_free(h);
+}
+END_TEST
+
+/* ---- keys and NAMEs ------------------------------------------------ */
+
+START_TEST(test_keys_sorted)
+{
+	procmgr *h = open_web();
+	char **keys, *p;
+
+	ck_assert_int_eq(procmgr_keys(h, &keys), 0);	/* no dir: none */
+	ck_assert_ptr_null(keys[0]);
+	procmgr_strv_free(keys);
+	ck_assert_int_eq(procmgr_write(h, "socket", "1"), 0);
+	ck_assert_int_eq(procmgr_write(h, "fingerprint", "2"), 0);
+	ck_assert_int_eq(procmgr_write(h, "pid", "3"), 0);
+	/* Temp files, directories and symlinks are not keys. */
+	p = path(procmgr_meta_dir(h), ".pid.XXXXXXXX");
+	tu_write_file(p, "x", 1);
+	p = path(procmgr_meta_dir(h), "subdir");
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	p = path(procmgr_meta_dir(h), "link");
+	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+	ck_assert_int_eq(procmgr_keys(h, &keys), 0);
+	ck_assert_str_eq(keys[0], "fingerprint");
+	ck_assert_str_eq(keys[1], "pid");
+	ck_assert_str_eq(keys[2], "socket");
+	ck_assert_ptr_null(keys[3]);
+	procmgr_strv_free(keys);
+	procmgr_strv_free(NULL);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_list_names)
+{
+	static const char *const names[] = { "web", "api", "a.b" };
+	char **list, *hp, *p, fp[PROCMGR_HOSTFP_LEN + 1];
+	procmgr *h;
+
+	ck_assert_int_eq(procmgr_list(base, &list), 0);	/* no DIR */
+	ck_assert_ptr_null(list[0]);
+	procmgr_strv_free(list);
+	for (size_t i = 0; i < 3; i++) {
+		h = procmgr_new();
+		ck_assert_int_eq(procmgr_open(h, base, names[i]), 0);
+		ck_assert_int_eq(procmgr_write(h, "pid", "5"), 0);
+		procmgr_free(h);
+	}
+	ck_assert_int_eq(procmgr_host_fingerprint(fp), 0);
+	hp = path(base, fp);
+	/* Junk that is not a NAME: logs, bad names, files, symlinks. */
+	tu_write_file(path(hp, "web.log"), "log", 3);
+	tu_write_file(path(hp, "zzz"), "file", 4);
+	ck_assert_int_eq(mkdir(path(hp, "UPPER"), 0700), 0);
+	ck_assert_int_eq(mkdir(path(hp, ".hidden"), 0700), 0);
+	ck_assert_int_eq(symlink(path(hp, "web"), path(hp, "lnk")), 0);
+	/* A NAME of another host is not ours. */
+	ck_assert_int_eq(mkdir(path(base, "0123456789ab"), 0700), 0);
+	ck_assert_int_eq(mkdir(path(base, "0123456789ab/other"), 0700), 0);
+	ck_assert_int_eq(procmgr_list(base, &list), 0);
+	ck_assert_str_eq(list[0], "a.b");
+	ck_assert_str_eq(list[1], "api");
+	ck_assert_str_eq(list[2], "web");
+	ck_assert_ptr_null(list[3]);
+	procmgr_strv_free(list);
+	/* dir NULL: the default ($PROCMGR_DIR here). */
+	setenv("PROCMGR_DIR", base, 1);
+	ck_assert_int_eq(procmgr_list(NULL, &list), 0);
+	ck_assert_str_eq(list[2], "web");
+	procmgr_strv_free(list);
+	/* An unsafe DIR is an error, not an empty list. */
+	ck_assert_int_eq(chmod(base, 0777), 0);
+	ck_assert_int_eq(procmgr_list(base, &list), -EACCES);
+	ck_assert_int_eq(procmgr_list("", &list), -EINVAL);
+	p = path(tmp, "file");
+	tu_write_file(p, "", 0);
+	ck_assert_int_eq(procmgr_list(p, &list), -ENOTDIR);
+}
+END_TEST
+
+/* procmgr_free() releases a held lifecycle lock (lock.c's counted lock). */
+START_TEST(test_free_releases_lock)
+{
+	procmgr *a = open_web(), *b = open_web();
+
+	ck_assert_int_eq(procmgr_lock(a), 0);
+	ck_assert_int_eq(procmgr_lock(a), 0);	/* counted: depth 2 */
+	procmgr_set_lock_wait(b, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_lock(b), -EWOULDBLOCK);
+	procmgr_free(a);
+	ck_assert_int_eq(procmgr_lock(b), 0);
+	procmgr_free(b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("meta");
+	TCase *tc = tcase_create("keys"), *ta = tcase_create("atomic");
+	TCase *tw = tcase_create("await");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_readwrite_metadata);
+	tcase_add_test(tc, test_read_pants_format);
+	tcase_add_test(tc, test_raw_bytes);
+	tcase_add_test(tc, test_delete);
+	tcase_add_loop_test(tc, test_key_names_checked, 0,
+			    (int)(sizeof(bad_keys) / sizeof(bad_keys[0])));
+	tcase_add_test(tc, test_symlink_key_not_followed);
+	tcase_add_test(tc, test_odd_files_as_keys);
+	tcase_add_test(tc, test_failed_write_read_only_dir);
+	tcase_add_test(tc, test_failed_write_full_fs);
+	tcase_add_test(tc, test_keys_sorted);
+	tcase_add_test(tc, test_list_names);
+	tcase_add_test(tc, test_free_releases_lock);
+	suite_add_tcase(s, tc);
+
+	/* 10,000 fsync'ed writes: minutes on a slow disk, seconds on most. */
+	tcase_add_checked_fixture(ta, setup, NULL);
+	tcase_set_timeout(ta, 600);
+	tcase_add_test(ta, test_atomic_under_readers);
+	suite_add_tcase(s, ta);
+
+	tcase_add_checked_fixture(tw, setup, NULL);
+	tcase_add_test(tw, test_await_meta_dir_exists);
+	tcase_add_test(tw, test_await_meta_dir_missing);
+	tcase_add_test(tw, test_await_dir_missing);
+	tcase_add_test(tw, test_await_present);
+	tcase_add_test(tw, test_await_timeout);
+	tcase_add_test(tw, test_await_ignores_other_keys);
+	tcase_add_test(tw, test_await_symlinked_meta_dir);
+	suite_add_tcase(s, tw);
+	return tu_run(s);
+}
