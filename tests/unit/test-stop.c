@@ -1,0 +1,345 @@
+/*
+ * test-stop.c - signal names and procmgr_stop() (lib/stop.c) against real
+ * pm-sleeper processes.
+ *
+ * Ports pants' process_manager_test.py test_terminate_quick_death,
+ * test_terminate_quick_death_no_kill, test_terminate_already_dead and
+ * test_terminate_no_kill: pants mocks os.kill and the alive checks there;
+ * here the signals are real and so is the death.
+ */
+#include "b-util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sys/wait.h>
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+}
+
+static void teardown(void)
+{
+	free(dir);
+}
+
+START_TEST(test_signal_names)
+{
+	static const char *term[] = { "TERM", "SIGTERM", "term", "sigTerm",
+				      "15" };
+	static const char *bad[] = { "", "0", "65", "-1", "9x", "FOO", "SIG",
+				     "SIGFOO", "TERM ", " 9" };
+
+	for (size_t i = 0; i < sizeof(term) / sizeof(term[0]); i++)
+		ck_assert_int_eq(procmgr_signal_parse(term[i]), SIGTERM);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(procmgr_signal_parse(bad[i]) == -EINVAL,
+			      "'%s' parsed", bad[i]);
+	ck_assert_int_eq(procmgr_signal_parse(NULL), -EINVAL);
+	ck_assert_int_eq(procmgr_signal_parse("9"), SIGKILL);
+	ck_assert_int_eq(procmgr_signal_parse("KILL"), SIGKILL);
+	ck_assert_int_eq(procmgr_signal_parse("34"), 34);
+	ck_assert_int_eq(procmgr_signal_parse("IOT"), SIGABRT);
+	ck_assert_str_eq(procmgr_signal_name(SIGTERM), "TERM");
+	ck_assert_str_eq(procmgr_signal_name(SIGKILL), "KILL");
+	ck_assert_str_eq(procmgr_signal_name(SIGSEGV), "SEGV");
+	ck_assert_str_eq(procmgr_signal_name(SIGABRT), "ABRT");
+	ck_assert_str_eq(procmgr_signal_name(SIGCHLD), "CHLD");
+	ck_assert_ptr_null(procmgr_signal_name(0));
+	ck_assert_ptr_null(procmgr_signal_name(40));
+	for (int sig = 1; sig < 32; sig++) {
+		const char *name = procmgr_signal_name(sig);
+
+		ck_assert_msg(name, "signal %d has no name", sig);
+		ck_assert_int_eq(procmgr_signal_parse(name), sig);
+	}
+}
+END_TEST
+
+/* A live daemon recorded under web, with the sleeper options given. */
+static pid_t daemon_web(procmgr *h, const char *const *args)
+{
+	pid_t pid = b_sleeper(dir, args, NULL);
+
+	b_record(h, pid, true);
+	return pid;
+}
+
+/* test_terminate_quick_death: SIGTERM is enough; metadata goes. */
+START_TEST(test_terminate_quick_death)
+{
+	const char *args[] = { "--exit-on-term", NULL };
+	struct procmgr_stop_opts o = { .kill_wait = 60 };
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = daemon_web(h, args), got = 0;
+	char *log = pm_asprintf("%s.log", procmgr_meta_dir(h));
+	double t = b_now();
+
+	tu_write_file(log, "post-mortem\n", 12);
+	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
+	ck_assert_double_lt(b_now() - t, 10);
+	ck_assert_int_eq(got, pid);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
+	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert(b_exists(log));	/* the log stays for the post-mortem */
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	free(log);
+	procmgr_free(h);
+}
+END_TEST
+
+/* test_terminate_no_kill's other half: TERM ignored, KILL needed. */
+START_TEST(test_terminate_needs_kill)
+{
+	const char *args[] = { "--ignore-term", NULL };
+	struct procmgr_stop_opts o = { .kill_wait = 0.5 };
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = daemon_web(h, args), got = 0;
+	double t = b_now();
+
+	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
+	t = b_now() - t;
+	ck_assert_double_ge(t, 0.45);
+	ck_assert_double_lt(t, 10);
+	ck_assert_int_eq(got, pid);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
+	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	procmgr_free(h);
+}
+END_TEST
+
+/* test_terminate_no_kill: a chain without KILL that it survives. */
+START_TEST(test_terminate_survives_chain)
+{
+	const char *args[] = { "--ignore-term", NULL };
+	static const int chain[] = { SIGTERM };
+	struct procmgr_stop_opts o = { .signals = chain, .n_signals = 1,
+				       .kill_wait = 0.5 };
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = daemon_web(h, args), got = 0;
+	char *msg;
+
+	ck_assert_int_eq(procmgr_stop(h, &o, &got), -EBUSY);
+	ck_assert_int_eq(got, 0);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	msg = pm_asprintf("pid %d of web survived SIGTERM", (int)pid);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), msg));
+	free(msg);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "metadata kept"));
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* test_terminate_already_dead: nothing signalled, stale metadata gone. */
+START_TEST(test_terminate_already_dead)
+{
+	procmgr *h = b_open(dir, "web");
+	pid_t got = -1;
+
+	b_record(h, tu_dead_pid(), false);
+	ck_assert_int_eq(procmgr_stop(h, NULL, &got), 0);
+	ck_assert_int_eq(got, 0);
+	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	/* stopped: nothing to do either */
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A recycled pid: the live process has another start time. */
+START_TEST(test_reused_pid_untouched)
+{
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = b_sleeper(dir, NULL, NULL);
+	char *id, *v;
+
+	b_record(h, pid, false);
+	ck_assert_int_eq(procmgr_proc_identity(pid, &id), 0);
+	v = pm_asprintf("1%s", id);	/* another start time, same boot */
+	ck_assert_int_eq(procmgr_write(h, "start_time", v), 0);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 0);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	ck_assert(!tu_wait_gone(pid, 0.3));
+	free(v);
+	free(id);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_keep_metadata)
+{
+	struct procmgr_stop_opts o = { .kill_wait = -1, .keep_metadata = true };
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = daemon_web(h, NULL);
+	char *v;
+
+	ck_assert_int_eq(procmgr_stop(h, &o, NULL), 1);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), 0);
+	ck_assert_int_eq(atoi(v), pid);
+	free(v);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	/* a stale NAME with keep_metadata: still kept */
+	ck_assert_int_eq(procmgr_stop(h, &o, NULL), 0);
+	ck_assert(b_exists(procmgr_meta_dir(h)));
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_bad_options_and_lock)
+{
+	struct procmgr_stop_opts o = { .signals = (const int[]){ SIGTERM },
+				       .n_signals = 0 };
+	procmgr *h = b_open(dir, "web"), *other = b_open(dir, "web");
+	pid_t pid = daemon_web(h, NULL);
+
+	ck_assert_int_eq(procmgr_stop(h, &o, NULL), -EINVAL);
+	/* someone else holds the lifecycle lock: nothing is signalled */
+	ck_assert_int_eq(procmgr_lock(other), 0);
+	procmgr_set_lock_wait(h, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), -EWOULDBLOCK);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	ck_assert_int_eq(procmgr_unlock(other), 0);
+	/* a caller holding the lock may stop (the lock is counted) */
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	ck_assert_int_eq(procmgr_lock_held(h), 1);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(other);
+	procmgr_free(h);
+}
+END_TEST
+
+/* Run pm-sleeper as uid/gid 65534 (nobody). */
+static void sleeper_as_nobody(void *arg)
+{
+	char path[PATH_MAX];
+	char *argv[] = { path, NULL };
+
+	(void)arg;
+	b_helper_path("pm-sleeper", path, sizeof(path));
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		_exit(126);
+	execv(path, argv);
+	_exit(127);
+}
+
+struct stopper {
+	const char *sub;
+	pid_t target;
+	int out;
+};
+
+/* As uid 65533: record the target under sub, stop it, report the result. */
+static void stop_as_other(void *arg)
+{
+	struct stopper *s = arg;
+	procmgr *h;
+	char buf[32], *id = NULL;
+	int r = -1000;
+
+	if (setgroups(0, NULL) < 0 || setgid(65533) < 0 || setuid(65533) < 0)
+		goto out;
+	h = procmgr_new();
+	snprintf(buf, sizeof(buf), "%d", (int)s->target);
+	if (!h || procmgr_open(h, s->sub, "web") < 0 ||
+	    procmgr_write(h, "pid", buf) < 0 ||
+	    procmgr_proc_identity(s->target, &id) < 0 ||
+	    procmgr_write(h, "start_time", id) < 0)
+		goto out;
+	r = procmgr_stop(h, NULL, NULL);
+	/* refused by procmgr itself, not only by the kernel's kill check */
+	if (r == -EPERM && !strstr(procmgr_errmsg(h), "belongs to uid 65534"))
+		r = -2000;
+	procmgr_free(h);
+out:
+	free(id);
+	if (write(s->out, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	B_GCOV_DUMP();
+}
+
+/* A pid owned by another user is never signalled. */
+START_TEST(test_foreign_uid)
+{
+	struct stopper s;
+	char *sub = pm_asprintf("%s/other", dir), *meta;
+	char fp[PROCMGR_HOSTFP_LEN + 1];
+	struct pollfd p;
+	int fds[2], r = 0;
+	pid_t target;
+
+	target = tu_fork(sleeper_as_nobody, NULL);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chown(sub, 65533, 65533), 0);
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	s = (struct stopper){ .sub = sub, .target = target, .out = fds[1] };
+	/* let the sleeper's exec land (its uid is set before the exec) */
+	b_sleep(0.1);
+	tu_fork(stop_as_other, &s);
+	close(fds[1]);
+	p = (struct pollfd){ .fd = fds[0], .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, 20000), 1);
+	ck_assert_int_eq(read(fds[0], &r, sizeof(r)), sizeof(r));
+	ck_assert_int_eq(r, -EPERM);
+	ck_assert_int_eq(procmgr_pid_alive(target), 1);
+	ck_assert(!tu_wait_gone(target, 0.3));
+	ck_assert_int_eq(procmgr_host_fingerprint(fp), 0);
+	meta = pm_asprintf("%s/%s/web/pid", sub, fp);
+	ck_assert(b_exists(meta));	/* metadata kept */
+	free(meta);
+	close(fds[0]);
+	free(sub);
+}
+END_TEST
+
+/* Root may stop another user's daemon (one that dropped privileges). */
+START_TEST(test_root_stops_foreign_uid)
+{
+	procmgr *h;
+	pid_t target;
+
+	if (geteuid() != 0)
+		return;
+	h = b_open(dir, "web");
+	target = tu_fork(sleeper_as_nobody, NULL);
+	b_sleep(0.1);
+	b_record(h, target, true);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	ck_assert(tu_wait_gone(target, 10));
+	procmgr_free(h);
+}
+END_TEST
+
+static Suite *stop_suite(void)
+{
+	Suite *s = suite_create("stop");
+	TCase *tc = tcase_create("stop");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_signal_names);
+	tcase_add_test(tc, test_terminate_quick_death);
+	tcase_add_test(tc, test_terminate_needs_kill);
+	tcase_add_test(tc, test_terminate_survives_chain);
+	tcase_add_test(tc, test_terminate_already_dead);
+	tcase_add_test(tc, test_reused_pid_untouched);
+	tcase_add_test(tc, test_keep_metadata);
+	tcase_add_test(tc, test_bad_options_and_lock);
+	tcase_add_test(tc, test_foreign_uid);
+	tcase_add_test(tc, test_root_stops_foreign_uid);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(stop_suite());
+}
