@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# procmgr lock NAME [--lock-timeout SEC] -- CMD...: run CMD holding NAME's
+# lifecycle lock (an OFD fcntl lock, so pants' lockf clients are excluded).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { pm_setup; }
+teardown() { pm_teardown; }
+
+@test "lock runs CMD under the lock and exits with its status" {
+	run -0 pm lock web -- sh -c 'cat "$0"' "$PROCMGR_DIR/.lock.web.lock_message"
+	# The holder's message: "<pid> (<argv>)".
+	[[ "$output" =~ ^[0-9]+\ \(.*procmgr[^\ ]*\ lock\ web\ --\ sh ]]
+	# Released afterwards: the message is gone, the lock file stays.
+	[ ! -e "$PROCMGR_DIR/.lock.web.lock_message" ]
+	[ -e "$PROCMGR_DIR/.lock.web" ]
+	run -3 pm lock web -- sh -c 'exit 3'
+	run -0 pm lock web -- true
+}
+
+@test "CMD killed by a signal exits 128 + the signal" {
+	run -9 pm lock web -- sh -c 'exit 9'
+	run -137 pm lock web -- sh -c 'kill -KILL $$'
+}
+
+@test "a CMD that cannot run exits 127 with errno's text" {
+	run -127 --separate-stderr pm lock web -- /nonexistent/cmd
+	[[ "$stderr" == *"procmgr: cannot run '/nonexistent/cmd'"*"No such file"* ]]
+	printf 'not a program' >"$T/noexec"
+	chmod 0644 "$T/noexec"
+	run -126 pm lock web -- "$T/noexec"
+}
+
+@test "a second lock waits, prints pants' line once, then proceeds" {
+	"$PROCMGR" lock web -- sleep 1.5 </dev/null >/dev/null 2>&1 3>&- &
+	holder=$!
+	track "$holder"
+	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	t0=$(now_ms)
+	run -0 --separate-stderr pm lock web -- echo second
+	[ "$output" = second ]
+	[ "$(($(now_ms) - t0))" -ge 300 ]
+	re="^PID [0-9]+ waiting for a file lock \\($PROCMGR_DIR/.lock.web\\) held by: $holder \\(.*lock web -- sleep 1.5\\)$"
+	[[ "$stderr" =~ $re ]]
+	[ "$(echo "$stderr" | grep -c waiting)" -eq 1 ]
+}
+
+@test "-q keeps the waiting line quiet" {
+	"$PROCMGR" lock web -- sleep 1 </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	run -0 --separate-stderr pm -q lock web -- true
+	[ -z "$stderr" ]
+}
+
+@test "--lock-timeout gives exit 4 while another holds the lock" {
+	"$PROCMGR" lock web -- sleep 30 </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	t0=$(now_ms)
+	run -4 --separate-stderr pm lock web --lock-timeout 0.3 -- echo never
+	elapsed=$(($(now_ms) - t0))
+	[ -z "$output" ]
+	[ "$elapsed" -ge 250 ] && [ "$elapsed" -lt 10000 ]
+	[[ "$stderr" == *"waiting for a file lock"* ]]
+	[[ "$stderr" == *"procmgr: "* ]]
+}
+
+@test "a pants client's fcntl.lockf lock blocks procmgr lock" {
+	mkdir -p "$PROCMGR_DIR"
+	python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(30)
+' "$PROCMGR_DIR/.lock.web" "$T/py-locked" </dev/null >/dev/null 2>&1 3>&- &
+	py=$!
+	track "$py"
+	wait_for 20 test -e "$T/py-locked"
+	run -4 pm lock web --lock-timeout 0.3 -- true
+	kill "$py"
+	run -0 pm lock web --lock-timeout 10 -- true
+}
+
+@test "a holder killed by SIGKILL frees the lock at once" {
+	"$PROCMGR" lock web -- sleep 30 </dev/null >/dev/null 2>&1 3>&- &
+	holder=$!
+	track "$holder"
+	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	kill -KILL "$holder"
+	# Its stale message file does not make the next one wait.
+	run -0 pm lock web --lock-timeout 10 -- true
+}
+
+@test "usage errors" {
+	run -2 pm lock web
+	[[ "$output" == *"expects a command"* ]]
+	run -2 pm lock web --
+	run -2 pm lock
+	run -2 pm lock web --lock-timeout -1 -- true
+	[[ "$output" == *"--lock-timeout"* ]]
+	run -2 pm lock web --bogus -- true
+	run -2 pm lock 'a b' -- true
+	[ ! -e "$PROCMGR_DIR" ]
+	run -0 pm lock --help
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# procmgr purge NAME [--force]: remove metadata only when not running.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { pm_setup; }
+teardown() { pm_teardown; }
+
+@test "purge refuses a running NAME: exit 1 with a message, nothing removed" {
+	sleeper
+	record web "$SPID"
+	run -1 --separate-stderr pm purge web
+	[[ "$stderr" == "procmgr: "*"$SPID"* ]]
+	[ -e "$MD/web/pid" ]
+	alive "$SPID"
+}
+
+@test "purge --force removes a running NAME's metadata, signals nothing" {
+	sleeper
+	record web "$SPID"
+	run -0 pm purge web --force
+	[ ! -e "$MD/web" ]
+	alive "$SPID"
+}
+
+@test "purge removes a stale NAME's metadata and keeps its log" {
+	mkdir -p "$MD/web"
+	printf '%s' "$(dead_pid)" >"$MD/web/pid"
+	printf 'status=1' >"$MD/web/exit"
+	echo 'last words' >"$MD/web.log"
+	run -0 pm purge web
+	[ ! -e "$MD/web" ]
+	[ -e "$MD/web.log" ]
+	# Corrupt metadata is stale too.
+	mkdir -p "$MD/db"
+	printf 'garbage' >"$MD/db/pid"
+	run -0 pm purge db
+	[ ! -e "$MD/db" ]
+}
+
+@test "purge of a stopped NAME succeeds" {
+	run -0 pm purge web
+}
+
+@test "purge waits for the lifecycle lock; --lock-timeout gives exit 4" {
+	mkdir -p "$MD/web"
+	printf '%s' "$(dead_pid)" >"$MD/web/pid"
+	"$PROCMGR" lock web -- sleep 30 </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	run -4 --separate-stderr pm purge web --lock-timeout 0.3
+	[[ "$stderr" == *"waiting for a file lock ($PROCMGR_DIR/.lock.web)"* ]]
+	[ -e "$MD/web/pid" ]
+}
+
+@test "usage errors" {
+	run -2 pm purge
+	run -2 pm purge web --bogus
+	run -2 pm purge web extra
+	run -2 pm purge web --lock-timeout x
+	run -2 pm purge 'Web Server'
+	[ ! -e "$PROCMGR_DIR" ]
+	run -0 pm purge --help
+}
