@@ -40,7 +40,7 @@ static bool env_named(const char *entry, const char *var, size_t n)
 }
 
 /* Is environ's entry e replaced by ours or by an extra? */
-static bool env_replaced(const char *e, char *const *extra)
+static bool env_own(const char *e)
 {
 	static const char *const own[] = { "PROCMGR_NAME", "PROCMGR_DIR",
 					   "NOTIFY_SOCKET" };
@@ -48,6 +48,19 @@ static bool env_replaced(const char *e, char *const *extra)
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (env_named(e, own[i], strlen(own[i])))
 			return true;
+	return false;
+}
+
+/*
+ * Is environ's entry e replaced by ours or by an extra? procmgr owns
+ * PROCMGR_NAME, PROCMGR_DIR and NOTIFY_SOCKET: an inherited
+ * NOTIFY_SOCKET (procmgr run by systemd) would make the daemon notify
+ * the wrong manager.
+ */
+static bool env_replaced(const char *e, char *const *extra)
+{
+	if (env_own(e))
+		return true;
 	for (; extra && *extra; extra++) {
 		const char *eq = strchr(*extra, '=');
 
@@ -85,7 +98,8 @@ static int build_env(procmgr *h, const struct procmgr_spawn_opts *o,
 		if (!env_replaced(*e, o->env))
 			r = env_add(envp, &n, strdup(*e));
 	for (char *const *e = o->env; e && *e && r >= 0; e++)
-		r = env_add(envp, &n, strdup(*e));
+		if (!env_own(*e))
+			r = env_add(envp, &n, strdup(*e));
 	if (r >= 0)
 		r = env_add(envp, &n, pm_asprintf("PROCMGR_NAME=%s", h->name));
 	if (r >= 0)

@@ -1,0 +1,158 @@
+/*
+ * c-util.h - what the spawn, ready, ensure, logs and selfcheck suites
+ * share: a handle on a scratch DIR, the c-daemon helper's path, and /proc
+ * readers for the daemon and its monitor. Static inline: each suite uses
+ * a different subset.
+ */
+#ifndef PROCMGR_C_UTIL_H
+#define PROCMGR_C_UTIL_H
+
+#include "procmgr.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CU_ASAN 1
+#endif
+#endif
+
+static inline procmgr *cu_open(const char *name, char **ret_dir)
+{
+	char *dir = tu_tmpdir();
+	procmgr *h = procmgr_new();
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_msg(procmgr_open(h, dir, name) == 0, "%s",
+		      procmgr_errmsg(h));
+	if (ret_dir)
+		*ret_dir = dir;
+	else
+		free(dir);
+	return h;
+}
+
+/* Absolute path of a helper program (static buffer per call site). */
+static inline char *cu_helper(const char *name)
+{
+	const char *dir = getenv("HELPERS");
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", dir ? dir : "build/helpers",
+				  name), 0);
+	return p;
+}
+
+/* Field n (1-based) of /proc/PID/stat, counted after comm. */
+static inline long cu_stat_field(pid_t pid, int n)
+{
+	char path[64], buf[1024];
+	char *p;
+	FILE *f;
+	size_t got;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	got = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[got] = '\0';
+	p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	p += 2;	/* field 3 */
+	for (int i = 3; i < n && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (p)
+		v = strtol(p, NULL, 10);
+	return v;
+}
+
+static inline pid_t cu_ppid(pid_t pid)
+{
+	return (pid_t)cu_stat_field(pid, 4);
+}
+
+/* The daemon and its monitor are killed when the test process ends. */
+static inline pid_t cu_track(pid_t daemon)
+{
+	pid_t mon = cu_ppid(daemon);
+
+	tu_track(daemon);
+	if (mon > 1 && mon != getpid())
+		tu_track(mon);
+	return mon;
+}
+
+/* The value of "Key:" in /proc/PID/status, as a number (kB etc.). */
+static inline long cu_status_num(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n)) {
+			v = strtol(line + n, NULL, strstr(key, "Umask") ?
+				   8 : 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static inline double cu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait up to timeout seconds for path's content to contain needle. */
+static inline bool cu_wait_file(const char *path, const char *needle,
+				double timeout)
+{
+	double end = cu_now() + timeout;
+
+	do {
+		char *s = tu_read_file(path);
+		bool ok = s && strstr(s, needle);
+
+		free(s);
+		if (ok)
+			return true;
+		usleep(10000);
+	} while (cu_now() < end);
+	return false;
+}
+
+/* Read a key; NULL when absent. */
+static inline char *cu_key(procmgr *h, const char *key)
+{
+	char *v = NULL;
+
+	if (procmgr_read(h, key, &v) < 0)
+		return NULL;
+	return v;
+}
+
+#endif

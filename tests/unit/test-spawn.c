@@ -1,0 +1,517 @@
+/*
+ * test-spawn.c - the fork chain, the daemon's environment, exec failures
+ * and the monitor, with real processes inspected through /proc.
+ */
+#include "c-util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static char *daemon_path;
+
+static void setup(void)
+{
+	daemon_path = cu_helper("c-daemon");
+}
+
+static void teardown(void)
+{
+	free(daemon_path);
+}
+
+/* Start c-daemon with actions; the daemon and monitor are tracked. */
+static int start(procmgr *h, struct procmgr_spawn_opts *o,
+		 const char **actions, pid_t *ret_pid)
+{
+	char *argv[16] = { daemon_path };
+	size_t n = 1;
+	pid_t pid = 0;
+	int r;
+
+	for (; actions && *actions; actions++)
+		argv[n++] = (char *)*actions;
+	o->argv = argv;
+	r = procmgr_start(h, o, &pid);
+	if (r == 0)
+		cu_track(pid);
+	if (ret_pid)
+		*ret_pid = pid;
+	o->argv = NULL;
+	return r;
+}
+
+static int count_fds(pid_t pid, int *ret_max)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	*ret_max = -1;
+	while ((de = readdir(d))) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		n++;
+		if (fd > *ret_max)
+			*ret_max = fd;
+	}
+	closedir(d);
+	return n;
+}
+
+static char *fd_target(pid_t pid, int fd)
+{
+	char path[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static bool environ_has(pid_t pid, const char *entry)
+{
+	char path[64];
+	char *buf;
+	size_t n;
+	FILE *f;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	buf = calloc(1, 1 << 16);
+	n = fread(buf, 1, (1 << 16) - 1, f);
+	fclose(f);
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		if (!strncmp(buf + i, entry, strlen(entry)))
+			found = true;
+	free(buf);
+	return found;
+}
+
+START_TEST(test_daemon_environment)
+{
+	char *dir, *t, *cwd = tu_tmpdir();
+	char *env[] = { (char *)"CU_EXTRA=42", (char *)"NOTIFY_SOCKET=/dev/null",
+			NULL };
+	struct procmgr_spawn_opts o = { .cwd = cwd, .env = env };
+	const char *acts[] = { "pause", NULL };
+	procmgr *h = cu_open("envy", &dir);
+	sigset_t block;
+	pid_t pid, mon;
+	int max, leak;
+
+	/* State a careless spawn would leak into the daemon. */
+	leak = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC on purpose */
+	setenv("NOTIFY_SOCKET", "@inherited", 1);
+	ck_assert_int_ge(leak, 3);
+	signal(SIGUSR1, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	ck_assert_msg(start(h, &o, acts, &pid) == 0, "%s", procmgr_errmsg(h));
+	mon = cu_ppid(pid);
+	ck_assert_int_eq(count_fds(pid, &max), 3);
+	ck_assert_int_eq(max, 2);
+	t = fd_target(pid, 0);
+	ck_assert_str_eq(t, "/dev/null");
+	free(t);
+	t = fd_target(pid, 1);
+	ck_assert_str_eq(t, procmgr_default_log(h));
+	free(t);
+	t = fd_target(pid, 2);
+	ck_assert_str_eq(t, procmgr_default_log(h));
+	free(t);
+	ck_assert_int_eq(cu_status_num(pid, "Umask:"), 022);
+	ck_assert_int_eq(cu_status_num(pid, "SigIgn:"), 0);
+	ck_assert_int_eq(cu_status_num(pid, "SigBlk:"), 0);
+	/* A new session, not ours; the monitor shares it as the parent. */
+	ck_assert_int_ne(getsid(pid), getsid(0));
+	ck_assert_int_eq(getsid(mon), getsid(pid));
+	ck_assert_int_ne(getsid(pid), pid);
+	ck_assert_int_ne(mon, getpid());
+	ck_assert(environ_has(pid, "CU_EXTRA=42"));
+	ck_assert(environ_has(pid, "PROCMGR_NAME=envy"));
+	t = NULL;
+	ck_assert_int_ge(asprintf(&t, "PROCMGR_DIR=%s", dir), 0);
+	ck_assert(environ_has(pid, t));
+	free(t);
+	/* Without --ready notify, no NOTIFY_SOCKET, not even an extra. */
+	ck_assert(!environ_has(pid, "NOTIFY_SOCKET="));
+	t = fd_target(pid, 0);
+	free(t);
+	{
+		char link[64], buf[PATH_MAX];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
+		n = readlink(link, buf, sizeof(buf) - 1);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		ck_assert_str_eq(buf, cwd);
+	}
+	/* The intermediate was reaped: the caller has no child left. */
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+	close(leak);
+	procmgr_free(h);
+	free(dir);
+	free(cwd);
+}
+END_TEST
+
+START_TEST(test_metadata_complete)
+{
+	const char *acts[] = { "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	char *v, *id = NULL, *raw = NULL, pid_text[16];
+	procmgr *h = cu_open("meta", NULL);
+	size_t len = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
+	v = cu_key(h, "pid");
+	ck_assert_str_eq(v, pid_text);
+	free(v);
+	ck_assert_int_eq(procmgr_proc_identity(pid, &id), 0);
+	v = cu_key(h, "start_time");
+	ck_assert_str_eq(v, id);
+	free(v);
+	free(id);
+	v = cu_key(h, "fingerprint");
+	ck_assert_uint_eq(strlen(v), 64);
+	free(v);
+	v = cu_key(h, "fingerprint_inputs");
+	ck_assert_ptr_nonnull(strstr(v, "argv "));
+	ck_assert_ptr_nonnull(strstr(v, "exe "));
+	free(v);
+	v = cu_key(h, "log");
+	ck_assert_str_eq(v, procmgr_default_log(h));
+	free(v);
+	ck_assert_ptr_null(cu_key(h, "process_name"));
+	ck_assert_int_eq(procmgr_read_raw(h, "cmdline", &raw, &len), 0);
+	ck_assert_uint_eq(len, strlen(daemon_path) + 1 + strlen("pause") + 1);
+	ck_assert_str_eq(raw, daemon_path);
+	ck_assert_str_eq(raw + strlen(daemon_path) + 1, "pause");
+	free(raw);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_process_name_and_log)
+{
+	const char *acts[] = { "say=hello out", "pause", NULL };
+	char *dir, *log, *v;
+	struct procmgr_spawn_opts o = { .process_name = "c-daemon" };
+	procmgr *h = cu_open("named", &dir);
+	struct procmgr_status st = { 0 };
+	pid_t pid;
+
+	ck_assert_int_ge(asprintf(&log, "%s/custom.log", dir), 0);
+	o.log_path = log;
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	v = cu_key(h, "process_name");
+	ck_assert_str_eq(v, "c-daemon");
+	free(v);
+	v = cu_key(h, "log");
+	ck_assert_str_eq(v, log);
+	free(v);
+	ck_assert(cu_wait_file(log, "hello out\n", 10));
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+	procmgr_status_clear(&st);
+	procmgr_free(h);
+	free(log);
+	free(dir);
+}
+END_TEST
+
+/* sh -c '...; exec daemon' stays running: start_time survives exec. */
+START_TEST(test_sh_exec_stays_running)
+{
+	char *script = NULL;
+	char *argv[] = { (char *)"/bin/sh", (char *)"-c", NULL, NULL };
+	struct procmgr_spawn_opts o = { .argv = argv };
+	struct procmgr_status st = { 0 };
+	procmgr *h = cu_open("shexec", NULL);
+	pid_t pid;
+	char *a0 = NULL;
+
+	ck_assert_int_ge(asprintf(&script, "sleep 0.2; exec %s pause",
+				  daemon_path), 0);
+	argv[2] = script;
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
+	cu_track(pid);
+	/* Wait for the exec to happen, then ask again. */
+	for (int i = 0; i < 1000; i++) {
+		char path[64];
+		char *c;
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		c = tu_read_file(path);
+		if (c && !strcmp(c, daemon_path)) {
+			a0 = c;
+			break;
+		}
+		free(c);
+		usleep(10000);
+	}
+	ck_assert_ptr_nonnull(a0);
+	free(a0);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+	ck_assert_int_eq(st.pid, pid);
+	procmgr_status_clear(&st);
+	free(script);
+	procmgr_free(h);
+}
+END_TEST
+
+static void exec_fails(const char *argv0, const char *cwd, int err,
+		       const char *text)
+{
+	char *argv[] = { (char *)argv0, NULL };
+	struct procmgr_spawn_opts o = { .argv = argv, .cwd = cwd };
+	procmgr *h = cu_open("broken", NULL);
+	pid_t pid = 0;
+	double t0 = cu_now();
+
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), -err);
+	/* Reported by the pipe, not discovered by a timeout. */
+	ck_assert_double_lt(cu_now() - t0, 5.0);
+	ck_assert_msg(strstr(procmgr_errmsg(h), strerror(err)), "%s",
+		      procmgr_errmsg(h));
+	ck_assert_msg(strstr(procmgr_errmsg(h), text), "%s",
+		      procmgr_errmsg(h));
+	ck_assert_ptr_null(cu_key(h, "pid"));
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	procmgr_free(h);
+}
+
+START_TEST(test_exec_missing)
+{
+	exec_fails("/nonexistent/daemon", NULL, ENOENT, "/nonexistent/daemon");
+	exec_fails("no-such-command-procmgr", NULL, ENOENT, "PATH");
+}
+END_TEST
+
+START_TEST(test_exec_not_executable)
+{
+	char *dir = tu_tmpdir(), *f = NULL;
+
+	ck_assert_int_ge(asprintf(&f, "%s/script", dir), 0);
+	tu_write_file(f, "#!/bin/sh\n", 10);
+	exec_fails(f, NULL, EACCES, f);
+	free(f);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_exec_bad_cwd)
+{
+	exec_fails("/bin/true", "/nonexistent/dir", ENOENT,
+		   "/nonexistent/dir");
+}
+END_TEST
+
+static char *await_key(procmgr *h, const char *key)
+{
+	char *v = NULL;
+
+	ck_assert_msg(procmgr_await(h, key, 10, &v) == 0, "%s",
+		      procmgr_errmsg(h));
+	return v;
+}
+
+START_TEST(test_monitor_records_exit)
+{
+	const char *acts[] = { "sleep=0.3", "exit=3", NULL };
+	const char *acts2[] = { "sleep=0.3", "raise=15", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("exiting", NULL);
+	pid_t pid, mon;
+	char *v;
+
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	mon = cu_ppid(pid);
+	v = await_key(h, "exit");
+	ck_assert_msg(!strncmp(v, "status=3 at=", 12), "%s", v);
+	ck_assert_uint_eq(strlen(v), 12 + 20);
+	ck_assert_int_eq(v[strlen(v) - 1], 'Z');
+	free(v);
+	/* The monitor does not outlive the daemon. */
+	ck_assert(tu_wait_gone(mon, 10));
+	ck_assert_int_eq(start(h, &o, acts2, &pid), 0);
+	v = cu_key(h, "exit");
+	ck_assert_ptr_null(v);	/* the stale run's exit went with it */
+	v = await_key(h, "exit");
+	ck_assert_msg(!strncmp(v, "signal=TERM at=", 15), "%s", v);
+	free(v);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_monitor_spares_successor)
+{
+	const char *acts[] = { "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("succ", NULL);
+	pid_t pid, mon;
+	char other[16];
+	struct stat st;
+
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	mon = cu_ppid(pid);
+	/* A successor's metadata names another pid. */
+	snprintf(other, sizeof(other), "%d", (int)tu_dead_pid());
+	ck_assert_int_eq(procmgr_write(h, "pid", other), 0);
+	kill(pid, SIGKILL);
+	ck_assert(tu_wait_gone(mon, 10));
+	ck_assert_ptr_null(cu_key(h, "exit"));
+	/* A removed metadata directory is not recreated. */
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	mon = cu_ppid(pid);
+	tu_rmrf(procmgr_meta_dir(h));
+	kill(pid, SIGKILL);
+	ck_assert(tu_wait_gone(mon, 10));
+	ck_assert_int_eq(stat(procmgr_meta_dir(h), &st), -1);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_monitor_small_and_fd_free)
+{
+	const char *acts[] = { "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("mon", NULL);
+	pid_t pid, mon;
+	int max, leak;
+	char *t;
+
+	leak = open("/dev/null", O_RDONLY);	/* the caller's, no CLOEXEC */
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	mon = cu_ppid(pid);
+	/* Stdio on /dev/null, and the report pipe: nothing of ours. */
+	ck_assert_int_eq(count_fds(mon, &max), 4);
+	for (int fd = 0; fd < 3; fd++) {
+		t = fd_target(mon, fd);
+		ck_assert_str_eq(t, "/dev/null");
+		free(t);
+	}
+	t = fd_target(mon, max);
+	ck_assert_msg(!strncmp(t, "pipe:", 5), "%s", t);
+	free(t);
+	/*
+	 * The cost of a forked monitor: its file-backed pages (libc, the
+	 * program) are shared with every process mapping them, so RSS
+	 * overstates it; Private_* understates it while the caller lives,
+	 * because the anonymous pages it inherited are still shared
+	 * copy-on-write with the caller - and become the monitor's alone
+	 * once the caller (a CLI that exits at once) is gone. RssAnon counts
+	 * every resident anonymous page, shared or not: that is the honest
+	 * upper bound of what the monitor costs. ASan's shadow memory
+	 * inflates it, so the bound is only checked without sanitizers.
+	 */
+#ifndef CU_ASAN
+	{
+		long kb = cu_status_num(mon, "RssAnon:");
+
+		ck_assert_int_gt(kb, 0);
+		ck_assert_msg(kb <= 1024, "monitor RssAnon %ld kB", kb);
+	}
+#endif
+	close(leak);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_log_rotation)
+{
+	const char *acts[] = { "say=new run", "pause", NULL };
+	struct procmgr_spawn_opts o = { .log_max = 100 };
+	procmgr *h = cu_open("rot", NULL);
+	char big[300], *old = NULL, *s;
+	pid_t pid;
+	int fd;
+
+	memset(big, 'x', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	/* The log's directory (DIR/HOSTFP) exists once any key is written. */
+	ck_assert_int_eq(procmgr_write(h, "junk", "1"), 0);
+	ck_assert_int_eq(procmgr_purge(h, true), 0);
+	fd = open(procmgr_default_log(h), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+	close(fd);
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	ck_assert_int_ge(asprintf(&old, "%s.1", procmgr_default_log(h)), 0);
+	s = tu_read_file(old);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(strlen(s), sizeof(big));
+	free(s);
+	ck_assert(cu_wait_file(procmgr_default_log(h), "new run", 10));
+	s = tu_read_file(procmgr_default_log(h));
+	ck_assert_str_eq(s, "new run\n");
+	free(s);
+	free(old);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_bad_log_dir)
+{
+	char *argv[] = { (char *)"/bin/true", NULL };
+	struct procmgr_spawn_opts o = { .argv = argv,
+					.log_path = "/nonexistent/x.log" };
+	procmgr *h = cu_open("badlog", NULL);
+
+	ck_assert_int_eq(procmgr_start(h, &o, NULL), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "/nonexistent/x.log"));
+	o.argv = NULL;
+	ck_assert_int_eq(procmgr_start(h, &o, NULL), -EINVAL);
+	procmgr_free(h);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("spawn");
+	TCase *tc = tcase_create("spawn");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_daemon_environment);
+	tcase_add_test(tc, test_metadata_complete);
+	tcase_add_test(tc, test_process_name_and_log);
+	tcase_add_test(tc, test_sh_exec_stays_running);
+	tcase_add_test(tc, test_exec_missing);
+	tcase_add_test(tc, test_exec_not_executable);
+	tcase_add_test(tc, test_exec_bad_cwd);
+	tcase_add_test(tc, test_monitor_records_exit);
+	tcase_add_test(tc, test_monitor_spares_successor);
+	tcase_add_test(tc, test_monitor_small_and_fd_free);
+	tcase_add_test(tc, test_log_rotation);
+	tcase_add_test(tc, test_bad_log_dir);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
