@@ -75,16 +75,19 @@ static void put_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Finish a memstream: the text, or -ENOMEM when any write failed. */
-static int close_stream(FILE *f, char *buf, char **ret)
+/*
+ * Finish a memstream: the text, or -ENOMEM when any write failed. buf is
+ * the stream's pointer, which only fclose() makes final.
+ */
+static int close_stream(FILE *f, char **buf, char **ret)
 {
 	int bad = ferror(f);
 
 	if (fclose(f) != 0 || bad) {
-		free(buf);
+		free(*buf);
 		return -ENOMEM;
 	}
-	*ret = buf;
+	*ret = *buf;
 	return 0;
 }
 
@@ -100,7 +103,7 @@ int procmgr_json_string(const char *s, char **ret_json)
 	if (!f)
 		return -errno;
 	put_string(f, s);
-	return close_stream(f, buf, ret_json);
+	return close_stream(f, &buf, ret_json);
 }
 
 void procmgr_format_time(time_t t, char ret[21])
@@ -192,5 +195,5 @@ int procmgr_status_json(const char *name, const struct procmgr_status *st,
 		put_string_or_null(f, extra[1]);
 	}
 	fputc('}', f);
-	return close_stream(f, buf, ret_json);
+	return close_stream(f, &buf, ret_json);
 }
