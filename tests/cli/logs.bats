@@ -51,10 +51,11 @@ teardown() { lc_teardown; }
 	grep -qx before "$T/followed"
 	t0=$(now_ms)
 	pm stop web
-	run wait "$follower"
-	echo "follower exit=$status after $(($(now_ms) - t0))ms"
+	rc=0
+	wait "$follower" || rc=$?
+	echo "follower exit=$rc after $(($(now_ms) - t0))ms"
 	# Exited on its own (timeout would give 124), soon after the stop.
-	[ "$status" -eq 0 ]
+	[ "$rc" -eq 0 ]
 	[ $(($(now_ms) - t0)) -lt 10000 ]
 }
 

@@ -170,11 +170,11 @@ never_ready() {
 	[ "$status" -eq 7 ]
 	[ -z "$output" ]
 	[ "$elapsed" -lt 10000 ]
-	[[ "$stderr" == *"status 3"* ]]
+	[[ "$stderr" =~ status[=\ ]3 ]]
 	# The last 20 lines of its log, and not more.
 	grep -qx 'line 30' <<<"$stderr" || grep -q 'line 30$' <<<"$stderr"
 	grep -q 'line 11$' <<<"$stderr"
-	! grep -q 'line 10$' <<<"$stderr"
+	! grep -q 'line 10$' <<<"$stderr" || false
 }
 
 @test "death by a signal before ready exits 7 naming the signal" {
