@@ -1,0 +1,255 @@
+/*
+ * test-purge.c - procmgr_purge() and compare-and-delete (lib/purge.c).
+ *
+ * Ports pants' process_manager_test.py test_purge_metadata and
+ * test_purge_metadata_error (pants mocks rmtree failing; here the refusal
+ * comes from a real running process). The race with a successor is made
+ * deterministic with a fanotify permission event: the kernel holds the
+ * purge's open() of the pid file while the "successor" writes.
+ */
+#include "b-util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/fanotify.h>
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+}
+
+static void teardown(void)
+{
+	free(dir);
+}
+
+/* Entries of DIR/HOSTFP whose name starts with ".web.purge.". */
+static int asides(procmgr *h)
+{
+	DIR *d = opendir(h->host_dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, ".web.purge.", 11))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static char *key(procmgr *h, const char *k)
+{
+	char *v = NULL;
+
+	return procmgr_read(h, k, &v) == 0 ? v : NULL;
+}
+
+/* test_purge_metadata: a stale NAME is purged; its log stays. */
+START_TEST(test_purge_metadata)
+{
+	procmgr *h = b_open(dir, "web");
+	char *log;
+
+	b_record(h, tu_dead_pid(), false);
+	ck_assert_int_eq(procmgr_write(h, "socket", "1234"), 0);
+	log = pm_asprintf("%s.log", procmgr_meta_dir(h));
+	tu_write_file(log, "x\n", 2);
+	ck_assert_int_eq(procmgr_purge(h, false), 0);
+	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert(b_exists(log));
+	ck_assert_int_eq(asides(h), 0);
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	/* absent: nothing to do */
+	ck_assert_int_eq(procmgr_purge(h, false), 0);
+	free(log);
+	procmgr_free(h);
+}
+END_TEST
+
+/* test_purge_metadata_error: a running NAME is refused without force. */
+START_TEST(test_purge_running_refused)
+{
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = b_sleeper(dir, NULL, NULL);
+	char *want, *v;
+
+	b_record(h, pid, true);
+	ck_assert_int_eq(procmgr_purge(h, false), -EBUSY);
+	want = pm_asprintf("web is running (pid %d); stop it first",
+			   (int)pid);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
+	free(want);
+	v = key(h, "pid");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(atoi(v), pid);
+	free(v);
+	/* force removes the metadata and signals nothing */
+	ck_assert_int_eq(procmgr_purge(h, true), 0);
+	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_purge_absent_and_locked)
+{
+	procmgr *h = b_open(dir, "web"), *other = b_open(dir, "web");
+	char *sub = pm_asprintf("%s/none", dir);
+	procmgr *n = b_open(sub, "web");
+
+	/* no DIR at all */
+	ck_assert_int_eq(pm_meta_remove_if(n, 0), 0);
+	ck_assert_int_eq(procmgr_purge(n, false), 0);
+	b_record(h, tu_dead_pid(), false);
+	ck_assert_int_eq(procmgr_lock(other), 0);
+	procmgr_set_lock_wait(h, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_purge(h, true), -EWOULDBLOCK);
+	ck_assert(b_exists(procmgr_meta_dir(h)));
+	ck_assert_int_eq(procmgr_unlock(other), 0);
+	ck_assert_int_eq(procmgr_purge(h, false), 0);
+	procmgr_free(n);
+	procmgr_free(other);
+	procmgr_free(h);
+	free(sub);
+}
+END_TEST
+
+/* The pid changed between read and delete: nothing is removed. */
+START_TEST(test_compare_and_delete)
+{
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = tu_dead_pid();
+	char *v;
+
+	b_record(h, pid, false);
+	ck_assert_int_eq(procmgr_write(h, "fingerprint", "fp"), 0);
+	ck_assert_int_eq(pm_meta_remove_if(h, pid + 1), -ESTALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "changed"));
+	v = key(h, "pid");
+	ck_assert_int_eq(atoi(v), pid);
+	free(v);
+	v = key(h, "fingerprint");
+	ck_assert_str_eq(v, "fp");
+	free(v);
+	ck_assert_int_eq(asides(h), 0);
+	ck_assert_int_eq(pm_meta_remove_if(h, 0), -ESTALE);
+	ck_assert(b_exists(procmgr_meta_dir(h)));
+	ck_assert_int_eq(pm_meta_remove_if(h, pid), 0);
+	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	/* an unparsable pid is expected as 0 */
+	ck_assert_int_eq(procmgr_write(h, "pid", "garbage"), 0);
+	ck_assert_int_eq(pm_meta_remove_if(h, 1234), -ESTALE);
+	ck_assert_int_eq(pm_meta_remove_if(h, 0), 0);
+	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert_int_eq(asides(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+struct successor {
+	int fan;
+	const char *meta_dir;
+	int events;
+};
+
+/*
+ * Wait for the purge to open the (moved aside) pid file; before letting
+ * the open go on, create NAME anew with a pid and a socket, as a successor
+ * writing its metadata in that window would.
+ */
+static void *successor_main(void *arg)
+{
+	struct successor *s = arg;
+	struct fanotify_event_metadata ev;
+	struct fanotify_response resp;
+	char path[PATH_MAX];
+
+	while (read(s->fan, &ev, sizeof(ev)) == (ssize_t)sizeof(ev)) {
+		if (s->events++ == 0) {
+			mkdir(s->meta_dir, 0700);
+			snprintf(path, sizeof(path), "%s/pid", s->meta_dir);
+			tu_write_file(path, "4242", 4);
+			snprintf(path, sizeof(path), "%s/socket", s->meta_dir);
+			tu_write_file(path, "9999", 4);
+		}
+		resp.fd = ev.fd;
+		resp.response = FAN_ALLOW;
+		if (write(s->fan, &resp, sizeof(resp)) != sizeof(resp))
+			break;
+		close(ev.fd);
+		break;
+	}
+	return NULL;
+}
+
+/* A successor that re-created NAME meanwhile keeps all of its keys. */
+START_TEST(test_successor_in_the_window)
+{
+	procmgr *h = b_open(dir, "web");
+	struct successor s = { .meta_dir = NULL };
+	pid_t pid = tu_dead_pid();
+	pthread_t t;
+	char *p, *v;
+
+	b_record(h, pid, false);
+	ck_assert_int_eq(procmgr_write(h, "fingerprint", "old-fp"), 0);
+	ck_assert_int_eq(procmgr_write(h, "socket", "1111"), 0);
+	s.fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
+	if (s.fan < 0 && (errno == EPERM || errno == ENOSYS)) {
+		fprintf(stderr, "test_successor_in_the_window: skipped, "
+			"fanotify needs CAP_SYS_ADMIN\n");
+		procmgr_free(h);
+		return;
+	}
+	ck_assert_int_ge(s.fan, 0);
+	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
+	ck_assert_int_eq(fanotify_mark(s.fan, FAN_MARK_ADD, FAN_OPEN_PERM,
+				       AT_FDCWD, p), 0);
+	s.meta_dir = procmgr_meta_dir(h);
+	ck_assert_int_eq(pthread_create(&t, NULL, successor_main, &s), 0);
+	ck_assert_int_eq(pm_meta_remove_if(h, pid + 1), -ESTALE);
+	pthread_join(t, NULL);
+	close(s.fan);
+	ck_assert_int_eq(s.events, 1);
+	/* the newer keys win, the older ones it lacked are back */
+	v = key(h, "pid");
+	ck_assert_str_eq(v, "4242");
+	free(v);
+	v = key(h, "socket");
+	ck_assert_str_eq(v, "9999");
+	free(v);
+	v = key(h, "fingerprint");
+	ck_assert_str_eq(v, "old-fp");
+	free(v);
+	ck_assert_int_eq(asides(h), 0);
+	free(p);
+	procmgr_free(h);
+}
+END_TEST
+
+static Suite *purge_suite(void)
+{
+	Suite *s = suite_create("purge");
+	TCase *tc = tcase_create("purge");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_purge_metadata);
+	tcase_add_test(tc, test_purge_running_refused);
+	tcase_add_test(tc, test_purge_absent_and_locked);
+	tcase_add_test(tc, test_compare_and_delete);
+	tcase_add_test(tc, test_successor_in_the_window);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(purge_suite());
+}
