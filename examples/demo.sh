@@ -22,15 +22,32 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+bold= plain=
+if [ -t 1 ]; then
+	bold=$(printf '\033[1m') plain=$(printf '\033[0m')
+fi
 step=0
 heading() {
 	step=$((step + 1))
-	printf '\n\033[1m== %d. %s\033[0m\n' "$step" "$1"
+	printf '\n%s== %d. %s%s\n' "$bold" "$step" "$1" "$plain"
 }
-# Show a command (on stderr, so $(run ...) captures only its output), then
-# run it.
+# Show a command as one would type it (on stderr, so that $(run ...)
+# captures only its output).
+show() {
+	{
+		printf '$ procmgr'
+		for a in "$@"; do
+			[ "$a" = "$EXAMPLED" ] && a=exampled
+			case $a in
+			*[!A-Za-z0-9_./:=@%+-]* | '') printf " '%s'" "$a" ;;
+			*) printf ' %s' "$a" ;;
+			esac
+		done
+		echo
+	} >&2
+}
 run() {
-	printf '$ procmgr %s\n' "$*" | sed "s|$EXAMPLED|exampled|g" >&2
+	show "$@"
 	"$PROCMGR" --dir "$DIR" "$@"
 }
 
@@ -58,9 +75,10 @@ again=$(run ensure hello --ready notify -- "$EXAMPLED" hello)
 echo "pid $again (was $pid): kept, no restart"
 
 heading "ensure with other arguments restarts it and says why"
-run ensure hello --ready notify -- "$EXAMPLED" bonjour \
+show ensure hello --ready notify -- "$EXAMPLED" bonjour
+"$PROCMGR" --dir "$DIR" ensure hello --ready notify -- "$EXAMPLED" bonjour \
 	>"$WORK/pid" 2>"$WORK/why"
-sed 's/^/  (stderr) /' "$WORK/why"
+sed 's/^/(on stderr) /' "$WORK/why"
 echo "pid $(cat "$WORK/pid") (was $again)"
 greet
 
