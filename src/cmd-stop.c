@@ -19,27 +19,27 @@ struct stop_args {
 	double lock_timeout;
 };
 
-/* "TERM,KILL" or "SIGINT,15" into a->signals. */
+/* "TERM,KILL" or "SIGINT,15" into a->signals; no empty items. */
 static int parse_signals(const struct cli *c, const char *list,
 			 struct stop_args *a)
 {
-	char buf[256];
-	char *tok, *save = NULL;
-	size_t n = 0;
+	const char *p = list;
+	char item[32];
+	size_t n = 0, len;
 	int sig;
 
-	if (strlen(list) >= sizeof(buf))
-		goto fail;
-	strcpy(buf, list);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		sig = procmgr_signal_parse(tok);
-		if (sig <= 0 || n == MAX_SIGNALS)
+	do {
+		len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof(item) || n == MAX_SIGNALS)
+			goto fail;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		sig = procmgr_signal_parse(item);
+		if (sig <= 0)
 			goto fail;
 		a->signals[n++] = sig;
-	}
-	if (n == 0)
-		goto fail;
+		p += len;
+	} while (*p++ == ',');
 	a->opts.signals = a->signals;
 	a->opts.n_signals = n;
 	return CLI_CONTINUE;

@@ -44,10 +44,14 @@ ours() {
 }
 
 pm_teardown() {
-	local pid
+	local pid dir
 	for pid in $(cat "$T/tracked-pids" "$MD"/*/pid 2>/dev/null); do
 		[[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ] || continue
 		ours "$pid" && kill -KILL "$pid" 2>/dev/null
+	done
+	# Directories a test had to make outside $T.
+	for dir in $(cat "$T/cleanup-dirs" 2>/dev/null); do
+		rm -rf "$dir"
 	done
 	return 0
 }

@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# procmgr stop NAME: the signal chain through a pidfd, metadata removed
+# afterwards, exit 6 when the process survives the chain.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { pm_setup; }
+teardown() { pm_teardown; }
+
+@test "stop ends a daemon that exits on TERM and removes its metadata" {
+	sleeper --exit-on-term
+	record web "$SPID"
+	run -0 --separate-stderr pm stop web
+	[ "$stderr" = "stopped web (pid $SPID)" ]
+	wait_for 10 bash -c "! alive $SPID" || ! alive "$SPID"
+	[ ! -e "$MD/web" ]
+}
+
+@test "a TERM-ignoring daemon needs KILL after --kill-wait" {
+	sleeper --ignore-term
+	record web "$SPID"
+	t0=$(now_ms)
+	run -0 pm stop web --kill-wait 0.5
+	elapsed=$(($(now_ms) - t0))
+	! alive "$SPID"
+	[ ! -e "$MD/web" ]
+	[ "$elapsed" -ge 400 ] && [ "$elapsed" -lt 10000 ]
+}
+
+@test "surviving the whole chain exits 6 and keeps the metadata" {
+	sleeper --ignore-term
+	record web "$SPID"
+	run -6 --separate-stderr pm stop web --signals TERM --kill-wait 0.3
+	[[ "$stderr" == "procmgr: "*"$SPID"* ]]
+	alive "$SPID"
+	[ -e "$MD/web/pid" ]
+}
+
+@test "an already dead NAME is success with nothing signalled" {
+	mkdir -p "$MD/web"
+	printf '%s' "$(dead_pid)" >"$MD/web/pid"
+	run -0 --separate-stderr pm stop web
+	[ "$stderr" = "web was not running: nothing to stop" ]
+	run -0 pm stop never-started
+}
+
+@test "a reused pid survives: a live process with another identity" {
+	sleeper
+	record web "$SPID"
+	printf '1 %s' "$BOOT_ID" >"$MD/web/start_time"
+	run -0 pm stop web --kill-wait 0.3
+	sleep 0.3
+	alive "$SPID"
+}
+
+@test "corrupt pids are never signalled" {
+	mkdir -p "$MD/web"
+	for form in 0 1 -1 "-$$" 99999999999 garbage; do
+		printf '%s' "$form" >"$MD/web/pid"
+		run -0 pm stop web --keep-metadata --kill-wait 0.2
+	done
+}
+
+@test "--keep-metadata keeps DIR/HOSTFP/NAME after the stop" {
+	sleeper
+	record web "$SPID"
+	run -0 pm stop web --keep-metadata
+	! alive "$SPID" || wait_for 10 bash -c "! kill -0 $SPID"
+	[ -e "$MD/web/pid" ]
+	run -1 pm status web
+}
+
+@test "--signals takes names, SIG names and numbers in order" {
+	sleeper --ignore-term
+	record web "$SPID"
+	run -0 pm stop web --signals SIGTERM,INT,9 --kill-wait 0.2
+	! alive "$SPID"
+}
+
+@test "--json prints the status after the stop" {
+	sleeper
+	record web "$SPID"
+	run -0 --separate-stderr pm --json stop web
+	echo "$output" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+assert o["name"] == "web" and o["state"] == "stopped", o
+assert o["stopped"] == "true", o
+'
+	run -0 pm -q --json stop web
+	echo "$output" | python3 -c '
+import json, sys
+assert json.load(sys.stdin)["stopped"] == "false"'
+}
+
+@test "a process of another user is never signalled" {
+	# Root may signal anyone, so the caller here is nobody and the
+	# daemon root's. DIR must be reachable by nobody: not under $T.
+	dir=$(mktemp -d /tmp/pm-foreign.XXXXXX)
+	echo "$dir" >>"$T/cleanup-dirs"
+	chmod 0755 "$dir"
+	chown 65534 "$dir"
+	sleeper
+	mkdir -p "$dir/$HFP/web"
+	printf '%s' "$SPID" >"$dir/$HFP/web/pid"
+	printf '%s' "$(start_time_of "$SPID")" >"$dir/$HFP/web/start_time"
+	run -1 --separate-stderr setpriv --reuid=nobody --regid=nogroup \
+		--clear-groups "$PROCMGR" --dir "$dir" stop web --kill-wait 0.2
+	[[ "$stderr" == "procmgr: "*"$SPID"* ]]
+	alive "$SPID"
+	[ -e "$dir/$HFP/web/pid" ]
+}
+
+@test "bad numbers and signals are usage errors naming the option" {
+	for bad in abc -1 '' 1e2; do
+		run -2 pm stop web --kill-wait "$bad"
+		[[ "$output" == *"--kill-wait"* ]]
+	done
+	for bad in FOO TERM,, '' 0 TERM,NOPE; do
+		run -2 pm stop web --signals "$bad"
+		[[ "$output" == *"--signals"* ]]
+	done
+	run -2 pm stop web --lock-timeout nope
+	run -2 pm stop web --bogus
+	run -2 pm stop web extra
+	run -2 pm stop
+	run -2 pm stop Bad/Name
+	[ ! -e "$PROCMGR_DIR" ]
+	run -0 pm stop --help
+	[[ "$output" == *"--keep-metadata"* ]]
+}
