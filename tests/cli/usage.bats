@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# The command line as a whole: global options, --help, --version, exit 2 on
+# usage errors, NAME rules and the base directory's safety rules.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { pm_setup; }
+teardown() { pm_teardown; }
+
+COMMANDS="start ensure restart stop status list get set await purge lock logs host-fingerprint"
+
+@test "--help documents every command with an example, exit 0" {
+	run -0 pm --help
+	for cmd in $COMMANDS; do
+		[[ "$output" == *"  $cmd "* || "$output" == *"  $cmd"$'\n'* ]]
+	done
+	[ "$(echo "$output" | grep -c '  e.g. procmgr\|  e.g. pid=\|  e.g. port=\|  e.g. ls')" -eq 13 ]
+	[[ "$output" == *"Exit status"* ]]
+	run -0 pm -h
+	run -0 pm help
+	[[ "$output" == *"Commands:"* ]]
+}
+
+@test "COMMAND --help and help COMMAND show that command" {
+	for cmd in $COMMANDS; do
+		run -0 pm "$cmd" --help
+		[[ "${lines[0]}" == "Usage: procmgr [global options] $cmd"* ]]
+		[[ "$output" == *"Example:"* ]]
+		run -0 pm help "$cmd"
+		[[ "${lines[0]}" == "Usage: procmgr [global options] $cmd"* ]]
+	done
+	run -0 pm start -h
+	[[ "$output" == *"--fingerprint-env VAR"* ]]
+}
+
+@test "--version prints procmgr 0.1.0" {
+	run -0 pm --version
+	[ "$output" = "procmgr 0.1.0" ]
+}
+
+@test "usage errors exit 2 with procmgr: and a pointer to --help" {
+	run -2 pm
+	[[ "$output" == "procmgr: missing COMMAND"* ]]
+	[[ "$output" == *"Try 'procmgr --help'."* ]]
+	run -2 pm frobnicate
+	[[ "$output" == "procmgr: unknown command 'frobnicate'"* ]]
+	run -2 pm --bogus status web
+	[[ "$output" == *"unknown option '--bogus'"* ]]
+	run -2 pm -x status web
+	[[ "$output" == *"unknown option '-x'"* ]]
+	run -2 pm --dir
+	[[ "$output" == *"needs a value"* ]]
+	run -2 pm status web -z
+	[[ "$output" == *"Try 'procmgr status --help'."* ]]
+}
+
+@test "a bad NAME exits 2 naming the rule, for every command, creating nothing" {
+	for name in 'a/b' '.hidden' '' "$(printf 'x%.0s' {1..65})" 'sp ace' 'ü'; do
+		for cmd in status stop purge get set await lock logs start ensure restart; do
+			case $cmd in
+			get|await) run -2 pm "$cmd" "$name" key ;;
+			set) run -2 pm "$cmd" "$name" key value ;;
+			lock|start|ensure|restart) run -2 pm "$cmd" "$name" -- true ;;
+			*) run -2 pm "$cmd" "$name" ;;
+			esac
+			[[ "$output" == *"invalid NAME"*"[a-z0-9._-]"* ]]
+		done
+	done
+	[ ! -e "$PROCMGR_DIR" ]
+	# 64 characters and upper case are fine.
+	run -3 pm status "$(printf 'X%.0s' {1..64})"
+}
+
+@test "DIR comes from --dir, else \$PROCMGR_DIR, else \$XDG_RUNTIME_DIR/procmgr" {
+	pm --dir "$T/one" set web k 1
+	[ -e "$T/one/$HFP/web/k" ]
+	pm set web k 2
+	[ -e "$PROCMGR_DIR/$HFP/web/k" ]
+	mkdir -m 0700 "$T/xdg"
+	PROCMGR_DIR= XDG_RUNTIME_DIR=$T/xdg "$PROCMGR" set web k 3
+	[ -e "$T/xdg/procmgr/$HFP/web/k" ]
+}
+
+@test "a symlinked DIR is refused, exit 1, naming the path" {
+	mkdir -p "$T/real"
+	ln -s "$T/real" "$T/link"
+	run -1 pm --dir "$T/link" status web
+	[[ "$output" == "procmgr: "*"$T/link"* ]]
+	run -1 pm --dir "$T/link" set web k v
+	[ -z "$(ls -A "$T/real")" ]
+}
+
+@test "a world-writable DIR without the sticky bit is refused" {
+	mkdir -m 0777 "$T/wide"
+	chmod 0777 "$T/wide"
+	run -1 pm --dir "$T/wide" status web
+	[[ "$output" == "procmgr: "*"$T/wide"* ]]
+	run -1 pm --dir "$T/wide" lock web -- true
+	[ -z "$(ls -A "$T/wide")" ]
+}
+
+@test "a DIR owned by another user is refused" {
+	mkdir -m 0700 "$T/theirs"
+	chown 65534:65534 "$T/theirs"
+	run -1 pm --dir "$T/theirs" status web
+	[[ "$output" == "procmgr: "*"$T/theirs"* ]]
+	# Unsafe directories below DIR are refused as well.
+	mkdir -p -m 0700 "$T/mine/$HFP"
+	chmod 0777 "$T/mine/$HFP"
+	run -1 pm --dir "$T/mine" get web pid
+	[[ "$output" == "procmgr: "*"$T/mine/$HFP"* ]]
+}
+
+@test "-v says which files are used; -q silences informational lines" {
+	run -0 --separate-stderr pm -v set web k v
+	[[ "$stderr" == *"$MD/web"* && "$stderr" == *"$PROCMGR_DIR/.lock.web"* ]]
+	run -0 --separate-stderr pm -q -v set web k v
+	[ -z "$stderr" ]
+	run -0 --separate-stderr pm --quiet stop web
+	[ -z "$stderr" ]
+	run -0 --separate-stderr pm --verbose stop web
+	[ -n "$stderr" ]
+}
+
+@test "options of the daemon after -- are never parsed" {
+	run -0 pm lock web -- sh -c 'echo "$@"' sh --help --dir x -q
+	[ "$output" = "--help --dir x -q" ]
+}
