@@ -38,10 +38,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * What the helper thread uses lives here, in the caller's frame, not in
+ * the helper's own: a cancelled thread's frames are unwound without
+ * AddressSanitizer unpoisoning them, which it then reports as an overflow.
+ */
 struct waiter {
 	int fd;			/* the lock file, shared with the caller */
 	int efd;		/* written once the fcntl returns */
 	int err;		/* 0 granted, else the errno */
+	struct flock fl;
+	uint64_t one;
 };
 
 static const char *basename_of(const char *path)
@@ -117,14 +124,16 @@ static int report_holder(procmgr *h, int dirfd, char **shown)
 static void *waiter_main(void *arg)
 {
 	struct waiter *w = arg;
-	uint64_t one = 1;
 	int r;
 
-	do
-		r = setlk(w->fd, F_OFD_SETLKW, F_WRLCK);
-	while (r == -EINTR);
-	w->err = -r;
-	while (write(w->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+	do {
+		w->fl = (struct flock){ .l_type = F_WRLCK,
+					.l_whence = SEEK_SET };
+		r = fcntl(w->fd, F_OFD_SETLKW, &w->fl);
+	} while (r < 0 && errno == EINTR);
+	w->err = r < 0 ? errno : 0;
+	w->one = 1;
+	while (write(w->efd, &w->one, sizeof(w->one)) < 0 && errno == EINTR)
 		;
 	return NULL;
 }
