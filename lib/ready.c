@@ -177,8 +177,13 @@ struct waiter {
 	int pidfd;		/* death watch when not the report pipe */
 	int inotify_fd;
 	int backoff_ms;
+	bool pipe_eof;		/* fd:N closed without a newline */
+	struct timespec eof_deadline;
 	struct pm_report *exit;
 };
+
+/* How long a daemon that closed fd N unready has to show it is dying. */
+#define PM_EOF_GRACE 1.0
 
 static int died(struct waiter *w)
 {
@@ -320,12 +325,24 @@ static int on_pipe(struct waiter *w)
 		return errno == EAGAIN || errno == EINTR ? 0 :
 			pm_error(w->h, errno, "reading readiness fd: %s",
 				 strerror(errno));
-	if (n == 0)
-		return pm_error(w->h, EPROTO, "%s (pid %d) closed fd %d "
-				"without writing a newline: it will not "
-				"report ready", w->h->name, (int)w->sp->pid,
-				w->rw->mode->fd);
+	if (n == 0) {
+		/*
+		 * Dying closes fd N a moment before the monitor can report
+		 * the death: give that report a grace period to arrive.
+		 */
+		w->pipe_eof = true;
+		w->nfds = 1;
+		pm_deadline(PM_EOF_GRACE, &w->eof_deadline);
+		return 0;
+	}
 	return memchr(buf, '\n', (size_t)n) != NULL;
+}
+
+static int closed_unready(struct waiter *w)
+{
+	return pm_error(w->h, EPROTO, "%s (pid %d) closed fd %d without "
+			"writing a newline: it will not report ready",
+			w->h->name, (int)w->sp->pid, w->rw->mode->fd);
 }
 
 static int on_inotify(struct waiter *w)
@@ -411,6 +428,11 @@ static int poll_ms(struct waiter *w, double timeout,
 	enum procmgr_ready_kind k = w->rw->mode->kind;
 	int ms = pm_ms_left(timeout, deadline);
 
+	if (w->pipe_eof) {
+		int grace = pm_ms_left(PM_EOF_GRACE, &w->eof_deadline);
+
+		return ms < 0 || grace < ms ? grace : ms;
+	}
 	if (k != PROCMGR_READY_TCP && k != PROCMGR_READY_UNIX)
 		return ms;
 	/* The one polling loop: retry connect with a growing backoff. */
@@ -450,6 +472,9 @@ static int wait_loop(struct waiter *w, double timeout)
 		if (r < 0 && errno != EINTR)
 			return pm_error(w->h, errno, "poll: %s",
 					strerror(errno));
+		if (r == 0 && w->pipe_eof &&
+		    pm_ms_left(PM_EOF_GRACE, &w->eof_deadline) == 0)
+			return closed_unready(w);
 		if (r <= 0)
 			continue;
 		/* A daemon that said "ready" and died at once was ready. */

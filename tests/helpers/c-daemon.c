@@ -13,7 +13,8 @@
  *	unix=PATH	listen on unix socket PATH
  *	fence=SEC	every SEC ask procmgr_self_check(); exit 3 once it
  *			says another process owns the NAME
- *	fork		the rest runs in a child; the parent exits 0
+ *	fork		the rest runs in a child; the parent exits 0 a
+ *			second later (after the child's MAINPID= is in)
  *	exit=N		exit with status N
  *	raise=SIG	die by signal number SIG
  *	pause		wait forever
@@ -163,8 +164,10 @@ static void action(const char *a)
 	else if (!strncmp(a, "fence=", 6))
 		do_fence(atof(a + 6));
 	else if (!strcmp(a, "fork")) {
-		if (fork() > 0)
+		if (fork() > 0) {
+			nap(1);
 			exit(0);
+		}
 	} else if (!strncmp(a, "exit=", 5))
 		exit(atoi(a + 5));
 	else if (!strncmp(a, "raise=", 6)) {

@@ -1,0 +1,416 @@
+/*
+ * test-ready.c - readiness modes against real fake daemons: parsing, each
+ * protocol, death before ready, timeouts and who may say READY=1.
+ */
+#include "c-util.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+static char *daemon_path;
+
+static void setup(void)
+{
+	daemon_path = cu_helper("c-daemon");
+}
+
+static void teardown(void)
+{
+	free(daemon_path);
+}
+
+static int start(procmgr *h, struct procmgr_spawn_opts *o,
+		 const char *mode, const char **actions, pid_t *ret_pid)
+{
+	char *argv[16] = { daemon_path };
+	size_t n = 1;
+	pid_t pid = 0;
+	int r;
+
+	for (; actions && *actions; actions++)
+		argv[n++] = (char *)*actions;
+	o->argv = argv;
+	if (mode)
+		ck_assert_int_eq(procmgr_ready_parse(mode, &o->ready), 0);
+	r = procmgr_start(h, o, &pid);
+	if (r == 0) {
+		pid_t p = cu_ppid(pid), gp = p > 1 ? cu_ppid(p) : 0;
+
+		tu_track(pid);
+		/* MAINPID: the first process and then the monitor. */
+		if (p > 1 && p != getpid())
+			tu_track(p);
+		if (gp > 1 && gp != getpid())
+			tu_track(gp);
+	}
+	if (ret_pid)
+		*ret_pid = pid;
+	procmgr_ready_clear(&o->ready);
+	o->argv = NULL;
+	return r;
+}
+
+START_TEST(test_parse)
+{
+	struct procmgr_ready r;
+
+	ck_assert_int_eq(procmgr_ready_parse("exec", &r), 0);
+	ck_assert_int_eq(r.kind, PROCMGR_READY_EXEC);
+	ck_assert_int_eq(procmgr_ready_parse("socket", &r), 0);
+	ck_assert_int_eq(r.kind, PROCMGR_READY_SOCKET);
+	ck_assert_int_eq(procmgr_ready_parse("notify", &r), 0);
+	ck_assert_int_eq(r.kind, PROCMGR_READY_NOTIFY);
+	ck_assert_int_eq(procmgr_ready_parse("fd:3", &r), 0);
+	ck_assert_int_eq(r.kind, PROCMGR_READY_FD);
+	ck_assert_int_eq(r.fd, 3);
+	ck_assert_int_eq(procmgr_ready_parse("tcp:8080", &r), 0);
+	ck_assert_int_eq(r.kind, PROCMGR_READY_TCP);
+	ck_assert_int_eq(r.port, 8080);
+	ck_assert_int_eq(procmgr_ready_parse("unix:/tmp/s", &r), 0);
+	ck_assert_int_eq(r.kind, PROCMGR_READY_UNIX);
+	ck_assert_str_eq(r.path, "/tmp/s");
+	procmgr_ready_clear(&r);
+	ck_assert_ptr_null(r.path);
+	procmgr_ready_clear(NULL);
+	const char *bad[] = { "", "Exec", "fd:", "fd:2", "fd:x", "fd:-3",
+			      "fd:3x", "tcp:0", "tcp:65536", "tcp: 80",
+			      "tcp:+80", "unix:", "wait", NULL };
+	for (const char **b = bad; *b; b++)
+		ck_assert_msg(procmgr_ready_parse(*b, &r) == -EINVAL, "%s", *b);
+	char longpath[200];
+
+	memset(longpath, 'a', sizeof(longpath));
+	memcpy(longpath, "unix:", 5);
+	longpath[sizeof(longpath) - 1] = '\0';
+	ck_assert_int_eq(procmgr_ready_parse(longpath, &r), -EINVAL);
+	ck_assert_int_eq(procmgr_ready_parse(NULL, &r), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_socket_key)
+{
+	const char *acts[] = { "sleep=0.3", "key=socket=1234", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("sock", NULL);
+	double t0 = cu_now();
+	char *v;
+
+	ck_assert_msg(start(h, &o, "socket", acts, NULL) == 0, "%s",
+		      procmgr_errmsg(h));
+	ck_assert_double_ge(cu_now() - t0, 0.25);
+	v = cu_key(h, "socket");
+	ck_assert_str_eq(v, "1234");
+	free(v);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_notify)
+{
+	const char *acts[] = { "sleep=0.2", "notify=STATUS=warming up\\nPORT=4321",
+			       "sleep=0.2", "notify=READY=1", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("notif", NULL);
+	double t0 = cu_now();
+	char *v;
+
+	ck_assert_msg(start(h, &o, "notify", acts, NULL) == 0, "%s",
+		      procmgr_errmsg(h));
+	ck_assert_double_ge(cu_now() - t0, 0.35);
+	v = cu_key(h, "socket");
+	ck_assert_str_eq(v, "4321");
+	free(v);
+	v = cu_key(h, "status_text");
+	ck_assert_str_eq(v, "warming up");
+	free(v);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_notify_mainpid)
+{
+	const char *acts[] = { "fork", "notify=MAINPID=%p\\nSOCKET=/run/x"
+			       "\\nREADY=1", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("mainpid", NULL);
+	struct procmgr_status st = { 0 };
+	pid_t pid, first;
+	char *v;
+
+	ck_assert_msg(start(h, &o, "notify", acts, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	first = cu_ppid(pid);
+	ck_assert_int_ne(first, getpid());
+	v = cu_key(h, "socket");
+	ck_assert_str_eq(v, "/run/x");
+	free(v);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+	ck_assert_int_eq(st.pid, pid);
+	procmgr_status_clear(&st);
+	/* The first process exits; the monitor must not record it. */
+	ck_assert(tu_wait_gone(first, 10));
+	usleep(200000);
+	ck_assert_ptr_null(cu_key(h, "exit"));
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_notify_mainpid_dies)
+{
+	const char *acts[] = { "fork", "notify=MAINPID=%p", "sleep=0.2",
+			       "exit=4", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("mpdie", NULL);
+	double t0 = cu_now();
+
+	ck_assert_int_eq(start(h, &o, "notify", acts, NULL), -ECHILD);
+	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "died before"));
+	procmgr_free(h);
+}
+END_TEST
+
+/* A process of another uid that knows the address is not believed. */
+static void spoof(void *arg)
+{
+	const char *flag = arg;
+
+	for (int i = 0; i < 2000; i++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			char path[300], *env, *p;
+			size_t n;
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%s/environ",
+				 de->d_name);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			env = calloc(1, 65536);
+			n = fread(env, 1, 65535, f);
+			fclose(f);
+			bool ours = false;
+			char *addr = NULL;
+
+			for (p = env; p < env + n; p += strlen(p) + 1) {
+				if (!strcmp(p, "PROCMGR_NAME=spoofed"))
+					ours = true;
+				if (!strncmp(p, "NOTIFY_SOCKET=", 14))
+					addr = p + 14;
+			}
+			if (ours && addr) {
+				struct sockaddr_un sa = { .sun_family = AF_UNIX };
+				int fd;
+
+				snprintf(sa.sun_path, sizeof(sa.sun_path), "%s",
+					 addr);
+				sa.sun_path[0] = '\0';
+				if (setresgid(65534, 65534, 65534) < 0 ||
+				    setresuid(65534, 65534, 65534) < 0)
+					_exit(2);
+				fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+				if (sendto(fd, "READY=1", 7, 0,
+					   (struct sockaddr *)&sa,
+					   (socklen_t)(offsetof(struct sockaddr_un,
+								sun_path) +
+						       strlen(addr))) == 7)
+					tu_write_file(flag, "sent", 4);
+				_exit(0);
+			}
+			free(env);
+		}
+		if (d)
+			closedir(d);
+		usleep(5000);
+	}
+	_exit(1);
+}
+
+START_TEST(test_notify_foreign_uid_ignored)
+{
+	const char *acts[] = { "sleep=1.5", "notify=READY=1", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	char *dir = tu_tmpdir(), *flag = NULL;
+	procmgr *h = cu_open("spoofed", NULL);
+	double t0;
+	char *s;
+
+	if (getuid() != 0)
+		return;	/* needs root to become another uid */
+	ck_assert_int_ge(asprintf(&flag, "%s/flag", dir), 0);
+	chmod(dir, 0777);
+	tu_fork(spoof, flag);
+	t0 = cu_now();
+	ck_assert_int_eq(start(h, &o, "notify", acts, NULL), 0);
+	s = tu_read_file(flag);
+	ck_assert_ptr_nonnull(s);	/* the spoofer did send */
+	free(s);
+	ck_assert_double_ge(cu_now() - t0, 1.4);
+	free(flag);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_fd)
+{
+	const char *acts[] = { "sleep=0.2", "fd=5", "pause", NULL };
+	const char *bad[] = { "fdbad=5", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("fdn", NULL);
+	char path[64];
+	struct stat st;
+	pid_t pid;
+
+	ck_assert_msg(start(h, &o, "fd:5", acts, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	snprintf(path, sizeof(path), "/proc/%d/fd/5", (int)pid);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	/* EOF without a newline: it will never be ready. */
+	ck_assert_int_eq(start(h, &o, "fd:5", bad, &pid), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "fd 5"));
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	procmgr_free(h);
+}
+END_TEST
+
+static int free_port(void)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	socklen_t len = sizeof(in);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&in, &len), 0);
+	close(fd);
+	return ntohs(in.sin_port);
+}
+
+START_TEST(test_tcp_and_unix)
+{
+	char tcp[32], mode[32], *dir, *upath = NULL, *umode = NULL, *uact = NULL;
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("conn", &dir);
+	int port = free_port();
+
+	snprintf(tcp, sizeof(tcp), "tcp=%d", port);
+	snprintf(mode, sizeof(mode), "tcp:%d", port);
+	const char *acts[] = { "sleep=0.3", tcp, "pause", NULL };
+
+	ck_assert_msg(start(h, &o, mode, acts, NULL) == 0, "%s",
+		      procmgr_errmsg(h));
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	ck_assert_int_ge(asprintf(&upath, "%s/s.sock", dir), 0);
+	ck_assert_int_ge(asprintf(&umode, "unix:%s", upath), 0);
+	ck_assert_int_ge(asprintf(&uact, "unix=%s", upath), 0);
+	const char *uacts[] = { "sleep=0.3", uact, "pause", NULL };
+
+	ck_assert_msg(start(h, &o, umode, uacts, NULL) == 0, "%s",
+		      procmgr_errmsg(h));
+	free(upath);
+	free(umode);
+	free(uact);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_death_before_ready)
+{
+	const char *acts[] = { "sleep=0.2", "say=oops, config broken",
+			       "exit=7", NULL };
+	const char *sig[] = { "sleep=0.2", "raise=9", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("dies", NULL);
+	double t0 = cu_now();
+	char *v, *tail = NULL;
+
+	ck_assert_int_eq(start(h, &o, "socket", acts, NULL), -ECHILD);
+	/* At once, not after the 60 s readiness timeout. */
+	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "status=7"), "%s",
+		      procmgr_errmsg(h));
+	v = cu_key(h, "exit");
+	ck_assert_msg(v && !strncmp(v, "status=7 at=", 12), "%s", v);
+	free(v);
+	ck_assert_int_eq(procmgr_log_tail(h, 20, &tail), 0);
+	ck_assert_ptr_nonnull(strstr(tail, "oops, config broken"));
+	free(tail);
+	ck_assert_int_eq(start(h, &o, "fd:4", sig, NULL), -ECHILD);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "signal=KILL"), "%s",
+		      procmgr_errmsg(h));
+	ck_assert_int_eq(start(h, &o, "notify", sig, NULL), -ECHILD);
+	ck_assert_int_eq(start(h, &o, "tcp:1", sig, NULL), -ECHILD);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_timeout)
+{
+	const char *acts[] = { "pause", NULL };
+	struct procmgr_spawn_opts o = { .ready_timeout = 0.5 };
+	procmgr *h = cu_open("slow", NULL);
+	struct procmgr_status st = { 0 };
+	pid_t pid = 0;
+	double t0 = cu_now();
+
+	ck_assert_int_eq(start(h, &o, "socket", acts, &pid), -ETIMEDOUT);
+	ck_assert_double_ge(cu_now() - t0, 0.45);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "not ready"));
+	/* Left running. */
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+	pid = st.pid;
+	cu_track(pid);
+	procmgr_status_clear(&st);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	/* kill_on_timeout stops it. */
+	o.kill_on_timeout = true;
+	ck_assert_int_eq(start(h, &o, "socket", acts, &pid), -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "not ready"));
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_ne(st.state, PROCMGR_RUNNING);
+	procmgr_status_clear(&st);
+	procmgr_free(h);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ready");
+	TCase *tc = tcase_create("ready");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_parse);
+	tcase_add_test(tc, test_socket_key);
+	tcase_add_test(tc, test_notify);
+	tcase_add_test(tc, test_notify_mainpid);
+	tcase_add_test(tc, test_notify_mainpid_dies);
+	tcase_add_test(tc, test_notify_foreign_uid_ignored);
+	tcase_add_test(tc, test_fd);
+	tcase_add_test(tc, test_tcp_and_unix);
+	tcase_add_test(tc, test_death_before_ready);
+	tcase_add_test(tc, test_timeout);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
