@@ -44,7 +44,7 @@
  * AddressSanitizer unpoisoning them, which it then reports as an overflow.
  */
 struct waiter {
-	int fd;			/* the lock file, shared with the caller */
+	int fd;			/* the lock file (the caller's) */
 	int efd;		/* written once the fcntl returns */
 	int err;		/* 0 granted, else the errno */
 	struct flock fl;
@@ -154,7 +154,8 @@ static int waiter_start(struct waiter *w, pthread_t *ret_thread)
 /* Drain the inotify fd; 1 if an event concerned the message file. */
 static int message_changed(procmgr *h, int ifd)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 	const char *name = basename_of(h->lock_msg_path);
 	const struct inotify_event *ev;
 	int changed = 0;

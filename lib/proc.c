@@ -369,7 +369,7 @@ int pm_pidfd_wait(int pidfd, double timeout)
 
 	pm_deadline(timeout, &deadline);
 	for (;;) {
-		/* a pidfd polls readable once the process has exited (zombie) */
+		/* a pidfd polls readable once the process exited (zombie) */
 		n = poll(&pfd, 1, pm_ms_left(timeout, &deadline));
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -14,21 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ASIDE_MAX (PROCMGR_NAME_MAX + 32)
 
-/* ".NAME.purge.<12 hex>": a dot name, so listings and keys skip it. */
-static int aside_name(procmgr *h, char out[ASIDE_MAX])
+/*
+ * ".NAME.purge.<pid>.<ns>": a dot name, so listings and keys skip it, and
+ * unique enough; RENAME_NOREPLACE refuses rather than clobbers a clash.
+ */
+static void aside_name(procmgr *h, char out[ASIDE_MAX])
 {
-	unsigned char rnd[6];
+	struct timespec ts;
 
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return -EIO;
-	snprintf(out, ASIDE_MAX, ".%s.purge.%02x%02x%02x%02x%02x%02x",
-		 h->name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(out, ASIDE_MAX, ".%s.purge.%d.%lld", h->name, (int)getpid(),
+		 (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
 }
 
 /* The pid key of directory name in hostfd: 0 when absent or unparsable. */
@@ -59,38 +60,29 @@ static pid_t dir_pid(int hostfd, const char *name)
  */
 static int merge_into(int hostfd, const char *from, const char *to)
 {
-	int ffd = -1, tfd = -1, r;
+	int ffd, tfd, r;
 	struct dirent *e;
-	DIR *d = NULL;
+	DIR *d;
 
 	ffd = openat(hostfd, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		     O_CLOEXEC);
-	tfd = openat(hostfd, to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		     O_CLOEXEC);
-	if (ffd < 0 || tfd < 0) {
-		r = -errno;
-		goto out;
-	}
-	d = fdopendir(ffd);
-	if (!d) {
-		r = -errno;
-		goto out;
-	}
-	ffd = -1;
-	while ((e = readdir(d)))
-		/* dot names are "." "..", and temp files of writes under way */
+	d = ffd >= 0 ? fdopendir(ffd) : NULL;
+	tfd = d ? openat(hostfd, to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			 O_CLOEXEC) : -1;
+	r = tfd < 0 ? -errno : 0;
+	/* dot names are "." "..", and temp files of writes under way */
+	while (tfd >= 0 && (e = readdir(d)))
 		if (e->d_name[0] != '.')
 			renameat2(dirfd(d), e->d_name, tfd, e->d_name,
 				  RENAME_NOREPLACE);
-	r = pm_rm_rf_at(hostfd, from);
-out:
 	if (d)
 		closedir(d);
-	if (ffd >= 0)
+	else if (ffd >= 0)
 		close(ffd);
-	if (tfd >= 0)
-		close(tfd);
-	return r;
+	if (tfd < 0)
+		return r;
+	close(tfd);
+	return pm_rm_rf_at(hostfd, from);
 }
 
 /*
@@ -118,9 +110,7 @@ int pm_meta_remove_if(procmgr *h, pid_t expected_pid)
 		return 0;
 	if (r < 0)
 		return r;
-	r = aside_name(h, aside);
-	if (r < 0)
-		goto out;
+	aside_name(h, aside);
 	if (renameat2(hostfd, h->name, hostfd, aside, RENAME_NOREPLACE) < 0) {
 		r = errno == ENOENT ? 0 :
 		    pm_error(h, errno, "cannot move %s aside to remove it: %s",

@@ -35,7 +35,8 @@ static inline double b_now(void)
 
 static inline void b_sleep(double s)
 {
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	time_t whole = (time_t)s;
+	struct timespec ts = { whole, (long)((s - (double)whole) * 1e9) };
 
 	nanosleep(&ts, NULL);
 }

@@ -52,7 +52,8 @@ static void holder_main(void *arg)
 			snprintf(msg, sizeof(msg), "%d (new holder)",
 				 (int)getpid());
 			if (pm_open_base(h, false, &dfd) == 0) {
-				pm_write_atomic_at(dfd, ".lock.web.lock_message",
+				pm_write_atomic_at(dfd,
+						   ".lock.web.lock_message",
 						   msg, strlen(msg), 0644);
 				close(dfd);
 			}
@@ -313,7 +314,7 @@ START_TEST(test_pants_lockf_holder_blocks_us)
 	char *ready = pm_asprintf("%s/py.ready", dir), *stale;
 	pid_t py;
 
-	ck_assert_int_eq(procmgr_lock(h), 0);	/* creates DIR, lock file */
+	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes DIR, lock file */
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	py = python(py_hold, h->lock_path, ready);
 	ck_assert(b_wait_file(ready, 20));

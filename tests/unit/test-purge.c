@@ -12,6 +12,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/fanotify.h>
 
@@ -233,6 +235,80 @@ START_TEST(test_successor_in_the_window)
 }
 END_TEST
 
+struct as_other {
+	const char *sub;
+	int out;
+};
+
+static void report(int fd, int r, procmgr *h, const char *want)
+{
+	/* a failure must say what failed: fold a missing phrase into r */
+	if (r < 0 && !strstr(procmgr_errmsg(h), want))
+		r = -1000;
+	if (write(fd, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+}
+
+/*
+ * As uid 65533 (root ignores modes): a host directory that cannot be
+ * written fails the rename; a metadata directory that cannot be emptied
+ * fails the removal, and the message says where the copy went.
+ */
+static void purge_as_other(void *arg)
+{
+	struct as_other *a = arg;
+	procmgr *h;
+
+	/* saved ids stay root so coverage data can be written at the end */
+	if (setgroups(0, NULL) < 0 || setresgid(65533, 65533, 0) < 0 ||
+	    setresuid(65533, 65533, 0) < 0)
+		_exit(1);
+	h = procmgr_new();
+	if (!h || procmgr_open(h, a->sub, "web") < 0 ||
+	    procmgr_write(h, "pid", "garbage") < 0)
+		_exit(1);
+	chmod(h->host_dir, 0500);
+	report(a->out, pm_meta_remove_if(h, 0), h, "cannot move");
+	chmod(h->host_dir, 0700);
+	chmod(h->meta_dir, 0500);
+	report(a->out, procmgr_purge(h, false), h, "cannot remove");
+	procmgr_free(h);
+	if (seteuid(0) == 0)
+		B_GCOV_DUMP();
+}
+
+START_TEST(test_removal_failures)
+{
+	struct as_other a;
+	char *sub = pm_asprintf("%s/other", dir);
+	struct pollfd p;
+	int fds[2], r[2] = { 0, 0 };
+	pid_t child;
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chown(sub, 65533, 65533), 0);
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	a = (struct as_other){ .sub = sub, .out = fds[1] };
+	child = tu_fork(purge_as_other, &a);
+	close(fds[1]);
+	for (int i = 0; i < 2; i++) {
+		p = (struct pollfd){ .fd = fds[0], .events = POLLIN };
+		ck_assert_int_eq(poll(&p, 1, 20000), 1);
+		ck_assert_int_eq(read(fds[0], &r[i], sizeof(r[i])),
+				 sizeof(r[i]));
+	}
+	ck_assert_int_eq(r[0], -EACCES);
+	ck_assert_int_eq(r[1], -EACCES);
+	/* let it finish (and write its coverage) before cleanup kills it */
+	tu_wait_gone(child, 10);
+	close(fds[0]);
+	free(sub);
+}
+END_TEST
+
 static Suite *purge_suite(void)
 {
 	Suite *s = suite_create("purge");
@@ -245,6 +321,7 @@ static Suite *purge_suite(void)
 	tcase_add_test(tc, test_purge_absent_and_locked);
 	tcase_add_test(tc, test_compare_and_delete);
 	tcase_add_test(tc, test_successor_in_the_window);
+	tcase_add_test(tc, test_removal_failures);
 	suite_add_tcase(s, tc);
 	return s;
 }
