@@ -26,12 +26,32 @@ extern void __gcov_dump(void);
 
 #define NOBODY 65534
 
+
+/* Test-side allocations, freed at exit so LeakSanitizer sees only ours. */
+static void *kept[512];
+static size_t n_kept;
+
+static void free_kept(void)
+{
+	while (n_kept > 0)
+		free(kept[--n_kept]);
+}
+
+static void *keep(void *p)
+{
+	if (n_kept == 0)
+		atexit(free_kept);
+	ck_assert_uint_lt(n_kept, 512);
+	kept[n_kept++] = p;
+	return p;
+}
+
 static char *path(const char *a, const char *b)
 {
 	char *p = pm_asprintf("%s/%s", a, b);
 
 	ck_assert_ptr_nonnull(p);
-	return p;
+	return keep(p);
 }
 
 static char *host_path(const char *dir)
@@ -94,20 +114,19 @@ END_TEST
 /* procmgr_open(NULL dir) uses the default dir. */
 START_TEST(test_open_default_dir)
 {
-	char *tmp = tu_tmpdir(), *base = path(tmp, "env");
+	char *tmp = keep(tu_tmpdir()), *base = path(tmp, "env");
 	procmgr *h;
 
 	setenv("PROCMGR_DIR", base, 1);
 	h = open_expect(NULL, 0, NULL);
 	ck_assert_str_eq(procmgr_get_dir(h), base);
 	procmgr_free(h);
-	free(base);
 }
 END_TEST
 
 START_TEST(test_symlinked_dir_refused)
 {
-	char *tmp = tu_tmpdir(), *real = path(tmp, "real");
+	char *tmp = keep(tu_tmpdir()), *real = path(tmp, "real");
 	char *link = path(tmp, "link");
 	procmgr *h;
 
@@ -129,7 +148,7 @@ END_TEST
 /* Symlinks in DIR's parents (/tmp on some systems) are the system's. */
 START_TEST(test_symlinked_parent_accepted)
 {
-	char *tmp = tu_tmpdir(), *real = path(tmp, "realparent");
+	char *tmp = keep(tu_tmpdir()), *real = path(tmp, "realparent");
 	char *link = path(tmp, "plink"), *dir = path(link, "base");
 	char *v;
 	procmgr *h;
@@ -148,7 +167,7 @@ END_TEST
 
 START_TEST(test_symlinked_hostfp_refused)
 {
-	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
 	char *elsewhere = path(tmp, "elsewhere"), *hp = host_path(dir);
 	procmgr *h;
 
@@ -170,7 +189,7 @@ END_TEST
 
 START_TEST(test_symlinked_name_dir_refused)
 {
-	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
 	char *elsewhere = path(tmp, "elsewhere"), *hp = host_path(dir);
 	char *np = path(hp, "web");
 	procmgr *h;
@@ -186,7 +205,7 @@ END_TEST
 
 START_TEST(test_foreign_owner_refused)
 {
-	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
 	procmgr *h;
 
 	if (geteuid() != 0) {
@@ -206,7 +225,7 @@ END_TEST
 /* A foreign HOSTFP below our own DIR is refused as well. */
 START_TEST(test_foreign_hostfp_refused)
 {
-	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
 	char *hp = host_path(dir);
 	procmgr *h;
 
@@ -223,7 +242,7 @@ END_TEST
 START_TEST(test_writable_refused)
 {
 	static const mode_t modes[] = { 0770, 0777, 0720, 0702 };
-	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
 	char want[16];
 	procmgr *h;
 
@@ -238,7 +257,7 @@ END_TEST
 
 START_TEST(test_sticky_accepted)
 {
-	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
 	char *v;
 	procmgr *h;
 
@@ -281,7 +300,7 @@ static int run_as_nobody(void (*fn)(void *), void *arg)
 /* Owned by root is fine for another user (a root-made /tmp/x, sticky). */
 START_TEST(test_root_owned_ok_for_user)
 {
-	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
 
 	if (geteuid() != 0)
 		return;
@@ -300,7 +319,7 @@ END_TEST
 /* Missing DIR: open creates nothing, the first write makes it all 0700. */
 START_TEST(test_missing_dir_created_0700)
 {
-	char *tmp = tu_tmpdir(), *a = path(tmp, "a"), *dir = path(a, "b/c");
+	char *tmp = keep(tu_tmpdir()), *a = path(tmp, "a"), *dir = path(a, "b/c");
 	char *hp = host_path(dir), *np = path(hp, "web");
 	struct stat st;
 	procmgr *h;
@@ -316,15 +335,14 @@ START_TEST(test_missing_dir_created_0700)
 	ck_assert_uint_eq(mode_of(np), 0700);
 	ck_assert_str_eq(procmgr_meta_dir(h), np);
 	procmgr_free(h);
-	free(np);
 	np = path(hp, "web/pid");
-	ck_assert_str_eq(tu_read_file(np), "4242");
+	ck_assert_str_eq(keep(tu_read_file(np)), "4242");
 }
 END_TEST
 
 START_TEST(test_relative_dir_resolved)
 {
-	char *tmp = tu_tmpdir(), *dir = path(tmp, "rel/base");
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "rel/base");
 	char *v, *want;
 	procmgr *h;
 
@@ -336,7 +354,7 @@ START_TEST(test_relative_dir_resolved)
 	ck_assert_int_eq(procmgr_write(h, "socket", "38549"), 0);
 	want = path(procmgr_meta_dir(h), "socket");
 	ck_assert_ptr_nonnull(strstr(want, dir));
-	v = tu_read_file(want);
+	v = keep(tu_read_file(want));
 	ck_assert_str_eq(v, "38549");
 	procmgr_free(h);
 }
@@ -344,7 +362,7 @@ END_TEST
 
 START_TEST(test_paths)
 {
-	char *tmp = tu_tmpdir(), *dir = path(tmp, "base");
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
 	char *hp = host_path(dir), *want;
 	procmgr *h = open_expect(dir, 0, NULL);
 
@@ -365,7 +383,7 @@ END_TEST
 
 START_TEST(test_bad_dirs)
 {
-	char *tmp = tu_tmpdir(), *file = path(tmp, "file"), *v;
+	char *tmp = keep(tu_tmpdir()), *file = path(tmp, "file"), *v;
 	char *sub = path(file, "sub");
 	procmgr *h;
 
