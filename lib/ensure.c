@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -142,6 +142,19 @@ static int make_pipe(procmgr *h, int *ret_r, int *ret_w)
 	return 0;
 }
 
+static int make_gate(procmgr *h, int *ret_r, int *ret_w)
+{
+	int p[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+		return pm_error(h, errno, "socketpair: %s", strerror(errno));
+	*ret_r = pm_fd_above_stdio(p[0]);
+	*ret_w = pm_fd_above_stdio(p[1]);
+	if (*ret_r < 0 || *ret_w < 0)
+		return pm_error(h, EMFILE, "socketpair: %s", strerror(EMFILE));
+	return 0;
+}
+
 /* Everything the fork chain needs, made before the first fork. */
 static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 		   struct start *s)
@@ -175,6 +188,8 @@ static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 		r = make_pipe(h, &s->sp.exec_r, &s->sp.exec_w);
 	if (r >= 0)
 		r = make_pipe(h, &s->sp.report_r, &s->sp.report_w);
+	if (r >= 0)
+		r = make_gate(h, &s->sp.gate_r, &s->sp.gate_w);
 	if (r >= 0)
 		r = pm_ready_prepare(h, &o->ready, &s->rw, &s->sp);
 	if (r >= 0)
@@ -245,17 +260,6 @@ static int record(procmgr *h, const struct procmgr_spawn_opts *o,
 	return r;
 }
 
-/* Kill a daemon we could not record: a nameless daemon helps nobody. */
-static void kill_unrecorded(pid_t pid)
-{
-	int fd = pidfd_open(pid, 0);
-
-	if (fd < 0)
-		return;
-	pidfd_send_signal(fd, SIGKILL, NULL, 0);
-	close(fd);
-}
-
 /* The daemon was gone before its identity could be read. */
 static int died_at_once(procmgr *h, const struct pm_spawn *sp,
 			struct pm_report *e)
@@ -310,9 +314,11 @@ static int spawn_ready(procmgr *h, const struct procmgr_spawn_opts *o,
 {
 	struct start s = { .sp = { .log_fd = -1, .devnull_fd = -1,
 				   .exec_r = -1, .exec_w = -1, .report_r = -1,
-				   .report_w = -1, .ready_w = -1 },
+				   .report_w = -1, .ready_w = -1,
+				   .gate_r = -1, .gate_w = -1 },
 			   .rw = { .notify_fd = -1, .pipe_r = -1 } };
 	struct pm_report exit = { 0 };
+	int rel;
 	double t = o->ready_timeout == 0 ? PM_READY_TIMEOUT_DEFAULT :
 		   o->ready_timeout;
 	int r;
@@ -323,11 +329,21 @@ static int spawn_ready(procmgr *h, const struct procmgr_spawn_opts *o,
 	if (r < 0)
 		goto out;
 	r = record(h, o, &s);
-	if (r == -ESRCH)
+	if (r < 0 && r != -ESRCH) {
+		/* Unrecorded, it must not run: it exits at the gate. */
+		pm_spawn_release(h, &s.sp, false);
+		pm_meta_remove_if(h, s.sp.pid);
+		goto out;
+	}
+	rel = pm_spawn_release(h, &s.sp, true);
+	if (rel < 0) {
+		/* The exec failed: nothing of this run may look alive. */
+		pm_meta_remove_if(h, s.sp.pid);
+		r = rel;
+		goto out;
+	}
+	if (r == -ESRCH) {
 		r = died_at_once(h, &s.sp, &exit);
-	if (r < 0) {
-		if (r != -ECHILD)
-			kill_unrecorded(s.sp.pid);
 		goto out;
 	}
 	r = pm_ready_wait(h, &s.rw, &s.sp, t, &exit);

@@ -161,14 +161,20 @@ struct pm_spawn {
 	int report_r, report_w;	/* monitor -> caller */
 	int ready_w;		/* fd:N pipe's write end, or -1 */
 	int ready_n;		/* N */
+	int gate_r, gate_w;	/* the daemon execs after a byte on it */
 	pid_t pid;		/* the daemon, once forked */
 };
 
 /* Resolve argv[0] like execvp (relative to cwd when it has a '/'). */
 int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
 		char **ret_path);
-/* The fork chain; on success sp->pid is the daemon, exec succeeded. */
+/*
+ * The fork chain; on success sp->pid is the daemon, held before its exec
+ * until pm_spawn_release() (so its metadata is complete before it runs).
+ */
 int pm_spawn_run(procmgr *h, struct pm_spawn *sp);
+/* Let the daemon exec (go=false: make it _exit) and learn how exec went. */
+int pm_spawn_release(procmgr *h, struct pm_spawn *sp, bool go);
 /* Close every fd the spawn owns (accepts a half-prepared one). */
 void pm_spawn_clear(struct pm_spawn *sp);
 /* Where the fork chain failed, as the exec pipe reports it. */

@@ -174,8 +174,9 @@ static void monitor_setup(struct pm_spawn *sp)
 {
 	struct sigaction sa;
 	sigset_t none;
+	/* Not gate_w: the daemon must see EOF if the caller dies. */
 	int keep[] = { sp->exec_w, sp->report_w, sp->log_fd, sp->devnull_fd,
-		       sp->ready_w };
+		       sp->ready_w, sp->gate_r };
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -211,6 +212,7 @@ void pm_monitor_main(struct pm_spawn *sp)
 	close(sp->exec_w);
 	close(sp->log_fd);
 	close(sp->devnull_fd);
+	close(sp->gate_r);
 	if (sp->ready_w >= 0)
 		close(sp->ready_w);
 	memset(&si, 0, sizeof(si));

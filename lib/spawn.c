@@ -16,6 +16,13 @@
  * first. The monitor sends the daemon's pid, and later its exit status, on
  * a second pipe (see monitor.c).
  *
+ * The daemon waits at a gate (a third pipe) just before execve until the
+ * caller has recorded its metadata: its pid and start time are fixed at
+ * fork, so they can be written first, and a daemon that checks
+ * procmgr_self_check() as its first act already finds itself named. A
+ * caller that dies or fails to record closes the gate without a byte and
+ * the daemon exits instead of running unrecorded.
+ *
  * Everything the children need (the resolved executable, envp, fds) is
  * prepared before the first fork: between fork and exec only
  * async-signal-safe calls are made.
@@ -28,6 +35,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -146,6 +154,17 @@ void pm_spawn_fail(int fd, int step, int err)
 	_exit(127);
 }
 
+static bool gate_open(int fd)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
 void pm_daemon_exec(const struct pm_spawn *sp)
 {
 	struct sigaction dfl;
@@ -181,6 +200,8 @@ void pm_daemon_exec(const struct pm_spawn *sp)
 	umask(022);
 	if (sp->cwd && chdir(sp->cwd) < 0)
 		pm_spawn_fail(w, PM_STEP_CHDIR, errno);
+	if (!gate_open(sp->gate_r))
+		_exit(127);
 	execve(sp->exe, sp->argv, sp->envp);
 	pm_spawn_fail(w, PM_STEP_EXEC, errno);
 }
@@ -217,6 +238,8 @@ void pm_spawn_clear(struct pm_spawn *sp)
 	close_fd(&sp->report_r);
 	close_fd(&sp->report_w);
 	close_fd(&sp->ready_w);
+	close_fd(&sp->gate_r);
+	close_fd(&sp->gate_w);
 }
 
 static ssize_t read_full(int fd, void *buf, size_t len)
@@ -257,34 +280,42 @@ static int exec_error(procmgr *h, const struct pm_spawn *sp,
 	}
 }
 
-/* After the fork: reap the intermediate, then learn how exec went. */
-static int collect(procmgr *h, struct pm_spawn *sp, pid_t mid)
+static int read_exec_pipe(procmgr *h, struct pm_spawn *sp)
 {
 	struct pm_exec_msg m;
-	struct pm_report rep;
-	ssize_t n;
+	ssize_t n = read_full(sp->exec_r, &m, sizeof(m));
 
-	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
-		;
-	n = read_full(sp->exec_r, &m, sizeof(m));
 	if (n < 0)
 		return pm_error(h, (int)-n, "reading the exec status pipe: %s",
 				strerror((int)-n));
 	if (n == (ssize_t)sizeof(m))
 		return exec_error(h, sp, &m);
-	/* EOF: the exec succeeded; the pid was sent before it. */
+	return 0;	/* EOF: exec succeeded */
+}
+
+/* After the fork: reap the intermediate, then learn the daemon's pid. */
+static int collect(procmgr *h, struct pm_spawn *sp, pid_t mid)
+{
+	struct pm_report rep;
+	ssize_t n;
+	int r;
+
+	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+		;
 	n = read_full(sp->report_r, &rep, sizeof(rep));
-	if (n != (ssize_t)sizeof(rep) || rep.kind != PM_REPORT_PID)
-		return pm_error(h, EIO, "the monitor of %s did not report the "
-				"daemon's pid", sp->exe);
-	sp->pid = rep.pid;
-	return 0;
+	if (n == (ssize_t)sizeof(rep) && rep.kind == PM_REPORT_PID) {
+		sp->pid = rep.pid;
+		return 0;
+	}
+	/* No daemon: the chain failed before, and said why on the pipe. */
+	r = read_exec_pipe(h, sp);
+	return r < 0 ? r : pm_error(h, EIO, "the monitor of %s did not "
+				    "report the daemon's pid", sp->exe);
 }
 
 int pm_spawn_run(procmgr *h, struct pm_spawn *sp)
 {
 	pid_t mid;
-	int r;
 
 	mid = fork();
 	if (mid < 0)
@@ -296,7 +327,25 @@ int pm_spawn_run(procmgr *h, struct pm_spawn *sp)
 	close_fd(&sp->exec_w);
 	close_fd(&sp->report_w);
 	close_fd(&sp->ready_w);
-	r = collect(h, sp, mid);
+	close_fd(&sp->gate_r);
+	return collect(h, sp, mid);
+}
+
+int pm_spawn_release(procmgr *h, struct pm_spawn *sp, bool go)
+{
+	int r = 0;
+
+	/*
+	 * A socket, not a pipe, so a daemon that already failed (bad cwd)
+	 * gives EPIPE without SIGPIPE; the exec pipe then says why.
+	 */
+	if (go && send(sp->gate_w, "g", 1, MSG_NOSIGNAL) != 1 &&
+	    errno != EPIPE && errno != ECONNRESET)
+		r = pm_error(h, errno, "cannot release %s (pid %d): %s",
+			     sp->exe, (int)sp->pid, strerror(errno));
+	close_fd(&sp->gate_w);
+	if (go && r >= 0)
+		r = read_exec_pipe(h, sp);
 	close_fd(&sp->exec_r);
 	return r;
 }
