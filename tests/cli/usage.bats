@@ -127,3 +127,46 @@ COMMANDS="start ensure restart stop status list get set await purge lock logs ho
 	run -0 pm lock web -- sh -c 'echo "$@"' sh --help --dir x -q
 	[ "$output" = "--help --dir x -q" ]
 }
+
+# logs.bats (helper E) covers logs with daemons procmgr started; these are
+# the edges of the CLI's own tail and follow code.
+@test "logs: -n 0, a log over 1 MiB, a missing log, bad -n" {
+	mkdir -p "$MD/web"
+	printf '%s' "$(dead_pid)" >"$MD/web/pid"
+	run -1 --separate-stderr pm logs web -f
+	[[ "$stderr" == "procmgr: cannot open the log $MD/web.log"* ]]
+	{ head -c 1100000 /dev/zero | tr '\0' 'x'; printf '\nA\nB\nC\n'; } \
+		>"$MD/web.log"
+	run -0 pm logs web -f -n 2
+	[ "$output" = $'B\nC' ]
+	run -0 pm logs web -n 2
+	[ "$output" = $'B\nC' ]
+	run -0 pm logs web --follow --lines 0
+	[ -z "$output" ]
+	run -0 pm logs web -n 100 -h
+	[[ "$output" == "Usage: procmgr [global options] logs"* ]]
+	run -2 pm logs web -n x
+	[[ "$output" == *"--lines"* ]]
+	run -2 pm logs web -n -3
+	run -2 pm logs web extra
+}
+
+@test "logs -f prints appended lines, starts over after truncation, ends with the daemon" {
+	sleeper
+	record web "$SPID"
+	printf 'one\ntwo\n' >"$MD/web.log"
+	"$PROCMGR" logs web -f -n 1 </dev/null >"$T/out" 2>&1 3>&- &
+	follower=$!
+	track "$follower"
+	wait_for 20 grep -qx two "$T/out"
+	echo three >>"$MD/web.log"
+	wait_for 20 grep -qx three "$T/out"
+	: >"$MD/web.log"
+	sleep 0.2
+	echo four >>"$MD/web.log"
+	wait_for 20 grep -qx four "$T/out"
+	kill -KILL "$SPID"
+	# It ends on its own once the daemon has gone.
+	wait_for 20 bash -c "! kill -0 $follower 2>/dev/null"
+	[ "$(cat "$T/out")" = $'two\nthree\nfour' ]
+}
