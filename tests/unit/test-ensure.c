@@ -14,7 +14,7 @@
 #define ROUNDS 3
 
 static char *daemon_path;
-static char *argv_a[3], *argv_b[3];
+static char *argv_a[4], *argv_b[4];
 
 static void setup(void)
 {
