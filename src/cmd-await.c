@@ -37,7 +37,8 @@ int cmd_await(struct cli *c, int argc, char **argv)
 	procmgr *h = NULL;
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 2, "NAME KEY")) != CLI_CONTINUE ||
+	r = cli_operands(c, &argc, &argv, 2, "NAME KEY");
+	if (r != CLI_CONTINUE ||
 	    (r = parse(c, argc, argv, &timeout)) != CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;

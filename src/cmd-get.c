@@ -19,7 +19,8 @@ int cmd_get(struct cli *c, int argc, char **argv)
 	size_t len;
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 2, "NAME KEY")) != CLI_CONTINUE ||
+	r = cli_operands(c, &argc, &argv, 2, "NAME KEY");
+	if (r != CLI_CONTINUE ||
 	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;

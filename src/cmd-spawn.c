@@ -92,9 +92,9 @@ static int parse_value(const struct cli *c, int o, char *arg,
 	} else if (o == 'r') {
 		procmgr_ready_clear(&a->opts.ready);
 		if (procmgr_ready_parse(arg, &a->opts.ready) < 0)
-			return cli_usage(c, "--ready wants exec, socket, notify, "
-					 "fd:N, tcp:PORT or unix:PATH, not "
-					 "'%s'", arg);
+			return cli_usage(c, "--ready wants exec, socket, "
+					 "notify, fd:N, tcp:PORT or unix:PATH, "
+					 "not '%s'", arg);
 	} else if (o == 'T') {
 		r = cli_seconds(c, "--ready-timeout", arg,
 				&a->opts.ready_timeout);

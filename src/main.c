@@ -22,7 +22,7 @@ struct command {
 
 #define SPAWN_OPTIONS \
 	"  --fingerprint STR       use STR as the fingerprint\n" \
-	"  --fingerprint-env VAR   fold $VAR into the fingerprint (repeatable)\n" \
+	"  --fingerprint-env VAR   fold $VAR into it (repeatable)\n" \
 	"  --fingerprint-file PATH fold PATH's content in (repeatable)\n" \
 	"  --cwd DIR               run the daemon in DIR (default: here)\n" \
 	"  --log FILE              append its output to FILE\n" \
@@ -48,7 +48,8 @@ static const struct command commands[] = {
 	  "Prints the pid; a restart says why on stderr.",
 	  SPAWN_OPTIONS,
 	  "pid=$(procmgr ensure web -- ./server)" },
-	{ "restart", cmd_restart, "restart NAME [spawn options] -- CMD [ARG...]",
+	{ "restart", cmd_restart,
+	  "restart NAME [spawn options] -- CMD [ARG...]",
 	  "Stop NAME if it runs, then start CMD as NAME; prints the pid.",
 	  SPAWN_OPTIONS,
 	  "procmgr restart web -- ./server" },
@@ -77,7 +78,7 @@ static const struct command commands[] = {
 	  "Write KEY atomically.", NULL, "procmgr set web socket 38549" },
 	{ "await", cmd_await, "await NAME KEY [--timeout SEC]",
 	  "Wait until KEY exists, then print its value. Exit 4 on timeout.",
-	  "  --timeout SEC  give up after SEC seconds (default: wait forever)\n",
+	  "  --timeout SEC  give up after SEC seconds (default: forever)\n",
 	  "port=$(procmgr await web socket --timeout 30)" },
 	{ "purge", cmd_purge, "purge NAME [--force]",
 	  "Remove NAME's metadata when it is not running.",

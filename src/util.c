@@ -94,8 +94,8 @@ int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
 	return CLI_CONTINUE;
 }
 
-int cli_getopt(const struct cli *c, int argc, char **argv, const char *shortopts,
-	       const struct option *longopts)
+int cli_getopt(const struct cli *c, int argc, char **argv,
+	       const char *shortopts, const struct option *longopts)
 {
 	char spec[64];
 	const char *arg;
@@ -227,7 +227,8 @@ void cli_duration(long long secs, char *buf, size_t size)
 		snprintf(buf, size, "%lldd%lldh", secs / 86400,
 			 secs % 86400 / 3600);
 	else if (secs >= 3600)
-		snprintf(buf, size, "%lldh%lldm", secs / 3600, secs % 3600 / 60);
+		snprintf(buf, size, "%lldh%lldm", secs / 3600,
+			 secs % 3600 / 60);
 	else if (secs >= 60)
 		snprintf(buf, size, "%lldm%llds", secs / 60, secs % 60);
 	else
