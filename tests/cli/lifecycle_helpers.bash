@@ -7,6 +7,10 @@
 # their children — even when the test failed half-way, and even when a pid
 # recorded in metadata has since been reused by an unrelated process.
 #
+# That covers every pid recorded under $D too: procmgr gives its daemons the
+# caller's environment (SPEC §3 Spawn), and a recorded pid that no longer
+# carries the mark is no longer ours to kill.
+#
 # bats waits for every process that holds its fd 3: start background
 # processes with 3>&-.
 

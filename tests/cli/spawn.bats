@@ -50,7 +50,7 @@ start_fails_with() {
 }
 
 @test "status of a daemon that exited 3 says 'exited with status 3'" {
-	pid=$(pm start web -- "$DAEMON" sleep=0.3 exit=3)
+	pid=$(pm start web -- "$DAEMON" sleep=1 exit=3)
 	wait_for 20 test -e "$MD/web/exit"
 	grep -qE '^status=3 at=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' \
 		"$MD/web/exit"
@@ -67,7 +67,7 @@ start_fails_with() {
 }
 
 @test "status of a daemon killed by SIGSEGV says 'killed by SIGSEGV'" {
-	pid=$(pm start web -- "$DAEMON" sleep=0.3 raise=SEGV)
+	pid=$(pm start web -- "$DAEMON" sleep=1 raise=SEGV)
 	wait_for 20 test -e "$MD/web/exit"
 	grep -qE '^signal=(SIG)?SEGV at=' "$MD/web/exit"
 	run pm status web

@@ -118,9 +118,10 @@ teardown() { lc_teardown; }
 
 @test "a daemon that execs after start keeps running" {
 	pid=$(pm start web -- sh -c 'sleep 0.2; exec sleep 300')
-	sleep 1
+	# Same process (same pid) after the exec, and still running.
+	wait_for 20 grep -qx sleep "/proc/$pid/comm"
+	sleep 0.5
 	alive "$pid"
-	[ "$(cat "/proc/$pid/comm")" = sleep ]
 	run pm status web
 	[ "$status" -eq 0 ]
 	[[ "$output" == *running* ]]
