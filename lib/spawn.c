@@ -202,6 +202,7 @@ void pm_daemon_exec(const struct pm_spawn *sp)
 		pm_spawn_fail(w, PM_STEP_CHDIR, errno);
 	if (!gate_open(sp->gate_r))
 		_exit(127);
+	PM_GCOV_DUMP();	/* exec discards the counters otherwise */
 	execve(sp->exe, sp->argv, sp->envp);
 	pm_spawn_fail(w, PM_STEP_EXEC, errno);
 }

@@ -147,6 +147,60 @@ START_TEST(test_exec_failure_in_ensure)
 }
 END_TEST
 
+START_TEST(test_option_errors)
+{
+	char *noeq[] = { S("NOEQUALS"), NULL };
+	struct procmgr_spawn_opts o = { .argv = argv_a, .env = noeq };
+	procmgr *h = cu_open("opts", NULL), *fresh = procmgr_new();
+	char *reason = NULL;
+	pid_t pid;
+
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "NOEQUALS"));
+	o.env = NULL;
+	o.fingerprint = "has space";
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "fingerprint"));
+	ck_assert_int_eq(procmgr_start(fresh, &o, &pid), -EINVAL);
+	ck_assert_int_eq(procmgr_start(NULL, &o, &pid), -EINVAL);
+	/* A relative cwd is the caller's cwd joined with it. */
+	o.fingerprint = NULL;
+	o.cwd = ".";
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
+	cu_track(pid);
+	o.fingerprint = "has space";
+	ck_assert_int_eq(procmgr_ensure(h, &o, &pid, &reason), -EINVAL);
+	procmgr_free(fresh);
+	procmgr_free(h);
+}
+END_TEST
+
+/* Metadata without our inputs (pants') can only say "changed". */
+START_TEST(test_ensure_foreign_metadata)
+{
+	struct procmgr_spawn_opts o = { .argv = argv_a };
+	procmgr *h = cu_open("foreign", NULL);
+	char *reason = NULL;
+	pid_t p1, p2;
+
+	ck_assert_int_eq(procmgr_start(h, &o, &p1), 0);
+	cu_track(p1);
+	ck_assert_int_eq(procmgr_delete(h, "fingerprint_inputs"), 0);
+	ck_assert_int_eq(procmgr_write(h, "fingerprint", "pants-fp"), 0);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &p2, &reason), 1);
+	cu_track(p2);
+	ck_assert_str_eq(reason, "fingerprint changed");
+	free(reason);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	ck_assert_int_eq(procmgr_write(h, "pid", "garbage"), 0);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &p2, &reason), 1);
+	cu_track(p2);
+	ck_assert_str_eq(reason, "stale metadata");
+	free(reason);
+	procmgr_free(h);
+}
+END_TEST
+
 struct racer {
 	const char *dir;
 	const char *out;
@@ -226,6 +280,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_restart);
 	tcase_add_test(tc, test_exec_failure_in_ensure);
 	tcase_add_test(tc, test_concurrent_ensure);
+	tcase_add_test(tc, test_option_errors);
+	tcase_add_test(tc, test_ensure_foreign_metadata);
 	suite_add_tcase(s, tc);
 	return s;
 }

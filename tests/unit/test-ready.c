@@ -389,6 +389,57 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+START_TEST(test_notify_bad_mainpid_ignored)
+{
+	const char *acts[] = { "notify=MAINPID=1\\nREADY=1", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("badmain", NULL);
+	pid_t pid;
+	char *v, want[16];
+
+	ck_assert_int_eq(start(h, &o, "notify", acts, &pid), 0);
+	snprintf(want, sizeof(want), "%d", (int)pid);
+	v = cu_key(h, "pid");
+	ck_assert_str_eq(v, want);
+	free(v);
+	procmgr_free(h);
+}
+END_TEST
+
+/* Kill the monitor of NAME "orphan" in dir as soon as its daemon runs. */
+static void kill_monitor(void *arg)
+{
+	procmgr *h = procmgr_new();
+	char *v = NULL;
+	pid_t pid;
+
+	if (!h || procmgr_open(h, arg, "orphan") < 0 ||
+	    procmgr_await(h, "pid", 20, &v) < 0)
+		_exit(1);
+	pid = atoi(v);
+	kill(cu_ppid(pid), SIGKILL);
+	_exit(0);
+}
+
+/* With the monitor gone, the daemon's own pidfd tells of its death. */
+START_TEST(test_monitor_killed_while_waiting)
+{
+	const char *acts[] = { "sleep=1", "exit=5", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	char *dir;
+	procmgr *h = cu_open("orphan", &dir);
+	double t0 = cu_now();
+
+	tu_fork(kill_monitor, dir);
+	ck_assert_int_eq(start(h, &o, "socket", acts, NULL), -ECHILD);
+	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "unknown"), "%s",
+		      procmgr_errmsg(h));
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ready");
@@ -406,6 +457,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_tcp_and_unix);
 	tcase_add_test(tc, test_death_before_ready);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_notify_bad_mainpid_ignored);
+	tcase_add_test(tc, test_monitor_killed_while_waiting);
 	suite_add_tcase(s, tc);
 	return s;
 }

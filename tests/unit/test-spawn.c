@@ -497,6 +497,77 @@ START_TEST(test_bad_log_dir)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "/nonexistent/x.log"));
 	o.argv = NULL;
 	ck_assert_int_eq(procmgr_start(h, &o, NULL), -EINVAL);
+	{
+		/* A relative log is the caller's cwd's. */
+		char *cwd = tu_tmpdir(), *want = NULL, *v;
+		pid_t pid;
+
+		ck_assert_int_eq(chdir(cwd), 0);
+		o.argv = argv;
+		o.log_path = "rel.log";
+		ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
+		ck_assert_int_ge(asprintf(&want, "%s/rel.log", cwd), 0);
+		v = cu_key(h, "log");
+		ck_assert_str_eq(v, want);
+		free(v);
+		free(want);
+		free(cwd);
+	}
+	procmgr_free(h);
+}
+END_TEST
+
+/* A caller started with stdio closed: our fds must not land on 0-2. */
+START_TEST(test_caller_without_stdio)
+{
+	const char *acts[] = { "say=still logged", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("nostdio", NULL);
+	pid_t pid;
+
+	close(0);
+	close(1);
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	ck_assert(cu_wait_file(procmgr_default_log(h), "still logged", 10));
+	procmgr_free(h);
+}
+END_TEST
+
+/* "./prog" is relative to the daemon's cwd; a bare name uses PATH. */
+START_TEST(test_relative_and_path)
+{
+	char *helpers = strdup(daemon_path), *slash = strrchr(helpers, '/');
+	char *rel[] = { (char *)"./c-daemon", (char *)"pause", NULL };
+	char *bare[] = { (char *)"c-daemon", (char *)"pause", NULL };
+	char *sh[] = { (char *)"sh", (char *)"-c", (char *)"sleep 100", NULL };
+	struct procmgr_spawn_opts o = { .argv = rel };
+	procmgr *h = cu_open("rel", NULL);
+	char *v;
+	pid_t pid;
+
+	*slash = '\0';
+	o.cwd = helpers;
+	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	cu_track(pid);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	o.cwd = NULL;
+	o.argv = bare;
+	setenv("PATH", helpers, 1);
+	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	cu_track(pid);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	/* An empty PATH means the usual default, as for execvp. */
+	setenv("PATH", "", 1);
+	o.argv = sh;
+	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	cu_track(pid);
+	v = cu_key(h, "cmdline");
+	ck_assert_str_eq(v, "sh");
+	free(v);
+	free(helpers);
 	procmgr_free(h);
 }
 END_TEST
@@ -520,6 +591,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_monitor_small_and_fd_free);
 	tcase_add_test(tc, test_log_rotation);
 	tcase_add_test(tc, test_bad_log_dir);
+	tcase_add_test(tc, test_caller_without_stdio);
+	tcase_add_test(tc, test_relative_and_path);
 	suite_add_tcase(s, tc);
 	return s;
 }
