@@ -1,29 +1,29 @@
 # lifecycle_helpers.bash - setup and teardown for the daemon lifecycle CLI
-# tests (start, ensure, restart, ready, logs, spawn).
+# tests (start, spawn, ready, ensure, restart, logs), on top of the core
+# commands' helpers.bash (pm_setup, pm_teardown, track, alive, wait_for,
+# now_ms).
 #
 # Every test gets a private DIR ($D) and a scratch directory ($T). Every
-# process the test starts inherits PM_TEST_MARK (unique per test), so the
-# teardown finds and kills exactly those processes — daemons, monitors and
-# their children — even when the test failed half-way, and even when a pid
-# recorded in metadata has since been reused by an unrelated process.
-#
-# That covers every pid recorded under $D too: procmgr gives its daemons the
-# caller's environment (SPEC §3 Spawn), and a recorded pid that no longer
-# carries the mark is no longer ours to kill.
+# process the test starts inherits PM_TEST_MARK (unique per test). Besides
+# helpers.bash's teardown (tracked pids and pids recorded under $D that
+# carry the mark), the teardown here kills every process that carries the
+# mark: monitors, forked children and daemons whose pid key was overwritten
+# are not all recorded anywhere, and a process without the mark (a reused
+# pid) is never ours to kill.
 #
 # bats waits for every process that holds its fd 3: start background
 # processes with 3>&-.
 
-: "${PROCMGR:=$BATS_TEST_DIRNAME/../../build/procmgr}"
-: "${HELPERS:=$BATS_TEST_DIRNAME/../../build/helpers}"
+load helpers
+
 DAEMON=$HELPERS/e-daemon
 
 lc_setup() {
-	T=$BATS_TEST_TMPDIR
-	D=$T/pm
-	export PM_TEST_MARK="$T"
-	HFP=$("$PROCMGR" host-fingerprint)
-	MD=$D/$HFP
+	pm_setup
+	D=$PROCMGR_DIR
+	# Pass DIR with --dir only, so that the tests see that procmgr itself
+	# gives the daemon PROCMGR_DIR.
+	unset PROCMGR_DIR
 }
 
 # Run procmgr on the test's DIR, bounded so a hang fails one test only.
@@ -33,7 +33,7 @@ pm() {
 
 # Remember a pid to kill in teardown.
 note_pid() {
-	echo "$1" >>"$T/noted-pids"
+	track "$1"
 }
 
 # Pids of the processes that carry this test's mark, except this shell
@@ -56,11 +56,7 @@ lc_marked_pids() {
 
 lc_teardown() {
 	local pid round
-	if [ -f "$T/noted-pids" ]; then
-		while read -r pid; do
-			kill -KILL "$pid" 2>/dev/null || true
-		done <"$T/noted-pids"
-	fi
+	pm_teardown
 	# A monitor may fork or a daemon respawn while we kill: go twice.
 	for round in 1 2; do
 		for pid in $(lc_marked_pids); do
@@ -69,31 +65,9 @@ lc_teardown() {
 	done
 }
 
-# True when pid exists and is not a zombie.
-alive() {
-	local state
-	state=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" \
-		2>/dev/null) || return 1
-	[ -n "$state" ] && [ "$state" != Z ]
-}
-
-# wait_for SEC CMD...: retry CMD until it succeeds or SEC pass.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.05
-	done
-}
-
+# True once pid has exited (or is a zombie), for wait_for.
 gone() {
 	! alive "$1"
-}
-
-# Milliseconds since the epoch, for elapsed-time bounds.
-now_ms() {
-	date +%s%3N
 }
 
 # The pid stdout of a start/ensure/restart: one line, digits only.
