@@ -332,7 +332,7 @@ static int spawn_ready(procmgr *h, const struct procmgr_spawn_opts *o,
 	if (r < 0 && r != -ESRCH) {
 		/* Unrecorded, it must not run: it exits at the gate. */
 		pm_spawn_release(h, &s.sp, false);
-		pm_meta_remove_if(h, s.sp.pid);
+		pm_meta_remove_if(h, 0);	/* pid, written last, is not */
 		goto out;
 	}
 	rel = pm_spawn_release(h, &s.sp, true);

@@ -94,7 +94,7 @@ static int search_path(const char *argv0, char **ret_path)
 
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
+	for (;;) {
 		size_t n = strcspn(path, ":");
 		char *dir = strndup(path, n);
 		char *full = NULL;
@@ -114,7 +114,9 @@ static int search_path(const char *argv0, char **ret_path)
 		}
 		free(full);
 		r = -ENOENT;
-		path += n + (path[n] == ':');
+		if (!path[n])
+			break;
+		path += n + 1;	/* a trailing ':' is one more, empty, entry */
 	}
 	return r;
 }

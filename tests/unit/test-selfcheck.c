@@ -5,6 +5,7 @@
 #include "c-util.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #define S(x) ((char *)(x))
@@ -31,6 +32,27 @@ START_TEST(test_self)
 	ck_assert_int_eq(procmgr_self_check(h), 0);
 	ck_assert_int_eq(procmgr_write(h, "pid", "garbage"), 0);
 	ck_assert_int_eq(procmgr_self_check(h), 0);
+	{
+		/* Unreadable keys are errors, not a verdict. */
+		char *p = NULL;
+
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		ck_assert_int_eq(procmgr_write(h, "pid", pid), 0);
+		ck_assert_int_eq(procmgr_delete(h, "start_time"), 0);
+		ck_assert_int_ge(asprintf(&p, "%s/start_time",
+					  procmgr_meta_dir(h)), 0);
+		ck_assert_int_eq(mkdir(p, 0700), 0);
+		ck_assert_int_lt(procmgr_self_check(h), 0);
+		rmdir(p);
+		free(p);
+		ck_assert_int_eq(asprintf(&p, "%s/pid", procmgr_meta_dir(h)) > 0,
+				 1);
+		unlink(p);
+		ck_assert_int_eq(mkdir(p, 0700), 0);
+		ck_assert_int_lt(procmgr_self_check(h), 0);
+		rmdir(p);
+		free(p);
+	}
 	ck_assert_int_eq(procmgr_self_check(NULL), -EINVAL);
 	procmgr_free(h);
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -558,6 +559,18 @@ START_TEST(test_relative_and_path)
 		      procmgr_errmsg(h));
 	cu_track(pid);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	/* Relative and empty PATH entries are the caller's cwd. */
+	ck_assert_int_eq(chdir(helpers), 0);
+	setenv("PATH", "/nonexistent:.", 1);
+	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	cu_track(pid);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	setenv("PATH", "/nonexistent:", 1);
+	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	cu_track(pid);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	/* An empty PATH means the usual default, as for execvp. */
 	setenv("PATH", "", 1);
 	o.argv = sh;
@@ -568,6 +581,58 @@ START_TEST(test_relative_and_path)
 	ck_assert_str_eq(v, "sh");
 	free(v);
 	free(helpers);
+	procmgr_free(h);
+}
+END_TEST
+
+/* Metadata that cannot be written: the daemon must never run. */
+START_TEST(test_unrecordable_never_runs)
+{
+	const char *acts[] = { "say=it ran", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("unrec", NULL);
+	char *p = NULL, *log;
+	pid_t pid;
+
+	struct rlimit small = { 20, RLIM_INFINITY }, old;
+
+	/* A file size limit under start_time's length: writing it fails. */
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	ck_assert_int_eq(start(h, &o, acts, &pid), -EFBIG);
+	setrlimit(RLIMIT_FSIZE, &old);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	ck_assert_ptr_null(cu_key(h, "pid"));
+	usleep(300000);
+	log = tu_read_file(procmgr_default_log(h));
+	ck_assert_ptr_null(log ? strstr(log, "it ran") : NULL);
+	free(log);
+	free(p);
+	procmgr_free(h);
+}
+END_TEST
+
+/* fd:N on the number the caller's exec pipe has: still kept apart. */
+START_TEST(test_fd_n_collides)
+{
+	const char *acts[] = { "fd=0", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("collide", NULL);
+	char act[16], mode[16];
+	int k = dup(0);
+	pid_t pid;
+
+	ck_assert_int_ge(k, 3);
+	close(k);
+	/* log, /dev/null, exec pipe read end, then its write end. */
+	snprintf(mode, sizeof(mode), "fd:%d", k + 3);
+	snprintf(act, sizeof(act), "fd=%d", k + 3);
+	acts[0] = act;
+	ck_assert_int_eq(procmgr_ready_parse(mode, &o.ready), 0);
+	ck_assert_msg(start(h, &o, acts, &pid) == 0, "%s", procmgr_errmsg(h));
+	procmgr_ready_clear(&o.ready);
 	procmgr_free(h);
 }
 END_TEST
@@ -593,6 +658,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_bad_log_dir);
 	tcase_add_test(tc, test_caller_without_stdio);
 	tcase_add_test(tc, test_relative_and_path);
+	tcase_add_test(tc, test_unrecordable_never_runs);
+	tcase_add_test(tc, test_fd_n_collides);
 	suite_add_tcase(s, tc);
 	return s;
 }
