@@ -167,11 +167,17 @@ static bool gate_open(int fd)
 	return n == 1;
 }
 
+/* fd itself, or a copy above n when it is n (n is fd:N's number). */
+static int out_of_way(int fd, int n)
+{
+	return fd == n ? fcntl(fd, F_DUPFD_CLOEXEC, n + 1) : fd;
+}
+
 void pm_daemon_exec(const struct pm_spawn *sp)
 {
 	struct sigaction dfl;
 	sigset_t none;
-	int w = sp->exec_w;
+	int w = sp->exec_w, gate = sp->gate_r;
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
@@ -179,11 +185,13 @@ void pm_daemon_exec(const struct pm_spawn *sp)
 		sigaction(s, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Keep the exec pipe out of fd N's way. */
-	if (sp->ready_w >= 0 && w == sp->ready_n) {
-		w = fcntl(w, F_DUPFD_CLOEXEC, sp->ready_n + 1);
-		if (w < 0)
-			pm_spawn_fail(sp->exec_w, PM_STEP_STDIO, errno);
+	/* Keep the exec pipe and the gate out of fd N's way. */
+	if (sp->ready_w >= 0) {
+		w = out_of_way(w, sp->ready_n);
+		gate = out_of_way(gate, sp->ready_n);
+		if (w < 0 || gate < 0)
+			pm_spawn_fail(w < 0 ? sp->exec_w : w, PM_STEP_STDIO,
+				      errno);
 	}
 	if (dup2(sp->devnull_fd, 0) < 0 || dup2(sp->log_fd, 1) < 0 ||
 	    dup2(sp->log_fd, 2) < 0)
@@ -202,7 +210,7 @@ void pm_daemon_exec(const struct pm_spawn *sp)
 	umask(022);
 	if (sp->cwd && chdir(sp->cwd) < 0)
 		pm_spawn_fail(w, PM_STEP_CHDIR, errno);
-	if (!gate_open(sp->gate_r))
+	if (!gate_open(gate))
 		_exit(127);
 	PM_GCOV_DUMP();	/* exec discards the counters otherwise */
 	execve(sp->exe, sp->argv, sp->envp);
