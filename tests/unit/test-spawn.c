@@ -3,6 +3,7 @@
  * and the monitor, with real processes inspected through /proc.
  */
 #include "c-util.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -702,6 +703,35 @@ START_TEST(test_fork_fails)
 }
 END_TEST
 
+START_TEST(test_internal_helpers)
+{
+	struct rlimit lim, three;
+	char *dir = tu_tmpdir(), *sub = NULL, *p = NULL;
+	int fd;
+
+	ck_assert_int_eq(pm_find_exe(NULL, "", NULL, &p), -EINVAL);
+	ck_assert_int_eq(pm_fd_above_stdio(7), 7);
+	/* No fd free above 2: the error comes back, fd 0 stays open. */
+	getrlimit(RLIMIT_NOFILE, &lim);
+	fd = dup(0);
+	close(fd);
+	three = lim;
+	three.rlim_cur = (rlim_t)fd;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &three), 0);
+	ck_assert_int_eq(pm_fd_above_stdio(0), -EMFILE);
+	setrlimit(RLIMIT_NOFILE, &lim);
+	ck_assert_int_eq(fcntl(0, F_GETFD), 0);
+	/* A deleted cwd cannot anchor a relative path. */
+	ck_assert_int_ge(asprintf(&sub, "%s/gone", dir), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chdir(sub), 0);
+	ck_assert_int_eq(rmdir(sub), 0);
+	ck_assert_int_eq(pm_find_exe(NULL, "./x", NULL, &p), -ENOENT);
+	free(sub);
+	free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("spawn");
@@ -726,6 +756,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_unrecordable_never_runs);
 	tcase_add_test(tc, test_fd_n_collides);
 	tcase_add_test(tc, test_fork_fails);
+	tcase_add_test(tc, test_internal_helpers);
 	suite_add_tcase(s, tc);
 	return s;
 }
