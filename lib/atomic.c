@@ -14,36 +14,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define TEMP_TRIES 100
 
-/* Create a fresh temp file next to name, like mkostemp() but via openat. */
+/*
+ * Create a fresh temp file next to name, like mkostemp() but via openat.
+ * The suffix need not be unpredictable: the directory is ours (0700, or
+ * vetted by pm_check_dir) and O_EXCL refuses anything already there.
+ */
 static int open_temp(int dirfd, const char *name, char *ret_tmp, size_t size)
 {
 	static const char letters[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	unsigned char rnd[8];
 	struct timespec ts;
-	int fd, i, j;
+	uint64_t x;
+	int fd, i, j, k;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	x = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^
+	    (uint64_t)getpid() << 16;
 	for (i = 0; i < TEMP_TRIES; i++) {
-		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) !=
-		    (ssize_t)sizeof(rnd)) {
-			/* No entropy yet (early boot): time and pid will do,
-			 * O_EXCL keeps it safe anyway. */
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			for (j = 0; j < 8; j++)
-				rnd[j] = (unsigned char)((ts.tv_nsec >> j * 3) ^
-						 (getpid() >> j) ^ i);
-		}
-		/* ".<key>.<8 random>": short enough for NAME_MAX. */
+		/* splitmix64: spreads even nearby seeds over all letters. */
+		x += 0x9e3779b97f4a7c15ULL;
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+		x ^= x >> 31;
+		/* ".<key>.<8 letters>": short enough for NAME_MAX. */
 		j = snprintf(ret_tmp, size, ".%.200s.", name);
-		for (int k = 0; k < 8; k++)
-			ret_tmp[j + k] = letters[rnd[k] % (sizeof(letters) - 1)];
+		for (k = 0; k < 8; k++)
+			ret_tmp[j + k] = letters[(x >> (k * 6)) % 62];
 		ret_tmp[j + 8] = '\0';
 		fd = openat(dirfd, ret_tmp, O_WRONLY | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -78,37 +80,64 @@ int pm_write_atomic_at(int dirfd, const char *name, const void *data,
 	char tmp[256];
 	int fd, r;
 
+	if (!*name || strchr(name, '/'))
+		return -EINVAL;
 	fd = open_temp(dirfd, name, tmp, sizeof(tmp));
 	if (fd < 0)
 		return fd;
 	r = write_all(fd, data, len);
+	if (r == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
+		r = -errno;
+	/* close() can report a deferred write error (NFS): keep it. */
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
 	if (r < 0)
-		goto fail;
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
-		goto fail_errno;
-	r = close(fd);
-	fd = -1;
-	if (r < 0)
-		goto fail_errno;
-	if (renameat(dirfd, tmp, dirfd, name) < 0)
-		goto fail_errno;
-	return 0;
-fail_errno:
-	r = -errno;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
+		unlinkat(dirfd, tmp, 0);
 	return r;
+}
+
+/* Read fd to its end into a NUL-terminated buffer; -EFBIG past max. */
+static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	char *buf = NULL, *nbuf;
+	size_t len = 0, cap = 0;
+	ssize_t n = 1;
+	int r = 0;
+
+	while (r == 0 && n != 0) {
+		if (len + 1 >= cap) {
+			cap = cap ? cap * 2 : 256;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0)
+			r = errno == EINTR ? 0 : -errno;
+		else if ((len += (size_t)n) > max)
+			r = -EFBIG;
+	}
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
 }
 
 int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	       size_t *ret_len)
 {
 	struct stat st;
-	char *buf = NULL, *nbuf;
-	size_t len = 0, cap = 256;
-	ssize_t n;
+	char *buf = NULL;
+	size_t len = 0;
 	int fd, r;
 
 	/* O_NONBLOCK: a FIFO planted as a key must not hang us. */
@@ -116,43 +145,18 @@ int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
-		goto fail_errno;
-	r = S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
-	if (!S_ISREG(st.st_mode))
-		goto fail;
-	for (;;) {
-		if (len + 1 >= cap || !buf) {
-			cap = buf ? cap * 2 : cap;
-			nbuf = realloc(buf, cap);
-			r = -ENOMEM;
-			if (!nbuf)
-				goto fail;
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail_errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		r = -EFBIG;
-		if (len > max)
-			goto fail;
-	}
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
+	else
+		r = read_all(fd, max, &buf, &len);
 	close(fd);
-	buf[len] = '\0';
+	if (r < 0)
+		return r;
 	*ret_data = buf;
 	if (ret_len)
 		*ret_len = len;
 	return 0;
-fail_errno:
-	r = -errno;
-fail:
-	close(fd);
-	free(buf);
-	return r;
 }
 
 /* Remove everything inside the open directory fd (consumed). */
@@ -187,6 +191,10 @@ int pm_rm_rf_at(int dirfd, const char *name)
 {
 	int fd, r;
 
+	/* "." or ".." would empty the directory we were given, or above. */
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return -EINVAL;
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 	if (fd < 0) {

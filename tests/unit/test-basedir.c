@@ -410,6 +410,66 @@ START_TEST(test_bad_dirs)
 }
 END_TEST
 
+/* Unknown owners still get a message; the uid says who. */
+START_TEST(test_unknown_owner_named)
+{
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	procmgr *h;
+
+	if (geteuid() != 0)
+		return;
+	mkdir_mode(dir, 0700);
+	ck_assert_int_eq(chown(dir, 54321, 54321), 0);
+	h = open_expect(dir, -EACCES, "uid 54321 (unknown user)");
+	procmgr_free(h);
+}
+END_TEST
+
+static void write_as_nobody(void *arg)
+{
+	procmgr *h;
+	int r;
+
+	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
+	    setuid(NOBODY) < 0)
+		child_exit(99);
+	h = procmgr_new();
+	r = procmgr_open(h, arg, "web");
+	if (r == 0)
+		r = procmgr_write(h, "pid", "5");
+	if (r < 0 && !strstr(procmgr_errmsg(h), "cannot create directory"))
+		child_exit(98);
+	procmgr_free(h);
+	child_exit(r == 0 ? 0 : -r);
+}
+
+/* Creating fails cleanly, naming the directory it could not make. */
+START_TEST(test_create_failures)
+{
+	char *tmp = keep(tu_tmpdir()), *p = path(tmp, "p");
+	char *dir = path(tmp, "p/q/base");
+	procmgr *h;
+	int fd;
+
+	/* A file where a parent of DIR should be. */
+	h = open_expect(dir, 0, NULL);
+	tu_write_file(p, "", 0);
+	ck_assert_int_eq(procmgr_write(h, "pid", "5"), -ENOTDIR);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), p));
+	procmgr_free(h);
+	ck_assert_int_eq(unlink(p), 0);
+	/* DIR's parent not writable by the caller. */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chmod(tmp, 0755), 0);
+		ck_assert_int_eq(run_as_nobody(write_as_nobody, dir), EACCES);
+	}
+	/* An unopened handle has no DIR to open. */
+	h = procmgr_new();
+	ck_assert_int_eq(pm_open_base(h, false, &fd), -EINVAL);
+	procmgr_free(h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("basedir");
@@ -430,6 +490,8 @@ int main(void)
 	tcase_add_test(tc, test_relative_dir_resolved);
 	tcase_add_test(tc, test_paths);
 	tcase_add_test(tc, test_bad_dirs);
+	tcase_add_test(tc, test_unknown_owner_named);
+	tcase_add_test(tc, test_create_failures);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -199,6 +199,10 @@ START_TEST(test_delete)
 	ck_assert_int_eq(procmgr_read(h, "pid", &v), -ENOENT);
 	ck_assert_int_eq(procmgr_delete(h, "pid"), 0);	/* absent: fine */
 	ck_assert_int_eq(procmgr_delete(h, "a/b"), -EINVAL);
+	/* A directory planted as a key is not removed as if it were one. */
+	ck_assert_int_eq(mkdir(path(procmgr_meta_dir(h), "d"), 0700), 0);
+	ck_assert_int_eq(procmgr_delete(h, "d"), -EISDIR);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "cannot remove"));
 	procmgr_free(h);
 }
 END_TEST
@@ -613,6 +617,13 @@ START_TEST(test_keys_sorted)
 	ck_assert_ptr_null(keys[3]);
 	procmgr_strv_free(keys);
 	procmgr_strv_free(NULL);
+	/* An unsafe metadata dir is an error, not an empty list. */
+	ck_assert_int_eq(chmod(procmgr_meta_dir(h), 0777), 0);
+	ck_assert_int_eq(procmgr_keys(h, &keys), -EACCES);
+	procmgr_free(h);
+	h = procmgr_new();
+	ck_assert_int_eq(procmgr_keys(h, &keys), -EINVAL);
+	ck_assert_int_eq(procmgr_keys(NULL, &keys), -EINVAL);
 	procmgr_free(h);
 }
 END_TEST
@@ -664,6 +675,81 @@ START_TEST(test_list_names)
 }
 END_TEST
 
+/* pm_rm_rf_at removes a tree and never follows a symlink out of it. */
+START_TEST(test_rm_rf)
+{
+	char *x = path(tmp, "x"), *out = path(tmp, "outside");
+	int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(mkdir(out, 0700), 0);
+	tu_write_file(path(out, "keep"), "k", 1);
+	ck_assert_int_eq(mkdir(x, 0700), 0);
+	ck_assert_int_eq(mkdir(path(x, "sub"), 0700), 0);
+	ck_assert_int_eq(mkdir(path(x, "sub/deeper"), 0500), 0);
+	tu_write_file(path(x, "a"), "a", 1);
+	tu_write_file(path(x, "sub/b"), "b", 1);
+	ck_assert_int_eq(symlink(out, path(x, "sub/link")), 0);
+	ck_assert_int_eq(mkfifo(path(x, "fifo"), 0600), 0);
+	ck_assert_int_eq(pm_rm_rf_at(dfd, "x"), 0);
+	ck_assert_int_eq(lstat(x, &st), -1);
+	ck_assert_str_eq(keep(tu_read_file(path(out, "keep"))), "k");
+	ck_assert_int_eq(pm_rm_rf_at(dfd, "x"), 0);	/* absent: fine */
+	/* A file or a symlink given as the name: the entry goes, only. */
+	ck_assert_int_eq(symlink(out, path(tmp, "ln")), 0);
+	ck_assert_int_eq(pm_rm_rf_at(dfd, "ln"), 0);
+	ck_assert_int_eq(lstat(path(tmp, "ln"), &st), -1);
+	ck_assert_int_eq(stat(path(out, "keep"), &st), 0);
+	tu_write_file(path(tmp, "f"), "f", 1);
+	ck_assert_int_eq(pm_rm_rf_at(dfd, "f"), 0);
+	ck_assert_int_eq(lstat(path(tmp, "f"), &st), -1);
+	/* A name the kernel refuses is an error, not success. */
+	{
+		char longname[400];
+
+		memset(longname, 'n', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		ck_assert_int_eq(pm_rm_rf_at(dfd, longname), -ENAMETOOLONG);
+	}
+	/* Never the directory itself or its parent. */
+	ck_assert_int_eq(pm_rm_rf_at(dfd, "."), -EINVAL);
+	ck_assert_int_eq(pm_rm_rf_at(dfd, ".."), -EINVAL);
+	ck_assert_int_eq(pm_rm_rf_at(dfd, "a/b"), -EINVAL);
+	ck_assert_int_eq(pm_write_atomic_at(dfd, "a/b", "", 0, 0644), -EINVAL);
+	ck_assert_int_eq(stat(path(out, "keep"), &st), 0);
+	close(dfd);
+}
+END_TEST
+
+/* Written keys get the requested mode (pants' files are 0644). */
+START_TEST(test_write_mode)
+{
+	int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	char *v;
+	size_t n;
+
+	ck_assert_int_eq(pm_write_atomic_at(dfd, "k", "abc", 3, 0640), 0);
+	ck_assert_int_eq(stat(path(tmp, "k"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_eq(pm_read_at(dfd, "k", 3, &v, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	free(v);
+	ck_assert_int_eq(pm_read_at(dfd, "k", 2, &v, &n), -EFBIG);
+	ck_assert_int_eq(pm_read_at(dfd, "nope", 2, &v, &n), -ENOENT);
+	/* No directory to write in: the error. */
+	ck_assert_int_eq(pm_write_atomic_at(-1, "k", "abc", 3, 0640), -EBADF);
+	/* The rename fails (a directory holds the name): nothing is left. */
+	ck_assert_int_eq(mkdir(path(tmp, "d"), 0700), 0);
+	tu_write_file(path(tmp, "d/x"), "x", 1);
+	ck_assert_int_eq(pm_write_atomic_at(dfd, "d", "abc", 3, 0640),
+			 -EISDIR);
+	ck_assert_int_eq(count_hidden(tmp), 0);
+	close(dfd);
+}
+END_TEST
+
 /* procmgr_free() releases a held lifecycle lock (lock.c's counted lock). */
 START_TEST(test_free_releases_lock)
 {
@@ -699,6 +785,8 @@ int main(void)
 	tcase_add_test(tc, test_keys_sorted);
 	tcase_add_test(tc, test_list_names);
 	tcase_add_test(tc, test_free_releases_lock);
+	tcase_add_test(tc, test_rm_rf);
+	tcase_add_test(tc, test_write_mode);
 	suite_add_tcase(s, tc);
 
 	/* 10,000 fsync'ed writes: minutes on a slow disk, seconds on most. */
