@@ -27,8 +27,8 @@
  */
 static int open_temp(int dirfd, const char *name, char *ret_tmp, size_t size)
 {
-	static const char letters[] =
-		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	struct timespec ts;
 	uint64_t x;
 	int fd, i, j, k;
@@ -141,7 +141,8 @@ int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	int fd, r;
 
 	/* O_NONBLOCK: a FIFO planted as a key must not hang us. */
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)

@@ -63,15 +63,15 @@ int pm_check_dir(procmgr *h, int fd, const char *path)
 	if (st.st_uid != me && st.st_uid != 0) {
 		user_name(st.st_uid, owner, sizeof(owner));
 		user_name(me, self, sizeof(self));
-		return pm_error(h, EACCES, "unsafe directory %s: owned by uid "
-				"%u (%s), not you (uid %u, %s); use a directory "
-				"you own or pass --dir", path,
+		return pm_error(h, EACCES, "unsafe directory %s: owned by "
+				"uid %u (%s), not you (uid %u, %s); use a "
+				"directory you own or pass --dir", path,
 				(unsigned)st.st_uid, owner, (unsigned)me, self);
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-		return pm_error(h, EACCES, "unsafe directory %s: mode %04o is "
-				"writable by others without the sticky bit; run "
-				"'chmod 700 %s' or pass another --dir", path,
+		return pm_error(h, EACCES, "unsafe directory %s: mode %04o "
+				"is writable by others without the sticky bit; "
+				"run 'chmod 700 %s' or pass another --dir", path,
 				(unsigned)(st.st_mode & 07777), path);
 	return 0;
 }

@@ -483,7 +483,8 @@ out:
 
 static void drain(int ifd)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 
 	while (read(ifd, buf, sizeof(buf)) > 0)
 		;

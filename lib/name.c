@@ -32,7 +32,7 @@ int procmgr_name_normalize(const char *name,
 	if (end == name || *name == '.')
 		return -EINVAL;
 	for (; name < end; name++) {
-		/* Only ASCII folds: tolower() of a UTF-8 byte is not a letter. */
+		/* ASCII folds only: tolower() of a UTF-8 byte is no letter. */
 		char c = *name >= 'A' && *name <= 'Z' ?
 				 (char)(*name - 'A' + 'a') : *name;
 

@@ -84,8 +84,8 @@ static procmgr *open_expect(const char *dir, int r, const char *want)
 	ck_assert_ptr_nonnull(h);
 	ck_assert_int_eq(procmgr_open(h, dir, "web"), r);
 	if (want)
-		ck_assert_msg(strstr(procmgr_errmsg(h), want), "'%s' lacks '%s'",
-			      procmgr_errmsg(h), want);
+		ck_assert_msg(strstr(procmgr_errmsg(h), want),
+			      "'%s' lacks '%s'", procmgr_errmsg(h), want);
 	return h;
 }
 
@@ -319,7 +319,8 @@ END_TEST
 /* Missing DIR: open creates nothing, the first write makes it all 0700. */
 START_TEST(test_missing_dir_created_0700)
 {
-	char *tmp = keep(tu_tmpdir()), *a = path(tmp, "a"), *dir = path(a, "b/c");
+	char *tmp = keep(tu_tmpdir()), *a = path(tmp, "a");
+	char *dir = path(a, "b/c");
 	char *hp = host_path(dir), *np = path(hp, "web");
 	struct stat st;
 	procmgr *h;
