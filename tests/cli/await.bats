@@ -9,7 +9,7 @@ teardown() { pm_teardown; }
 
 @test "await returns at once when the key exists" {
 	pm set web socket 38549
-	run -0 pm await web socket --timeout 10
+	run -0 --separate-stderr pm await web socket --timeout 10
 	[ "$output" = 38549 ]
 }
 
@@ -18,7 +18,7 @@ teardown() { pm_teardown; }
 		2>&1 3>&- &
 	track $!
 	t0=$(now_ms)
-	run -0 pm await web socket --timeout 30
+	run -0 --separate-stderr pm await web socket --timeout 30
 	[ "$output" = 777 ]
 	# Woken by the write, not by the timeout.
 	[ $(($(now_ms) - t0)) -lt 15000 ]
@@ -28,7 +28,7 @@ teardown() { pm_teardown; }
 	( sleep 0.3; mkdir -p "$MD/web"; printf 'x\n' >"$MD/web/.t";
 	  mv "$MD/web/.t" "$MD/web/port" ) </dev/null >/dev/null 2>&1 3>&- &
 	track $!
-	run -0 pm await web port
+	run -0 --separate-stderr pm await web port
 	[ "$output" = x ]
 }
 

@@ -8,7 +8,7 @@ setup() { pm_setup; }
 teardown() { pm_teardown; }
 
 @test "set creates DIR, DIR/HOSTFP and DIR/HOSTFP/NAME private" {
-	run -0 pm set web socket 4242
+	run -0 --separate-stderr pm set web socket 4242
 	[ -z "$output" ]
 	[ "$(stat -c %a "$PROCMGR_DIR")" = 700 ]
 	[ "$(stat -c %a "$MD")" = 700 ]
