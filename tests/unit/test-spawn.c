@@ -127,7 +127,7 @@ START_TEST(test_daemon_environment)
 	char *env[] = { (char *)"CU_EXTRA=42", (char *)"NOTIFY_SOCKET=/dev/null",
 			NULL };
 	struct procmgr_spawn_opts o = { .cwd = cwd, .env = env };
-	const char *acts[] = { "pause", NULL };
+	const char *acts[] = { "say=up", "pause", NULL };
 	procmgr *h = cu_open("envy", &dir);
 	sigset_t block;
 	pid_t pid, mon;
@@ -143,8 +143,16 @@ START_TEST(test_daemon_environment)
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	ck_assert_msg(start(h, &o, acts, &pid) == 0, "%s", procmgr_errmsg(h));
 	mon = cu_ppid(pid);
-	ck_assert_int_eq(count_fds(pid, &max), 3);
-	ck_assert_int_eq(max, 2);
+	/* Past the dynamic loader, whose own fds come and go. */
+	ck_assert(cu_wait_file(procmgr_default_log(h), "up\n", 10));
+	{
+		int n = count_fds(pid, &max);
+		char *t3 = n > 3 ? fd_target(pid, max) : strdup("");
+
+		ck_assert_msg(n == 3 && max == 2, "%d fds, fd %d: %s", n, max,
+			      t3);
+		free(t3);
+	}
 	t = fd_target(pid, 0);
 	ck_assert_str_eq(t, "/dev/null");
 	free(t);
@@ -484,7 +492,9 @@ START_TEST(test_log_rotation)
 	free(s);
 	ck_assert(cu_wait_file(procmgr_default_log(h), "new run", 10));
 	s = tu_read_file(procmgr_default_log(h));
-	ck_assert_str_eq(s, "new run\n");
+	/* (A coverage build's helper may add gcov's own complaints.) */
+	ck_assert_ptr_nonnull(strstr(s, "new run\n"));
+	ck_assert_ptr_null(strstr(s, "xxxxxxxx"));
 	free(s);
 	free(old);
 	procmgr_free(h);
