@@ -87,7 +87,7 @@ int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
  * so a daemon's flags are never parsed) and our own messages: returns the
  * option, -1 at the end, '?' after printing a usage message.
  */
-int cli_getopt(const struct cli *c, int argc, char **argv,
+int cli_getopt(struct cli *c, int argc, char **argv,
 	       const char *shortopts, const struct option *longopts);
 /* Fail with a usage message when operands are left over. */
 int cli_no_more(const struct cli *c, int argc, char **argv);

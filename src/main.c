@@ -1,8 +1,9 @@
 /*
  * main.c - procmgr's entry point: global options, then one command.
  *
- * The global options come before the command; each command parses its own
- * options after its operands (cmd-*.c). Everything after "--" belongs to
+ * The global options come before the command (or after it: see
+ * cli_getopt()); each command parses its own options after its operands
+ * (cmd-*.c). Everything after "--" belongs to
  * the daemon and is never parsed here.
  */
 #include "cli.h"
@@ -146,33 +147,18 @@ static int main_help(void)
 	return CLI_OK;
 }
 
+/* --dir, --json, -q and -v are cli_getopt()'s, here and after a command. */
 static int parse_global(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
 
-	while ((o = cli_getopt(c, argc, argv, "qvh", opts)) != -1) {
+	while ((o = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		switch (o) {
-		case 'd':
-			c->dir = optarg;
-			break;
-		case 'j':
-			c->json = true;
-			break;
-		case 'q':
-			c->quiet = true;
-			break;
-		case 'v':
-			c->verbose = true;
-			break;
 		case 'h':
 			return main_help();
 		case 'V':

@@ -94,16 +94,60 @@ int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
 	return CLI_CONTINUE;
 }
 
-int cli_getopt(const struct cli *c, int argc, char **argv,
-	       const char *shortopts, const struct option *longopts)
+/*
+ * The global options are accepted after the command as well ("procmgr list
+ * --json"), the way people type them; their codes lie above any character.
+ */
+enum { OPT_DIR = 0x100, OPT_JSON, OPT_QUIET, OPT_VERBOSE };
+static const struct option global_opts[] = {
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+};
+#define N_GLOBAL (sizeof(global_opts) / sizeof(global_opts[0]))
+#define MAX_OPTS 40
+
+/* Apply a global option to c; false when o is not one. */
+static bool take_global(struct cli *c, int o)
 {
+	switch (o) {
+	case OPT_DIR:
+		c->dir = optarg;
+		return true;
+	case OPT_JSON:
+		c->json = true;
+		return true;
+	case 'q':
+	case OPT_QUIET:
+		c->quiet = true;
+		return true;
+	case 'v':
+	case OPT_VERBOSE:
+		c->verbose = true;
+		return true;
+	}
+	return false;
+}
+
+int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts)
+{
+	struct option all[MAX_OPTS + N_GLOBAL + 1];
 	char spec[64];
 	const char *arg;
+	size_t n = 0;
 	int o;
 
-	snprintf(spec, sizeof(spec), "+:%s", shortopts);
+	for (; longopts[n].name && n < MAX_OPTS; n++)
+		all[n] = longopts[n];
+	memcpy(all + n, global_opts, sizeof(global_opts));
+	all[n + N_GLOBAL] = (struct option){ 0 };
+	snprintf(spec, sizeof(spec), "+:%sqv", shortopts);
 	opterr = 0;
-	o = getopt_long(argc, argv, spec, longopts, NULL);
+	do
+		o = getopt_long(argc, argv, spec, all, NULL);
+	while (take_global(c, o));
 	if (o != '?' && o != ':')
 		return o;
 	arg = argv[optind - 1];

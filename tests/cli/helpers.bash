@@ -64,6 +64,12 @@ alive() {
 	[ -n "$state" ] && [ "$state" != Z ]
 }
 
+# True when pid is gone or a zombie. (A bare "! alive" line asserts nothing
+# in bats: set -e ignores negated commands.)
+gone() {
+	! alive "$1"
+}
+
 # wait_for SEC CMD...: retry CMD every 50 ms until it succeeds or SEC pass.
 wait_for() {
 	local deadline=$((SECONDS + $1))

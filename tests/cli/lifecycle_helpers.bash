@@ -65,10 +65,6 @@ lc_teardown() {
 	done
 }
 
-# True once pid has exited (or is a zombie), for wait_for.
-gone() {
-	! alive "$1"
-}
 
 # The pid stdout of a start/ensure/restart: one line, digits only.
 assert_pid_output() {

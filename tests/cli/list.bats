@@ -52,6 +52,8 @@ teardown() { pm_teardown; }
 	printf '%s' "$(dead_pid)" >"$MD/db/pid"
 	run -0 pm --json list
 	echo "$output" | python3 -m json.tool >/dev/null
+	# global options are taken after the command too
+	[ "$(pm list --json)" = "$output" ]
 	echo "$output" | python3 -c '
 import json, sys
 a = json.load(sys.stdin)

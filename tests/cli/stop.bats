@@ -13,7 +13,7 @@ teardown() { pm_teardown; }
 	record web "$SPID"
 	run -0 --separate-stderr pm stop web
 	[ "$stderr" = "stopped web (pid $SPID)" ]
-	wait_for 10 bash -c "! alive $SPID" || ! alive "$SPID"
+	wait_for 10 gone "$SPID"
 	[ ! -e "$MD/web" ]
 }
 
@@ -23,7 +23,7 @@ teardown() { pm_teardown; }
 	t0=$(now_ms)
 	run -0 pm stop web --kill-wait 0.5
 	elapsed=$(($(now_ms) - t0))
-	! alive "$SPID"
+	gone "$SPID"
 	[ ! -e "$MD/web" ]
 	[ "$elapsed" -ge 400 ] && [ "$elapsed" -lt 10000 ]
 }
@@ -66,7 +66,7 @@ teardown() { pm_teardown; }
 	sleeper
 	record web "$SPID"
 	run -0 pm stop web --keep-metadata
-	! alive "$SPID" || wait_for 10 bash -c "! kill -0 $SPID"
+	wait_for 10 gone "$SPID"
 	[ -e "$MD/web/pid" ]
 	run -1 pm status web
 }
@@ -75,7 +75,7 @@ teardown() { pm_teardown; }
 	sleeper --ignore-term
 	record web "$SPID"
 	run -0 pm stop web --signals SIGTERM,INT,9 --kill-wait 0.2
-	! alive "$SPID"
+	gone "$SPID"
 }
 
 @test "--json prints the status after the stop" {
