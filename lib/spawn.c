@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -167,6 +168,18 @@ static bool gate_open(int fd)
 	return n == 1;
 }
 
+/*
+ * glibc refuses to touch the signals it reserves (32, 33), but an ignored
+ * one survives exec: ask the kernel directly. An all-zero kernel sigaction
+ * is SIG_DFL, no flags, empty mask, whatever the architecture's layout.
+ */
+static void reset_reserved(int sig)
+{
+	static const unsigned long zero[8];
+
+	syscall(SYS_rt_sigaction, sig, zero, NULL, (size_t)NSIG / 8);
+}
+
 /* fd itself, or a copy above n when it is n (n is fd:N's number). */
 static int out_of_way(int fd, int n)
 {
@@ -182,7 +195,8 @@ void pm_daemon_exec(const struct pm_spawn *sp)
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &dfl, NULL);
+		if (sigaction(s, &dfl, NULL) < 0 && errno == EINVAL)
+			reset_reserved(s);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Keep the exec pipe and the gate out of fd N's way. */
