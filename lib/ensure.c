@@ -182,7 +182,8 @@ static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 		s->sp.devnull_fd = pm_fd_above_stdio(
 			open("/dev/null", O_RDWR | O_CLOEXEC));
 		if (s->sp.devnull_fd < 0)
-			r = pm_error(h, errno, "/dev/null: %s", strerror(errno));
+			r = pm_error(h, errno, "/dev/null: %s",
+				     strerror(errno));
 	}
 	if (r >= 0)
 		r = make_pipe(h, &s->sp.exec_r, &s->sp.exec_w);

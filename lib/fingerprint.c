@@ -226,11 +226,18 @@ fail:
 	return r;
 }
 
+static const char *next_line(const char *l)
+{
+	const char *nl = strchr(l, '\n');
+
+	return nl ? nl + 1 : NULL;
+}
+
 /* The digest recorded for kind in inputs text, or NULL. */
 static const char *find_input(const char *text, const char *kind,
 			      size_t kind_len, size_t *ret_len)
 {
-	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+	for (const char *l = text; l && *l; l = next_line(l)) {
 		const char *end = strchr(l, '\n');
 		size_t n = end ? (size_t)(end - l) : strlen(l);
 		const char *sp = memrchr(l, ' ', n);
@@ -279,7 +286,7 @@ static int add_reason(char **acc, const char *kind, size_t n)
 static int diff_into(const char *a, const char *b, bool only_missing,
 		     char **acc)
 {
-	for (const char *l = a; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+	for (const char *l = a; l && *l; l = next_line(l)) {
 		const char *end = strchr(l, '\n');
 		size_t n = end ? (size_t)(end - l) : strlen(l), vn = 0;
 		const char *sp = memrchr(l, ' ', n), *v;

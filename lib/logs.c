@@ -104,7 +104,8 @@ int procmgr_log_path(procmgr *h, char **ret_path)
 	int r;
 
 	if (!h || !h->opened)
-		return h ? pm_error(h, EINVAL, "handle is not opened") : -EINVAL;
+		return h ? pm_error(h, EINVAL, "handle is not opened") :
+			   -EINVAL;
 	r = procmgr_read(h, "log", &v);
 	if (r == -ENOENT || (r == 0 && !*v)) {
 		free(v);
@@ -169,7 +170,7 @@ static int read_from(int fd, off_t start, off_t size, char **ret)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			break;	/* truncated meanwhile: show what is there */
+			break;	/* truncated: show what is left */
 		got += (size_t)r;
 	}
 	buf[got] = '\0';

@@ -134,7 +134,8 @@ static int ready_pipe(procmgr *h, struct pm_ready_wait *rw,
 	int p[2], r;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return pm_error(h, errno, "readiness pipe: %s", strerror(errno));
+		return pm_error(h, errno, "readiness pipe: %s",
+				strerror(errno));
 	rw->pipe_r = pm_fd_above_stdio(p[0]);
 	sp->ready_w = pm_fd_above_stdio(p[1]);
 	r = rw->pipe_r < 0 ? rw->pipe_r : sp->ready_w;
@@ -302,7 +303,8 @@ static int on_notify(struct waiter *w)
 	} ctl;
 	struct iovec iov = { buf, PM_NOTIFY_MAX };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+			     .msg_control = &ctl,
+			     .msg_controllen = sizeof(ctl) };
 	ssize_t n = recvmsg(w->rw->notify_fd, &mh, MSG_CMSG_CLOEXEC);
 
 	if (n < 0)
@@ -347,7 +349,8 @@ static int closed_unready(struct waiter *w)
 
 static int on_inotify(struct waiter *w)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 
 	/* Only a wake-up: the loop looks for the key itself. */
 	while (read(w->inotify_fd, buf, sizeof(buf)) > 0)

@@ -17,7 +17,8 @@ int procmgr_self_check(procmgr *h)
 	int r;
 
 	if (!h || !h->opened)
-		return h ? pm_error(h, EINVAL, "handle is not opened") : -EINVAL;
+		return h ? pm_error(h, EINVAL, "handle is not opened") :
+			   -EINVAL;
 	r = procmgr_read(h, "pid", &pid_text);
 	/* Gone or unreadable metadata names nobody, least of all us. */
 	if (r == -ENOENT || (r >= 0 && (pm_parse_pid(pid_text, &pid) < 0 ||

@@ -1,9 +1,9 @@
 /*
  * spawn.c - the fork chain that starts a daemon.
  *
- *	caller ── fork ──> intermediate: setsid(), fork, _exit(0)
- *	                     └─ fork ──> monitor (the session's first member)
- *	                                   └─ fork ──> daemon: exec
+ *	caller --fork--> intermediate: setsid(), fork, _exit(0)
+ *	                   `--fork--> monitor (in the new session)
+ *	                                `--fork--> daemon: exec
  *
  * The intermediate exits at once, so the caller reaps it immediately and a
  * long-lived library user is left with no zombie and no child. The monitor
@@ -117,7 +117,8 @@ static int search_path(const char *argv0, char **ret_path)
 		r = -ENOENT;
 		if (!path[n])
 			break;
-		path += n + 1;	/* a trailing ':' is one more, empty, entry */
+		/* A trailing ':' is one more, empty, entry. */
+		path += n + 1;
 	}
 	return r;
 }
