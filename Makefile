@@ -24,6 +24,9 @@ WARN += -Werror
 endif
 
 OPT ?= -O2 -g
+ifeq ($(COVERAGE),1)
+OPT := -O0 -g
+endif
 CFLAGS_ALL := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Ilib \
 	-fvisibility=hidden -DPROCMGR_BUILD
 LDFLAGS_ALL :=
@@ -37,7 +40,6 @@ LDFLAGS_ALL += -fsanitize=$(SANITIZE)
 endif
 ifeq ($(COVERAGE),1)
 BUILD := build/cov
-OPT := -O0 -g
 CFLAGS_ALL += --coverage -DPROCMGR_COVERAGE
 LDFLAGS_ALL += --coverage
 endif
@@ -121,7 +123,7 @@ cli: $(PROCMGR) $(HELPER_BIN)
 
 coverage: deps
 	rm -rf build/cov
-	$(MAKE) COVERAGE=1 check || true
+	$(MAKE) COVERAGE=1 check
 	@sh tests/coverage.sh build/cov
 
 demo: deps $(PROCMGR) $(HELPER_BIN)
