@@ -103,6 +103,20 @@ static int list_failed(const struct cli *c, int r)
 	return r2 < 0 ? r : CLI_ERROR;
 }
 
+/* -v: which directory is listed. */
+static void say_dir(const struct cli *c)
+{
+	char fp[PROCMGR_HOSTFP_LEN + 1];
+	char *dir = NULL;
+
+	if (!c->verbose || procmgr_host_fingerprint(fp) < 0)
+		return;
+	if (c->dir || procmgr_default_dir(&dir) >= 0)
+		cli_info(c, "procmgr: listing %s/%s", c->dir ? c->dir : dir,
+			 fp);
+	free(dir);
+}
+
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	struct row *rows = NULL;
@@ -116,6 +130,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	r = procmgr_list(c->dir, &names);
 	if (r < 0)
 		return list_failed(c, r);
+	say_dir(c);
+	c->verbose = false;	/* not once per NAME */
 	while (names[n])
 		n++;
 	rows = calloc(n + 1, sizeof(*rows));

@@ -158,15 +158,26 @@ int cmd_logs(struct cli *c, int argc, char **argv)
 	    (r = parse(c, argc, argv, &a)) != CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
-	if (a.follow) {
-		r = procmgr_log_path(h, &path);
-		r = r < 0 ? cli_fail(h, r) : follow(h, path, a.lines);
-	} else {
-		r = procmgr_log_tail(h, (size_t)a.lines, &text);
-		if (r >= 0)
-			fputs(text, stdout);
-		r = r < 0 ? cli_fail(h, r) : CLI_OK;
+	r = procmgr_log_path(h, &path);
+	if (r < 0) {
+		r = cli_fail(h, r);
+		goto out;
 	}
+	if (c->verbose)
+		cli_info(c, "procmgr: %s: log %s", procmgr_get_name(h), path);
+	if (a.follow) {
+		r = follow(h, path, a.lines);
+	} else if ((r = procmgr_log_tail(h, (size_t)a.lines, &text)) >= 0) {
+		fputs(text, stdout);
+		r = CLI_OK;
+	} else if (r == -ENOENT) {
+		cli_err("no log %s; has %s been started?", path,
+			procmgr_get_name(h));
+		r = CLI_ERROR;
+	} else {
+		r = cli_fail(h, r);
+	}
+out:
 	free(text);
 	free(path);
 	procmgr_free(h);

@@ -172,6 +172,29 @@ static int report(struct cli *c, procmgr *h, pid_t pid, const char *action,
 	return r;
 }
 
+/* The library's message, and what the user can do about it. */
+static int failed(procmgr *h, int r, const struct spawn_args *a)
+{
+	const char *name = procmgr_get_name(h);
+
+	if (r == -ECHILD)
+		return died(h, r);
+	if (r == -EEXIST)
+		cli_err("%s; 'procmgr restart %s' replaces it, 'procmgr "
+			"ensure %s' keeps it if unchanged", procmgr_errmsg(h),
+			name, name);
+	else if (r == -ETIMEDOUT && a->opts.kill_on_timeout)
+		cli_err("%s; stopped it (--kill-on-timeout); see 'procmgr "
+			"logs %s'", procmgr_errmsg(h), name);
+	else if (r == -ETIMEDOUT)
+		cli_err("%s; it is left running: see 'procmgr logs %s', "
+			"raise --ready-timeout or 'procmgr stop %s'",
+			procmgr_errmsg(h), name, name);
+	else
+		return cli_fail(h, r);
+	return cli_exit_code(r);
+}
+
 static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 	       const struct spawn_args *a)
 {
@@ -180,7 +203,18 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 	pid_t pid = 0;
 	int r;
 
+	/*
+	 * Take the lock here (the library counts it), so that a timeout
+	 * below is the daemon's readiness, never the lock's.
+	 */
 	cli_lock_wait(c, h, a->lock_timeout);
+	r = procmgr_lock(h);
+	if (r < 0)
+		return cli_fail(h, r);
+	if (c->verbose)
+		cli_info(c, "procmgr: %s: log %s", procmgr_get_name(h),
+			 a->opts.log_path ? a->opts.log_path
+					  : procmgr_default_log(h));
 	if (kind == SPAWN_START) {
 		r = procmgr_start(h, &a->opts, &pid);
 	} else if (kind == SPAWN_RESTART) {
@@ -193,12 +227,8 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 			cli_info(c, "restarting %s: %s", procmgr_get_name(h),
 				 reason ? reason : "not running");
 	}
-	if (r == -ECHILD)
-		r = died(h, r);
-	else if (r < 0)
-		r = cli_fail(h, r);
-	else
-		r = report(c, h, pid, action, reason);
+	r = r < 0 ? failed(h, r, a) : report(c, h, pid, action, reason);
+	procmgr_unlock(h);
 	free(reason);
 	return r;
 }

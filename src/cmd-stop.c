@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,7 @@ static int parse(struct cli *c, int argc, char **argv, struct stop_args *a)
 static int report(struct cli *c, procmgr *h, int stopped, pid_t pid)
 {
 	struct procmgr_status st = { 0 };
+	char *json = NULL;
 	int r;
 
 	if (stopped)
@@ -95,13 +97,22 @@ static int report(struct cli *c, procmgr *h, int stopped, pid_t pid)
 	if (!c->json)
 		return CLI_OK;
 	r = procmgr_status(h, &st);
-	if (r < 0)
-		r = cli_fail(h, r);
-	else
-		r = cli_print_json(h, &st, (const char *const[]){
-			"stopped", stopped ? "true" : "false", NULL });
+	if (r >= 0)
+		r = procmgr_status_json(procmgr_get_name(h), &st, NULL, &json);
 	procmgr_status_clear(&st);
-	return r;
+	if (r < 0)
+		return cli_fail(h, r);
+	/* "stopped" is a JSON boolean, which the library's string pairs
+	 * cannot express: splice it in before the closing brace. */
+	json[strlen(json) - 1] = '\0';
+	printf("%s, \"stopped\": %s, \"stopped_pid\": ", json,
+	       stopped ? "true" : "false");
+	if (stopped)
+		printf("%d}\n", (int)pid);
+	else
+		puts("null}");
+	free(json);
+	return CLI_OK;
 }
 
 int cmd_stop(struct cli *c, int argc, char **argv)
@@ -118,8 +129,11 @@ int cmd_stop(struct cli *c, int argc, char **argv)
 		return r;
 	cli_lock_wait(c, h, a.lock_timeout);
 	r = procmgr_stop(h, &a.opts, &pid);
-	if (r == -EBUSY)
-		r = (cli_fail(h, r), CLI_NOT_STOPPED);
+	if (r == -EBUSY) {
+		cli_err("%s; add KILL to --signals or raise --kill-wait",
+			procmgr_errmsg(h));
+		r = CLI_NOT_STOPPED;
+	}
 	else if (r < 0)
 		r = cli_fail(h, r);
 	else

@@ -55,7 +55,7 @@ static const struct command commands[] = {
 	  SPAWN_OPTIONS,
 	  "procmgr restart web -- ./server" },
 	{ "stop", cmd_stop, "stop NAME [--signals LIST] [--kill-wait SEC] "
-	  "[--keep-metadata]",
+	  "[--keep-metadata] [--lock-timeout SEC]",
 	  "Signal NAME along the chain until it is gone, then remove its\n"
 	  "metadata. A stale or stopped NAME is success. Exit 6 when the\n"
 	  "process survives the whole chain.",
@@ -81,9 +81,10 @@ static const struct command commands[] = {
 	  "Wait until KEY exists, then print its value. Exit 4 on timeout.",
 	  "  --timeout SEC  give up after SEC seconds (default: forever)\n",
 	  "port=$(procmgr await web socket --timeout 30)" },
-	{ "purge", cmd_purge, "purge NAME [--force]",
-	  "Remove NAME's metadata when it is not running.",
-	  "  --force             remove it even while NAME runs\n"
+	{ "purge", cmd_purge, "purge NAME [--force] [--lock-timeout SEC]",
+	  "Remove NAME's metadata when it is not running (exit 1 while it\n"
+	  "runs). Nothing is signalled; the log is kept.",
+	  "  -f, --force         remove it even while NAME runs\n"
 	  "  --lock-timeout SEC  wait that long for the lifecycle lock\n",
 	  "procmgr purge web" },
 	{ "lock", cmd_lock, "lock NAME [--lock-timeout SEC] -- CMD [ARG...]",
@@ -119,6 +120,8 @@ int cli_help(const char *cmd)
 	       k->summary);
 	if (k->options)
 		printf("\nOptions:\n%s", k->options);
+	printf("\nGlobal options (before or after %s): --dir DIR, --json, "
+	       "-q, -v.\n", k->name);
 	printf("\nExample:\n  %s\n", k->example);
 	return CLI_OK;
 }
@@ -137,6 +140,8 @@ static int main_help(void)
 	     "  -v, --verbose  say which files are used\n"
 	     "  -h, --help     this help; 'procmgr COMMAND --help' for one\n"
 	     "  --version      print the version\n\n"
+	     "--dir, --json, -q and -v may also follow the command, as in\n"
+	     "'procmgr list --json'; what follows '--' is the daemon's.\n\n"
 	     "Commands:");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf("  %s\n      e.g. %s\n", commands[i].synopsis,
@@ -182,9 +187,12 @@ static int dispatch(struct cli *c, int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage(c, "missing COMMAND");
 	if (!strcmp(argv[optind], "help")) {
-		if (optind + 1 < argc && find_command(argv[optind + 1]))
+		if (optind + 1 >= argc)
+			return main_help();
+		if (find_command(argv[optind + 1]))
 			return cli_help(argv[optind + 1]);
-		return main_help();
+		return cli_usage(c, "no command '%s' to help with",
+				 argv[optind + 1]);
 	}
 	k = find_command(argv[optind]);
 	if (!k)

@@ -77,13 +77,75 @@ int cli_fail(procmgr *h, int r)
 	return cli_exit_code(r);
 }
 
+/*
+ * How many arguments at v[i] make one global option ("--json", "-q",
+ * "--dir DIR", "--dir=DIR"): 1 or 2, or 0 when v[i] is not one.
+ */
+static int global_width(char **v, int n, int i)
+{
+	const char *a = v[i];
+
+	if (!strcmp(a, "--dir"))
+		return i + 1 < n ? 2 : 0;
+	if (!strncmp(a, "--dir=", 6) || !strcmp(a, "--json") ||
+	    !strcmp(a, "--quiet") || !strcmp(a, "--verbose"))
+		return 1;
+	return a[0] == '-' && a[1] && strspn(a + 1, "qv") == strlen(a + 1);
+}
+
+static void reverse(char **v, int from, int to)
+{
+	for (char *t; from < --to; from++) {
+		t = v[from];
+		v[from] = v[to];
+		v[to] = t;
+	}
+}
+
+/*
+ * Global options typed between the command and its operands ("procmgr
+ * status --json web") are moved after the operands, where cli_getopt()
+ * takes them; any other long option there is a usage error, not a NAME.
+ */
+static int leading_options(struct cli *c, char **v, int n, int npos,
+			   const char *what)
+{
+	int i = 1, w;
+
+	while (i < n && v[i][0] == '-' && strcmp(v[i], "--")) {
+		if (!strcmp(v[i], "--help") || !strcmp(v[i], "-h"))
+			return cli_help(c->cmd);
+		w = global_width(v, n, i);
+		if (w == 0 && !strcmp(v[i], "--dir"))
+			return cli_usage(c, "option '--dir' needs a value");
+		if (w == 0 && !strncmp(v[i], "--", 2))
+			return cli_usage(c, "option '%s' goes after %s", v[i],
+					 what);
+		if (w == 0)
+			break;
+		i += w;
+	}
+	if (i == 1)
+		return CLI_CONTINUE;
+	if (n - i < npos)
+		return cli_usage(c, "expects %s", what);
+	/* Rotate v[1 .. i + npos) so that the operands come first. */
+	reverse(v, 1, i);
+	reverse(v, i, i + npos);
+	reverse(v, 1, i + npos);
+	return CLI_CONTINUE;
+}
+
 int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
 		 const char *what)
 {
 	char **v = *argv;
-	int n = *argc;
+	int n = *argc, r;
 
 	optind = 0;
+	if (npos > 0 &&
+	    (r = leading_options(c, v, n, npos, what)) != CLI_CONTINUE)
+		return r;
 	for (int i = 1; i <= npos && i < n; i++)
 		if (!strcmp(v[i], "--help") || !strcmp(v[i], "-h"))
 			return cli_help(c->cmd);

@@ -47,19 +47,24 @@ never_ready() {
 	local mode=$1 t0 elapsed pid
 	shift
 	t0=$(now_ms)
-	run pm start web --ready "$mode" --ready-timeout 1 -- "$DAEMON" "$@" pause
+	run --separate-stderr pm start web --ready "$mode" --ready-timeout 1 \
+		-- "$DAEMON" "$@" pause
 	elapsed=$(($(now_ms) - t0))
-	echo "status=$status elapsed=${elapsed}ms output=$output"
+	echo "status=$status elapsed=${elapsed}ms stderr=$stderr"
 	[ "$status" -eq 4 ]
+	[ -z "$output" ]
+	# The message says it is the readiness, and what to do.
+	[[ "$stderr" == "procmgr: web (pid "*") was not ready after 1 seconds; it is left running"*"'procmgr stop web'" ]]
 	[ "$elapsed" -ge 900 ]
 	[ "$elapsed" -lt 15000 ]
 	pid=$(cat "$MD/web/pid")
 	alive "$pid"
 	pm stop web
 
-	run pm start web --ready "$mode" --ready-timeout 1 --kill-on-timeout \
-		-- "$DAEMON" "$@" pause
+	run --separate-stderr pm start web --ready "$mode" --ready-timeout 1 \
+		--kill-on-timeout -- "$DAEMON" "$@" pause
 	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"not ready after 1 seconds; stopped it (--kill-on-timeout)"* ]]
 	# Whatever procmgr started is gone (a zombie is not alive).
 	wait_for 10 no_live_daemon
 }
@@ -184,4 +189,25 @@ never_ready() {
 	[ "$status" -eq 7 ]
 	[[ "$stderr" == *ABRT* ]]
 	[[ "$stderr" == *about-to-crash* ]]
+}
+
+@test "a lock timeout is told apart from a readiness timeout" {
+	"$PROCMGR" --dir "$D" lock web -- sleep 30 </dev/null >/dev/null 2>&1 3>&- &
+	note_pid $!
+	wait_for 20 test -e "$D/.lock.web.lock_message"
+	run -4 --separate-stderr pm start web --lock-timeout 0.3 \
+		--ready-timeout 30 -- "$DAEMON" pause
+	[ -z "$output" ]
+	[[ "$stderr" == *"waiting for a file lock ($D/.lock.web)"* ]]
+	[[ "$stderr" == *"procmgr: timed out waiting for lock"* ]]
+	[[ "$stderr" != *"not ready"* ]]
+	# Nothing was started.
+	[ ! -e "$MD/web/pid" ]
+	no_live_daemon
+}
+
+@test "-v says which log a spawn writes" {
+	run -0 --separate-stderr pm -v start web --log "$T/w.log" -- "$DAEMON" pause
+	assert_pid_output
+	[[ "$stderr" == *"procmgr: web: log $T/w.log"* ]]
 }

@@ -29,7 +29,9 @@ teardown() { lc_teardown; }
 
 @test "start of a running NAME exits 5 and leaves the daemon alone" {
 	pid=$(pm start web -- "$DAEMON" pause)
-	run -5 pm start web -- "$DAEMON" pause
+	run -5 --separate-stderr pm start web -- "$DAEMON" pause
+	[ -z "$output" ]
+	[[ "$stderr" == "procmgr: web is already running (pid $pid); 'procmgr restart web' replaces it"* ]]
 	alive "$pid"
 	[ "$(cat "$MD/web/pid")" = "$pid" ]
 	# The name is case-insensitive: WEB is the same daemon.

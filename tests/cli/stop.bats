@@ -33,6 +33,8 @@ teardown() { pm_teardown; }
 	record web "$SPID"
 	run -6 --separate-stderr pm stop web --signals TERM --kill-wait 0.3
 	[[ "$stderr" == "procmgr: "*"$SPID"* ]]
+	# ... and says what to do about it.
+	[[ "$stderr" == *"add KILL to --signals or raise --kill-wait" ]]
 	alive "$SPID"
 	[ -e "$MD/web/pid" ]
 }
@@ -86,12 +88,13 @@ teardown() { pm_teardown; }
 import json, sys
 o = json.load(sys.stdin)
 assert o["name"] == "web" and o["state"] == "stopped", o
-assert o["stopped"] == "true", o
-'
+assert o["stopped"] is True and o["stopped_pid"] == int(sys.argv[1]), o
+' "$SPID"
 	run -0 pm -q --json stop web
 	echo "$output" | python3 -c '
 import json, sys
-assert json.load(sys.stdin)["stopped"] == "false"'
+o = json.load(sys.stdin)
+assert o["stopped"] is False and o["stopped_pid"] is None, o'
 }
 
 @test "a process of another user is never signalled" {

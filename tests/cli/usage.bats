@@ -135,6 +135,8 @@ COMMANDS="start ensure restart stop status list get set await purge lock logs ho
 	printf '%s' "$(dead_pid)" >"$MD/web/pid"
 	run -1 --separate-stderr pm logs web -f
 	[[ "$stderr" == "procmgr: cannot open the log $MD/web.log"* ]]
+	run -1 --separate-stderr pm logs web
+	[ "$stderr" = "procmgr: no log $MD/web.log; has web been started?" ]
 	{ head -c 1100000 /dev/zero | tr '\0' 'x'; printf '\nA\nB\nC\n'; } \
 		>"$MD/web.log"
 	run -0 pm logs web -f -n 2
@@ -169,4 +171,54 @@ COMMANDS="start ensure restart stop status list get set await purge lock logs ho
 	# It ends on its own once the daemon has gone.
 	wait_for 20 bash -c "! kill -0 $follower 2>/dev/null"
 	[ "$(cat "$T/out")" = $'two\nthree\nfour' ]
+}
+
+@test "global options between the command and NAME are taken as options" {
+	sleeper
+	record web "$SPID"
+	run -0 --separate-stderr pm status --json web
+	echo "$output" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+assert o["name"] == "web" and o["state"] == "running", o'
+	run -0 pm set web k v
+	run -0 pm get --dir "$PROCMGR_DIR" -q web k
+	[ "$output" = v ]
+	run -0 pm get --dir="$PROCMGR_DIR" -qv web k
+	[ "$output" = v ]
+	# No NAME was created for the option itself.
+	[ ! -e "$MD/--json" ] && [ ! -e "$PROCMGR_DIR/.lock.--json" ]
+	# A command's own option before NAME is a usage error that says so,
+	# not a NAME called "--kill-wait"; nothing is stopped.
+	run -2 --separate-stderr pm stop --kill-wait 1 web
+	[[ "$stderr" == *"'--kill-wait' goes after NAME"* ]]
+	alive "$SPID"
+	run -2 --separate-stderr pm status --json
+	[[ "$stderr" == *"expects NAME"* ]]
+	run -2 --separate-stderr pm status --dir
+	[[ "$stderr" == *"'--dir' needs a value"* ]]
+	run -0 pm stop -q --help
+	[[ "${lines[0]}" == "Usage: procmgr [global options] stop"* ]]
+}
+
+@test "help documents the options each command takes and where globals go" {
+	run -0 pm --help
+	[[ "$output" == *"also follow the command"*"procmgr list --json"* ]]
+	[[ "$output" == *"stop NAME [--signals LIST] [--kill-wait SEC] [--keep-metadata] [--lock-timeout SEC]"* ]]
+	[[ "$output" == *"purge NAME [--force] [--lock-timeout SEC]"* ]]
+	run -0 pm purge --help
+	[[ "$output" == *"-f, --force"* ]]
+	[[ "$output" == *"Global options (before or after purge)"* ]]
+	run -2 --separate-stderr pm help frob
+	[[ "$stderr" == *"no command 'frob'"* ]]
+}
+
+@test "-v names the directory list reads and the log logs reads" {
+	mkdir -p "$MD/web"
+	echo hello >"$MD/web.log"
+	run -0 --separate-stderr pm -v list
+	[ "$stderr" = "procmgr: listing $PROCMGR_DIR/$HFP" ]
+	run -0 --separate-stderr pm logs web -v
+	[[ "$stderr" == *"log $MD/web.log"* ]]
+	[ "$output" = hello ]
 }
