@@ -98,6 +98,10 @@ static int parse_value(const struct cli *c, int o, char *arg,
 	} else if (o == 'T') {
 		r = cli_seconds(c, "--ready-timeout", arg,
 				&a->opts.ready_timeout);
+		/* 0 is "no limit", as systemd's TimeoutStartSec=0; the
+		 * library would read it as its default, 60 s. */
+		if (a->opts.ready_timeout == 0)
+			a->opts.ready_timeout = -1;
 	} else {
 		r = cli_seconds(c, "--lock-timeout", arg, &a->lock_timeout);
 	}
@@ -172,6 +176,21 @@ static int report(struct cli *c, procmgr *h, pid_t pid, const char *action,
 	return r;
 }
 
+/* -v: the log, and how long readiness is waited for. */
+static void say_files(const struct cli *c, procmgr *h,
+		      const struct spawn_args *a)
+{
+	double t = a->opts.ready_timeout;
+	char limit[64] = "with no time limit";
+
+	if (t >= 0)
+		snprintf(limit, sizeof(limit), "up to %g s", t > 0 ? t : 60);
+	cli_info(c, "procmgr: %s: log %s; waiting for readiness %s",
+		 procmgr_get_name(h),
+		 a->opts.log_path ? a->opts.log_path : procmgr_default_log(h),
+		 limit);
+}
+
 /* The library's message, and what the user can do about it. */
 static int failed(procmgr *h, int r, const struct spawn_args *a)
 {
@@ -212,9 +231,7 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 	if (r < 0)
 		return cli_fail(h, r);
 	if (c->verbose)
-		cli_info(c, "procmgr: %s: log %s", procmgr_get_name(h),
-			 a->opts.log_path ? a->opts.log_path
-					  : procmgr_default_log(h));
+		say_files(c, h, a);
 	if (kind == SPAWN_START) {
 		r = procmgr_start(h, &a->opts, &pid);
 	} else if (kind == SPAWN_RESTART) {

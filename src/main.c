@@ -28,14 +28,17 @@ struct command {
 	"  --cwd DIR               run the daemon in DIR (default: here)\n" \
 	"  --log FILE              append its output to FILE\n" \
 	"                          (default: DIR/HOSTFP/NAME.log)\n" \
-	"  --log-max BYTES         rotate a log over BYTES to .1 (10 MiB)\n" \
+	"  --log-max BYTES         rotate a log over BYTES to .1 at start\n" \
+	"                          (default, and 0: 10 MiB)\n" \
 	"  --env VAR=VALUE         add to its environment (repeatable)\n" \
 	"  --process-name STR      record STR as process_name (pants)\n" \
 	"  --ready MODE            exec, socket, notify, fd:N, tcp:PORT,\n" \
 	"                          unix:PATH (default: exec)\n" \
-	"  --ready-timeout SEC     wait that long for ready (default 60)\n" \
+	"  --ready-timeout SEC     wait that long for ready (default 60,\n" \
+	"                          0: no limit)\n" \
 	"  --kill-on-timeout       stop the daemon when not ready in time\n" \
-	"  --lock-timeout SEC      wait that long for the lifecycle lock\n"
+	"  --lock-timeout SEC      wait that long for the lifecycle lock\n" \
+	"                          (default: forever; 0: do not wait)\n"
 
 static const struct command commands[] = {
 	{ "start", cmd_start, "start NAME [spawn options] -- CMD [ARG...]",

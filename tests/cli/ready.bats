@@ -54,7 +54,7 @@ never_ready() {
 	[ "$status" -eq 4 ]
 	[ -z "$output" ]
 	# The message says it is the readiness, and what to do.
-	[[ "$stderr" == "procmgr: web (pid "*") was not ready after 1 seconds; it is left running"*"'procmgr stop web'" ]]
+	[[ "$stderr" == "procmgr: "*"not ready"*"; it is left running"*"'procmgr stop web'" ]]
 	[ "$elapsed" -ge 900 ]
 	[ "$elapsed" -lt 15000 ]
 	pid=$(cat "$MD/web/pid")
@@ -64,7 +64,7 @@ never_ready() {
 	run --separate-stderr pm start web --ready "$mode" --ready-timeout 1 \
 		--kill-on-timeout -- "$DAEMON" "$@" pause
 	[ "$status" -eq 4 ]
-	[[ "$stderr" == *"not ready after 1 seconds; stopped it (--kill-on-timeout)"* ]]
+	[[ "$stderr" == *"not ready"*"; stopped it (--kill-on-timeout)"* ]]
 	# Whatever procmgr started is gone (a zombie is not alive).
 	wait_for 10 no_live_daemon
 }
@@ -206,8 +206,19 @@ never_ready() {
 	no_live_daemon
 }
 
-@test "-v says which log a spawn writes" {
+@test "-v says which log a spawn writes and how long it waits" {
 	run -0 --separate-stderr pm -v start web --log "$T/w.log" -- "$DAEMON" pause
 	assert_pid_output
-	[[ "$stderr" == *"procmgr: web: log $T/w.log"* ]]
+	[[ "$stderr" == *"procmgr: web: log $T/w.log; waiting for readiness up to 60 s"* ]]
+	pm stop web
+	run -0 --separate-stderr pm -v start web --ready-timeout 2.5 -- "$DAEMON" pause
+	[[ "$stderr" == *"waiting for readiness up to 2.5 s"* ]]
+	pm stop web
+	# --ready-timeout 0 is no limit (systemd's TimeoutStartSec=0), not
+	# the library's default of 60 s; a late daemon is still waited for.
+	run -0 --separate-stderr pm -v start web --ready socket \
+		--ready-timeout 0 -- "$DAEMON" sleep=1 key=socket=4242 pause
+	assert_pid_output
+	[[ "$stderr" == *"waiting for readiness with no time limit"* ]]
+	[ "$(cat "$MD/web/socket")" = 4242 ]
 }

@@ -31,7 +31,7 @@ teardown() { lc_teardown; }
 	pid=$(pm start web -- "$DAEMON" pause)
 	run -5 --separate-stderr pm start web -- "$DAEMON" pause
 	[ -z "$output" ]
-	[[ "$stderr" == "procmgr: web is already running (pid $pid); 'procmgr restart web' replaces it"* ]]
+	[[ "$stderr" == "procmgr: "*"$pid"*"; 'procmgr restart web' replaces it"* ]]
 	alive "$pid"
 	[ "$(cat "$MD/web/pid")" = "$pid" ]
 	# The name is case-insensitive: WEB is the same daemon.
