@@ -90,7 +90,7 @@ run set hello owner demo
 run get hello owner
 
 heading "list --json: every daemon under DIR"
-run --json list
+run list --json
 
 heading "lock: run a command holding hello's lifecycle lock"
 run lock hello -- sh -c 'echo "  holding the lock of hello as pid $$"'

@@ -137,6 +137,13 @@ COMMANDS="start ensure restart stop status list get set await purge lock logs ho
 	[[ "$stderr" == "procmgr: cannot open the log $MD/web.log"* ]]
 	run -1 --separate-stderr pm logs web
 	[ "$stderr" = "procmgr: no log $MD/web.log; has web been started?" ]
+	# A log that cannot be read, or a log key that cannot: an error that
+	# names the path, not "not started".
+	mkdir -p "$MD/dirlog" "$MD/dirlog.log" "$MD/badkey/log"
+	run -1 --separate-stderr pm logs dirlog
+	[[ "$stderr" == "procmgr: "*"$MD/dirlog.log"*"directory"* ]]
+	run -1 --separate-stderr pm logs badkey -f
+	[[ "$stderr" == "procmgr: "*"$MD/badkey/log"* ]]
 	{ head -c 1100000 /dev/zero | tr '\0' 'x'; printf '\nA\nB\nC\n'; } \
 		>"$MD/web.log"
 	run -0 pm logs web -f -n 2
