@@ -109,6 +109,9 @@ int pm_key_check(procmgr *h, const char *key);
 
 /* State letter and start time (field 22) of pid from /proc/PID/stat. */
 int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start);
+/* Field 3 (state letter) and field 22 (start time) of a /proc stat line. */
+int pm_parse_stat(const char *line, char *ret_state,
+		  unsigned long long *ret_start);
 /* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
 /* argv[0] of pid as /proc/PID/cmdline holds it. */

@@ -23,8 +23,13 @@
 #define STAT_MAX 2048
 #define WARN_VALUE_MAX 40
 
-/* Read a whole /proc file, looping (cmdline comes in page-sized chunks). */
-static int read_proc(const char *path, size_t max, char **ret, size_t *ret_len)
+/*
+ * Read a whole /proc file, looping (cmdline comes in page-sized chunks).
+ * until_nul stops at the first NUL: argv[0] is all we want of a cmdline,
+ * and the whole of one may be megabytes.
+ */
+static int read_proc(const char *path, size_t max, bool until_nul, char **ret,
+		     size_t *ret_len)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap + 1);
@@ -63,6 +68,8 @@ static int read_proc(const char *path, size_t max, char **ret, size_t *ret_len)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (until_nul && memchr(buf + len - n, '\0', (size_t)n))
+			break;
 	}
 	close(fd);
 	buf[len] = '\0';
@@ -76,9 +83,8 @@ fail:
 	return r;
 }
 
-/* Field 3 (the state letter) and field 22 (start time) of a stat line. */
-static int parse_stat(const char *buf, char *ret_state,
-		      unsigned long long *ret_start)
+int pm_parse_stat(const char *buf, char *ret_state,
+		  unsigned long long *ret_start)
 {
 	const char *p = strrchr(buf, ')');
 	unsigned long long start;
@@ -125,7 +131,7 @@ int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start)
 	if (r < 0)
 		return r;
 	buf[n] = '\0';
-	return parse_stat(buf, ret_state, ret_start);
+	return pm_parse_stat(buf, ret_state, ret_start);
 }
 
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1])
@@ -134,17 +140,16 @@ int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1])
 	size_t len;
 	int r;
 
-	r = read_proc("/proc/sys/kernel/random/boot_id", 256, &buf, &len);
+	r = read_proc("/proc/sys/kernel/random/boot_id", 256, false, &buf,
+		      &len);
 	if (r < 0)
 		return r;
 	s = pm_strip(buf);
-	if (strlen(s) != PM_BOOT_ID_LEN) {
-		free(buf);
-		return -EBADMSG;
-	}
-	memcpy(ret, s, PM_BOOT_ID_LEN + 1);
+	r = strlen(s) == PM_BOOT_ID_LEN ? 0 : -EBADMSG;
+	if (r == 0)
+		memcpy(ret, s, PM_BOOT_ID_LEN + 1);
 	free(buf);
-	return 0;
+	return r;
 }
 
 int pm_proc_argv0(pid_t pid, char **ret_argv0)
@@ -156,7 +161,7 @@ int pm_proc_argv0(pid_t pid, char **ret_argv0)
 	if (pid <= 0)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	r = read_proc(path, PM_READ_MAX, &buf, &len);
+	r = read_proc(path, PM_READ_MAX, true, &buf, &len);
 	if (r < 0)
 		return r;
 	/* argv[0] ends at the first NUL; read_proc NUL-terminated the rest */
@@ -178,7 +183,7 @@ int pm_proc_uid(pid_t pid, uid_t *ret_uid)
 	if (pid <= 0)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	r = read_proc(path, 1 << 16, &buf, &len);
+	r = read_proc(path, 1 << 16, false, &buf, &len);
 	if (r < 0)
 		return r;
 	r = -EBADMSG;
@@ -375,6 +380,9 @@ int pm_pidfd_wait(int pidfd, double timeout)
 			continue;
 		if (n < 0)
 			return -errno;
+		/* a bad fd is an error, never taken for "it exited" */
+		if (n > 0 && (pfd.revents & POLLNVAL))
+			return -EBADF;
 		return n > 0;
 	}
 }
@@ -423,7 +431,7 @@ static int boot_time(time_t *ret)
 	size_t len;
 	int r;
 
-	r = read_proc("/proc/stat", PM_READ_MAX, &buf, &len);
+	r = read_proc("/proc/stat", PM_READ_MAX, false, &buf, &len);
 	if (r < 0)
 		return r;
 	r = -EBADMSG;
@@ -550,6 +558,8 @@ int procmgr_status(procmgr *h, struct procmgr_status *ret)
 	char *v;
 	int fd, r;
 
+	if (!h || !ret)
+		return pm_error(h, EINVAL, "no handle or no status to fill");
 	if (!h->opened)
 		return pm_error(h, EINVAL, "the handle is not open; call "
 				"procmgr_open() first");

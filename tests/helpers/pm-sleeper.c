@@ -3,6 +3,7 @@
  *
  *   pm-sleeper [--ignore-term] [--exit-on-term] [--argv0 NAME]
  *              [--comm NAME] [--zombie-child] [--ready-file PATH]
+ *              [--ignore SIGNO] [--pad TEXT]
  *
  * It closes every fd >= 3, then sleeps until a signal ends it.
  *   --ignore-term   SIGTERM is ignored (only SIGKILL stops it)
@@ -12,6 +13,8 @@
  *   --zombie-child  fork a child that exits at once and is never reaped
  *   --ready-file P  once set up, write P atomically: "<zombie pid>" with
  *                   --zombie-child, else "ready"
+ *   --ignore SIGNO  signal number SIGNO is ignored (e.g. a real-time one)
+ *   --pad TEXT      ignored: makes /proc/PID/cmdline as long as wanted
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -83,6 +86,10 @@ int main(int argc, char **argv)
 			comm = argv[++i];
 		} else if (!strcmp(argv[i], "--ready-file") && next) {
 			ready = argv[++i];
+		} else if (!strcmp(argv[i], "--ignore") && next) {
+			signal(atoi(argv[++i]), SIG_IGN);
+		} else if (!strcmp(argv[i], "--pad") && next) {
+			i++;
 		} else if (!strcmp(argv[i], "--zombie-child")) {
 			child = fork();
 			if (child == 0)

@@ -9,11 +9,14 @@
 #include "internal.h"
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,6 +116,27 @@ static inline void b_record(procmgr *h, pid_t pid, bool with_start_time)
 	ck_assert_int_eq(procmgr_proc_identity(pid, &id), 0);
 	ck_assert_int_eq(procmgr_write(h, "start_time", id), 0);
 	free(id);
+}
+
+/*
+ * Set or clear the immutable attribute of a directory (root, and a file
+ * system that has it, such as ext4): even root cannot add, remove or rename
+ * entries in it. false when that is not possible here; tests then skip.
+ * Callers clear it before asserting, so a failed test leaves no directory
+ * the cleanup cannot remove.
+ */
+static inline bool b_immutable(const char *path, bool on)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), flags = 0;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+	flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+	ok = ok && ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+	close(fd);
+	return ok;
 }
 
 static inline bool b_exists(const char *path)

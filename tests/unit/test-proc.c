@@ -448,9 +448,149 @@ START_TEST(test_not_open)
 {
 	procmgr *h = procmgr_new();
 	struct procmgr_status st;
+	uid_t uid;
 
 	ck_assert_int_eq(procmgr_status(h, &st), -EINVAL);
+	ck_assert_int_eq(procmgr_status(NULL, &st), -EINVAL);
+	ck_assert_int_eq(procmgr_status(h, NULL), -EINVAL);
+	ck_assert_int_eq(pm_proc_uid(0, &uid), -ESRCH);
 	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * A daemon whose whole command line is over 1 MiB (pm-sleeper's ignored
+ * --pad arguments) is still known by its argv[0]: only that is read, so it
+ * is running and stop signals it, rather than stale with metadata dropped.
+ * Its argv[0] is longer than one page read, too.
+ */
+START_TEST(test_huge_cmdline)
+{
+	char name[10001];
+	const char *args[21] = { "--argv0", name };	/* NULL-ended */
+	procmgr *h = b_open(dir, "web");
+	size_t pad_len = 120000;
+	char *pad = malloc(pad_len + 1), *argv0;
+	pid_t pid, got = 0;
+
+	ck_assert_ptr_nonnull(pad);
+	memset(pad, 'x', pad_len);
+	pad[pad_len] = '\0';
+	memset(name, 'd', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	/* 9 x 120000 bytes: past PM_READ_MAX, each under MAX_ARG_STRLEN */
+	for (int i = 0; i < 9; i++) {
+		args[2 + 2 * i] = "--pad";
+		args[3 + 2 * i] = pad;
+	}
+	pid = b_sleeper(dir, args, NULL);
+	free(pad);
+	ck_assert_int_eq(pm_proc_argv0(pid, &argv0), 0);
+	ck_assert_str_eq(argv0, name);
+	free(argv0);
+	b_record(h, pid, false);
+	ck_assert_int_eq(procmgr_write(h, "process_name", name), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(procmgr_stop(h, NULL, &got), 1);
+	ck_assert_int_eq(got, pid);
+	ck_assert(tu_wait_gone(pid, 10));
+	procmgr_free(h);
+}
+END_TEST
+
+/* The stat parser takes kernel lines apart and refuses anything else. */
+START_TEST(test_parse_stat_lines)
+{
+	static const char *bad[] = {
+		"", "123 no paren S 1 2", "123 (x)", "123 (x)S 1", "123 (x) S",
+		"123 (x) SS 1", "123 (x) S 1 2 3",
+		"1 (x) S 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 "
+		"abc 23",
+		"1 (x) S 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 "
+		"22x 23",
+		"1 (x) S 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 "
+		"99999999999999999999999 23",
+	};
+	unsigned long long start = 0;
+	char state = 0;
+
+	ck_assert_int_eq(pm_parse_stat("1 (a) b) (c) Z 4 5 6 7 8 9 10 11 12 "
+				       "13 14 15 16 17 18 19 20 21 4242 23\n",
+				       &state, &start), 0);
+	ck_assert_int_eq(state, 'Z');
+	ck_assert_uint_eq(start, 4242);
+	ck_assert_int_eq(pm_parse_stat("1 (x) S 4 5 6 7 8 9 10 11 12 13 14 "
+				       "15 16 17 18 19 20 21 77\n", &state,
+				       &start), 0);
+	ck_assert_uint_eq(start, 77);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		state = 0;
+		ck_assert_msg(pm_parse_stat(bad[i], &state, &start) ==
+			      -EBADMSG, "'%s' parsed", bad[i]);
+		ck_assert_int_eq(state, 0);
+	}
+}
+END_TEST
+
+/* Identity keys that cannot be read (a directory): stale, file named. */
+START_TEST(test_unreadable_identity_keys)
+{
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = sleeper();
+	char *p;
+
+	b_record(h, pid, false);
+	p = pm_asprintf("%s/start_time", procmgr_meta_dir(h));
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(procmgr_warning(h));
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), p));
+	ck_assert_int_eq(rmdir(p), 0);
+	free(p);
+	p = pm_asprintf("%s/process_name", procmgr_meta_dir(h));
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), p));
+	ck_assert_int_eq(rmdir(p), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_ptr_null(procmgr_warning(h));
+	free(p);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * NAME's directory swapped for a symlink after the open (pointing at a pid
+ * of a live process): status refuses it, naming the path, and reads no
+ * pid through it.
+ */
+START_TEST(test_status_symlinked_meta_dir)
+{
+	procmgr *h = b_open(dir, "web");
+	char *elsewhere = pm_asprintf("%s/elsewhere", dir);
+	struct procmgr_status st = { .pid = -7 };
+
+	ck_assert_int_eq(procmgr_write(h, "pid", "4242"), 0);
+	ck_assert_int_eq(rename(procmgr_meta_dir(h), elsewhere), 0);
+	ck_assert_int_eq(symlink(elsewhere, procmgr_meta_dir(h)), 0);
+	ck_assert_int_eq(procmgr_status(h, &st), -ELOOP);
+	ck_assert_int_eq(st.pid, -7);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), procmgr_meta_dir(h)));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
+	free(elsewhere);
+	procmgr_free(h);
+}
+END_TEST
+
+/* An fd that is not open is an error, never "the process exited". */
+START_TEST(test_pidfd_wait_bad_fd)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(pm_pidfd_wait(fd, 0), -EBADF);
+	ck_assert_int_eq(pm_pidfd_wait(fd, 5), -EBADF);
 }
 END_TEST
 
@@ -478,6 +618,11 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_pidfd_verified);
 	tcase_add_test(tc, test_pidfd_wait);
 	tcase_add_test(tc, test_not_open);
+	tcase_add_test(tc, test_huge_cmdline);
+	tcase_add_test(tc, test_parse_stat_lines);
+	tcase_add_test(tc, test_unreadable_identity_keys);
+	tcase_add_test(tc, test_status_symlinked_meta_dir);
+	tcase_add_test(tc, test_pidfd_wait_bad_fd);
 	suite_add_tcase(s, tc);
 	return s;
 }
