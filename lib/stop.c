@@ -100,17 +100,24 @@ static int drop_metadata(procmgr *h, const struct procmgr_stop_opts *o,
 	return r == -ESTALE ? 0 : r;
 }
 
-/* A pid owned by another user is never signalled (root may). */
+/*
+ * A pid owned by another user is never signalled (root may). 0 may signal,
+ * 1 the process is gone meanwhile (it exited on its own: nothing to do).
+ */
 static int check_owner(procmgr *h, pid_t pid)
 {
 	uid_t uid, me = geteuid();
 	int r;
 
+	if (me == 0)
+		return 0;
 	r = pm_proc_uid(pid, &uid);
+	if (r == -ESRCH)
+		return 1;
 	if (r < 0)
 		return pm_error(h, -r, "cannot read the owner of pid %d: %s",
 				(int)pid, strerror(-r));
-	if (me != 0 && uid != me)
+	if (uid != me)
 		return pm_error(h, EPERM, "pid %d of %s belongs to uid %u, not "
 				"to you (uid %u); stop it as that user",
 				(int)pid, h->name, (unsigned)uid, (unsigned)me);
@@ -129,13 +136,12 @@ static int signal_chain(procmgr *h, int pidfd, pid_t pid,
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		if (pidfd_send_signal(pidfd, sigs[i], NULL, 0) < 0) {
-			if (errno == ESRCH)
-				return 1;
-			return pm_error(h, errno, "cannot send signal %d to "
+		/* ESRCH: it exited (and was reaped) since the last wait */
+		if (pidfd_send_signal(pidfd, sigs[i], NULL, 0) < 0)
+			return errno == ESRCH ? 1 :
+			       pm_error(h, errno, "cannot send signal %d to "
 					"pid %d: %s", sigs[i], (int)pid,
 					strerror(errno));
-		}
 		r = pm_pidfd_wait(pidfd, wait);
 		if (r < 0)
 			return pm_error(h, -r, "cannot wait for pid %d: %s",
@@ -159,7 +165,7 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 	if (r < 0)
 		return r;
 	r = check_owner(h, pid);
-	if (r >= 0)
+	if (r == 0)
 		r = signal_chain(h, pidfd, pid, o);
 	close(pidfd);
 	if (r < 0)
@@ -172,6 +178,24 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 	}
 	r = drop_metadata(h, o, pid);
 	return r < 0 ? r : 1;
+}
+
+/*
+ * Refuse a chain that could not stop anything before touching the lock:
+ * signal 0 only probes, and a number past SIGRTMAX would fail midway.
+ */
+static int check_chain(procmgr *h, const struct procmgr_stop_opts *o)
+{
+	if (o->n_signals == 0)
+		return pm_error(h, EINVAL, "the signal chain is empty; name at "
+				"least one signal");
+	for (size_t i = 0; i < o->n_signals; i++)
+		if (o->signals[i] < 1 || o->signals[i] > SIGRTMAX)
+			return pm_error(h, EINVAL, "signal %d in the chain is "
+					"not a signal; use 1-%d or a name "
+					"such as TERM", o->signals[i],
+					SIGRTMAX);
+	return 0;
 }
 
 int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
@@ -187,9 +211,9 @@ int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
 		o.signals = default_chain;
 		o.n_signals = 2;
 	}
-	if (o.n_signals == 0)
-		return pm_error(h, EINVAL, "the signal chain is empty; name at "
-				"least one signal");
+	r = check_chain(h, &o);
+	if (r < 0)
+		return r;
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;

@@ -216,6 +216,87 @@ START_TEST(test_bad_options_and_lock)
 }
 END_TEST
 
+/*
+ * A chain with something that is not a signal is refused before anything
+ * is locked or signalled: 0 would only probe (and then report "survived"
+ * after the wait), a negative or too big number would fail halfway.
+ */
+START_TEST(test_bad_signal_numbers)
+{
+	const int bad[] = { 0, -1, SIGRTMAX + 1 };
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = daemon_web(h, NULL), got = -1;
+	double t = b_now();
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int chain[] = { SIGTERM, bad[i] };
+		struct procmgr_stop_opts o = { .signals = chain,
+					       .n_signals = 2,
+					       .kill_wait = 30 };
+		char *want = pm_asprintf("signal %d ", bad[i]);
+
+		ck_assert_int_eq(procmgr_stop(h, &o, &got), -EINVAL);
+		ck_assert_msg(strstr(procmgr_errmsg(h), want), "'%s' lacks "
+			      "'%s'", procmgr_errmsg(h), want);
+		free(want);
+	}
+	ck_assert_double_lt(b_now() - t, 10);
+	ck_assert_int_eq(got, -1);
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(procmgr_stop(NULL, NULL, NULL), -EINVAL);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A signal without a name is reported by number when it is survived. */
+START_TEST(test_survives_unnamed_signal)
+{
+	char num[16];
+	const char *args[] = { "--ignore", num, NULL };
+	int chain[] = { SIGRTMIN + 2 };
+	struct procmgr_stop_opts o = { .signals = chain, .n_signals = 1,
+				       .kill_wait = 0.3 };
+	procmgr *h = b_open(dir, "web");
+	pid_t pid;
+	char *want;
+
+	snprintf(num, sizeof(num), "%d", SIGRTMIN + 2);
+	pid = daemon_web(h, args);
+	ck_assert_int_eq(procmgr_stop(h, &o, NULL), -EBUSY);
+	want = pm_asprintf("survived signal %d;", SIGRTMIN + 2);
+	ck_assert_msg(strstr(procmgr_errmsg(h), want), "'%s' lacks '%s'",
+		      procmgr_errmsg(h), want);
+	free(want);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * NAME's directory replaced by a symlink to metadata that names a live
+ * process: stop refuses to read through it and signals nothing.
+ */
+START_TEST(test_symlinked_meta_dir_not_signalled)
+{
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = daemon_web(h, NULL);
+	char *elsewhere = pm_asprintf("%s/elsewhere", dir);
+
+	ck_assert_int_eq(rename(procmgr_meta_dir(h), elsewhere), 0);
+	ck_assert_int_eq(symlink(elsewhere, procmgr_meta_dir(h)), 0);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	ck_assert(!tu_wait_gone(pid, 0.3));
+	ck_assert(b_exists(elsewhere));
+	free(elsewhere);
+	procmgr_free(h);
+}
+END_TEST
+
 /* Run pm-sleeper as uid/gid 65534 (nobody). */
 static void sleeper_as_nobody(void *arg)
 {
@@ -304,6 +385,68 @@ START_TEST(test_foreign_uid)
 }
 END_TEST
 
+/* As uid 65533: start a sleeper of its own, record it, stop it, report. */
+static void stop_own_as_other(void *arg)
+{
+	struct stopper *s = arg;
+	procmgr *h;
+	char buf[32], *id = NULL;
+	pid_t pid;
+	int r = -1000;
+
+	if (setgroups(0, NULL) < 0 || setresgid(65533, 65533, 0) < 0 ||
+	    setresuid(65533, 65533, 0) < 0)
+		goto out;
+	/* its parent is this child: PR_SET_PDEATHSIG kills it with us */
+	pid = tu_spawn("pm-sleeper", NULL);
+	h = procmgr_new();
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	if (!h || procmgr_open(h, s->sub, "web") < 0 ||
+	    procmgr_write(h, "pid", buf) < 0 ||
+	    procmgr_proc_identity(pid, &id) < 0 ||
+	    procmgr_write(h, "start_time", id) < 0)
+		goto out;
+	r = procmgr_stop(h, NULL, NULL);
+	/* it must really be gone: reap it */
+	if (r == 1 && waitpid(pid, NULL, 0) != pid)
+		r = -2000;
+	procmgr_free(h);
+out:
+	free(id);
+	if (write(s->out, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	if (seteuid(0) == 0)
+		B_GCOV_DUMP();
+}
+
+/* A user who is not root stops a daemon of their own. */
+START_TEST(test_non_root_stops_own)
+{
+	struct stopper s;
+	char *sub = pm_asprintf("%s/other", dir);
+	struct pollfd p;
+	int fds[2], r = 0;
+	pid_t child;
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chown(sub, 65533, 65533), 0);
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	s = (struct stopper){ .sub = sub, .out = fds[1] };
+	child = tu_fork(stop_own_as_other, &s);
+	close(fds[1]);
+	p = (struct pollfd){ .fd = fds[0], .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, 30000), 1);
+	ck_assert_int_eq(read(fds[0], &r, sizeof(r)), sizeof(r));
+	ck_assert_int_eq(r, 1);
+	tu_wait_gone(child, 10);	/* let it write its coverage */
+	close(fds[0]);
+	free(sub);
+}
+END_TEST
+
 /* Root may stop another user's daemon (one that dropped privileges). */
 START_TEST(test_root_stops_foreign_uid)
 {
@@ -339,6 +482,10 @@ static Suite *stop_suite(void)
 	tcase_add_test(tc, test_bad_options_and_lock);
 	tcase_add_test(tc, test_foreign_uid);
 	tcase_add_test(tc, test_root_stops_foreign_uid);
+	tcase_add_test(tc, test_non_root_stops_own);
+	tcase_add_test(tc, test_bad_signal_numbers);
+	tcase_add_test(tc, test_survives_unnamed_signal);
+	tcase_add_test(tc, test_symlinked_meta_dir_not_signalled);
 	suite_add_tcase(s, tc);
 	return s;
 }
