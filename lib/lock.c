@@ -326,6 +326,9 @@ static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
 
 	fd = openat(dirfd, basename_of(h->lock_path), O_RDWR | O_CREAT |
 		    O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0 && errno == ELOOP)
+		return pm_error(h, ELOOP, "lock file %s is a symlink, refusing "
+				"to follow it; remove it", h->lock_path);
 	if (fd < 0)
 		return pm_error(h, errno, "cannot open lock file %s: %s",
 				h->lock_path, strerror(errno));
@@ -342,6 +345,8 @@ static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
 void procmgr_set_lock_wait(procmgr *h, double timeout,
 			   procmgr_lock_wait_fn fn, void *userdata)
 {
+	if (!h)
+		return;
 	h->lock_timeout = timeout;
 	h->lock_fn = fn;
 	h->lock_userdata = userdata;
@@ -351,6 +356,8 @@ int procmgr_lock(procmgr *h)
 {
 	int dirfd = -1, fd = -1, r;
 
+	if (!h)
+		return -EINVAL;
 	if (!h->opened)
 		return pm_error(h, EINVAL, "the handle is not open; call "
 				"procmgr_open() first");
@@ -386,6 +393,8 @@ fail:
 
 int procmgr_unlock(procmgr *h)
 {
+	if (!h)
+		return -EINVAL;
 	if (h->lock_depth == 0)
 		return pm_error(h, ENOLCK, "the lock %s is not held by this "
 				"handle", h->lock_path ? h->lock_path : "");

@@ -435,12 +435,75 @@ START_TEST(test_bad_lock_file)
 	ck_assert_int_eq(rmdir(p), 0);
 	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
 	ck_assert_int_eq(procmgr_lock(h), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "remove it"));
 	ck_assert_int_eq(unlink(p), 0);
 	ck_assert_int_eq(mkfifo(p, 0600), 0);
 	ck_assert_int_eq(procmgr_lock(h), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "not a regular"));
 	free(p);
 	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * A lock message that cannot be written (its name is taken by a non-empty
+ * directory) does not stop the lock from being taken: stop and purge must
+ * work on a full disk. A waiter then sees no message.
+ */
+START_TEST(test_message_unwritable)
+{
+	procmgr *h = b_open(dir, "web"), *other = b_open(dir, "web");
+	char *m = pm_asprintf("%s/.lock.web.lock_message", dir);
+	char *f = pm_asprintf("%s/junk", m);
+
+	ck_assert_int_eq(mkdir(m, 0700), 0);
+	tu_write_file(f, "x", 1);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	procmgr_set_lock_wait(other, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_lock(other), -EWOULDBLOCK);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(other),
+				     "no lock message"));
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	ck_assert_int_eq(procmgr_lock(other), 0);
+	ck_assert_int_eq(procmgr_unlock(other), 0);
+	free(f);
+	free(m);
+	procmgr_free(other);
+	procmgr_free(h);
+}
+END_TEST
+
+/* DIR swapped for a symlink after the open: no lock file lands there. */
+START_TEST(test_symlinked_dir_after_open)
+{
+	char *base = pm_asprintf("%s/base", dir);
+	char *moved = pm_asprintf("%s/moved", dir), *p;
+	procmgr *h;
+
+	ck_assert_int_eq(mkdir(base, 0700), 0);
+	h = b_open(base, "web");
+	ck_assert_int_eq(rename(base, moved), 0);
+	ck_assert_int_eq(symlink(moved, base), 0);
+	ck_assert_int_eq(procmgr_lock(h), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), base));
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	p = pm_asprintf("%s/.lock.web", moved);
+	ck_assert(!b_exists(p));
+	free(p);
+	free(moved);
+	free(base);
+	procmgr_free(h);
+}
+END_TEST
+
+START_TEST(test_null_handle)
+{
+	procmgr_set_lock_wait(NULL, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_lock(NULL), -EINVAL);
+	ck_assert_int_eq(procmgr_unlock(NULL), -EINVAL);
+	ck_assert_int_eq(procmgr_lock_held(NULL), 0);
+	ck_assert_int_eq(procmgr_purge(NULL, false), -EINVAL);
 }
 END_TEST
 
@@ -461,6 +524,9 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_stale_message);
 	tcase_add_test(tc, test_reentry_and_handles);
 	tcase_add_test(tc, test_bad_lock_file);
+	tcase_add_test(tc, test_message_unwritable);
+	tcase_add_test(tc, test_symlinked_dir_after_open);
+	tcase_add_test(tc, test_null_handle);
 	suite_add_tcase(s, tc);
 	return s;
 }
