@@ -44,10 +44,11 @@ void procmgr_free(procmgr *h)
 {
 	if (!h)
 		return;
-	/* The lock is counted; a failing unlock must not loop forever. */
-	while (procmgr_lock_held(h))
-		if (procmgr_unlock(h) < 0)
-			break;
+	/* The lock is counted: release it whatever the depth. */
+	if (procmgr_lock_held(h)) {
+		h->lock_depth = 1;
+		procmgr_unlock(h);
+	}
 	free_paths(h);
 	free(h->warning);
 	free(h);
@@ -117,7 +118,8 @@ static int set_paths(procmgr *h, const char *dir, const char *name)
 	free(def);
 	return 0;
 fail:
-	r = pm_error(h, -r, "cannot use directory '%s': %s", dir ? dir : "",
+	r = pm_error(h, -r, "cannot use directory '%s': %s; pass another "
+		     "directory", dir ? dir : "",
 		     r == -EINVAL ? "it is empty" : strerror(-r));
 	free(def);
 	free_paths(h);

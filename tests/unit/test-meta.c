@@ -758,11 +758,81 @@ START_TEST(test_free_releases_lock)
 
 	ck_assert_int_eq(procmgr_lock(a), 0);
 	ck_assert_int_eq(procmgr_lock(a), 0);	/* counted: depth 2 */
+	ck_assert_int_eq(procmgr_lock(a), 0);	/* depth 3 */
 	procmgr_set_lock_wait(b, 0, NULL, NULL);
 	ck_assert_int_eq(procmgr_lock(b), -EWOULDBLOCK);
 	procmgr_free(a);
 	ck_assert_int_eq(procmgr_lock(b), 0);
 	procmgr_free(b);
+}
+END_TEST
+
+/*
+ * A relative DIR is resolved against the cwd; a cwd that was deleted has
+ * no path: the open fails naming DIR and what to do, and creates nothing.
+ */
+START_TEST(test_relative_dir_deleted_cwd)
+{
+	char *gone = path(tmp, "gone"), **names = NULL;
+	procmgr *h = procmgr_new();
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(mkdir(gone, 0700), 0);
+	ck_assert_int_eq(chdir(gone), 0);
+	ck_assert_int_eq(rmdir(gone), 0);
+	ck_assert_int_eq(procmgr_open(h, "rel", "web"), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "'rel'"));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "pass another"));
+	ck_assert_ptr_null(procmgr_get_name(h));
+	ck_assert_int_eq(procmgr_list("rel", &names), -ENOENT);
+	ck_assert_ptr_null(names);
+	ck_assert_int_eq(chdir("/"), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* Every key call refuses a NULL handle instead of crashing. */
+START_TEST(test_null_handle)
+{
+	char *v = NULL, **keys = NULL;
+	size_t len;
+
+	ck_assert_int_eq(procmgr_open(NULL, base, "web"), -EINVAL);
+	ck_assert_int_eq(procmgr_read(NULL, "pid", &v), -EINVAL);
+	ck_assert_int_eq(procmgr_read_raw(NULL, "pid", &v, &len), -EINVAL);
+	ck_assert_int_eq(procmgr_write(NULL, "pid", "5"), -EINVAL);
+	ck_assert_int_eq(procmgr_delete(NULL, "pid"), -EINVAL);
+	ck_assert_int_eq(procmgr_keys(NULL, &keys), -EINVAL);
+	ck_assert_int_eq(procmgr_await(NULL, "pid", 0, &v), -EINVAL);
+	ck_assert_ptr_null(v);
+	ck_assert_ptr_null(keys);
+	ck_assert_ptr_null(procmgr_get_name(NULL));
+	ck_assert_str_eq(procmgr_errmsg(NULL), "out of memory");
+}
+END_TEST
+
+/*
+ * NAME's directory swapped for a symlink after the open: reads and deletes
+ * refuse to go through it, and the keys where it points stay as they were.
+ */
+START_TEST(test_symlinked_meta_dir_after_open)
+{
+	procmgr *h = open_web();
+	char *elsewhere = path(tmp, "elsewhere"), *v = NULL;
+
+	ck_assert_int_eq(procmgr_write(h, "pid", "4242"), 0);
+	ck_assert_int_eq(rename(procmgr_meta_dir(h), elsewhere), 0);
+	ck_assert_int_eq(symlink(elsewhere, procmgr_meta_dir(h)), 0);
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), -ELOOP);
+	ck_assert_ptr_null(v);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
+	ck_assert_int_eq(procmgr_delete(h, "pid"), -ELOOP);
+	ck_assert_int_eq(procmgr_write(h, "pid", "1"), -ELOOP);
+	ck_assert(access(path(elsewhere, "pid"), F_OK) == 0);
+	v = tu_read_file(path(elsewhere, "pid"));
+	ck_assert_str_eq(v, "4242");
+	free(v);
+	procmgr_free(h);
 }
 END_TEST
 
@@ -786,6 +856,9 @@ int main(void)
 	tcase_add_test(tc, test_keys_sorted);
 	tcase_add_test(tc, test_list_names);
 	tcase_add_test(tc, test_free_releases_lock);
+	tcase_add_test(tc, test_relative_dir_deleted_cwd);
+	tcase_add_test(tc, test_null_handle);
+	tcase_add_test(tc, test_symlinked_meta_dir_after_open);
 	tcase_add_test(tc, test_rm_rf);
 	tcase_add_test(tc, test_write_mode);
 	suite_add_tcase(s, tc);
