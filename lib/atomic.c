@@ -31,12 +31,12 @@ static int open_temp(int dirfd, const char *name, char *ret_tmp, size_t size)
 				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	struct timespec ts;
 	uint64_t x;
-	int fd, i, j, k;
+	int fd = -EEXIST, i, j, k;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	x = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^
 	    (uint64_t)getpid() << 16;
-	for (i = 0; i < TEMP_TRIES; i++) {
+	for (i = 0; i < TEMP_TRIES && fd == -EEXIST; i++) {
 		/* splitmix64: spreads even nearby seeds over all letters. */
 		x += 0x9e3779b97f4a7c15ULL;
 		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -49,10 +49,10 @@ static int open_temp(int dirfd, const char *name, char *ret_tmp, size_t size)
 		ret_tmp[j + 8] = '\0';
 		fd = openat(dirfd, ret_tmp, O_WRONLY | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0 || errno != EEXIST)
-			return fd < 0 ? -errno : fd;
+		if (fd < 0)
+			fd = -errno;
 	}
-	return -EEXIST;
+	return fd;
 }
 
 static int write_all(int fd, const void *data, size_t len)
@@ -64,10 +64,9 @@ static int write_all(int fd, const void *data, size_t len)
 		n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
+		/* 0 for a nonzero count: no progress; never loop on it */
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
 		p += n;
 		len -= (size_t)n;
 	}
