@@ -71,8 +71,8 @@ int pm_check_dir(procmgr *h, int fd, const char *path)
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
 		return pm_error(h, EACCES, "unsafe directory %s: mode %04o "
 				"is writable by others without the sticky bit; "
-				"run 'chmod 700 %s' or pass another --dir", path,
-				(unsigned)(st.st_mode & 07777), path);
+				"run 'chmod 700 %s' or pass another --dir",
+				path, (unsigned)(st.st_mode & 07777), path);
 	return 0;
 }
 
@@ -166,8 +166,9 @@ static int open_parent(procmgr *h, bool create, int *ret_fd,
 	}
 	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		r = pm_error(h, errno, errno == ENOENT ? "no directory %s" :
-			     "cannot open directory %s", parent);
+		r = pm_error(h, errno, "cannot open directory %s: %s; create "
+			     "it or pass another --dir", parent,
+			     strerror(errno));
 		goto out;
 	}
 	*ret_fd = fd;
@@ -190,7 +191,8 @@ int pm_open_base(procmgr *h, bool create, int *ret_fd)
 	if (strcmp(h->dir, "/") == 0) {
 		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
-			return pm_error(h, errno, "cannot open /");
+			return pm_error(h, errno, "cannot open /: %s",
+					strerror(errno));
 		r = pm_check_dir(h, fd, "/");
 		if (r < 0)
 			close(fd);

@@ -3,8 +3,7 @@
  * symlink at or below DIR, no foreign owner, no group/world-writable
  * directory without the sticky bit; missing directories made 0700.
  */
-#include "internal.h"
-#include "testutil.h"
+#include "b-util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -471,6 +470,59 @@ START_TEST(test_create_failures)
 }
 END_TEST
 
+/* A DIR right under / is split into "/" and its name like any other. */
+START_TEST(test_dir_under_root)
+{
+	char dir[64];
+	procmgr *h;
+	char *v;
+
+	snprintf(dir, sizeof(dir), "/procmgr-test-absent-%d", (int)getpid());
+	h = open_expect(dir, 0, NULL);
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), -ENOENT);
+	ck_assert(!b_exists(dir));	/* reading creates nothing */
+	procmgr_free(h);
+}
+END_TEST
+
+/* A DIR below a regular file: the message says why and what to do. */
+START_TEST(test_parent_not_a_directory)
+{
+	char *tmp = keep(tu_tmpdir()), *f = path(tmp, "file");
+	procmgr *h;
+
+	tu_write_file(f, "", 0);
+	h = open_expect(path(f, "base"), -ENOTDIR, f);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), strerror(ENOTDIR)));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "--dir"));
+	procmgr_free(h);
+}
+END_TEST
+
+/* The kernel refuses to make DIR (immutable parent): named, not created. */
+START_TEST(test_mkdir_refused)
+{
+	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	procmgr *h = open_expect(dir, 0, NULL);
+	int r;
+
+	if (!b_immutable(tmp, true)) {
+		fprintf(stderr, "test_mkdir_refused: skipped, no immutable "
+			"attribute here\n");
+		procmgr_free(h);
+		return;
+	}
+	r = procmgr_write(h, "pid", "5");
+	ck_assert(b_immutable(tmp, false));
+	ck_assert_int_eq(r, -EPERM);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h),
+				     "cannot create directory"));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), dir));
+	ck_assert(!b_exists(dir));
+	procmgr_free(h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("basedir");
@@ -480,6 +532,9 @@ int main(void)
 	tcase_add_test(tc, test_open_default_dir);
 	tcase_add_test(tc, test_symlinked_dir_refused);
 	tcase_add_test(tc, test_symlinked_parent_accepted);
+	tcase_add_test(tc, test_dir_under_root);
+	tcase_add_test(tc, test_parent_not_a_directory);
+	tcase_add_test(tc, test_mkdir_refused);
 	tcase_add_test(tc, test_symlinked_hostfp_refused);
 	tcase_add_test(tc, test_symlinked_name_dir_refused);
 	tcase_add_test(tc, test_foreign_owner_refused);
