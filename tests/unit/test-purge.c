@@ -158,6 +158,7 @@ struct successor {
 	int fan;
 	const char *meta_dir;
 	int events;
+	bool as_file;	/* NAME comes back as a file, not a directory */
 };
 
 /*
@@ -173,7 +174,9 @@ static void *successor_main(void *arg)
 	char path[PATH_MAX];
 
 	while (read(s->fan, &ev, sizeof(ev)) == (ssize_t)sizeof(ev)) {
-		if (s->events++ == 0) {
+		if (s->events++ == 0 && s->as_file) {
+			tu_write_file(s->meta_dir, "junk", 4);
+		} else if (s->events == 1) {
 			mkdir(s->meta_dir, 0700);
 			snprintf(path, sizeof(path), "%s/pid", s->meta_dir);
 			tu_write_file(path, "4242", 4);
@@ -231,6 +234,64 @@ START_TEST(test_successor_in_the_window)
 	free(v);
 	ck_assert_int_eq(asides(h), 0);
 	free(p);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * NAME reappears as a file while the copy is aside: the copy cannot go
+ * back, so it is kept (never removed) and the message says where it is.
+ */
+START_TEST(test_put_back_fails)
+{
+	procmgr *h = b_open(dir, "web");
+	struct successor s = { .as_file = true };
+	pid_t pid = tu_dead_pid();
+	pthread_t t;
+	char *p;
+	int r;
+
+	b_record(h, pid, false);
+	s.fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
+	if (s.fan < 0 && (errno == EPERM || errno == ENOSYS)) {
+		fprintf(stderr, "test_put_back_fails: skipped, fanotify "
+			"needs CAP_SYS_ADMIN\n");
+		procmgr_free(h);
+		return;
+	}
+	ck_assert_int_ge(s.fan, 0);
+	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
+	ck_assert_int_eq(fanotify_mark(s.fan, FAN_MARK_ADD, FAN_OPEN_PERM,
+				       AT_FDCWD, p), 0);
+	s.meta_dir = procmgr_meta_dir(h);
+	ck_assert_int_eq(pthread_create(&t, NULL, successor_main, &s), 0);
+	r = pm_meta_remove_if(h, pid + 1);
+	pthread_join(t, NULL);
+	close(s.fan);
+	ck_assert_int_eq(s.events, 1);
+	ck_assert_int_eq(r, -ENOTDIR);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "by hand"));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), ".web.purge."));
+	ck_assert_int_eq(asides(h), 1);
+	free(p);
+	procmgr_free(h);
+}
+END_TEST
+
+/* NAME's directory swapped for a symlink: purge removes nothing. */
+START_TEST(test_purge_symlinked_meta_dir)
+{
+	procmgr *h = b_open(dir, "web");
+	char *elsewhere = pm_asprintf("%s/elsewhere", dir);
+
+	b_record(h, tu_dead_pid(), false);
+	ck_assert_int_eq(rename(procmgr_meta_dir(h), elsewhere), 0);
+	ck_assert_int_eq(symlink(elsewhere, procmgr_meta_dir(h)), 0);
+	ck_assert_int_eq(procmgr_purge(h, true), -ELOOP);
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	ck_assert(b_exists(elsewhere));
+	ck_assert(b_exists(procmgr_meta_dir(h)));
+	free(elsewhere);
 	procmgr_free(h);
 }
 END_TEST
@@ -322,6 +383,8 @@ static Suite *purge_suite(void)
 	tcase_add_test(tc, test_compare_and_delete);
 	tcase_add_test(tc, test_successor_in_the_window);
 	tcase_add_test(tc, test_removal_failures);
+	tcase_add_test(tc, test_put_back_fails);
+	tcase_add_test(tc, test_purge_symlinked_meta_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }
