@@ -19,6 +19,12 @@
 #include <unistd.h>
 
 #define DEFAULT_KILL_WAIT 5.0	/* seconds, as pants */
+/*
+ * SIGKILL cannot be caught, but the kernel still needs a moment to tear the
+ * process down: after a KILL wait at least this long, so "--kill-wait 0"
+ * does not report a process that is dying as one that survived.
+ */
+#define KILL_GRACE 1.0
 
 static const struct {
 	int sig;
@@ -142,7 +148,8 @@ static int signal_chain(procmgr *h, int pidfd, pid_t pid,
 			       pm_error(h, errno, "cannot send signal %d to "
 					"pid %d: %s", sigs[i], (int)pid,
 					strerror(errno));
-		r = pm_pidfd_wait(pidfd, wait);
+		r = pm_pidfd_wait(pidfd, sigs[i] == SIGKILL && wait < KILL_GRACE ?
+					  KILL_GRACE : wait);
 		if (r < 0)
 			return pm_error(h, -r, "cannot wait for pid %d: %s",
 					(int)pid, strerror(-r));

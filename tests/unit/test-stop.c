@@ -112,6 +112,23 @@ START_TEST(test_terminate_needs_kill)
 }
 END_TEST
 
+/* --kill-wait 0: a KILL is still waited for, briefly, not called survived. */
+START_TEST(test_kill_with_no_wait)
+{
+	const int chain[] = { SIGTERM, SIGKILL };
+	const char *args[] = { "--ignore-term", NULL };
+	struct procmgr_stop_opts o = { chain, 2, 0, false };
+	procmgr *h = b_open(dir, "web");
+	pid_t pid = daemon_web(h, args), got = 0;
+
+	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
+	ck_assert_int_eq(got, pid);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
+	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	procmgr_free(h);
+}
+END_TEST
+
 /* test_terminate_no_kill: a chain without KILL that it survives. */
 START_TEST(test_terminate_survives_chain)
 {
@@ -475,6 +492,7 @@ static Suite *stop_suite(void)
 	tcase_add_test(tc, test_signal_names);
 	tcase_add_test(tc, test_terminate_quick_death);
 	tcase_add_test(tc, test_terminate_needs_kill);
+	tcase_add_test(tc, test_kill_with_no_wait);
 	tcase_add_test(tc, test_terminate_survives_chain);
 	tcase_add_test(tc, test_terminate_already_dead);
 	tcase_add_test(tc, test_reused_pid_untouched);
