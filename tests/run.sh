@@ -8,6 +8,20 @@ failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# Pids of live (non-zombie) processes running one of this build's helper
+# programs: a test must kill what it starts, so any new one left after the
+# run is a leak.
+helper_pids() {
+	for d in /proc/[0-9]*; do
+		case "$(readlink "$d/exe" 2>/dev/null)" in
+		"$top/$BUILD/helpers/"*)
+			grep -q '^State:.Z' "$d/status" 2>/dev/null ||
+				echo "${d#/proc/}" ;;
+		esac
+	done
+}
+before=$(helper_pids)
+
 if [ "${ONLY:-}" != cli ]; then
 	for t in "$BUILD"/tests/test-*; do
 		[ -x "$t" ] || continue
@@ -41,6 +55,16 @@ if [ "${ONLY:-}" != unit ]; then
 	passed=$((passed + p))
 	failed=$((failed + f))
 fi
+
+sleep 1 # a test's own teardown may still be reaping
+leaked=
+for pid in $(helper_pids); do
+	echo " $before " | tr '\n' ' ' | grep -q " $pid " && continue
+	leaked="$leaked $pid"
+	echo "leaked process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+	kill -9 "$pid" 2>/dev/null
+done
+[ -n "$leaked" ] && failed=$((failed + 1))
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
