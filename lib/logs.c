@@ -75,9 +75,15 @@ int pm_log_open(procmgr *h, const char *path, off_t max, int *ret_fd,
 	r = rotate(h, abs, max > 0 ? max : PM_LOG_MAX_DEFAULT);
 	if (r < 0)
 		goto fail;
-	/* 0600: a daemon's output may hold what only its owner should see. */
+	/*
+	 * 0644 (less if the caller's umask says so), as the daemon itself
+	 * would create it under its umask 022, as pantsd's own log and
+	 * systemd's StandardOutput=append: are: `procmgr logs` run by
+	 * another user works, and the default log is private anyway inside
+	 * DIR (0700).
+	 */
 	fd = open(abs, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
-		  0600);
+		  0644);
 	if (fd < 0) {
 		r = pm_error(h, errno, "cannot open log %s: %s; check that its "
 			     "directory exists and is writable", abs,
@@ -134,10 +140,9 @@ static int tail_start(int fd, off_t size, size_t n, off_t *ret_start)
 
 	while (pos > 0) {
 		size_t len = pos > PM_TAIL_CHUNK ? PM_TAIL_CHUNK : (size_t)pos;
+		/* Reads of a regular file are not interrupted by signals. */
 		ssize_t got = pread(fd, buf, len, pos - (off_t)len);
 
-		if (got < 0 && errno == EINTR)
-			continue;
 		if (got != (ssize_t)len)
 			return got < 0 ? -errno : -EIO;
 		pos -= (off_t)len;
@@ -167,8 +172,6 @@ static int read_from(int fd, off_t start, off_t size, char **ret)
 	while (got < len) {
 		ssize_t r = pread(fd, buf + got, len - got, start + (off_t)got);
 
-		if (r < 0 && errno == EINTR)
-			continue;
 		if (r <= 0)
 			break;	/* truncated: show what is left */
 		got += (size_t)r;

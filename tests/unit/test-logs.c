@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 static char *tail(procmgr *h, size_t n)
 {
@@ -89,6 +90,113 @@ START_TEST(test_tail_big)
 }
 END_TEST
 
+/* Start c-daemon with "say=up pause"; daemon and monitor are tracked. */
+static int start_daemon(procmgr *h, const char *log, pid_t *ret_pid)
+{
+	char *path = cu_helper("c-daemon");
+	char *argv[] = { path, (char *)"say=up", (char *)"pause", NULL };
+	struct procmgr_spawn_opts o = { .argv = argv, .log_path = log,
+					.log_max = 100 };
+	pid_t pid = 0;
+	int r = procmgr_start(h, &o, &pid);
+
+	if (r == 0)
+		cu_track(pid);
+	if (ret_pid)
+		*ret_pid = pid;
+	free(path);
+	return r;
+}
+
+static mode_t file_mode(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/*
+ * The log is created as the daemon would create it under its umask 022:
+ * 0644, so another user's `procmgr logs` can read it; a stricter umask of
+ * the caller still wins.
+ */
+START_TEST(test_log_mode)
+{
+	char *dir, *log = NULL;
+	procmgr *h = cu_open("mode", &dir);
+	mode_t old = umask(022);
+
+	ck_assert_int_eq(start_daemon(h, NULL, NULL), 0);
+	ck_assert_uint_eq(file_mode(procmgr_default_log(h)), 0644);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	umask(077);
+	ck_assert_int_ge(asprintf(&log, "%s/private.log", dir), 0);
+	ck_assert_int_eq(start_daemon(h, log, NULL), 0);
+	ck_assert_uint_eq(file_mode(log), 0600);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	umask(old);
+	free(log);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A rotation that cannot happen fails the start and starts nothing. */
+START_TEST(test_rotation_fails)
+{
+	char *dir, *log = NULL, *old = NULL, *in = NULL, *t;
+	procmgr *h = cu_open("norot", &dir);
+	char big[200];
+
+	ck_assert_int_ge(asprintf(&log, "%s/d.log", dir), 0);
+	ck_assert_int_ge(asprintf(&old, "%s.1", log), 0);
+	ck_assert_int_ge(asprintf(&in, "%s/keep", old), 0);
+	memset(big, 'x', sizeof(big));
+	tu_write_file(log, big, sizeof(big));
+	/* d.log.1 is a directory that is not empty: rename(2) refuses. */
+	ck_assert_int_eq(mkdir(old, 0700), 0);
+	tu_write_file(in, "k", 1);
+	ck_assert_int_lt(start_daemon(h, log, NULL), 0);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "cannot rotate log"), "%s",
+		      procmgr_errmsg(h));
+	ck_assert_ptr_null(cu_key(h, "pid"));
+	t = tu_read_file(log);	/* untouched */
+	ck_assert_uint_eq(strlen(t), sizeof(big));
+	free(t);
+	free(in);
+	free(old);
+	free(log);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A log (or log key) that is a directory: a clear error, no crash. */
+START_TEST(test_log_unreadable)
+{
+	char *dir, *t = NULL, *p = NULL, *key = NULL;
+	procmgr *h = cu_open("ldir", &dir);
+
+	ck_assert_int_eq(procmgr_write(h, "log", dir), 0);
+	ck_assert_int_eq(procmgr_log_tail(h, 5, &t), -EISDIR);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "cannot read log") &&
+		      strstr(procmgr_errmsg(h), dir), "%s", procmgr_errmsg(h));
+	ck_assert_ptr_null(t);
+	/* The log key itself unreadable: its error, not the default log. */
+	ck_assert_int_eq(procmgr_delete(h, "log"), 0);
+	ck_assert_int_ge(asprintf(&key, "%s/log", procmgr_meta_dir(h)), 0);
+	ck_assert_int_eq(mkdir(key, 0700), 0);
+	ck_assert_int_lt(procmgr_log_path(h, &p), 0);
+	ck_assert_ptr_null(p);
+	ck_assert_int_lt(procmgr_log_tail(h, 5, &t), 0);
+	ck_assert_ptr_null(t);
+	free(key);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("logs");
@@ -97,6 +205,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_log_path);
 	tcase_add_test(tc, test_tail_small);
 	tcase_add_test(tc, test_tail_big);
+	tcase_add_test(tc, test_log_mode);
+	tcase_add_test(tc, test_rotation_fails);
+	tcase_add_test(tc, test_log_unreadable);
 	suite_add_tcase(s, tc);
 	return s;
 }
