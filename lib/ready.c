@@ -22,7 +22,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/pidfd.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -90,35 +89,33 @@ void procmgr_ready_clear(struct procmgr_ready *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * The kernel picks a unique abstract address (autobind: an address length
+ * of just the family): no name to invent, no collision with another
+ * start, no file left behind. Who may send is checked per datagram.
+ */
 static int notify_socket(procmgr *h, struct pm_ready_wait *rw)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	unsigned char rnd[8];
-	char hex[17];
+	struct sockaddr *addr = (struct sockaddr *)&sa;
+	socklen_t len = sizeof(sa);
 	int one = 1, fd, r;
-	socklen_t len;
 
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return pm_error(h, errno ? errno : EIO, "getrandom: %s",
-				strerror(errno));
-	pm_hex(rnd, sizeof(rnd), hex);
-	snprintf(rw->notify_addr, sizeof(rw->notify_addr), "@procmgr/%s",
-		 hex);
-	/* Abstract address: no path length limit, no file left behind. */
-	memcpy(sa.sun_path + 1, rw->notify_addr + 1,
-	       strlen(rw->notify_addr) - 1);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-			  strlen(rw->notify_addr));
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return pm_error(h, errno, "notify socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, len) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
-		r = pm_error(h, errno, "binding notify socket %s: %s",
-			     rw->notify_addr, strerror(errno));
+	if (bind(fd, addr, sizeof(sa_family_t)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+	    getsockname(fd, addr, &len) < 0) {
+		r = pm_error(h, errno, "binding the notify socket: %s",
+			     strerror(errno));
 		close(fd);
 		return r;
 	}
+	/* "@" stands for the leading NUL of an abstract address. */
+	snprintf(rw->notify_addr, sizeof(rw->notify_addr), "@%.*s",
+		 (int)(len - offsetof(struct sockaddr_un, sun_path) - 1),
+		 sa.sun_path + 1);
 	r = pm_fd_above_stdio(fd);
 	if (r < 0) {
 		close(fd);
@@ -176,6 +173,7 @@ struct waiter {
 	struct pollfd pfd[2];
 	nfds_t nfds;
 	int pidfd;		/* death watch when not the report pipe */
+	pid_t sid;		/* the daemon's session, for MAINPID */
 	int inotify_fd;
 	int backoff_ms;
 	bool pipe_eof;		/* fd:N closed without a newline */
@@ -224,9 +222,10 @@ static int on_death_fd(struct waiter *w)
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(*w->exit) && w->exit->kind == PM_REPORT_EXIT)
 		return died(w);
-	if (n > 0)
-		return 0;
-	/* The monitor is gone (killed?): watch the daemon itself. */
+	/*
+	 * The monitor is gone (killed?): watch the daemon itself. (It sends
+	 * nothing but whole reports, so anything else means the same.)
+	 */
 	w->exit->kind = 0;
 	return watch_pidfd(w, w->sp->pid);
 }
@@ -246,15 +245,21 @@ static bool cred_ok(struct msghdr *mh)
 	return false;
 }
 
-/* MAINPID=: the daemon's main process is another one of ours. */
+/*
+ * MAINPID=: the daemon's main process is another one of ours. As systemd
+ * accepts only a process of the service's own cgroup, we accept only one
+ * of the session the daemon was started in: stop would later signal
+ * whatever pid we record, and must never hit an unrelated process.
+ */
 static int main_pid(struct waiter *w, const char *value)
 {
-	char *id = NULL;
+	char *id = NULL, text[16];
 	pid_t pid;
 	uid_t uid;
 	int r;
 
 	if (pm_parse_pid(value, &pid) < 0 || pid == w->sp->pid ||
+	    w->sid <= 0 || getsid(pid) != w->sid ||
 	    procmgr_pid_alive(pid) != 1 || pm_proc_uid(pid, &uid) < 0 ||
 	    (uid != getuid() && getuid() != 0))
 		return 0;	/* not a process we may adopt: ignored */
@@ -263,8 +268,9 @@ static int main_pid(struct waiter *w, const char *value)
 		return 0;
 	r = procmgr_write(w->h, "start_time", id);
 	free(id);
+	snprintf(text, sizeof(text), "%d", (int)pid);
 	if (r >= 0)
-		r = procmgr_write(w->h, "pid", value);
+		r = procmgr_write(w->h, "pid", text);
 	if (r < 0)
 		return r;
 	w->sp->pid = pid;
@@ -390,12 +396,24 @@ static int check_now(struct waiter *w)
 	int r;
 
 	if (k == PROCMGR_READY_SOCKET) {
+		/*
+		 * pants writes the key in place: created empty, then
+		 * filled. An empty value is not a port yet; the write that
+		 * fills it wakes us again (IN_CLOSE_WRITE).
+		 */
 		r = procmgr_read(w->h, "socket", &v);
+		r = r == 0 && *v;
 		free(v);
-		return r == 0;
+		return r;
 	}
-	if (k == PROCMGR_READY_TCP || k == PROCMGR_READY_UNIX)
-		return try_connect(w->rw->mode) == 1;
+	if (k == PROCMGR_READY_TCP || k == PROCMGR_READY_UNIX) {
+		r = try_connect(w->rw->mode);
+		if (r < 0)
+			return pm_error(w->h, -r, "cannot check whether %s is "
+					"ready (socket: %s)", w->h->name,
+					strerror(-r));
+		return r;
+	}
 	return 0;
 }
 
@@ -465,8 +483,9 @@ static int wait_loop(struct waiter *w, double timeout)
 
 	pm_deadline(timeout, &deadline);
 	for (;;) {
-		if (check_now(w))
-			return 0;
+		r = check_now(w);
+		if (r != 0)
+			return r < 0 ? r : 0;
 		if (timeout >= 0 && pm_ms_left(timeout, &deadline) == 0)
 			return pm_error(w->h, ETIMEDOUT, "%s (pid %d) was not "
 					"ready after %g seconds", w->h->name,
@@ -505,6 +524,7 @@ int pm_ready_wait(procmgr *h, struct pm_ready_wait *rw, struct pm_spawn *sp,
 	w.exit = &exit;
 	if (rw->mode->kind == PROCMGR_READY_EXEC)
 		return 0;
+	w.sid = getsid(sp->pid);
 	r = setup(&w);
 	if (r >= 0)
 		r = wait_loop(&w, timeout);

@@ -10,8 +10,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <linux/capability.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 static char *daemon_path;
@@ -440,6 +444,173 @@ START_TEST(test_monitor_killed_while_waiting)
 }
 END_TEST
 
+/*
+ * pants writes the socket key in place: the file exists, empty, before
+ * the port is in it. Empty is not ready.
+ */
+START_TEST(test_socket_key_empty_first)
+{
+	const char *acts[] = { "key=socket=", "sleep=0.5", "key=socket=4242",
+			       "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("sockempty", NULL);
+	double t0 = cu_now();
+	char *v;
+
+	ck_assert_msg(start(h, &o, "socket", acts, NULL) == 0, "%s",
+		      procmgr_errmsg(h));
+	ck_assert_double_ge(cu_now() - t0, 0.45);
+	v = cu_key(h, "socket");
+	ck_assert_str_eq(v, "4242");
+	free(v);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * MAINPID= naming a process outside the daemon's session (here another
+ * process of ours) is ignored: stop would otherwise signal it.
+ */
+START_TEST(test_notify_mainpid_outsider_ignored)
+{
+	const char *sargs[] = { "pause", NULL };
+	char act[64], want[16], *v;
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("outsider", NULL);
+	pid_t outsider = tu_spawn("c-daemon", sargs), pid;
+
+	snprintf(act, sizeof(act), "notify=MAINPID=%d\\nREADY=1",
+		 (int)outsider);
+	const char *acts[] = { act, "pause", NULL };
+
+	ck_assert_int_eq(start(h, &o, "notify", acts, &pid), 0);
+	ck_assert_int_ne(pid, outsider);
+	snprintf(want, sizeof(want), "%d", (int)pid);
+	v = cu_key(h, "pid");
+	ck_assert_str_eq(v, want);
+	free(v);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	ck_assert_int_eq(procmgr_pid_alive(outsider), 1);
+	procmgr_free(h);
+}
+END_TEST
+
+/* MAINPID= handed on twice: the last one is recorded, as plain digits. */
+START_TEST(test_notify_mainpid_twice)
+{
+	const char *acts[] = { "fork", "notify=MAINPID=%p", "fork",
+			       "notify=MAINPID= %p \\nREADY=1", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("mptwice", NULL);
+	struct procmgr_status st = { 0 };
+	char *raw = NULL, want[16];
+	size_t len = 0;
+	pid_t pid, first;
+
+	ck_assert_msg(start(h, &o, "notify", acts, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	first = cu_ppid(pid);
+	ck_assert_int_gt(first, 1);
+	ck_assert_int_gt(cu_ppid(first), 1);
+	ck_assert_int_eq(procmgr_read_raw(h, "pid", &raw, &len), 0);
+	snprintf(want, sizeof(want), "%d", (int)pid);
+	ck_assert_str_eq(raw, want);
+	free(raw);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+	procmgr_status_clear(&st);
+	procmgr_free(h);
+}
+END_TEST
+
+/* Kill the whole session of NAME "session" (monitor and daemon). */
+static void kill_session(void *arg)
+{
+	procmgr *h = procmgr_new();
+	char *v = NULL;
+	pid_t pid;
+
+	if (!h || procmgr_open(h, arg, "session") < 0 ||
+	    procmgr_await(h, "pid", 20, &v) < 0)
+		_exit(1);
+	pid = atoi(v);
+	kill(-getpgid(pid), SIGKILL);
+	_exit(0);
+}
+
+/* `kill -9 -- -PGID` of the daemon's group: start returns at once. */
+START_TEST(test_session_killed_while_waiting)
+{
+	const char *acts[] = { "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	char *dir;
+	procmgr *h = cu_open("session", &dir);
+	double t0 = cu_now();
+
+	tu_fork(kill_session, dir);
+	ck_assert_int_eq(start(h, &o, "socket", acts, NULL), -ECHILD);
+	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "died before"), "%s",
+		      procmgr_errmsg(h));
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * Become an otherwise unused uid that keeps only the file-access
+ * capabilities (so coverage data can still be written): per-user kernel
+ * limits then count exactly our own use.
+ */
+static void become_lone_uid(void)
+{
+	struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uint32_t bits = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) |
+			(1u << CAP_FOWNER);
+
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = bits;
+	ck_assert_int_eq(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), 0);
+	ck_assert_int_eq(setresgid(54322, 54322, 54322), 0);
+	ck_assert_int_eq(setresuid(54322, 54322, 54322), 0);
+	ck_assert_int_eq(syscall(SYS_capset, &hd, d), 0);
+}
+
+/*
+ * No inotify instance left for this user: --ready socket cannot watch the
+ * metadata and says so at once (not after the timeout); the daemon, like
+ * one that timed out, is left running and recorded.
+ */
+START_TEST(test_socket_unwatchable)
+{
+	const char *acts[] = { "pause", NULL };
+	struct procmgr_spawn_opts o = { .ready_timeout = 30 };
+	procmgr *h = cu_open("nowatch", NULL);
+	struct procmgr_status st = { 0 };
+	double t0;
+	int n = 0;
+
+	if (getuid() != 0)
+		return;	/* needs root to become a lone uid */
+	become_lone_uid();
+	while (inotify_init1(IN_CLOEXEC) >= 0)
+		ck_assert_int_lt(++n, 100000);
+	ck_assert_int_eq(errno, EMFILE);
+	t0 = cu_now();
+	ck_assert_int_eq(start(h, &o, "socket", acts, NULL), -EMFILE);
+	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "watching"), "%s",
+		      procmgr_errmsg(h));
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+	cu_track(st.pid);
+	procmgr_status_clear(&st);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ready");
@@ -459,6 +630,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_notify_bad_mainpid_ignored);
 	tcase_add_test(tc, test_monitor_killed_while_waiting);
+	tcase_add_test(tc, test_socket_key_empty_first);
+	tcase_add_test(tc, test_notify_mainpid_outsider_ignored);
+	tcase_add_test(tc, test_notify_mainpid_twice);
+	tcase_add_test(tc, test_session_killed_while_waiting);
+	tcase_add_test(tc, test_socket_unwatchable);
 	suite_add_tcase(s, tc);
 	return s;
 }
