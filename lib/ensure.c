@@ -114,16 +114,17 @@ static int build_env(procmgr *h, const struct procmgr_spawn_opts *o,
 	return 0;
 }
 
+/* dir made absolute; the caller's cwd is asked only when needed. */
 static int abs_dir(const char *dir, char **ret)
 {
 	char cwd[PATH_MAX];
 
-	if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
-	if (!dir)
-		*ret = strdup(cwd);
-	else if (dir[0] == '/')
+	if (dir && dir[0] == '/')
 		*ret = strdup(dir);
+	else if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	else if (!dir)
+		*ret = strdup(cwd);
 	else
 		*ret = pm_asprintf("%s/%s", cwd, dir);
 	return *ret ? 0 : -ENOMEM;

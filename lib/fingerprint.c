@@ -70,15 +70,15 @@ static void add_input(struct fp_state *f, const char *kind,
 	f->inputs = p;
 }
 
-static char *abs_cwd(const char *cwd)
+/* The daemon's cwd, resolved when it exists; -errno, not just NULL. */
+static int abs_cwd(const char *cwd, char **ret)
 {
 	char buf[PATH_MAX];
 
-	if (!cwd)
-		return getcwd(buf, sizeof(buf)) ? strdup(buf) : NULL;
-	if (realpath(cwd, buf))
-		return strdup(buf);
-	return strdup(cwd);
+	if (!cwd && !getcwd(buf, sizeof(buf)))
+		return -errno;
+	*ret = strdup(!cwd ? buf : realpath(cwd, buf) ? buf : cwd);
+	return *ret ? 0 : -ENOMEM;
 }
 
 static void hash_exe(struct pm_sha256 *c, const char *argv0, const char *cwd)
@@ -126,9 +126,8 @@ static void hash_file(struct pm_sha256 *c, const char *path)
 	put_u64(c, fd >= 0);
 	if (fd < 0)
 		return;
+	/* A regular file's read is not interrupted by signals. */
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			put_str(c, "unreadable");
 			break;
@@ -199,9 +198,8 @@ int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
 		goto fail;
 	if (opts->fingerprint && check_given(opts->fingerprint) < 0)
 		goto fail;
-	r = -ENOMEM;
-	cwd = abs_cwd(opts->cwd);
-	if (!cwd)
+	r = abs_cwd(opts->cwd, &cwd);
+	if (r < 0)
 		goto fail;
 	pm_sha256_init(&f.all);
 	hash_inputs(&f, opts, cwd);

@@ -216,6 +216,68 @@ START_TEST(test_given_fingerprint)
 }
 END_TEST
 
+/*
+ * A fingerprint file that cannot be read (a directory) is a state of its
+ * own: neither "missing" nor "empty", and stable.
+ */
+START_TEST(test_file_unreadable)
+{
+	char *argv[] = { S("/bin/sh"), NULL };
+	char *dir = tu_tmpdir(), *f = NULL;
+	char *files[] = { NULL, NULL };
+	struct procmgr_spawn_opts o = { .argv = argv, .cwd = "/",
+					.fingerprint_files = files };
+	char as_dir[65], again[65], missing[65], empty[65];
+
+	ck_assert_int_ge(asprintf(&f, "%s/conf", dir), 0);
+	files[0] = f;
+	fp_of(&o, missing, NULL);
+	tu_write_file(f, "", 0);
+	fp_of(&o, empty, NULL);
+	ck_assert_int_eq(unlink(f), 0);
+	ck_assert_int_eq(mkdir(f, 0700), 0);
+	fp_of(&o, as_dir, NULL);
+	fp_of(&o, again, NULL);
+	ck_assert_str_eq(as_dir, again);
+	ck_assert_str_ne(as_dir, missing);
+	ck_assert_str_ne(as_dir, empty);
+	free(f);
+	free(dir);
+}
+END_TEST
+
+/* An input kind this version does not know still gets named. */
+START_TEST(test_reason_unknown_kind)
+{
+	char *reason = NULL;
+
+	ck_assert_int_eq(pm_fingerprint_reason("argv 00\ngpu 01\n",
+					       "argv 00\ngpu 02\n", &reason),
+			 0);
+	ck_assert_str_eq(reason, "gpu changed");
+	free(reason);
+}
+END_TEST
+
+/* The caller's cwd deleted and no cwd given: its errno, not ENOMEM. */
+START_TEST(test_cwd_deleted)
+{
+	char *argv[] = { S("/bin/sh"), NULL };
+	struct procmgr_spawn_opts o = { .argv = argv };
+	char *dir = tu_tmpdir(), *sub = NULL, fp[65];
+
+	ck_assert_int_ge(asprintf(&sub, "%s/gone", dir), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chdir(sub), 0);
+	ck_assert_int_eq(rmdir(sub), 0);
+	ck_assert_int_eq(procmgr_fingerprint(&o, fp, NULL), -ENOENT);
+	o.cwd = dir;
+	fp_of(&o, fp, NULL);
+	free(sub);
+	free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("fingerprint");
@@ -225,6 +287,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_inputs_text);
 	tcase_add_test(tc, test_each_input_counts);
 	tcase_add_test(tc, test_given_fingerprint);
+	tcase_add_test(tc, test_file_unreadable);
+	tcase_add_test(tc, test_reason_unknown_kind);
+	tcase_add_test(tc, test_cwd_deleted);
 	suite_add_tcase(s, tc);
 	return s;
 }
