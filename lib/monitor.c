@@ -34,9 +34,10 @@
 
 #ifdef PROCMGR_COVERAGE
 extern void __gcov_dump(void);
-#define PM_GCOV_DUMP() __gcov_dump()
+/* On one line with the _exit, so that line is counted too. */
+#define PM_EXIT(code) do { __gcov_dump(); _exit(code); } while (0)
 #else
-#define PM_GCOV_DUMP() ((void)0)
+#define PM_EXIT(code) _exit(code)
 #endif
 
 /* How long the monitor waits for the lock before giving up the record. */
@@ -54,19 +55,17 @@ void pm_exit_text(const struct pm_report *r, char *buf, size_t size)
 		snprintf(buf, size, "status=%d", r->status);
 }
 
-/* RFC 3339 UTC from days since the epoch (civil calendar arithmetic). */
+/*
+ * RFC 3339 UTC from days since the epoch (civil calendar arithmetic), for
+ * a t >= 0: the only caller passes time(NULL).
+ */
 static void format_utc(time_t t, char *buf, size_t size)
 {
-	long long days = t / 86400, secs = t % 86400;
+	long long days = t / 86400 + 719468, secs = t % 86400;
 	long long era, doe, yoe, doy, mp, y;
 	unsigned d, m;
 
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
+	era = days / 146097;
 	doe = days - era * 146097;
 	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -110,7 +109,7 @@ static int lock_bounded(const char *path)
 
 static void record_exit(const struct pm_spawn *sp, const struct pm_report *r)
 {
-	char text[128], at[32];
+	char text[128], at[64];
 	char *pid_text = NULL;
 	pid_t pid = 0;
 	int lock_fd, dir_fd = -1;
@@ -191,8 +190,7 @@ static void monitor_setup(struct pm_spawn *sp)
 	dup2(sp->devnull_fd, 2);
 	close_except(keep, sizeof(keep) / sizeof(keep[0]));
 	/* Not the caller's cwd: it may be a mount someone wants to unmount. */
-	if (chdir("/") < 0)
-		return;
+	(void)!chdir("/");
 }
 
 void pm_monitor_main(struct pm_spawn *sp)
@@ -224,6 +222,5 @@ void pm_monitor_main(struct pm_spawn *sp)
 	send_report(sp->report_w, &r);
 	close(sp->report_w);
 	record_exit(sp, &r);
-	PM_GCOV_DUMP();
-	_exit(0);
+	PM_EXIT(0);
 }

@@ -43,10 +43,14 @@
 
 #ifdef PROCMGR_COVERAGE
 extern void __gcov_dump(void);
-#define PM_GCOV_DUMP() __gcov_dump()
+extern void __gcov_reset(void);
+/* Write the counters and start again: a later dump (exec failed) adds. */
+#define PM_GCOV_DUMP() (__gcov_dump(), __gcov_reset())
 #else
 #define PM_GCOV_DUMP() ((void)0)
 #endif
+/* On one line, so the line of the _exit itself is counted too. */
+#define PM_EXIT(code) do { PM_GCOV_DUMP(); _exit(code); } while (0)
 
 struct pm_exec_msg {
 	int step;
@@ -154,8 +158,7 @@ void pm_spawn_fail(int fd, int step, int err)
 	do
 		n = write(fd, &m, sizeof(m));
 	while (n < 0 && errno == EINTR);
-	PM_GCOV_DUMP();
-	_exit(127);
+	PM_EXIT(127);
 }
 
 static bool gate_open(int fd)
@@ -226,7 +229,7 @@ void pm_daemon_exec(const struct pm_spawn *sp)
 	if (sp->cwd && chdir(sp->cwd) < 0)
 		pm_spawn_fail(w, PM_STEP_CHDIR, errno);
 	if (!gate_open(gate))
-		_exit(127);
+		PM_EXIT(127);
 	PM_GCOV_DUMP();	/* exec discards the counters otherwise */
 	execve(sp->exe, sp->argv, sp->envp);
 	pm_spawn_fail(w, PM_STEP_EXEC, errno);
@@ -237,15 +240,14 @@ static void intermediate(struct pm_spawn *sp)
 {
 	pid_t pid;
 
-	if (setsid() < 0)
-		pm_spawn_fail(sp->exec_w, PM_STEP_SETSID, errno);
+	/* A fresh child is never a process group leader: this cannot fail. */
+	(void)setsid();
 	pid = fork();
 	if (pid < 0)
 		pm_spawn_fail(sp->exec_w, PM_STEP_FORK, errno);
 	if (pid == 0)
 		pm_monitor_main(sp);
-	PM_GCOV_DUMP();
-	_exit(0);
+	PM_EXIT(0);
 }
 
 static void close_fd(int *fd)
@@ -301,8 +303,8 @@ static int exec_error(procmgr *h, const struct pm_spawn *sp,
 	default:
 		return pm_error(h, err, "cannot start %s (%s): %s", sp->exe,
 				m->step == PM_STEP_FORK ? "fork" :
-				m->step == PM_STEP_SETSID ? "setsid" :
-				"redirecting stdio", strerror(err));
+				"setting up its file descriptors",
+				strerror(err));
 	}
 }
 

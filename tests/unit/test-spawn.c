@@ -748,6 +748,200 @@ START_TEST(test_internal_helpers)
 }
 END_TEST
 
+/* An extra VAR=VALUE replaces the inherited VAR, never adds a second. */
+START_TEST(test_env_extra_overrides)
+{
+	char *env[] = { (char *)"CU_OVR=new", NULL };
+	struct procmgr_spawn_opts o = { .env = env };
+	const char *acts[] = { "pause", NULL };
+	procmgr *h = cu_open("ovr", NULL);
+	pid_t pid;
+
+	setenv("CU_OVR", "old", 1);
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	ck_assert(environ_has(pid, "CU_OVR=new"));
+	ck_assert(!environ_has(pid, "CU_OVR=old"));
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * A caller whose cwd was deleted (a removed build tree) can still start a
+ * daemon when nothing is relative to that cwd; when something is, the
+ * error says so instead of blaming memory.
+ */
+START_TEST(test_caller_cwd_deleted)
+{
+	char *argv[] = { daemon_path, (char *)"pause", NULL };
+	struct procmgr_spawn_opts o = { .argv = argv };
+	char *dir = tu_tmpdir(), *sub = NULL;
+	procmgr *h = cu_open("nocwd", NULL);
+	pid_t pid;
+
+	ck_assert_int_ge(asprintf(&sub, "%s/gone", dir), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chdir(sub), 0);
+	ck_assert_int_eq(rmdir(sub), 0);
+	o.cwd = dir;
+	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	cu_track(pid);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	o.log_path = "rel.log";
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), -ENOENT);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "log rel.log"), "%s",
+		      procmgr_errmsg(h));
+	o.log_path = NULL;
+	o.cwd = "sub";
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), -ENOENT);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "directories"), "%s",
+		      procmgr_errmsg(h));
+	o.cwd = NULL;
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), -ENOENT);
+	ck_assert_msg(!strstr(procmgr_errmsg(h), "memory"), "%s",
+		      procmgr_errmsg(h));
+	ck_assert_ptr_null(cu_key(h, "pid"));
+	free(sub);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+/* fd:N the daemon may not have (over its RLIMIT_NOFILE): said at once. */
+START_TEST(test_ready_fd_over_limit)
+{
+	const char *acts[] = { "fd=100", "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	struct rlimit lim;
+	procmgr *h = cu_open("fdlim", NULL);
+	double t0 = cu_now();
+	pid_t pid = 0;
+
+	getrlimit(RLIMIT_NOFILE, &lim);
+	lim.rlim_cur = 64;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	ck_assert_int_eq(procmgr_ready_parse("fd:100", &o.ready), 0);
+	ck_assert_int_eq(start(h, &o, acts, &pid), -EBADF);
+	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "file descriptors"), "%s",
+		      procmgr_errmsg(h));
+	ck_assert_ptr_null(cu_key(h, "pid"));
+	procmgr_ready_clear(&o.ready);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A signal without a name (real-time) is recorded by number. */
+START_TEST(test_exit_by_unnamed_signal)
+{
+	const char *acts[] = { "sleep=0.2", "raise=40", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("rtsig", NULL);
+	struct procmgr_status st = { 0 };
+	pid_t pid;
+	char *v;
+
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	v = await_key(h, "exit");
+	ck_assert_msg(!strncmp(v, "signal=40 at=", 13), "%s", v);
+	free(v);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert(st.exit.known);
+	ck_assert_int_eq(st.exit.signal, 40);
+	procmgr_status_clear(&st);
+	procmgr_free(h);
+}
+END_TEST
+
+struct mid_start {
+	const char *dir;
+	const char *path;
+};
+
+/* A caller that starts "mid" and waits for readiness forever. */
+static void start_forever(void *arg)
+{
+	const struct mid_start *m = arg;
+	char *argv[] = { (char *)m->path, (char *)"pause", NULL };
+	struct procmgr_spawn_opts o = { .argv = argv, .ready_timeout = -1,
+					.ready = { PROCMGR_READY_SOCKET } };
+	procmgr *h = procmgr_new();
+
+	if (h && procmgr_open(h, m->dir, "mid") == 0)
+		procmgr_start(h, &o, NULL);
+	_exit(1);
+}
+
+/*
+ * The caller killed while it waits for readiness: its lock goes with it
+ * (the monitor and the daemon hold no copy), the daemon runs on, fully
+ * recorded, and its monitor still records how it ends.
+ */
+START_TEST(test_caller_killed_mid_start)
+{
+	char *dir, *v;
+	procmgr *h = cu_open("mid", &dir);
+	struct mid_start m = { dir, daemon_path };
+	struct procmgr_status st = { 0 };
+	pid_t caller, pid, mon;
+	double t0;
+
+	caller = tu_fork(start_forever, &m);
+	v = await_key(h, "pid");
+	pid = atoi(v);
+	free(v);
+	mon = cu_track(pid);
+	ck_assert_int_ne(mon, caller);
+	tu_kill(caller);
+	procmgr_set_lock_wait(h, 10, NULL, NULL);
+	t0 = cu_now();
+	ck_assert_msg(procmgr_lock(h) == 0, "%s", procmgr_errmsg(h));
+	ck_assert_double_lt(cu_now() - t0, 5);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+	ck_assert_int_eq(st.pid, pid);
+	procmgr_status_clear(&st);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	kill(pid, SIGKILL);
+	ck_assert(tu_wait_gone(mon, 20));
+	v = cu_key(h, "exit");
+	ck_assert_msg(v && !strncmp(v, "signal=KILL", 11), "%s", v);
+	free(v);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * The monitor waits for the lock to record the exit, but not forever: a
+ * `procmgr lock NAME -- long-job` must not keep it alive. It gives up
+ * after its bound (10 s) and records nothing rather than race the holder.
+ */
+START_TEST(test_monitor_lock_wait_bounded)
+{
+	const char *acts[] = { "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	char *dir;
+	procmgr *h = cu_open("held", &dir), *holder = procmgr_new();
+	pid_t pid, mon;
+	double t0;
+
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	mon = cu_ppid(pid);
+	ck_assert_int_eq(procmgr_open(holder, dir, "held"), 0);
+	ck_assert_int_eq(procmgr_lock(holder), 0);
+	t0 = cu_now();
+	kill(pid, SIGKILL);
+	ck_assert(tu_wait_gone(mon, 60));
+	ck_assert_double_ge(cu_now() - t0, 5);
+	ck_assert_ptr_null(cu_key(h, "exit"));
+	ck_assert_int_eq(procmgr_unlock(holder), 0);
+	procmgr_free(holder);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("spawn");
@@ -773,6 +967,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_fd_n_collides);
 	tcase_add_test(tc, test_fork_fails);
 	tcase_add_test(tc, test_internal_helpers);
+	tcase_add_test(tc, test_env_extra_overrides);
+	tcase_add_test(tc, test_caller_cwd_deleted);
+	tcase_add_test(tc, test_ready_fd_over_limit);
+	tcase_add_test(tc, test_exit_by_unnamed_signal);
+	tcase_add_test(tc, test_caller_killed_mid_start);
+	tcase_add_test(tc, test_monitor_lock_wait_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
