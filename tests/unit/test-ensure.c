@@ -4,8 +4,14 @@
  */
 #include "c-util.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -267,6 +273,148 @@ START_TEST(test_concurrent_ensure)
 }
 END_TEST
 
+/* A lock held elsewhere and no wait allowed: nothing is started. */
+START_TEST(test_lock_busy)
+{
+	struct procmgr_spawn_opts o = { .argv = argv_a };
+	char *dir, *reason = NULL;
+	procmgr *h = cu_open("busy", &dir), *holder = procmgr_new();
+	pid_t pid = 0;
+
+	ck_assert_int_eq(procmgr_open(holder, dir, "busy"), 0);
+	ck_assert_int_eq(procmgr_lock(holder), 0);
+	procmgr_set_lock_wait(h, 0, NULL, NULL);
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), -EWOULDBLOCK);
+	ck_assert_int_eq(procmgr_restart(h, &o, &pid), -EWOULDBLOCK);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &pid, &reason), -EWOULDBLOCK);
+	ck_assert_ptr_null(reason);
+	ck_assert_int_eq(pid, 0);
+	ck_assert_ptr_null(cu_key(h, "pid"));
+	ck_assert_int_eq(procmgr_unlock(holder), 0);
+	procmgr_free(holder);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+static int count_own_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Reap every descendant (we are their subreaper); false if one lives on. */
+static bool descendants_gone(double timeout)
+{
+	double end = cu_now() + timeout;
+
+	for (;;) {
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+
+		if (p < 0)
+			return true;	/* ECHILD: none left */
+		if (p == 0 && cu_now() > end)
+			return false;
+		if (p == 0)
+			usleep(10000);
+	}
+}
+
+static int port_free(void)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	socklen_t len = sizeof(in);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&in, &len), 0);
+	close(fd);
+	return ntohs(in.sin_port);
+}
+
+/*
+ * One start with at most base + k fds. It may fail at any step, but then
+ * cleanly: a message, no fd of ours leaked, the lock released, and either
+ * nothing recorded and no process left, or (a failed readiness check) a
+ * recorded daemon that really runs. Returns the start's result.
+ */
+static int start_with_fds(procmgr *h, struct procmgr_spawn_opts *o,
+			  int base, int k)
+{
+	struct rlimit lim, tight;
+	struct procmgr_status st = { 0 };
+	int fds = count_own_fds(), r;
+	pid_t pid = 0;
+
+	getrlimit(RLIMIT_NOFILE, &lim);
+	tight = lim;
+	tight.rlim_cur = (rlim_t)(base + k);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	r = procmgr_start(h, o, &pid);
+	setrlimit(RLIMIT_NOFILE, &lim);
+	ck_assert_msg(r == 0 || procmgr_errmsg(h)[0], "k=%d: %d", k, r);
+	ck_assert_msg(count_own_fds() == fds, "k=%d: fds %d -> %d (%s)", k,
+		      fds, count_own_fds(), procmgr_errmsg(h));
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	if (r == 0 || st.pid > 0) {
+		ck_assert_msg(st.state == PROCMGR_RUNNING, "k=%d: %s", k,
+			      procmgr_errmsg(h));
+		tu_track(st.pid);
+		ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	}
+	procmgr_status_clear(&st);
+	ck_assert_msg(descendants_gone(20), "k=%d: a process outlived the "
+		      "start (r=%d: %s)", k, r, procmgr_errmsg(h));
+	return r;
+}
+
+/*
+ * Out of file descriptors at every step of a start, for each readiness
+ * mode: each failure is clean, and with enough fds the start succeeds.
+ */
+START_TEST(test_fd_exhaustion)
+{
+	char tcp_act[32], tcp_mode[32];
+	const char *modes[] = { "exec", "notify", "fd:5", "socket", tcp_mode,
+				NULL };
+	const char *acts[] = { "pause", "notify=READY=1", "fd=5",
+			       "key=socket=1", tcp_act, NULL };
+	procmgr *h = cu_open("nofds", NULL);
+	int base = dup(0), port = port_free();
+
+	close(base);
+	snprintf(tcp_act, sizeof(tcp_act), "tcp=%d", port);
+	snprintf(tcp_mode, sizeof(tcp_mode), "tcp:%d", port);
+	/* Orphaned monitors and daemons come back to us to be counted. */
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	for (int m = 0; modes[m]; m++) {
+		char *argv[] = { daemon_path, (char *)acts[m], S("pause"),
+				 NULL };
+		struct procmgr_spawn_opts o = { .argv = argv,
+						.ready_timeout = 20 };
+		int k = 0, failures = 0;
+
+		ck_assert_int_eq(procmgr_ready_parse(modes[m], &o.ready), 0);
+		while (start_with_fds(h, &o, base, k) < 0) {
+			ck_assert_msg(++k < 64, "%s never started", modes[m]);
+			failures++;
+		}
+		/* At least the lock, the log and the pipes needed fds. */
+		ck_assert_int_ge(failures, 3);
+		procmgr_ready_clear(&o.ready);
+	}
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ensure");
@@ -282,6 +430,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_concurrent_ensure);
 	tcase_add_test(tc, test_option_errors);
 	tcase_add_test(tc, test_ensure_foreign_metadata);
+	tcase_add_test(tc, test_lock_busy);
+	tcase_add_test(tc, test_fd_exhaustion);
 	suite_add_tcase(s, tc);
 	return s;
 }
