@@ -333,7 +333,7 @@ static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
 		return pm_error(h, errno, "cannot open lock file %s: %s",
 				h->lock_path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = pm_error(h, EINVAL, "lock file %s is not a regular file; "
+		r = pm_error(h, EBADFD, "lock file %s is not a regular file; "
 			     "remove it", h->lock_path);
 		close(fd);
 		return r;

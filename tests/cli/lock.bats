@@ -106,3 +106,10 @@ time.sleep(30)
 	[ ! -e "$PROCMGR_DIR" ]
 	run -0 pm lock --help
 }
+
+@test "a lock file that is not a regular file is an error (exit 1), not usage" {
+	mkdir -p "$PROCMGR_DIR"
+	mkfifo "$PROCMGR_DIR/.lock.web"
+	run -1 --separate-stderr pm lock web -- true
+	[[ "$stderr" == *"$PROCMGR_DIR/.lock.web is not a regular file"*"remove it"* ]]
+}
