@@ -1,8 +1,18 @@
 /*
  * testutil.c - scratch directories and tracked helper processes for the
- * unit suites. Every process a test starts is killed and reaped by an
- * atexit handler, because Check's fork mode leaves a failing test through
- * exit() and skips the rest of the test body.
+ * unit suites.
+ *
+ * Every process a test starts must die with the test, pass or fail. A
+ * passing test cleans up in an atexit handler; but Check's fork mode ends a
+ * failing test with _exit(), which runs no handler, and kills a test that
+ * times out. So the suite has a watcher process, started by the runner
+ * before any test, in its own process group (a killpg of a test spares it)
+ * and nobody's child but the runner's (a test's waitpid(-1) never sees it).
+ * Each test process sends it, over a SOCK_SEQPACKET socket, a pidfd of
+ * itself and a pidfd of every process it tracks, plus its scratch
+ * directories; when that test process dies, the watcher SIGKILLs what it
+ * tracked through the pidfds - taken while the processes were surely the
+ * test's, so a recycled pid is never hit - and removes the directories.
  */
 #include "testutil.h"
 
@@ -10,26 +20,48 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define TU_MAX_TRACKED 256
+#define TU_MAX_DIRS 64
+#define W_MAX 1024		/* what one watcher keeps */
+
+/* One message to the watcher; SCM_RIGHTS carries [reporter, tracked]. */
+struct watch_msg {
+	pid_t reporter;		/* the test process */
+	char dir[248];		/* a directory to remove, or "" */
+};
+
+/* What the watcher keeps per tracked thing. */
+struct watch_entry {
+	pid_t reporter;
+	int reporter_fd;	/* pidfd of the test process */
+	int pidfd;		/* pidfd of the tracked process, or -1 */
+	char *dir;		/* or NULL */
+};
 
 static pid_t tracked[TU_MAX_TRACKED];
 static size_t n_tracked;
-static char *tmpdirs[64];
+static char *tmpdirs[TU_MAX_DIRS];
 static size_t n_tmpdirs;
-static bool atexit_set;
+static pid_t owner;		/* the process the lists above belong to */
+static int watch_fd = -1;	/* our end of the socket to the watcher */
 
 static void tu_cleanup(void)
 {
+	if (getpid() != owner)
+		return;
 	for (size_t i = 0; i < n_tracked; i++) {
 		if (tracked[i] > 1) {
 			kill(tracked[i], SIGKILL);
@@ -44,19 +76,160 @@ static void tu_cleanup(void)
 	n_tmpdirs = 0;
 }
 
-static void tu_atexit(void)
+/* Receive one message into e; 0 at the end, -1 on a bad message. */
+static int watch_recv(int fd, struct watch_entry *e)
 {
-	if (!atexit_set) {
-		atexit(tu_cleanup);
-		atexit_set = true;
+	struct watch_msg m;
+	struct iovec iov = { &m, sizeof(m) };
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	int fds[2] = { -1, -1 };
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR ? -1 : 0;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(fds, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
+	*e = (struct watch_entry){ m.reporter, fds[0], fds[1],
+				   m.dir[0] ? strdup(m.dir) : NULL };
+	return 1;
+}
+
+/* Kill and remove what reporter tracked (every entry when reporter is 0). */
+static void watch_reap(struct watch_entry *e, size_t *n, pid_t reporter)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (reporter && e[i].reporter != reporter) {
+			e[k++] = e[i];
+			continue;
+		}
+		if (e[i].pidfd >= 0) {
+			pidfd_send_signal(e[i].pidfd, SIGKILL, NULL, 0);
+			close(e[i].pidfd);
+		}
+		if (e[i].dir)
+			tu_rmrf(e[i].dir);
+		free(e[i].dir);
+		close(e[i].reporter_fd);
 	}
+	*n = k;
+}
+
+static void watcher_main(int fd)
+{
+	static struct watch_entry e[W_MAX];
+	struct pollfd p[W_MAX + 1];
+	size_t n = 0;
+	int r = 1;
+
+	while (r) {
+		p[0] = (struct pollfd){ fd, POLLIN, 0 };
+		for (size_t i = 0; i < n; i++)
+			p[i + 1] = (struct pollfd){ e[i].reporter_fd, POLLIN, 0 };
+		if (poll(p, n + 1, -1) < 0)
+			continue;
+		for (size_t i = n; i > 0; i--)
+			if (p[i].revents && i - 1 < n)
+				watch_reap(e, &n, e[i - 1].reporter);
+		if (p[0].revents && (r = watch_recv(fd, &e[n])) > 0 && n < W_MAX)
+			n++;
+	}
+	watch_reap(e, &n, 0);
+	_exit(0);
+}
+
+/* Start the watcher once per suite (tu_run() does it before any test). */
+static void tu_start_watcher(void)
+{
+	int sv[2], null;
+	pid_t w;
+
+	if (watch_fd >= 0)
+		return;
+	/* no ck_assert here: outside a test, Check cannot report one */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    (w = fork()) < 0) {
+		perror("testutil: cannot start the watcher");
+		exit(2);
+	}
+	if (w == 0) {
+		setpgid(0, 0);
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(sv[1], 3);
+		close_range(4, ~0U, 0);
+		watcher_main(3);
+	}
+	close(sv[1]);
+	watch_fd = sv[0];
+}
+
+/* Tell the watcher about pid (> 0) or dir, on behalf of this process. */
+static void tu_watch(pid_t pid, const char *dir)
+{
+	struct watch_msg m = { .reporter = getpid() };
+	struct iovec iov = { &m, sizeof(m) };
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int fds[2] = { pidfd_open(getpid(), 0), pid > 0 ? pidfd_open(pid, 0)
+							  : -1 };
+
+	tu_start_watcher();
+	if (fds[0] < 0) {
+		perror("testutil: pidfd_open of this process");
+		exit(2);
+	}
+	if (dir)
+		snprintf(m.dir, sizeof(m.dir), "%s", dir);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN((fds[1] >= 0 ? 2 : 1) * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, c->cmsg_len - CMSG_LEN(0));
+	mh.msg_controllen = CMSG_SPACE(c->cmsg_len - CMSG_LEN(0));
+	/* plain checks: this may run outside a test (unchecked fixtures) */
+	if (sendmsg(watch_fd, &mh, 0) != (ssize_t)sizeof(m)) {
+		perror("testutil: cannot reach the watcher");
+		exit(2);
+	}
+	close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+}
+
+/* Give this process its own lists and atexit handler. */
+static void tu_guard(void)
+{
+	if (owner == getpid())
+		return;
+	/* a forked test process starts with its parent's lists: not ours */
+	owner = getpid();
+	n_tracked = 0;
+	n_tmpdirs = 0;
+	atexit(tu_cleanup);
 }
 
 void tu_track(pid_t pid)
 {
-	tu_atexit();
+	tu_guard();
 	ck_assert_uint_lt(n_tracked, TU_MAX_TRACKED);
 	tracked[n_tracked++] = pid;
+	tu_watch(pid, NULL);
 }
 
 void tu_kill(pid_t pid)
@@ -89,9 +262,10 @@ char *tu_tmpdir(void)
 
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(mkdtemp(p));
-	tu_atexit();
-	if (n_tmpdirs < 64)
+	tu_guard();
+	if (n_tmpdirs < TU_MAX_DIRS)
 		tmpdirs[n_tmpdirs++] = strdup(p);
+	tu_watch(0, p);
 	return p;
 }
 
@@ -217,6 +391,7 @@ int tu_run(Suite *s)
 	SRunner *sr = srunner_create(s);
 	int failed;
 
+	tu_start_watcher();
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
