@@ -369,6 +369,18 @@ PROCMGR_EXPORT int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *op
 PROCMGR_EXPORT int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
 				  pid_t *ret_pid, char **ret_reason);
 
+/*
+ * Without taking the lock: 1 (with ret_pid) when NAME runs with this
+ * options fingerprint and nobody holds its lifecycle lock, so that
+ * procmgr_ensure() would keep it; 0 otherwise (including when this handle
+ * holds the lock). Writes nothing. procmgr_ensure() tries it first; a
+ * caller that takes the lock around procmgr_ensure() itself can call it
+ * before, to keep the common case as cheap as a status read.
+ */
+PROCMGR_EXPORT int procmgr_ensure_kept(procmgr *h,
+				       const struct procmgr_spawn_opts *opts,
+				       pid_t *ret_pid);
+
 /* Stop (if running) then start. */
 PROCMGR_EXPORT int procmgr_restart(procmgr *h, const struct procmgr_spawn_opts *opts,
 				   pid_t *ret_pid);

@@ -505,6 +505,37 @@ out:
 	return r;
 }
 
+/*
+ * The common case, a daemon already running with this fingerprint, without
+ * taking the lock (taking it writes and removes the message file). Only
+ * when nobody holds the lock, so no state change is under way; the answer
+ * is then the one the locked path would give, since a stop that begins
+ * right after this check could as well have begun right after the locked
+ * path let go.
+ */
+int procmgr_ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
+			pid_t *ret_pid)
+{
+	struct procmgr_status st = { 0 };
+	char *reason = NULL;
+	int r;
+
+	if (!h || !o || !o->argv || procmgr_lock_held(h) ||
+	    pm_lock_free(h) != 1)
+		return 0;
+	r = procmgr_status(h, &st);
+	if (r >= 0 && st.state == PROCMGR_RUNNING &&
+	    compare_running(h, o, &st, &reason) >= 0 && !reason) {
+		*ret_pid = st.pid;
+		r = 1;
+	} else {
+		r = 0;
+	}
+	free(reason);
+	procmgr_status_clear(&st);
+	return r;
+}
+
 int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
 		   pid_t *ret_pid, char **ret_reason)
 {
@@ -515,6 +546,13 @@ int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
 	r = check_opts(h, opts);
 	if (r < 0)
 		return r;
+	if (procmgr_ensure_kept(h, opts, &pid) == 1) {
+		if (ret_pid)
+			*ret_pid = pid;
+		if (ret_reason)
+			*ret_reason = NULL;
+		return 0;
+	}
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;

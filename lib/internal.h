@@ -136,6 +136,14 @@ int pm_pidfd_wait(int pidfd, double timeout);
  */
 int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
 
+/* ---- lock.c ------------------------------------------------------- */
+
+/*
+ * 1 when nobody holds NAME's lifecycle lock (F_OFD_GETLK: nothing is taken
+ * or written), 0 when someone does, < 0 when it cannot tell.
+ */
+int pm_lock_free(procmgr *h);
+
 /* ---- spawn.c, monitor.c, ready.c, fingerprint.c, logs.c (helper C) - */
 
 /* What the monitor tells the caller through the report pipe. */

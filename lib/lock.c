@@ -391,6 +391,24 @@ fail:
 	return r;
 }
 
+int pm_lock_free(procmgr *h)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int dirfd, fd, r;
+
+	r = pm_open_base(h, false, &dirfd);
+	if (r < 0)
+		return r == -ENOENT ? 1 : r;
+	fd = openat(dirfd, basename_of(h->lock_path),
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	r = fd < 0 ? (errno == ENOENT ? 1 : -errno) :
+	    fcntl(fd, F_OFD_GETLK, &fl) < 0 ? -errno : fl.l_type == F_UNLCK;
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
+	return r;
+}
+
 int procmgr_unlock(procmgr *h)
 {
 	if (!h)

@@ -222,6 +222,9 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 	pid_t pid = 0;
 	int r;
 
+	/* ensure's common case reads only, and takes no lock */
+	if (kind == SPAWN_ENSURE && procmgr_ensure_kept(h, &a->opts, &pid) == 1)
+		return report(c, h, pid, "kept", NULL);
 	/*
 	 * Take the lock here (the library counts it), so that a timeout
 	 * below is the daemon's readiness, never the lock's.
