@@ -1,7 +1,7 @@
 /*
  * b-util.h - what the identity, lock, stop and purge suites share: opening
  * handles, starting pm-sleeper and waiting until it is set up, recording a
- * process in a NAME's metadata, and flushing coverage in forked children.
+ * process in a NAME's metadata.
  */
 #ifndef PROCMGR_B_UTIL_H
 #define PROCMGR_B_UTIL_H
@@ -20,13 +20,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifdef PROCMGR_COVERAGE
-extern void __gcov_dump(void);
-#define B_GCOV_DUMP() __gcov_dump()
-#else
-#define B_GCOV_DUMP() ((void)0)
-#endif
 
 static inline double b_now(void)
 {

@@ -16,49 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifdef PROCMGR_COVERAGE
-extern void __gcov_dump(void);
-#define child_exit(c) (__gcov_dump(), _exit(c))
-#else
-#define child_exit(c) _exit(c)
-#endif
-
 #define NOBODY 65534
-
-
-/* Test-side allocations, freed at exit so LeakSanitizer sees only ours. */
-static void *kept[512];
-static size_t n_kept;
-
-static void free_kept(void)
-{
-	while (n_kept > 0)
-		free(kept[--n_kept]);
-}
-
-static void *keep(void *p)
-{
-	if (n_kept == 0)
-		atexit(free_kept);
-	ck_assert_uint_lt(n_kept, 512);
-	kept[n_kept++] = p;
-	return p;
-}
-
-static char *path(const char *a, const char *b)
-{
-	char *p = pm_asprintf("%s/%s", a, b);
-
-	ck_assert_ptr_nonnull(p);
-	return keep(p);
-}
 
 static char *host_path(const char *dir)
 {
 	char fp[PROCMGR_HOSTFP_LEN + 1];
 
 	ck_assert_int_eq(procmgr_host_fingerprint(fp), 0);
-	return path(dir, fp);
+	return tu_path(dir, fp);
 }
 
 static mode_t mode_of(const char *p)
@@ -113,7 +78,7 @@ END_TEST
 /* procmgr_open(NULL dir) uses the default dir. */
 START_TEST(test_open_default_dir)
 {
-	char *tmp = keep(tu_tmpdir()), *base = path(tmp, "env");
+	char *tmp = tu_keep(tu_tmpdir()), *base = tu_path(tmp, "env");
 	procmgr *h;
 
 	setenv("PROCMGR_DIR", base, 1);
@@ -125,8 +90,8 @@ END_TEST
 
 START_TEST(test_symlinked_dir_refused)
 {
-	char *tmp = keep(tu_tmpdir()), *real = path(tmp, "real");
-	char *link = path(tmp, "link");
+	char *tmp = tu_keep(tu_tmpdir()), *real = tu_path(tmp, "real");
+	char *link = tu_path(tmp, "link");
 	procmgr *h;
 
 	mkdir_mode(real, 0700);
@@ -147,8 +112,8 @@ END_TEST
 /* Symlinks in DIR's parents (/tmp on some systems) are the system's. */
 START_TEST(test_symlinked_parent_accepted)
 {
-	char *tmp = keep(tu_tmpdir()), *real = path(tmp, "realparent");
-	char *link = path(tmp, "plink"), *dir = path(link, "base");
+	char *tmp = tu_keep(tu_tmpdir()), *real = tu_path(tmp, "realparent");
+	char *link = tu_path(tmp, "plink"), *dir = tu_path(link, "base");
 	char *v;
 	procmgr *h;
 
@@ -166,8 +131,8 @@ END_TEST
 
 START_TEST(test_symlinked_hostfp_refused)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
-	char *elsewhere = path(tmp, "elsewhere"), *hp = host_path(dir);
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
+	char *elsewhere = tu_path(tmp, "elsewhere"), *hp = host_path(dir);
 	procmgr *h;
 
 	mkdir_mode(dir, 0700);
@@ -188,9 +153,9 @@ END_TEST
 
 START_TEST(test_symlinked_name_dir_refused)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
-	char *elsewhere = path(tmp, "elsewhere"), *hp = host_path(dir);
-	char *np = path(hp, "web");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
+	char *elsewhere = tu_path(tmp, "elsewhere"), *hp = host_path(dir);
+	char *np = tu_path(hp, "web");
 	procmgr *h;
 
 	mkdir_mode(dir, 0700);
@@ -204,7 +169,7 @@ END_TEST
 
 START_TEST(test_foreign_owner_refused)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 	procmgr *h;
 
 	if (geteuid() != 0) {
@@ -224,7 +189,7 @@ END_TEST
 /* A foreign HOSTFP below our own DIR is refused as well. */
 START_TEST(test_foreign_hostfp_refused)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 	char *hp = host_path(dir);
 	procmgr *h;
 
@@ -241,7 +206,7 @@ END_TEST
 START_TEST(test_writable_refused)
 {
 	static const mode_t modes[] = { 0770, 0777, 0720, 0702 };
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 	char want[16];
 	procmgr *h;
 
@@ -256,7 +221,7 @@ END_TEST
 
 START_TEST(test_sticky_accepted)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 	char *v;
 	procmgr *h;
 
@@ -277,11 +242,11 @@ static void open_as_nobody(void *arg)
 
 	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
 	    setuid(NOBODY) < 0)
-		child_exit(99);
+		tu_child_exit(99);
 	h = procmgr_new();
 	r = procmgr_open(h, arg, "web");
 	procmgr_free(h);
-	child_exit(r == 0 ? 0 : -r);
+	tu_child_exit(r == 0 ? 0 : -r);
 }
 
 /* Run fn(arg) as nobody in a child; its exit status. */
@@ -299,7 +264,7 @@ static int run_as_nobody(void (*fn)(void *), void *arg)
 /* Owned by root is fine for another user (a root-made /tmp/x, sticky). */
 START_TEST(test_root_owned_ok_for_user)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 
 	if (geteuid() != 0)
 		return;
@@ -318,9 +283,9 @@ END_TEST
 /* Missing DIR: open creates nothing, the first write makes it all 0700. */
 START_TEST(test_missing_dir_created_0700)
 {
-	char *tmp = keep(tu_tmpdir()), *a = path(tmp, "a");
-	char *dir = path(a, "b/c");
-	char *hp = host_path(dir), *np = path(hp, "web");
+	char *tmp = tu_keep(tu_tmpdir()), *a = tu_path(tmp, "a");
+	char *dir = tu_path(a, "b/c");
+	char *hp = host_path(dir), *np = tu_path(hp, "web");
 	struct stat st;
 	procmgr *h;
 	mode_t old = umask(0);
@@ -335,14 +300,14 @@ START_TEST(test_missing_dir_created_0700)
 	ck_assert_uint_eq(mode_of(np), 0700);
 	ck_assert_str_eq(procmgr_meta_dir(h), np);
 	procmgr_free(h);
-	np = path(hp, "web/pid");
-	ck_assert_str_eq(keep(tu_read_file(np)), "4242");
+	np = tu_path(hp, "web/pid");
+	ck_assert_str_eq(tu_keep(tu_read_file(np)), "4242");
 }
 END_TEST
 
 START_TEST(test_relative_dir_resolved)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "rel/base");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "rel/base");
 	char *v, *want;
 	procmgr *h;
 
@@ -352,9 +317,9 @@ START_TEST(test_relative_dir_resolved)
 	/* A later cwd change must not move the metadata. */
 	ck_assert_int_eq(chdir("/"), 0);
 	ck_assert_int_eq(procmgr_write(h, "socket", "38549"), 0);
-	want = path(procmgr_meta_dir(h), "socket");
+	want = tu_path(procmgr_meta_dir(h), "socket");
 	ck_assert_ptr_nonnull(strstr(want, dir));
-	v = keep(tu_read_file(want));
+	v = tu_keep(tu_read_file(want));
 	ck_assert_str_eq(v, "38549");
 	procmgr_free(h);
 }
@@ -362,20 +327,21 @@ END_TEST
 
 START_TEST(test_paths)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 	char *hp = host_path(dir), *want;
 	procmgr *h = open_expect(dir, 0, NULL);
 
-	want = path(dir, ".lock.web");
+	want = tu_path(dir, ".lock.web");
 	ck_assert_str_eq(procmgr_lock_path(h), want);
-	want = path(hp, "web.log");
+	want = tu_path(hp, "web.log");
 	ck_assert_str_eq(procmgr_default_log(h), want);
 	ck_assert_str_eq(procmgr_get_name(h), "web");
-	ck_assert_str_eq(h->lock_msg_path, path(dir, ".lock.web.lock_message"));
+	ck_assert_str_eq(h->lock_msg_path,
+			 tu_path(dir, ".lock.web.lock_message"));
 	procmgr_free(h);
 	/* DIR "/" joins without a double slash and is not created. */
 	h = open_expect("/", 0, NULL);
-	want = path("", h->hostfp);
+	want = tu_path("", h->hostfp);
 	ck_assert_str_eq(h->host_dir, want);
 	procmgr_free(h);
 }
@@ -383,8 +349,8 @@ END_TEST
 
 START_TEST(test_bad_dirs)
 {
-	char *tmp = keep(tu_tmpdir()), *file = path(tmp, "file"), *v;
-	char *sub = path(file, "sub");
+	char *tmp = tu_keep(tu_tmpdir()), *file = tu_path(tmp, "file"), *v;
+	char *sub = tu_path(file, "sub");
 	procmgr *h;
 
 	tu_write_file(file, "x", 1);
@@ -413,7 +379,7 @@ END_TEST
 /* Unknown owners still get a message; the uid says who. */
 START_TEST(test_unknown_owner_named)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 	procmgr *h;
 
 	if (geteuid() != 0)
@@ -432,22 +398,22 @@ static void write_as_nobody(void *arg)
 
 	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
 	    setuid(NOBODY) < 0)
-		child_exit(99);
+		tu_child_exit(99);
 	h = procmgr_new();
 	r = procmgr_open(h, arg, "web");
 	if (r == 0)
 		r = procmgr_write(h, "pid", "5");
 	if (r < 0 && !strstr(procmgr_errmsg(h), "cannot create directory"))
-		child_exit(98);
+		tu_child_exit(98);
 	procmgr_free(h);
-	child_exit(r == 0 ? 0 : -r);
+	tu_child_exit(r == 0 ? 0 : -r);
 }
 
 /* Creating fails cleanly, naming the directory it could not make. */
 START_TEST(test_create_failures)
 {
-	char *tmp = keep(tu_tmpdir()), *p = path(tmp, "p");
-	char *dir = path(tmp, "p/q/base");
+	char *tmp = tu_keep(tu_tmpdir()), *p = tu_path(tmp, "p");
+	char *dir = tu_path(tmp, "p/q/base");
 	procmgr *h;
 	int fd;
 
@@ -488,11 +454,11 @@ END_TEST
 /* A DIR below a regular file: the message says why and what to do. */
 START_TEST(test_parent_not_a_directory)
 {
-	char *tmp = keep(tu_tmpdir()), *f = path(tmp, "file");
+	char *tmp = tu_keep(tu_tmpdir()), *f = tu_path(tmp, "file");
 	procmgr *h;
 
 	tu_write_file(f, "", 0);
-	h = open_expect(path(f, "base"), -ENOTDIR, f);
+	h = open_expect(tu_path(f, "base"), -ENOTDIR, f);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), strerror(ENOTDIR)));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "--dir"));
 	procmgr_free(h);
@@ -502,7 +468,7 @@ END_TEST
 /* The kernel refuses to make DIR (immutable parent): named, not created. */
 START_TEST(test_mkdir_refused)
 {
-	char *tmp = keep(tu_tmpdir()), *dir = path(tmp, "base");
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 	procmgr *h = open_expect(dir, 0, NULL);
 	int r;
 

@@ -12,29 +12,9 @@
 #include <string.h>
 
 /* Feed text to python3 and return what the program prints (one line). */
-
-/* Test-side allocations, freed at exit so LeakSanitizer sees only ours. */
-static void *kept[512];
-static size_t n_kept;
-
-static void free_kept(void)
-{
-	while (n_kept > 0)
-		free(kept[--n_kept]);
-}
-
-static void *keep(void *p)
-{
-	if (n_kept == 0)
-		atexit(free_kept);
-	ck_assert_uint_lt(n_kept, 512);
-	kept[n_kept++] = p;
-	return p;
-}
-
 static char *python(const char *prog, const char *text)
 {
-	char *dir = keep(tu_tmpdir()), file[512], cmd[2048], out[8192] = "";
+	char *dir = tu_keep(tu_tmpdir()), file[512], cmd[2048], out[8192] = "";
 	FILE *p;
 
 	snprintf(file, sizeof(file), "%s/in.json", dir);

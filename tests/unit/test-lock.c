@@ -64,7 +64,7 @@ static void holder_main(void *arg)
 			break;
 	}
 	procmgr_free(h);
-	B_GCOV_DUMP();
+	TU_GCOV_DUMP();
 }
 
 static char holder_ack(struct holder *x)

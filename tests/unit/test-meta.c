@@ -25,45 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef PROCMGR_COVERAGE
-extern void __gcov_dump(void);
-#define child_exit(c) (__gcov_dump(), _exit(c))
-#else
-#define child_exit(c) _exit(c)
-#endif
-
 #define NOBODY 65534
-
-
-/* Test-side allocations, freed at exit so LeakSanitizer sees only ours. */
-static void *kept[512];
-static size_t n_kept;
-
-static void free_kept(void)
-{
-	while (n_kept > 0)
-		free(kept[--n_kept]);
-}
-
-static void *keep(void *p)
-{
-	if (n_kept == 0)
-		atexit(free_kept);
-	ck_assert_uint_lt(n_kept, 512);
-	kept[n_kept++] = p;
-	return p;
-}
 
 static char *tmp;	/* the test's scratch dir */
 static char *base;	/* DIR of the current test, tmp/base */
-
-static char *path(const char *a, const char *b)
-{
-	char *p = pm_asprintf("%s/%s", a, b);
-
-	ck_assert_ptr_nonnull(p);
-	return keep(p);
-}
 
 static procmgr *open_web(void)
 {
@@ -76,8 +41,8 @@ static procmgr *open_web(void)
 
 static void setup(void)
 {
-	tmp = keep(tu_tmpdir());
-	base = path(tmp, "base");
+	tmp = tu_keep(tu_tmpdir());
+	base = tu_path(tmp, "base");
 }
 
 static double now_s(void)
@@ -142,8 +107,8 @@ START_TEST(test_readwrite_metadata)
 	ck_assert_int_eq(procmgr_write(h, "pid", "4"), 0);
 	assert_read(h, "pid", "4");
 	/* Stored without a trailing newline, byte for byte as pants'. */
-	file = path(procmgr_meta_dir(h), "pid");
-	ck_assert_str_eq(keep(tu_read_file(file)), "4");
+	file = tu_path(procmgr_meta_dir(h), "pid");
+	ck_assert_str_eq(tu_keep(tu_read_file(file)), "4");
 	ck_assert_uint_eq(count_hidden(procmgr_meta_dir(h)), 0);
 	ck_assert_int_eq(procmgr_read(h, "socket", &v), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "socket"));
@@ -162,7 +127,7 @@ START_TEST(test_read_pants_format)
 
 	/* An empty value; the write also makes the metadata dir. */
 	ck_assert_int_eq(procmgr_write(h, "x", ""), 0);
-	file = path(procmgr_meta_dir(h), "pid");
+	file = tu_path(procmgr_meta_dir(h), "pid");
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		tu_write_file(file, forms[i], strlen(forms[i]));
 		assert_read(h, "pid", "123");
@@ -201,7 +166,7 @@ START_TEST(test_delete)
 	ck_assert_int_eq(procmgr_delete(h, "pid"), 0);	/* absent: fine */
 	ck_assert_int_eq(procmgr_delete(h, "a/b"), -EINVAL);
 	/* A directory planted as a key is not removed as if it were one. */
-	ck_assert_int_eq(mkdir(path(procmgr_meta_dir(h), "d"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path(procmgr_meta_dir(h), "d"), 0700), 0);
 	ck_assert_int_eq(procmgr_delete(h, "d"), -EISDIR);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "cannot remove"));
 	procmgr_free(h);
@@ -244,18 +209,18 @@ END_TEST
 START_TEST(test_symlink_key_not_followed)
 {
 	procmgr *h = open_web();
-	char *target = path(tmp, "secret"), *key, *v = NULL;
+	char *target = tu_path(tmp, "secret"), *key, *v = NULL;
 
 	tu_write_file(target, "secret", 6);
 	ck_assert_int_eq(procmgr_write(h, "socket", "1"), 0);
-	key = path(procmgr_meta_dir(h), "pid");
+	key = tu_path(procmgr_meta_dir(h), "pid");
 	ck_assert_int_eq(symlink(target, key), 0);
 	ck_assert_int_eq(procmgr_read(h, "pid", &v), -ELOOP);
 	ck_assert_ptr_null(v);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), key));
 	/* Writing replaces the link itself; the target is untouched. */
 	ck_assert_int_eq(procmgr_write(h, "pid", "77"), 0);
-	ck_assert_str_eq(keep(tu_read_file(target)), "secret");
+	ck_assert_str_eq(tu_keep(tu_read_file(target)), "secret");
 	assert_read(h, "pid", "77");
 	procmgr_free(h);
 }
@@ -268,10 +233,10 @@ START_TEST(test_odd_files_as_keys)
 	char *fifo, *dir, *big, *v = NULL;
 
 	ck_assert_int_eq(procmgr_write(h, "socket", "1"), 0);
-	fifo = path(procmgr_meta_dir(h), "fifo");
+	fifo = tu_path(procmgr_meta_dir(h), "fifo");
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
 	ck_assert_int_eq(procmgr_read(h, "fifo", &v), -EBADMSG);
-	dir = path(procmgr_meta_dir(h), "dir");
+	dir = tu_path(procmgr_meta_dir(h), "dir");
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	ck_assert_int_eq(procmgr_read(h, "dir", &v), -EISDIR);
 	/* Larger than any sane value: refused, not read into memory. */
@@ -296,10 +261,10 @@ static volatile int *done;	/* shared with the children */
 
 static void make_values(void)
 {
-	values[0] = keep(strdup("1"));
-	values[1] = keep(strdup("22222222222222222222222222222222"));
+	values[0] = tu_keep(strdup("1"));
+	values[1] = tu_keep(strdup("22222222222222222222222222222222"));
 	/* Longer than a page, so a torn write would show. */
-	values[2] = keep(calloc(1, 9001));
+	values[2] = tu_keep(calloc(1, 9001));
 	memset(values[2], '3', 9000);
 }
 
@@ -310,9 +275,9 @@ static void writer(void *arg)
 	(void)arg;
 	for (int i = 0; i < N_WRITES; i++)
 		if (procmgr_write(h, "value", values[i % 3]) < 0)
-			child_exit(2);
+			tu_child_exit(2);
 	procmgr_free(h);
-	child_exit(0);
+	tu_child_exit(0);
 }
 
 static void reader(void *arg)
@@ -327,20 +292,20 @@ static void reader(void *arg)
 		r = procmgr_read(h, "value", &v);
 		if (r < 0) {
 			fprintf(stderr, "reader: %s\n", procmgr_errmsg(h));
-			child_exit(3);
+			tu_child_exit(3);
 		}
 		if (strcmp(v, values[0]) && strcmp(v, values[1]) &&
 		    strcmp(v, values[2])) {
 			fprintf(stderr, "reader saw %zu bytes: '%.40s'\n",
 				strlen(v), v);
-			child_exit(4);
+			tu_child_exit(4);
 		}
 		free(v);
 		reads++;
 	}
 	procmgr_free(h);
 	/* A reader that never ran concurrently would prove nothing. */
-	child_exit(reads > 10 ? 0 : 5);
+	tu_child_exit(reads > 10 ? 0 : 5);
 }
 
 START_TEST(test_atomic_under_readers)
@@ -377,13 +342,13 @@ static void write_as_nobody(void *arg)
 	(void)arg;
 	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
 	    setuid(NOBODY) < 0)
-		child_exit(99);
+		tu_child_exit(99);
 	h = open_web();
 	r = procmgr_write(h, "pid", "999");
 	if (r < 0 && !strstr(procmgr_errmsg(h), "old value is kept"))
-		child_exit(98);
+		tu_child_exit(98);
 	procmgr_free(h);
-	child_exit(r < 0 ? -r : 0);
+	tu_child_exit(r < 0 ? -r : 0);
 }
 
 START_TEST(test_failed_write_read_only_dir)
@@ -402,8 +367,8 @@ START_TEST(test_failed_write_read_only_dir)
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_int_eq(child_status(tu_fork(write_as_nobody, NULL)), EACCES);
 	/* Read directly: DIR is nobody's now, which root's handle refuses. */
-	ck_assert_str_eq(keep(tu_read_file(path(procmgr_meta_dir(h), "pid"))),
-			 "123");
+	ck_assert_str_eq(tu_keep(tu_read_file(tu_path(procmgr_meta_dir(h),
+							      "pid"))), "123");
 	ck_assert_int_eq(count_hidden(procmgr_meta_dir(h)), 0);
 	procmgr_free(h);
 }
@@ -412,7 +377,7 @@ END_TEST
 /* A full filesystem: the write fails with ENOSPC and the old value stays. */
 START_TEST(test_failed_write_full_fs)
 {
-	char *mnt = path(tmp, "mnt"), *big;
+	char *mnt = tu_path(tmp, "mnt"), *big;
 	procmgr *h;
 	int r;
 
@@ -425,7 +390,7 @@ START_TEST(test_failed_write_full_fs)
 			"test skipped\n", strerror(errno));
 		return;
 	}
-	base = path(mnt, "base");
+	base = tu_path(mnt, "base");
 	h = open_web();
 	ck_assert_int_eq(procmgr_write(h, "pid", "123"), 0);
 	big = calloc(1, 64 * 1024 + 1);
@@ -451,14 +416,14 @@ static void write_later(void *arg)
 
 	sleep_s(0.3);
 	if (procmgr_open(h, arg, "web") < 0)
-		child_exit(2);
+		tu_child_exit(2);
 	/* The value is the time of the write, so the waiter can measure
 	 * how long it took to wake. */
 	snprintf(when, sizeof(when), "%.6f", now_s());
 	if (procmgr_write(h, "socket", when) < 0)
-		child_exit(3);
+		tu_child_exit(3);
 	procmgr_free(h);
-	child_exit(0);
+	tu_child_exit(0);
 }
 
 /*
@@ -504,7 +469,7 @@ END_TEST
 /* Not even DIR nor its parent exist yet: the watch climbs and re-arms. */
 START_TEST(test_await_dir_missing)
 {
-	check_await_wakes(path(base, "deeper/still"));
+	check_await_wakes(tu_path(base, "deeper/still"));
 }
 END_TEST
 
@@ -550,13 +515,13 @@ static void write_others(void *arg)
 	procmgr *h = procmgr_new();
 
 	if (procmgr_open(h, arg, "web") < 0)
-		child_exit(2);
+		tu_child_exit(2);
 	for (int i = 0; i < 20; i++) {
 		procmgr_write(h, "noise", "x");
 		sleep_s(0.02);
 	}
 	procmgr_free(h);
-	child_exit(0);
+	tu_child_exit(0);
 }
 
 START_TEST(test_await_ignores_other_keys)
@@ -579,7 +544,7 @@ END_TEST
 START_TEST(test_await_symlinked_meta_dir)
 {
 	procmgr *h = open_web();
-	char *v = NULL, *elsewhere = path(tmp, "elsewhere");
+	char *v = NULL, *elsewhere = tu_path(tmp, "elsewhere");
 
 	ck_assert_int_eq(procmgr_write(h, "pid", "12"), 0);
 	ck_assert_int_eq(mkdir(elsewhere, 0700), 0);
@@ -605,11 +570,11 @@ START_TEST(test_keys_sorted)
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "2"), 0);
 	ck_assert_int_eq(procmgr_write(h, "pid", "3"), 0);
 	/* Temp files, directories and symlinks are not keys. */
-	p = path(procmgr_meta_dir(h), ".pid.XXXXXXXX");
+	p = tu_path(procmgr_meta_dir(h), ".pid.XXXXXXXX");
 	tu_write_file(p, "x", 1);
-	p = path(procmgr_meta_dir(h), "subdir");
+	p = tu_path(procmgr_meta_dir(h), "subdir");
 	ck_assert_int_eq(mkdir(p, 0700), 0);
-	p = path(procmgr_meta_dir(h), "link");
+	p = tu_path(procmgr_meta_dir(h), "link");
 	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
 	ck_assert_int_eq(procmgr_keys(h, &keys), 0);
 	ck_assert_str_eq(keys[0], "fingerprint");
@@ -645,16 +610,16 @@ START_TEST(test_list_names)
 		procmgr_free(h);
 	}
 	ck_assert_int_eq(procmgr_host_fingerprint(fp), 0);
-	hp = path(base, fp);
+	hp = tu_path(base, fp);
 	/* Junk that is not a NAME: logs, bad names, files, symlinks. */
-	tu_write_file(path(hp, "web.log"), "log", 3);
-	tu_write_file(path(hp, "zzz"), "file", 4);
-	ck_assert_int_eq(mkdir(path(hp, "UPPER"), 0700), 0);
-	ck_assert_int_eq(mkdir(path(hp, ".hidden"), 0700), 0);
-	ck_assert_int_eq(symlink(path(hp, "web"), path(hp, "lnk")), 0);
+	tu_write_file(tu_path(hp, "web.log"), "log", 3);
+	tu_write_file(tu_path(hp, "zzz"), "file", 4);
+	ck_assert_int_eq(mkdir(tu_path(hp, "UPPER"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path(hp, ".hidden"), 0700), 0);
+	ck_assert_int_eq(symlink(tu_path(hp, "web"), tu_path(hp, "lnk")), 0);
 	/* A NAME of another host is not ours. */
-	ck_assert_int_eq(mkdir(path(base, "0123456789ab"), 0700), 0);
-	ck_assert_int_eq(mkdir(path(base, "0123456789ab/other"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path(base, "0123456789ab"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path(base, "0123456789ab/other"), 0700), 0);
 	ck_assert_int_eq(procmgr_list(base, &list), 0);
 	ck_assert_str_eq(list[0], "a.b");
 	ck_assert_str_eq(list[1], "api");
@@ -670,7 +635,7 @@ START_TEST(test_list_names)
 	ck_assert_int_eq(chmod(base, 0777), 0);
 	ck_assert_int_eq(procmgr_list(base, &list), -EACCES);
 	ck_assert_int_eq(procmgr_list("", &list), -EINVAL);
-	p = path(tmp, "file");
+	p = tu_path(tmp, "file");
 	tu_write_file(p, "", 0);
 	ck_assert_int_eq(procmgr_list(p, &list), -ENOTDIR);
 }
@@ -679,32 +644,32 @@ END_TEST
 /* pm_rm_rf_at removes a tree and never follows a symlink out of it. */
 START_TEST(test_rm_rf)
 {
-	char *x = path(tmp, "x"), *out = path(tmp, "outside");
+	char *x = tu_path(tmp, "x"), *out = tu_path(tmp, "outside");
 	int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct stat st;
 
 	ck_assert_int_ge(dfd, 0);
 	ck_assert_int_eq(mkdir(out, 0700), 0);
-	tu_write_file(path(out, "keep"), "k", 1);
+	tu_write_file(tu_path(out, "keep"), "k", 1);
 	ck_assert_int_eq(mkdir(x, 0700), 0);
-	ck_assert_int_eq(mkdir(path(x, "sub"), 0700), 0);
-	ck_assert_int_eq(mkdir(path(x, "sub/deeper"), 0500), 0);
-	tu_write_file(path(x, "a"), "a", 1);
-	tu_write_file(path(x, "sub/b"), "b", 1);
-	ck_assert_int_eq(symlink(out, path(x, "sub/link")), 0);
-	ck_assert_int_eq(mkfifo(path(x, "fifo"), 0600), 0);
+	ck_assert_int_eq(mkdir(tu_path(x, "sub"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path(x, "sub/deeper"), 0500), 0);
+	tu_write_file(tu_path(x, "a"), "a", 1);
+	tu_write_file(tu_path(x, "sub/b"), "b", 1);
+	ck_assert_int_eq(symlink(out, tu_path(x, "sub/link")), 0);
+	ck_assert_int_eq(mkfifo(tu_path(x, "fifo"), 0600), 0);
 	ck_assert_int_eq(pm_rm_rf_at(dfd, "x"), 0);
 	ck_assert_int_eq(lstat(x, &st), -1);
-	ck_assert_str_eq(keep(tu_read_file(path(out, "keep"))), "k");
+	ck_assert_str_eq(tu_keep(tu_read_file(tu_path(out, "keep"))), "k");
 	ck_assert_int_eq(pm_rm_rf_at(dfd, "x"), 0);	/* absent: fine */
 	/* A file or a symlink given as the name: the entry goes, only. */
-	ck_assert_int_eq(symlink(out, path(tmp, "ln")), 0);
+	ck_assert_int_eq(symlink(out, tu_path(tmp, "ln")), 0);
 	ck_assert_int_eq(pm_rm_rf_at(dfd, "ln"), 0);
-	ck_assert_int_eq(lstat(path(tmp, "ln"), &st), -1);
-	ck_assert_int_eq(stat(path(out, "keep"), &st), 0);
-	tu_write_file(path(tmp, "f"), "f", 1);
+	ck_assert_int_eq(lstat(tu_path(tmp, "ln"), &st), -1);
+	ck_assert_int_eq(stat(tu_path(out, "keep"), &st), 0);
+	tu_write_file(tu_path(tmp, "f"), "f", 1);
 	ck_assert_int_eq(pm_rm_rf_at(dfd, "f"), 0);
-	ck_assert_int_eq(lstat(path(tmp, "f"), &st), -1);
+	ck_assert_int_eq(lstat(tu_path(tmp, "f"), &st), -1);
 	/* A name the kernel refuses is an error, not success. */
 	{
 		char longname[400];
@@ -718,7 +683,7 @@ START_TEST(test_rm_rf)
 	ck_assert_int_eq(pm_rm_rf_at(dfd, ".."), -EINVAL);
 	ck_assert_int_eq(pm_rm_rf_at(dfd, "a/b"), -EINVAL);
 	ck_assert_int_eq(pm_write_atomic_at(dfd, "a/b", "", 0, 0644), -EINVAL);
-	ck_assert_int_eq(stat(path(out, "keep"), &st), 0);
+	ck_assert_int_eq(stat(tu_path(out, "keep"), &st), 0);
 	close(dfd);
 }
 END_TEST
@@ -732,7 +697,7 @@ START_TEST(test_write_mode)
 	size_t n;
 
 	ck_assert_int_eq(pm_write_atomic_at(dfd, "k", "abc", 3, 0640), 0);
-	ck_assert_int_eq(stat(path(tmp, "k"), &st), 0);
+	ck_assert_int_eq(stat(tu_path(tmp, "k"), &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0640);
 	ck_assert_int_eq(pm_read_at(dfd, "k", 3, &v, &n), 0);
 	ck_assert_uint_eq(n, 3);
@@ -742,8 +707,8 @@ START_TEST(test_write_mode)
 	/* No directory to write in: the error. */
 	ck_assert_int_eq(pm_write_atomic_at(-1, "k", "abc", 3, 0640), -EBADF);
 	/* The rename fails (a directory holds the name): nothing is left. */
-	ck_assert_int_eq(mkdir(path(tmp, "d"), 0700), 0);
-	tu_write_file(path(tmp, "d/x"), "x", 1);
+	ck_assert_int_eq(mkdir(tu_path(tmp, "d"), 0700), 0);
+	tu_write_file(tu_path(tmp, "d/x"), "x", 1);
 	ck_assert_int_eq(pm_write_atomic_at(dfd, "d", "abc", 3, 0640),
 			 -EISDIR);
 	ck_assert_int_eq(count_hidden(tmp), 0);
@@ -773,7 +738,7 @@ END_TEST
  */
 START_TEST(test_relative_dir_deleted_cwd)
 {
-	char *gone = path(tmp, "gone"), **names = NULL;
+	char *gone = tu_path(tmp, "gone"), **names = NULL;
 	procmgr *h = procmgr_new();
 
 	ck_assert_ptr_nonnull(h);
@@ -818,7 +783,7 @@ END_TEST
 START_TEST(test_symlinked_meta_dir_after_open)
 {
 	procmgr *h = open_web();
-	char *elsewhere = path(tmp, "elsewhere"), *v = NULL;
+	char *elsewhere = tu_path(tmp, "elsewhere"), *v = NULL;
 
 	ck_assert_int_eq(procmgr_write(h, "pid", "4242"), 0);
 	ck_assert_int_eq(rename(procmgr_meta_dir(h), elsewhere), 0);
@@ -828,8 +793,8 @@ START_TEST(test_symlinked_meta_dir_after_open)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
 	ck_assert_int_eq(procmgr_delete(h, "pid"), -ELOOP);
 	ck_assert_int_eq(procmgr_write(h, "pid", "1"), -ELOOP);
-	ck_assert(access(path(elsewhere, "pid"), F_OK) == 0);
-	v = tu_read_file(path(elsewhere, "pid"));
+	ck_assert(access(tu_path(elsewhere, "pid"), F_OK) == 0);
+	v = tu_read_file(tu_path(elsewhere, "pid"));
 	ck_assert_str_eq(v, "4242");
 	free(v);
 	procmgr_free(h);

@@ -12,26 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-/* Test-side allocations, freed at exit so LeakSanitizer sees only ours. */
-static void *kept[512];
-static size_t n_kept;
-
-static void free_kept(void)
-{
-	while (n_kept > 0)
-		free(kept[--n_kept]);
-}
-
-static void *keep(void *p)
-{
-	if (n_kept == 0)
-		atexit(free_kept);
-	ck_assert_uint_lt(n_kept, 512);
-	kept[n_kept++] = p;
-	return p;
-}
-
 static void check_ok(const char *in, const char *want)
 {
 	char out[PROCMGR_NAME_MAX + 1];
@@ -81,7 +61,7 @@ END_TEST
 /* A bad NAME is a usage error naming the rule, and nothing is created. */
 START_TEST(test_open_bad_name_creates_nothing)
 {
-	char *tmp = keep(tu_tmpdir());
+	char *tmp = tu_keep(tu_tmpdir());
 	char dir[512];
 	struct stat st;
 	procmgr *h = procmgr_new();
@@ -103,7 +83,7 @@ END_TEST
 
 START_TEST(test_open_folds_case)
 {
-	char *tmp = keep(tu_tmpdir());
+	char *tmp = tu_keep(tu_tmpdir());
 	procmgr *h = procmgr_new();
 
 	ck_assert_int_eq(procmgr_open(h, tmp, "  PantsD "), 0);

@@ -232,7 +232,7 @@ END_TEST
 static void exit_now(void *arg)
 {
 	(void)arg;
-	B_GCOV_DUMP();
+	TU_GCOV_DUMP();
 }
 
 /* test_is_dead_zombie: exited but not reaped is not running. */

@@ -335,7 +335,7 @@ static void purge_as_other(void *arg)
 	report(a->out, procmgr_purge(h, false), h, "cannot remove");
 	procmgr_free(h);
 	if (seteuid(0) == 0)
-		B_GCOV_DUMP();
+		TU_GCOV_DUMP();
 }
 
 START_TEST(test_removal_failures)

@@ -363,7 +363,7 @@ out:
 	if (write(s->out, &r, sizeof(r)) != sizeof(r))
 		_exit(1);
 	if (seteuid(0) == 0)
-		B_GCOV_DUMP();
+		TU_GCOV_DUMP();
 }
 
 /* A pid owned by another user is never signalled. */
@@ -433,7 +433,7 @@ out:
 	if (write(s->out, &r, sizeof(r)) != sizeof(r))
 		_exit(1);
 	if (seteuid(0) == 0)
-		B_GCOV_DUMP();
+		TU_GCOV_DUMP();
 }
 
 /* A user who is not root stops a daemon of their own. */

@@ -294,6 +294,32 @@ char *tu_read_file(const char *path)
 	return buf;
 }
 
+static void *kept[512];
+static size_t n_kept;
+
+static void free_kept(void)
+{
+	while (n_kept > 0)
+		free(kept[--n_kept]);
+}
+
+void *tu_keep(void *p)
+{
+	if (n_kept == 0)
+		atexit(free_kept);
+	ck_assert_uint_lt(n_kept, 512);
+	kept[n_kept++] = p;
+	return p;
+}
+
+char *tu_path(const char *a, const char *b)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", a, b), 0);
+	return tu_keep(p);
+}
+
 static void child_setup(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);

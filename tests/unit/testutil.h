@@ -9,6 +9,19 @@
 #include <check.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <unistd.h>
+
+/*
+ * gcc loses the coverage of a child that _exit()s: a forked child calls
+ * TU_GCOV_DUMP() first, or ends with tu_child_exit().
+ */
+#ifdef PROCMGR_COVERAGE
+extern void __gcov_dump(void);
+#define TU_GCOV_DUMP() __gcov_dump()
+#else
+#define TU_GCOV_DUMP() ((void)0)
+#endif
+#define tu_child_exit(c) (TU_GCOV_DUMP(), _exit(c))
 
 /* A new private scratch directory (0700) under /tmp; removed at exit. */
 char *tu_tmpdir(void);
@@ -18,6 +31,11 @@ void tu_rmrf(const char *path);
 void tu_write_file(const char *path, const char *data, size_t len);
 /* Read a whole file; NULL when absent. */
 char *tu_read_file(const char *path);
+
+/* Keep p (malloc'd) to free at exit, so LeakSanitizer sees only ours. */
+void *tu_keep(void *p);
+/* "a/b", kept. */
+char *tu_path(const char *a, const char *b);
 
 /*
  * Start $HELPERS/<helper> (or an absolute path) with argv (argv[0] is
