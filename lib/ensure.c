@@ -163,12 +163,9 @@ static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 	char *dir = NULL;
 	int r;
 
-	r = procmgr_fingerprint(o, s->fp, &s->inputs);
+	r = pm_fingerprint(h, o, s->fp, &s->inputs);
 	if (r < 0)
-		return pm_error(h, -r, "cannot compute the fingerprint: %s%s",
-				strerror(-r), o->fingerprint ? " (a given "
-				"fingerprint must be 1-64 printable "
-				"characters without spaces)" : "");
+		return r;
 	r = abs_dir(o->cwd, &s->sp.cwd);
 	if (r >= 0)
 		r = abs_dir(h->dir, &dir);
@@ -446,10 +443,9 @@ static int compare_running(procmgr *h, const struct procmgr_spawn_opts *o,
 	char *inputs = NULL, *old = NULL;
 	int r;
 
-	r = procmgr_fingerprint(o, fp, &inputs);
+	r = pm_fingerprint(h, o, fp, &inputs);
 	if (r < 0)
-		return pm_error(h, -r, "cannot compute the fingerprint: %s",
-				strerror(-r));
+		return r;
 	*ret_reason = NULL;
 	if (!st->fingerprint || strcmp(st->fingerprint, fp)) {
 		if (procmgr_read(h, "fingerprint_inputs", &old) < 0)

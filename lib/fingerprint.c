@@ -25,6 +25,7 @@ struct fp_state {
 	char *inputs;
 	size_t len;
 	int err;
+	const char *bad_file;	/* the fingerprint file that failed */
 };
 
 static void put_u64(struct pm_sha256 *c, uint64_t v)
@@ -116,25 +117,32 @@ static const char *env_value(const struct procmgr_spawn_opts *o,
 	return getenv(var);
 }
 
-static void hash_file(struct pm_sha256 *c, const char *path)
+/*
+ * A missing file is a state of its own (an optional config not written
+ * yet): it hashes apart from any content, the empty one included, so that
+ * creating it changes the fingerprint. A file that is there but cannot be
+ * read (EACCES, EISDIR...) is an error: taking it for a state would hide
+ * the problem and keep a daemon whose config was never looked at.
+ */
+static int hash_file(struct pm_sha256 *c, const char *path)
 {
 	char buf[65536];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 
-	/* A missing file is a state too: creating it changes the value. */
-	put_u64(c, fd >= 0);
-	if (fd < 0)
-		return;
-	/* A regular file's read is not interrupted by signals. */
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			put_str(c, "unreadable");
-			break;
-		}
-		pm_sha256_update(c, buf, (size_t)n);
+	if (fd < 0 && errno == ENOENT) {
+		put_u64(c, 0);
+		return 0;
 	}
+	if (fd < 0)
+		return -errno;
+	put_u64(c, 1);
+	/* A regular file's read is not interrupted by signals. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		pm_sha256_update(c, buf, (size_t)n);
+	r = n < 0 ? -errno : 0;
 	close(fd);
+	return r;
 }
 
 static void hash_inputs(struct fp_state *f,
@@ -143,6 +151,7 @@ static void hash_inputs(struct fp_state *f,
 	struct pm_sha256 c;
 	size_t argc = 0;
 	char kind[PATH_MAX + 8];
+	int r;
 
 	pm_sha256_init(&c);
 	while (o->argv[argc])
@@ -168,7 +177,12 @@ static void hash_inputs(struct fp_state *f,
 	}
 	for (char *const *p = o->fingerprint_files; p && *p; p++) {
 		pm_sha256_init(&c);
-		hash_file(&c, *p);
+		r = hash_file(&c, *p);
+		if (r < 0) {
+			f->err = r;
+			f->bad_file = *p;
+			return;
+		}
 		snprintf(kind, sizeof(kind), "file:%s", *p);
 		add_input(f, kind, &c);
 	}
@@ -186,24 +200,42 @@ static int check_given(const char *fp)
 	return 0;
 }
 
-int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
-			char ret_fp[PROCMGR_SHA256_HEX + 1], char **ret_inputs)
+int pm_fingerprint(procmgr *h, const struct procmgr_spawn_opts *opts,
+		   char ret_fp[PROCMGR_SHA256_HEX + 1], char **ret_inputs)
 {
 	struct fp_state f = { .err = 0 };
 	unsigned char d[32];
 	char *cwd = NULL;
-	int r = -EINVAL;
+	int r;
 
-	if (!opts || !opts->argv || !opts->argv[0] || !opts->argv[0][0])
+	if (!opts || !opts->argv || !opts->argv[0] || !opts->argv[0][0]) {
+		r = pm_error(h, EINVAL, "no command to fingerprint");
 		goto fail;
-	if (opts->fingerprint && check_given(opts->fingerprint) < 0)
+	}
+	if (opts->fingerprint && check_given(opts->fingerprint) < 0) {
+		r = pm_error(h, EINVAL, "invalid fingerprint '%s': use 1-64 "
+			     "printable characters without spaces",
+			     opts->fingerprint);
 		goto fail;
+	}
 	r = abs_cwd(opts->cwd, &cwd);
-	if (r < 0)
+	if (r < 0) {
+		r = pm_error(h, -r, "cannot compute the fingerprint: cannot "
+			     "resolve the current directory: %s; pass --cwd",
+			     strerror(-r));
 		goto fail;
+	}
 	pm_sha256_init(&f.all);
 	hash_inputs(&f, opts, cwd);
 	r = f.err;
+	if (r < 0 && f.bad_file)
+		r = pm_error(h, -r, "cannot read fingerprint file %s: %s; make "
+			     "it a readable file or pass another "
+			     "--fingerprint-file", f.bad_file,
+			     strerror(-r));
+	else if (r < 0)
+		r = pm_error(h, -r, "cannot compute the fingerprint: %s",
+			     strerror(-r));
 	if (r < 0)
 		goto fail;
 	pm_sha256_final(&f.all, d);
@@ -222,6 +254,12 @@ fail:
 	free(f.inputs);
 	free(cwd);
 	return r;
+}
+
+int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
+			char ret_fp[PROCMGR_SHA256_HEX + 1], char **ret_inputs)
+{
+	return pm_fingerprint(NULL, opts, ret_fp, ret_inputs);
 }
 
 static const char *next_line(const char *l)

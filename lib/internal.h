@@ -221,6 +221,12 @@ int pm_ready_wait(procmgr *h, struct pm_ready_wait *rw, struct pm_spawn *sp,
 		  double timeout, struct pm_report *ret_exit);
 void pm_ready_wait_clear(struct pm_ready_wait *rw);
 
+/*
+ * procmgr_fingerprint() that says on h (may be NULL) what failed: a
+ * fingerprint file that is there but cannot be read is named.
+ */
+int pm_fingerprint(procmgr *h, const struct procmgr_spawn_opts *opts,
+		   char ret_fp[PROCMGR_SHA256_HEX + 1], char **ret_inputs);
 /* Lines of "kind hex" that differ, as "argv changed, env FOO changed". */
 int pm_fingerprint_reason(const char *old_inputs, const char *new_inputs,
 			  char **ret_reason);

@@ -217,8 +217,48 @@ START_TEST(test_given_fingerprint)
 END_TEST
 
 /*
- * A fingerprint file that cannot be read (a directory) is a state of its
- * own: neither "missing" nor "empty", and stable.
+ * A missing fingerprint file is a state of its own (an optional config):
+ * it hashes apart from any content, the empty one included, and creating
+ * it is named as the change.
+ */
+START_TEST(test_file_missing)
+{
+	char *argv[] = { S("/bin/sh"), NULL };
+	char *dir = tu_tmpdir(), *f = NULL, *want = NULL, *reason = NULL;
+	char *files[] = { NULL, NULL };
+	struct procmgr_spawn_opts o = { .argv = argv, .cwd = "/",
+					.fingerprint_files = files };
+	char missing[65], again[65], empty[65], full[65];
+	char *in_missing = NULL, *in_empty = NULL;
+
+	ck_assert_int_ge(asprintf(&f, "%s/conf", dir), 0);
+	files[0] = f;
+	fp_of(&o, missing, &in_missing);
+	fp_of(&o, again, NULL);
+	ck_assert_str_eq(missing, again);
+	tu_write_file(f, "", 0);
+	fp_of(&o, empty, &in_empty);
+	tu_write_file(f, "a", 1);
+	fp_of(&o, full, NULL);
+	ck_assert_str_ne(missing, empty);
+	ck_assert_str_ne(missing, full);
+	ck_assert_str_ne(empty, full);
+	ck_assert_int_eq(pm_fingerprint_reason(in_missing, in_empty, &reason),
+			 0);
+	ck_assert_int_ge(asprintf(&want, "file %s changed", f), 0);
+	ck_assert_str_eq(reason, want);
+	free(want);
+	free(reason);
+	free(in_missing);
+	free(in_empty);
+	free(f);
+	free(dir);
+}
+END_TEST
+
+/*
+ * A fingerprint file that is there but cannot be read (a directory; no
+ * read permission) is an error naming the path, not a state to hash.
  */
 START_TEST(test_file_unreadable)
 {
@@ -227,20 +267,28 @@ START_TEST(test_file_unreadable)
 	char *files[] = { NULL, NULL };
 	struct procmgr_spawn_opts o = { .argv = argv, .cwd = "/",
 					.fingerprint_files = files };
-	char as_dir[65], again[65], missing[65], empty[65];
+	procmgr *h = procmgr_new();
+	char fp[65], *in = NULL;
 
+	ck_assert_ptr_nonnull(h);
 	ck_assert_int_ge(asprintf(&f, "%s/conf", dir), 0);
 	files[0] = f;
-	fp_of(&o, missing, NULL);
-	tu_write_file(f, "", 0);
-	fp_of(&o, empty, NULL);
-	ck_assert_int_eq(unlink(f), 0);
 	ck_assert_int_eq(mkdir(f, 0700), 0);
-	fp_of(&o, as_dir, NULL);
-	fp_of(&o, again, NULL);
-	ck_assert_str_eq(as_dir, again);
-	ck_assert_str_ne(as_dir, missing);
-	ck_assert_str_ne(as_dir, empty);
+	ck_assert_int_eq(procmgr_fingerprint(&o, fp, &in), -EISDIR);
+	ck_assert_ptr_null(in);
+	ck_assert_int_eq(pm_fingerprint(h, &o, fp, NULL), -EISDIR);
+	ck_assert_msg(strstr(procmgr_errmsg(h), f) &&
+		      strstr(procmgr_errmsg(h), "fingerprint file"),
+		      "%s", procmgr_errmsg(h));
+	ck_assert_int_eq(rmdir(f), 0);
+	if (geteuid() != 0) {
+		tu_write_file(f, "secret", 6);
+		ck_assert_int_eq(chmod(f, 0), 0);
+		ck_assert_int_eq(pm_fingerprint(h, &o, fp, NULL), -EACCES);
+		ck_assert_msg(strstr(procmgr_errmsg(h), f), "%s",
+			      procmgr_errmsg(h));
+	}
+	procmgr_free(h);
 	free(f);
 	free(dir);
 }
@@ -287,6 +335,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_inputs_text);
 	tcase_add_test(tc, test_each_input_counts);
 	tcase_add_test(tc, test_given_fingerprint);
+	tcase_add_test(tc, test_file_missing);
 	tcase_add_test(tc, test_file_unreadable);
 	tcase_add_test(tc, test_reason_unknown_kind);
 	tcase_add_test(tc, test_cwd_deleted);
