@@ -1,7 +1,7 @@
 /*
- * b-util.h - what the identity, lock, stop and purge suites share: opening
- * handles, starting pm-sleeper and waiting until it is set up, recording a
- * process in a NAME's metadata.
+ * b-util.h - what the identity, lock, stop and purge suites share: starting
+ * pm-sleeper and waiting until it is set up, recording a process in a NAME's
+ * metadata.
  */
 #ifndef PROCMGR_B_UTIL_H
 #define PROCMGR_B_UTIL_H
@@ -21,51 +21,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static inline double b_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static inline void b_sleep(double s)
-{
-	time_t whole = (time_t)s;
-	struct timespec ts = { whole, (long)((s - (double)whole) * 1e9) };
-
-	nanosleep(&ts, NULL);
-}
-
-static inline procmgr *b_open(const char *dir, const char *name)
-{
-	procmgr *h = procmgr_new();
-
-	ck_assert_ptr_nonnull(h);
-	ck_assert_msg(procmgr_open(h, dir, name) == 0, "open: %s",
-		      procmgr_errmsg(h));
-	return h;
-}
-
 /* Wait (generously) until path exists; true if it does. */
 static inline bool b_wait_file(const char *path, double timeout)
 {
-	double end = b_now() + timeout;
+	double end = tu_now() + timeout;
 
 	while (access(path, F_OK) != 0) {
-		if (b_now() > end)
+		if (tu_now() > end)
 			return false;
-		b_sleep(0.005);
+		tu_sleep(0.005);
 	}
 	return true;
-}
-
-/* The helper's path, as tu_spawn() resolves it. */
-static inline void b_helper_path(const char *helper, char *out, size_t size)
-{
-	const char *dir = getenv("HELPERS");
-
-	snprintf(out, size, "%s/%s", dir ? dir : "build/helpers", helper);
 }
 
 /*

@@ -1,7 +1,7 @@
 /*
  * c-util.h - what the spawn, ready, ensure, logs and selfcheck suites
- * share: a handle on a scratch DIR, the c-daemon helper's path, and /proc
- * readers for the daemon and its monitor. Static inline: each suite uses
+ * share: a handle on a scratch DIR and /proc readers for the daemon and its
+ * monitor. Static inline: each suite uses
  * a different subset.
  */
 #ifndef PROCMGR_C_UTIL_H
@@ -25,30 +25,17 @@
 #endif
 #endif
 
+/* A handle on name in a new scratch DIR, which ret_dir (may be NULL) gets. */
 static inline procmgr *cu_open(const char *name, char **ret_dir)
 {
 	char *dir = tu_tmpdir();
-	procmgr *h = procmgr_new();
+	procmgr *h = tu_open(dir, name);
 
-	ck_assert_ptr_nonnull(h);
-	ck_assert_msg(procmgr_open(h, dir, name) == 0, "%s",
-		      procmgr_errmsg(h));
 	if (ret_dir)
 		*ret_dir = dir;
 	else
 		free(dir);
 	return h;
-}
-
-/* Absolute path of a helper program (static buffer per call site). */
-static inline char *cu_helper(const char *name)
-{
-	const char *dir = getenv("HELPERS");
-	char *p = NULL;
-
-	ck_assert_int_ge(asprintf(&p, "%s/%s", dir ? dir : "build/helpers",
-				  name), 0);
-	return p;
 }
 
 /* Field n (1-based) of /proc/PID/stat, counted after comm. */
@@ -119,19 +106,11 @@ static inline long cu_status_num(pid_t pid, const char *key)
 	return v;
 }
 
-static inline double cu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Wait up to timeout seconds for path's content to contain needle. */
 static inline bool cu_wait_file(const char *path, const char *needle,
 				double timeout)
 {
-	double end = cu_now() + timeout;
+	double end = tu_now() + timeout;
 
 	do {
 		char *s = tu_read_file(path);
@@ -141,18 +120,8 @@ static inline bool cu_wait_file(const char *path, const char *needle,
 		if (ok)
 			return true;
 		usleep(10000);
-	} while (cu_now() < end);
+	} while (tu_now() < end);
 	return false;
-}
-
-/* Read a key; NULL when absent. */
-static inline char *cu_key(procmgr *h, const char *key)
-{
-	char *v = NULL;
-
-	if (procmgr_read(h, key, &v) < 0)
-		return NULL;
-	return v;
 }
 
 #endif

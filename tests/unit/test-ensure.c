@@ -24,7 +24,7 @@ static char *argv_a[4], *argv_b[4];
 
 static void setup(void)
 {
-	daemon_path = cu_helper("c-daemon");
+	daemon_path = tu_helper("c-daemon");
 	argv_a[0] = argv_b[0] = daemon_path;
 	argv_a[1] = S("pause");
 	argv_b[1] = S("say=b");
@@ -66,8 +66,8 @@ START_TEST(test_stale_cleared)
 	tu_write_file(procmgr_default_log(h), "old log\n", 8);
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
 	cu_track(pid);
-	ck_assert_ptr_null(cu_key(h, "socket"));
-	ck_assert_ptr_null(cu_key(h, "leftover"));
+	ck_assert_ptr_null(tu_key(h, "socket"));
+	ck_assert_ptr_null(tu_key(h, "leftover"));
 	log = tu_read_file(procmgr_default_log(h));
 	ck_assert_ptr_nonnull(strstr(log, "old log"));
 	free(log);
@@ -289,7 +289,7 @@ START_TEST(test_lock_busy)
 	ck_assert_int_eq(procmgr_ensure(h, &o, &pid, &reason), -EWOULDBLOCK);
 	ck_assert_ptr_null(reason);
 	ck_assert_int_eq(pid, 0);
-	ck_assert_ptr_null(cu_key(h, "pid"));
+	ck_assert_ptr_null(tu_key(h, "pid"));
 	ck_assert_int_eq(procmgr_unlock(holder), 0);
 	procmgr_free(holder);
 	free(dir);
@@ -353,14 +353,14 @@ static int count_own_fds(void)
 /* Reap every descendant (we are their subreaper); false if one lives on. */
 static bool descendants_gone(double timeout)
 {
-	double end = cu_now() + timeout;
+	double end = tu_now() + timeout;
 
 	for (;;) {
 		pid_t p = waitpid(-1, NULL, WNOHANG);
 
 		if (p < 0)
 			return true;	/* ECHILD: none left */
-		if (p == 0 && cu_now() > end)
+		if (p == 0 && tu_now() > end)
 			return false;
 		if (p == 0)
 			usleep(10000);

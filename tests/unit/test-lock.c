@@ -113,7 +113,7 @@ static void on_wait(procmgr *h, const char *msg, const char *line, void *ud)
 		snprintf(s->line[s->calls], sizeof(s->line[0]), "%s", line);
 	}
 	s->calls++;
-	s->t_last = b_now();
+	s->t_last = tu_now();
 	if (s->calls == 1 && s->kill_first)
 		kill(s->x->pid, SIGKILL);
 	else if (s->calls == 1 && s->on_first)
@@ -147,7 +147,7 @@ static char *expected_message(pid_t pid)
 /* lock_test.py test_non_blocking_attempt + test_message */
 START_TEST(test_non_blocking_attempt)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct holder x;
 	char *msg, *want;
 
@@ -174,7 +174,7 @@ END_TEST
 /* test_blocking: the waiter says pants' line, and the release wakes it. */
 START_TEST(test_blocking_release_wakes)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct seen s = { 0 };
 	struct holder x;
 	char *want, *line;
@@ -184,7 +184,7 @@ START_TEST(test_blocking_release_wakes)
 	s.on_first = 'r';
 	procmgr_set_lock_wait(h, 60, on_wait, &s);
 	ck_assert_int_eq(procmgr_lock(h), 0);
-	ck_assert_double_lt(b_now() - s.t_last, 1.0);
+	ck_assert_double_lt(tu_now() - s.t_last, 1.0);
 	ck_assert_int_eq(s.calls, 1);
 	want = expected_message(x.pid);
 	ck_assert_str_eq(s.msg[0], want);
@@ -207,7 +207,7 @@ END_TEST
 /* A SIGKILLed holder frees the lock at once. */
 START_TEST(test_killed_holder)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct seen s = { 0 };
 	struct holder x;
 
@@ -216,7 +216,7 @@ START_TEST(test_killed_holder)
 	s.kill_first = true;
 	procmgr_set_lock_wait(h, 60, on_wait, &s);
 	ck_assert_int_eq(procmgr_lock(h), 0);
-	ck_assert_double_lt(b_now() - s.t_last, 1.0);
+	ck_assert_double_lt(tu_now() - s.t_last, 1.0);
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	procmgr_free(h);
@@ -225,7 +225,7 @@ END_TEST
 
 START_TEST(test_timeout)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct seen s = { 0 };
 	struct holder x;
 	char *want;
@@ -234,9 +234,9 @@ START_TEST(test_timeout)
 	holder_start(&x);
 	s.x = &x;
 	procmgr_set_lock_wait(h, 0.3, on_wait, &s);
-	t = b_now();
+	t = tu_now();
 	ck_assert_int_eq(procmgr_lock(h), -ETIMEDOUT);
-	t = b_now() - t;
+	t = tu_now() - t;
 	ck_assert_double_ge(t, 0.29);
 	ck_assert_double_lt(t, 3.0);
 	ck_assert_int_eq(s.calls, 1);
@@ -259,7 +259,7 @@ END_TEST
 /* While waiting, a new holder is reported again. */
 START_TEST(test_holder_change_reprints)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct seen s = { 0 };
 	struct holder x;
 	char *want;
@@ -309,7 +309,7 @@ static const char py_try[] =
 /* pants' clients lock with lockf(): they and we exclude each other. */
 START_TEST(test_pants_lockf_holder_blocks_us)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct seen s = { 0 };
 	char *ready = pm_asprintf("%s/py.ready", dir), *stale;
 	pid_t py;
@@ -352,7 +352,7 @@ static char *python_try(procmgr *h, const char *result)
 
 START_TEST(test_we_block_pants_lockf)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	char *result = pm_asprintf("%s/py.result", dir), *r;
 
 	ck_assert_int_eq(procmgr_lock(h), 0);
@@ -371,7 +371,7 @@ END_TEST
 /* A message file left by a dead holder is overwritten, never reported. */
 START_TEST(test_stale_message)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct seen s = { 0 };
 	char *stale, *msg, *want;
 
@@ -397,7 +397,7 @@ END_TEST
 /* Counted: only the last unlock releases (test_reentry's release half). */
 START_TEST(test_reentry_and_handles)
 {
-	procmgr *a = b_open(dir, "web"), *b = b_open(dir, "WEB");
+	procmgr *a = tu_open(dir, "web"), *b = tu_open(dir, "WEB");
 
 	procmgr_set_lock_wait(b, 0, NULL, NULL);
 	ck_assert_int_eq(procmgr_lock(a), 0);
@@ -424,7 +424,7 @@ END_TEST
 
 START_TEST(test_bad_lock_file)
 {
-	procmgr *h = b_open(dir, "web"), *u = procmgr_new();
+	procmgr *h = tu_open(dir, "web"), *u = procmgr_new();
 	char *p = pm_asprintf("%s/.lock.web", dir);
 
 	ck_assert_int_eq(procmgr_lock(u), -EINVAL);
@@ -454,7 +454,7 @@ END_TEST
  */
 START_TEST(test_message_unwritable)
 {
-	procmgr *h = b_open(dir, "web"), *other = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web"), *other = tu_open(dir, "web");
 	char *m = pm_asprintf("%s/.lock.web.lock_message", dir);
 	char *f = pm_asprintf("%s/junk", m);
 
@@ -483,7 +483,7 @@ START_TEST(test_symlinked_dir_after_open)
 	procmgr *h;
 
 	ck_assert_int_eq(mkdir(base, 0700), 0);
-	h = b_open(base, "web");
+	h = tu_open(base, "web");
 	ck_assert_int_eq(rename(base, moved), 0);
 	ck_assert_int_eq(symlink(moved, base), 0);
 	ck_assert_int_eq(procmgr_lock(h), -ELOOP);

@@ -93,7 +93,7 @@ END_TEST
 /* Start c-daemon with "say=up pause"; daemon and monitor are tracked. */
 static int start_daemon(procmgr *h, const char *log, pid_t *ret_pid)
 {
-	char *path = cu_helper("c-daemon");
+	char *path = tu_helper("c-daemon");
 	char *argv[] = { path, (char *)"say=up", (char *)"pause", NULL };
 	struct procmgr_spawn_opts o = { .argv = argv, .log_path = log,
 					.log_max = 100 };
@@ -160,7 +160,7 @@ START_TEST(test_rotation_fails)
 	ck_assert_int_lt(start_daemon(h, log, NULL), 0);
 	ck_assert_msg(strstr(procmgr_errmsg(h), "cannot rotate log"), "%s",
 		      procmgr_errmsg(h));
-	ck_assert_ptr_null(cu_key(h, "pid"));
+	ck_assert_ptr_null(tu_key(h, "pid"));
 	t = tu_read_file(log);	/* untouched */
 	ck_assert_uint_eq(strlen(t), sizeof(big));
 	free(t);

@@ -32,43 +32,13 @@ static char *base;	/* DIR of the current test, tmp/base */
 
 static procmgr *open_web(void)
 {
-	procmgr *h = procmgr_new();
-
-	ck_assert_ptr_nonnull(h);
-	ck_assert_int_eq(procmgr_open(h, base, "web"), 0);
-	return h;
+	return tu_open(base, "web");
 }
 
 static void setup(void)
 {
 	tmp = tu_keep(tu_tmpdir());
 	base = tu_path(tmp, "base");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) *
-						 1e9) };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Wait for a tu_fork()ed child without losing track of it; exit status. */
-static int child_status(pid_t pid)
-{
-	siginfo_t si;
-
-	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
-	tu_kill(pid);	/* reaps and forgets it */
-	return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 }
 
 static void assert_read(procmgr *h, const char *key, const char *want)
@@ -321,10 +291,10 @@ START_TEST(test_atomic_under_readers)
 	for (int i = 0; i < N_READERS; i++)
 		rd[i] = tu_fork(reader, NULL);
 	w = tu_fork(writer, NULL);
-	ck_assert_int_eq(child_status(w), 0);
+	ck_assert_int_eq(tu_child_status(w), 0);
 	*done = 1;
 	for (int i = 0; i < N_READERS; i++)
-		ck_assert_int_eq(child_status(rd[i]), 0);
+		ck_assert_int_eq(tu_child_status(rd[i]), 0);
 	/* The last value written wins, and no temp file is left over. */
 	assert_read(h, "value", values[(N_WRITES - 1) % 3]);
 	ck_assert_int_eq(count_hidden(procmgr_meta_dir(h)), 0);
@@ -365,7 +335,8 @@ START_TEST(test_failed_write_read_only_dir)
 		 "chmod 500 %s", tmp, NOBODY, NOBODY, base,
 		 procmgr_meta_dir(h));
 	ck_assert_int_eq(system(cmd), 0);
-	ck_assert_int_eq(child_status(tu_fork(write_as_nobody, NULL)), EACCES);
+	ck_assert_int_eq(tu_child_status(tu_fork(write_as_nobody, NULL)),
+			 EACCES);
 	/* Read directly: DIR is nobody's now, which root's handle refuses. */
 	ck_assert_str_eq(tu_keep(tu_read_file(tu_path(procmgr_meta_dir(h),
 							      "pid"))), "123");
@@ -414,12 +385,12 @@ static void write_later(void *arg)
 	procmgr *h = procmgr_new();
 	char when[64];
 
-	sleep_s(0.3);
+	tu_sleep(0.3);
 	if (procmgr_open(h, arg, "web") < 0)
 		tu_child_exit(2);
 	/* The value is the time of the write, so the waiter can measure
 	 * how long it took to wake. */
-	snprintf(when, sizeof(when), "%.6f", now_s());
+	snprintf(when, sizeof(when), "%.6f", tu_now());
 	if (procmgr_write(h, "socket", when) < 0)
 		tu_child_exit(3);
 	procmgr_free(h);
@@ -440,11 +411,11 @@ static void check_await_wakes(const char *dir)
 	ck_assert_int_eq(procmgr_open(h, dir, "web"), 0);
 	pid = tu_fork(write_later, (void *)dir);
 	ck_assert_int_eq(procmgr_await(h, "socket", 30, &v), 0);
-	woke = now_s();
+	woke = tu_now();
 	ck_assert_ptr_nonnull(v);
 	ck_assert_double_lt(woke - atof(v), 1.0);
 	ck_assert_double_ge(woke - atof(v), 0.0);
-	ck_assert_int_eq(child_status(pid), 0);
+	ck_assert_int_eq(tu_child_status(pid), 0);
 	free(v);
 	procmgr_free(h);
 }
@@ -480,9 +451,9 @@ START_TEST(test_await_present)
 	double t0;
 
 	ck_assert_int_eq(procmgr_write(h, "socket", " 8080\n"), 0);
-	t0 = now_s();
+	t0 = tu_now();
 	ck_assert_int_eq(procmgr_await(h, "socket", -1, &v), 0);
-	ck_assert_double_lt(now_s() - t0, 1.0);
+	ck_assert_double_lt(tu_now() - t0, 1.0);
 	ck_assert_str_eq(v, "8080");
 	free(v);
 	procmgr_free(h);
@@ -497,9 +468,9 @@ START_TEST(test_await_timeout)
 	double t0, took;
 
 	ck_assert_int_eq(procmgr_write(h, "pid", "12"), 0);
-	t0 = now_s();
+	t0 = tu_now();
 	ck_assert_int_eq(procmgr_await(h, "socket", 0.5, &v), -ETIMEDOUT);
-	took = now_s() - t0;
+	took = tu_now() - t0;
 	ck_assert_double_ge(took, 0.49);
 	ck_assert_double_lt(took, 5.0);
 	ck_assert_ptr_null(v);
@@ -518,7 +489,7 @@ static void write_others(void *arg)
 		tu_child_exit(2);
 	for (int i = 0; i < 20; i++) {
 		procmgr_write(h, "noise", "x");
-		sleep_s(0.02);
+		tu_sleep(0.02);
 	}
 	procmgr_free(h);
 	tu_child_exit(0);
@@ -532,10 +503,10 @@ START_TEST(test_await_ignores_other_keys)
 	pid_t pid;
 
 	pid = tu_fork(write_others, base);
-	t0 = now_s();
+	t0 = tu_now();
 	ck_assert_int_eq(procmgr_await(h, "socket", 0.6, &v), -ETIMEDOUT);
-	ck_assert_double_ge(now_s() - t0, 0.59);
-	ck_assert_int_eq(child_status(pid), 0);
+	ck_assert_double_ge(tu_now() - t0, 0.59);
+	ck_assert_int_eq(tu_child_status(pid), 0);
 	procmgr_free(h);
 }
 END_TEST

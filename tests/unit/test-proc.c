@@ -72,7 +72,7 @@ END_TEST
 
 START_TEST(test_boot_id_uid_argv0)
 {
-	char boot[PM_BOOT_ID_LEN + 1], *want, *argv0, path[PATH_MAX];
+	char boot[PM_BOOT_ID_LEN + 1], *want, *argv0, *path;
 	pid_t pid = sleeper();
 	uid_t uid;
 
@@ -84,8 +84,9 @@ START_TEST(test_boot_id_uid_argv0)
 	ck_assert_uint_eq(uid, getuid());
 	ck_assert_int_eq(pm_proc_uid(tu_dead_pid(), &uid), -ESRCH);
 	ck_assert_int_eq(pm_proc_argv0(pid, &argv0), 0);
-	b_helper_path("pm-sleeper", path, sizeof(path));
+	path = tu_helper("pm-sleeper");
 	ck_assert_str_eq(argv0, path);
+	free(path);
 	free(argv0);
 	ck_assert_int_eq(pm_proc_argv0(-1, &argv0), -ESRCH);
 	ck_assert_int_eq(pm_proc_argv0(tu_dead_pid(), &argv0), -ESRCH);
@@ -95,15 +96,15 @@ END_TEST
 /* test_is_alive: pid + process_name + start_time of a live process. */
 START_TEST(test_running_full_identity)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct procmgr_status st;
-	char path[PATH_MAX];
+	char *path = tu_helper("pm-sleeper");
 	pid_t pid = sleeper();
 	time_t now = time(NULL);
 
 	b_record(h, pid, true);
-	b_helper_path("pm-sleeper", path, sizeof(path));
 	ck_assert_int_eq(procmgr_write(h, "process_name", path), 0);
+	free(path);
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "abc"), 0);
 	ck_assert_int_eq(procmgr_write(h, "socket", "38549\n"), 0);
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
@@ -125,7 +126,7 @@ END_TEST
 /* A recycled pid: same pid, another start time. */
 START_TEST(test_is_dead_other_start_time)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	unsigned long long start;
 	char state, boot[PM_BOOT_ID_LEN + 1], *v;
 	pid_t pid = sleeper();
@@ -146,7 +147,7 @@ END_TEST
 
 START_TEST(test_is_dead_other_boot)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct procmgr_status st;
 	unsigned long long start;
 	char state, *v;
@@ -172,7 +173,7 @@ START_TEST(test_corrupt_start_time)
 		"garbage", "", "123", "123 short-boot-id", "-1 x",
 		"99999999999999999999999 00000000-0000-0000-0000-000000000000",
 	};
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = sleeper();
 	char *want;
 
@@ -195,7 +196,7 @@ END_TEST
 START_TEST(test_process_name)
 {
 	const char *args[] = { "--argv0", "pantsd [/repo]", NULL };
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = b_sleeper(dir, args, NULL);
 
 	b_record(h, pid, false);
@@ -218,7 +219,7 @@ END_TEST
 /* Neither start_time nor process_name: a live pid counts (pants). */
 START_TEST(test_pid_only)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = sleeper();
 
 	b_record(h, pid, false);
@@ -239,7 +240,7 @@ static void exit_now(void *arg)
 START_TEST(test_zombie)
 {
 	const char *args[] = { "--zombie-child", NULL };
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = tu_fork(exit_now, NULL), other;
 	char *text, *id;
 
@@ -264,7 +265,7 @@ END_TEST
 /* test_is_dead: a pid nobody has. */
 START_TEST(test_dead_pid)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = tu_dead_pid();
 	char *id;
 
@@ -281,7 +282,7 @@ END_TEST
 
 START_TEST(test_stopped_and_empty)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct procmgr_status st;
 	char *p;
 
@@ -310,7 +311,7 @@ END_TEST
  */
 START_TEST(test_corrupt_pid_forms)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct procmgr_status st;
 	pid_t sentinel = sleeper(), got = -1;
 	char forms[14][48], *want;
@@ -359,7 +360,7 @@ START_TEST(test_exit_key)
 		"status=1 status=2", "at=2026-01-01T00:00:00Z", "status=1 x=y",
 		"status=", "",
 	};
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct procmgr_status st;
 
 	b_record(h, tu_dead_pid(), false);
@@ -395,7 +396,7 @@ END_TEST
 
 START_TEST(test_pidfd_verified)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	unsigned long long start;
 	char state, boot[PM_BOOT_ID_LEN + 1], *v;
 	pid_t pid = sleeper();
@@ -432,13 +433,13 @@ START_TEST(test_pidfd_wait)
 
 	fd = pidfd_open(pid, 0);
 	ck_assert_int_ge(fd, 0);
-	t = b_now();
+	t = tu_now();
 	ck_assert_int_eq(pm_pidfd_wait(fd, 0.2), 0);
-	ck_assert(b_now() - t >= 0.19);
+	ck_assert(tu_now() - t >= 0.19);
 	kill(pid, SIGKILL);
-	t = b_now();
+	t = tu_now();
 	ck_assert_int_eq(pm_pidfd_wait(fd, 30), 1);
-	ck_assert(b_now() - t < 5);
+	ck_assert(tu_now() - t < 5);
 	ck_assert_int_eq(pm_pidfd_wait(fd, -1), 1);
 	close(fd);
 }
@@ -468,7 +469,7 @@ START_TEST(test_huge_cmdline)
 {
 	char name[10001];
 	const char *args[21] = { "--argv0", name };	/* NULL-ended */
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	size_t pad_len = 120000;
 	char *pad = malloc(pad_len + 1), *argv0;
 	pid_t pid, got = 0;
@@ -535,7 +536,7 @@ END_TEST
 /* Identity keys that cannot be read (a directory): stale, file named. */
 START_TEST(test_unreadable_identity_keys)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = sleeper();
 	char *p;
 
@@ -566,7 +567,7 @@ END_TEST
  */
 START_TEST(test_status_symlinked_meta_dir)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	char *elsewhere = pm_asprintf("%s/elsewhere", dir);
 	struct procmgr_status st = { .pid = -7 };
 

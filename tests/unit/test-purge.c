@@ -45,17 +45,10 @@ static int asides(procmgr *h)
 	return n;
 }
 
-static char *key(procmgr *h, const char *k)
-{
-	char *v = NULL;
-
-	return procmgr_read(h, k, &v) == 0 ? v : NULL;
-}
-
 /* test_purge_metadata: a stale NAME is purged; its log stays. */
 START_TEST(test_purge_metadata)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	char *log;
 
 	b_record(h, tu_dead_pid(), false);
@@ -77,7 +70,7 @@ END_TEST
 /* test_purge_metadata_error: a running NAME is refused without force. */
 START_TEST(test_purge_running_refused)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = b_sleeper(dir, NULL, NULL);
 	char *want, *v;
 
@@ -87,7 +80,7 @@ START_TEST(test_purge_running_refused)
 			   (int)pid);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
 	free(want);
-	v = key(h, "pid");
+	v = tu_key(h, "pid");
 	ck_assert_ptr_nonnull(v);
 	ck_assert_int_eq(atoi(v), pid);
 	free(v);
@@ -101,9 +94,9 @@ END_TEST
 
 START_TEST(test_purge_absent_and_locked)
 {
-	procmgr *h = b_open(dir, "web"), *other = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web"), *other = tu_open(dir, "web");
 	char *sub = pm_asprintf("%s/none", dir);
-	procmgr *n = b_open(sub, "web");
+	procmgr *n = tu_open(sub, "web");
 
 	/* no DIR at all */
 	ck_assert_int_eq(pm_meta_remove_if(n, 0), 0);
@@ -125,7 +118,7 @@ END_TEST
 /* The pid changed between read and delete: nothing is removed. */
 START_TEST(test_compare_and_delete)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = tu_dead_pid();
 	char *v;
 
@@ -133,10 +126,10 @@ START_TEST(test_compare_and_delete)
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "fp"), 0);
 	ck_assert_int_eq(pm_meta_remove_if(h, pid + 1), -ESTALE);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "changed"));
-	v = key(h, "pid");
+	v = tu_key(h, "pid");
 	ck_assert_int_eq(atoi(v), pid);
 	free(v);
-	v = key(h, "fingerprint");
+	v = tu_key(h, "fingerprint");
 	ck_assert_str_eq(v, "fp");
 	free(v);
 	ck_assert_int_eq(asides(h), 0);
@@ -196,7 +189,7 @@ static void *successor_main(void *arg)
 /* A successor that re-created NAME meanwhile keeps all of its keys. */
 START_TEST(test_successor_in_the_window)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct successor s = { .meta_dir = NULL };
 	pid_t pid = tu_dead_pid();
 	pthread_t t;
@@ -223,13 +216,13 @@ START_TEST(test_successor_in_the_window)
 	close(s.fan);
 	ck_assert_int_eq(s.events, 1);
 	/* the newer keys win, the older ones it lacked are back */
-	v = key(h, "pid");
+	v = tu_key(h, "pid");
 	ck_assert_str_eq(v, "4242");
 	free(v);
-	v = key(h, "socket");
+	v = tu_key(h, "socket");
 	ck_assert_str_eq(v, "9999");
 	free(v);
-	v = key(h, "fingerprint");
+	v = tu_key(h, "fingerprint");
 	ck_assert_str_eq(v, "old-fp");
 	free(v);
 	ck_assert_int_eq(asides(h), 0);
@@ -244,7 +237,7 @@ END_TEST
  */
 START_TEST(test_put_back_fails)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	struct successor s = { .as_file = true };
 	pid_t pid = tu_dead_pid();
 	pthread_t t;
@@ -281,7 +274,7 @@ END_TEST
 /* NAME's directory swapped for a symlink: purge removes nothing. */
 START_TEST(test_purge_symlinked_meta_dir)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	char *elsewhere = pm_asprintf("%s/elsewhere", dir);
 
 	b_record(h, tu_dead_pid(), false);

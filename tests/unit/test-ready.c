@@ -22,7 +22,7 @@ static char *daemon_path;
 
 static void setup(void)
 {
-	daemon_path = cu_helper("c-daemon");
+	daemon_path = tu_helper("c-daemon");
 }
 
 static void teardown(void)
@@ -103,13 +103,13 @@ START_TEST(test_socket_key)
 	const char *acts[] = { "sleep=0.3", "key=socket=1234", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = cu_open("sock", NULL);
-	double t0 = cu_now();
+	double t0 = tu_now();
 	char *v;
 
 	ck_assert_msg(start(h, &o, "socket", acts, NULL) == 0, "%s",
 		      procmgr_errmsg(h));
-	ck_assert_double_ge(cu_now() - t0, 0.25);
-	v = cu_key(h, "socket");
+	ck_assert_double_ge(tu_now() - t0, 0.25);
+	v = tu_key(h, "socket");
 	ck_assert_str_eq(v, "1234");
 	free(v);
 	procmgr_free(h);
@@ -122,16 +122,16 @@ START_TEST(test_notify)
 			       "sleep=0.2", "notify=READY=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = cu_open("notif", NULL);
-	double t0 = cu_now();
+	double t0 = tu_now();
 	char *v;
 
 	ck_assert_msg(start(h, &o, "notify", acts, NULL) == 0, "%s",
 		      procmgr_errmsg(h));
-	ck_assert_double_ge(cu_now() - t0, 0.35);
-	v = cu_key(h, "socket");
+	ck_assert_double_ge(tu_now() - t0, 0.35);
+	v = tu_key(h, "socket");
 	ck_assert_str_eq(v, "4321");
 	free(v);
-	v = cu_key(h, "status_text");
+	v = tu_key(h, "status_text");
 	ck_assert_str_eq(v, "warming up");
 	free(v);
 	procmgr_free(h);
@@ -152,7 +152,7 @@ START_TEST(test_notify_mainpid)
 		      procmgr_errmsg(h));
 	first = cu_ppid(pid);
 	ck_assert_int_ne(first, getpid());
-	v = cu_key(h, "socket");
+	v = tu_key(h, "socket");
 	ck_assert_str_eq(v, "/run/x");
 	free(v);
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
@@ -162,7 +162,7 @@ START_TEST(test_notify_mainpid)
 	/* The first process exits; the monitor must not record it. */
 	ck_assert(tu_wait_gone(first, 10));
 	usleep(200000);
-	ck_assert_ptr_null(cu_key(h, "exit"));
+	ck_assert_ptr_null(tu_key(h, "exit"));
 	procmgr_free(h);
 }
 END_TEST
@@ -173,10 +173,10 @@ START_TEST(test_notify_mainpid_dies)
 			       "exit=4", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = cu_open("mpdie", NULL);
-	double t0 = cu_now();
+	double t0 = tu_now();
 
 	ck_assert_int_eq(start(h, &o, "notify", acts, NULL), -ECHILD);
-	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_double_lt(tu_now() - t0, 10);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "died before"));
 	procmgr_free(h);
 }
@@ -255,12 +255,12 @@ START_TEST(test_notify_foreign_uid_ignored)
 	ck_assert_int_ge(asprintf(&flag, "%s/flag", dir), 0);
 	chmod(dir, 0777);
 	tu_fork(spoof, flag);
-	t0 = cu_now();
+	t0 = tu_now();
 	ck_assert_int_eq(start(h, &o, "notify", acts, NULL), 0);
 	s = tu_read_file(flag);
 	ck_assert_ptr_nonnull(s);	/* the spoofer did send */
 	free(s);
-	ck_assert_double_ge(cu_now() - t0, 1.4);
+	ck_assert_double_ge(tu_now() - t0, 1.4);
 	free(flag);
 	free(dir);
 	procmgr_free(h);
@@ -340,15 +340,15 @@ START_TEST(test_death_before_ready)
 	const char *sig[] = { "sleep=0.2", "raise=9", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = cu_open("dies", NULL);
-	double t0 = cu_now();
+	double t0 = tu_now();
 	char *v, *tail = NULL;
 
 	ck_assert_int_eq(start(h, &o, "socket", acts, NULL), -ECHILD);
 	/* At once, not after the 60 s readiness timeout. */
-	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_double_lt(tu_now() - t0, 10);
 	ck_assert_msg(strstr(procmgr_errmsg(h), "status=7"), "%s",
 		      procmgr_errmsg(h));
-	v = cu_key(h, "exit");
+	v = tu_key(h, "exit");
 	ck_assert_msg(v && !strncmp(v, "status=7 at=", 12), "%s", v);
 	free(v);
 	ck_assert_int_eq(procmgr_log_tail(h, 20, &tail), 0);
@@ -370,10 +370,10 @@ START_TEST(test_timeout)
 	procmgr *h = cu_open("slow", NULL);
 	struct procmgr_status st = { 0 };
 	pid_t pid = 0;
-	double t0 = cu_now();
+	double t0 = tu_now();
 
 	ck_assert_int_eq(start(h, &o, "socket", acts, &pid), -ETIMEDOUT);
-	ck_assert_double_ge(cu_now() - t0, 0.45);
+	ck_assert_double_ge(tu_now() - t0, 0.45);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "not ready"));
 	/* Left running. */
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
@@ -403,7 +403,7 @@ START_TEST(test_notify_bad_mainpid_ignored)
 
 	ck_assert_int_eq(start(h, &o, "notify", acts, &pid), 0);
 	snprintf(want, sizeof(want), "%d", (int)pid);
-	v = cu_key(h, "pid");
+	v = tu_key(h, "pid");
 	ck_assert_str_eq(v, want);
 	free(v);
 	procmgr_free(h);
@@ -432,11 +432,11 @@ START_TEST(test_monitor_killed_while_waiting)
 	struct procmgr_spawn_opts o = { 0 };
 	char *dir;
 	procmgr *h = cu_open("orphan", &dir);
-	double t0 = cu_now();
+	double t0 = tu_now();
 
 	tu_fork(kill_monitor, dir);
 	ck_assert_int_eq(start(h, &o, "socket", acts, NULL), -ECHILD);
-	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_double_lt(tu_now() - t0, 10);
 	ck_assert_msg(strstr(procmgr_errmsg(h), "unknown"), "%s",
 		      procmgr_errmsg(h));
 	free(dir);
@@ -454,13 +454,13 @@ START_TEST(test_socket_key_empty_first)
 			       "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = cu_open("sockempty", NULL);
-	double t0 = cu_now();
+	double t0 = tu_now();
 	char *v;
 
 	ck_assert_msg(start(h, &o, "socket", acts, NULL) == 0, "%s",
 		      procmgr_errmsg(h));
-	ck_assert_double_ge(cu_now() - t0, 0.45);
-	v = cu_key(h, "socket");
+	ck_assert_double_ge(tu_now() - t0, 0.45);
+	v = tu_key(h, "socket");
 	ck_assert_str_eq(v, "4242");
 	free(v);
 	procmgr_free(h);
@@ -486,7 +486,7 @@ START_TEST(test_notify_mainpid_outsider_ignored)
 	ck_assert_int_eq(start(h, &o, "notify", acts, &pid), 0);
 	ck_assert_int_ne(pid, outsider);
 	snprintf(want, sizeof(want), "%d", (int)pid);
-	v = cu_key(h, "pid");
+	v = tu_key(h, "pid");
 	ck_assert_str_eq(v, want);
 	free(v);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
@@ -545,11 +545,11 @@ START_TEST(test_session_killed_while_waiting)
 	struct procmgr_spawn_opts o = { 0 };
 	char *dir;
 	procmgr *h = cu_open("session", &dir);
-	double t0 = cu_now();
+	double t0 = tu_now();
 
 	tu_fork(kill_session, dir);
 	ck_assert_int_eq(start(h, &o, "socket", acts, NULL), -ECHILD);
-	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_double_lt(tu_now() - t0, 10);
 	ck_assert_msg(strstr(procmgr_errmsg(h), "died before"), "%s",
 		      procmgr_errmsg(h));
 	free(dir);
@@ -597,9 +597,9 @@ START_TEST(test_socket_unwatchable)
 	while (inotify_init1(IN_CLOEXEC) >= 0)
 		ck_assert_int_lt(++n, 100000);
 	ck_assert_int_eq(errno, EMFILE);
-	t0 = cu_now();
+	t0 = tu_now();
 	ck_assert_int_eq(start(h, &o, "socket", acts, NULL), -EMFILE);
-	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_double_lt(tu_now() - t0, 10);
 	ck_assert_msg(strstr(procmgr_errmsg(h), "watching"), "%s",
 		      procmgr_errmsg(h));
 	ck_assert_int_eq(procmgr_status(h, &st), 0);

@@ -60,7 +60,7 @@ END_TEST
 
 START_TEST(test_daemon_fences_itself)
 {
-	char *helper = cu_helper("c-daemon");
+	char *helper = tu_helper("c-daemon");
 	char *argv[] = { helper, S("fence=0.05"), NULL };
 	struct procmgr_spawn_opts o = { .argv = argv };
 	procmgr *h = cu_open("fenced", NULL);
@@ -77,7 +77,7 @@ START_TEST(test_daemon_fences_itself)
 	ck_assert_int_eq(procmgr_write(h, "pid", other), 0);
 	ck_assert(tu_wait_gone(pid, 10));
 	ck_assert(cu_wait_file(procmgr_default_log(h), "fenced", 10));
-	v = cu_key(h, "pid");
+	v = tu_key(h, "pid");
 	ck_assert_str_eq(v, other);	/* the monitor left it alone */
 	free(v);
 	free(helper);

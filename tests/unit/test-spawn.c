@@ -21,7 +21,7 @@ static char *daemon_path;
 
 static void setup(void)
 {
-	daemon_path = cu_helper("c-daemon");
+	daemon_path = tu_helper("c-daemon");
 }
 
 static void teardown(void)
@@ -217,25 +217,25 @@ START_TEST(test_metadata_complete)
 
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
-	v = cu_key(h, "pid");
+	v = tu_key(h, "pid");
 	ck_assert_str_eq(v, pid_text);
 	free(v);
 	ck_assert_int_eq(procmgr_proc_identity(pid, &id), 0);
-	v = cu_key(h, "start_time");
+	v = tu_key(h, "start_time");
 	ck_assert_str_eq(v, id);
 	free(v);
 	free(id);
-	v = cu_key(h, "fingerprint");
+	v = tu_key(h, "fingerprint");
 	ck_assert_uint_eq(strlen(v), 64);
 	free(v);
-	v = cu_key(h, "fingerprint_inputs");
+	v = tu_key(h, "fingerprint_inputs");
 	ck_assert_ptr_nonnull(strstr(v, "argv "));
 	ck_assert_ptr_nonnull(strstr(v, "exe "));
 	free(v);
-	v = cu_key(h, "log");
+	v = tu_key(h, "log");
 	ck_assert_str_eq(v, procmgr_default_log(h));
 	free(v);
-	ck_assert_ptr_null(cu_key(h, "process_name"));
+	ck_assert_ptr_null(tu_key(h, "process_name"));
 	ck_assert_int_eq(procmgr_read_raw(h, "cmdline", &raw, &len), 0);
 	ck_assert_uint_eq(len, strlen(daemon_path) + 1 + strlen("pause") + 1);
 	ck_assert_str_eq(raw, daemon_path);
@@ -257,10 +257,10 @@ START_TEST(test_process_name_and_log)
 	ck_assert_int_ge(asprintf(&log, "%s/custom.log", dir), 0);
 	o.log_path = log;
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
-	v = cu_key(h, "process_name");
+	v = tu_key(h, "process_name");
 	ck_assert_str_eq(v, "c-daemon");
 	free(v);
-	v = cu_key(h, "log");
+	v = tu_key(h, "log");
 	ck_assert_str_eq(v, log);
 	free(v);
 	ck_assert(cu_wait_file(log, "hello out\n", 10));
@@ -321,16 +321,16 @@ static void exec_fails(const char *argv0, const char *cwd, int err,
 	struct procmgr_spawn_opts o = { .argv = argv, .cwd = cwd };
 	procmgr *h = cu_open("broken", NULL);
 	pid_t pid = 0;
-	double t0 = cu_now();
+	double t0 = tu_now();
 
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), -err);
 	/* Reported by the pipe, not discovered by a timeout. */
-	ck_assert_double_lt(cu_now() - t0, 5.0);
+	ck_assert_double_lt(tu_now() - t0, 5.0);
 	ck_assert_msg(strstr(procmgr_errmsg(h), strerror(err)), "%s",
 		      procmgr_errmsg(h));
 	ck_assert_msg(strstr(procmgr_errmsg(h), text), "%s",
 		      procmgr_errmsg(h));
-	ck_assert_ptr_null(cu_key(h, "pid"));
+	ck_assert_ptr_null(tu_key(h, "pid"));
 	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
 	procmgr_free(h);
 }
@@ -389,7 +389,7 @@ START_TEST(test_monitor_records_exit)
 	/* The monitor does not outlive the daemon. */
 	ck_assert(tu_wait_gone(mon, 10));
 	ck_assert_int_eq(start(h, &o, acts2, &pid), 0);
-	v = cu_key(h, "exit");
+	v = tu_key(h, "exit");
 	ck_assert_ptr_null(v);	/* the stale run's exit went with it */
 	v = await_key(h, "exit");
 	ck_assert_msg(!strncmp(v, "signal=TERM at=", 15), "%s", v);
@@ -414,7 +414,7 @@ START_TEST(test_monitor_spares_successor)
 	ck_assert_int_eq(procmgr_write(h, "pid", other), 0);
 	kill(pid, SIGKILL);
 	ck_assert(tu_wait_gone(mon, 10));
-	ck_assert_ptr_null(cu_key(h, "exit"));
+	ck_assert_ptr_null(tu_key(h, "exit"));
 	/* A removed metadata directory is not recreated. */
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
 	mon = cu_ppid(pid);
@@ -528,7 +528,7 @@ START_TEST(test_bad_log_dir)
 		o.log_path = "rel.log";
 		ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
 		ck_assert_int_ge(asprintf(&want, "%s/rel.log", cwd), 0);
-		v = cu_key(h, "log");
+		v = tu_key(h, "log");
 		ck_assert_str_eq(v, want);
 		free(v);
 		free(want);
@@ -597,7 +597,7 @@ START_TEST(test_relative_and_path)
 	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
 		      procmgr_errmsg(h));
 	cu_track(pid);
-	v = cu_key(h, "cmdline");
+	v = tu_key(h, "cmdline");
 	ck_assert_str_eq(v, "sh");
 	free(v);
 	free(helpers);
@@ -629,7 +629,7 @@ START_TEST(test_unrecordable_never_runs)
 	ck_assert_int_eq(start(h, &o, acts, &pid), -EFBIG);
 	setrlimit(RLIMIT_FSIZE, &old);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
-	ck_assert_ptr_null(cu_key(h, "pid"));
+	ck_assert_ptr_null(tu_key(h, "pid"));
 	usleep(300000);
 	log = tu_read_file(procmgr_default_log(h));
 	ck_assert_ptr_null(log ? strstr(log, "it ran") : NULL);
@@ -800,7 +800,7 @@ START_TEST(test_caller_cwd_deleted)
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), -ENOENT);
 	ck_assert_msg(!strstr(procmgr_errmsg(h), "memory"), "%s",
 		      procmgr_errmsg(h));
-	ck_assert_ptr_null(cu_key(h, "pid"));
+	ck_assert_ptr_null(tu_key(h, "pid"));
 	free(sub);
 	free(dir);
 	procmgr_free(h);
@@ -814,7 +814,7 @@ START_TEST(test_ready_fd_over_limit)
 	struct procmgr_spawn_opts o = { 0 };
 	struct rlimit lim;
 	procmgr *h = cu_open("fdlim", NULL);
-	double t0 = cu_now();
+	double t0 = tu_now();
 	pid_t pid = 0;
 
 	getrlimit(RLIMIT_NOFILE, &lim);
@@ -822,10 +822,10 @@ START_TEST(test_ready_fd_over_limit)
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
 	ck_assert_int_eq(procmgr_ready_parse("fd:100", &o.ready), 0);
 	ck_assert_int_eq(start(h, &o, acts, &pid), -EBADF);
-	ck_assert_double_lt(cu_now() - t0, 10);
+	ck_assert_double_lt(tu_now() - t0, 10);
 	ck_assert_msg(strstr(procmgr_errmsg(h), "file descriptors"), "%s",
 		      procmgr_errmsg(h));
-	ck_assert_ptr_null(cu_key(h, "pid"));
+	ck_assert_ptr_null(tu_key(h, "pid"));
 	procmgr_ready_clear(&o.ready);
 	procmgr_free(h);
 }
@@ -894,9 +894,9 @@ START_TEST(test_caller_killed_mid_start)
 	ck_assert_int_ne(mon, caller);
 	tu_kill(caller);
 	procmgr_set_lock_wait(h, 10, NULL, NULL);
-	t0 = cu_now();
+	t0 = tu_now();
 	ck_assert_msg(procmgr_lock(h) == 0, "%s", procmgr_errmsg(h));
-	ck_assert_double_lt(cu_now() - t0, 5);
+	ck_assert_double_lt(tu_now() - t0, 5);
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
 	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
 	ck_assert_int_eq(st.pid, pid);
@@ -904,7 +904,7 @@ START_TEST(test_caller_killed_mid_start)
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	kill(pid, SIGKILL);
 	ck_assert(tu_wait_gone(mon, 20));
-	v = cu_key(h, "exit");
+	v = tu_key(h, "exit");
 	ck_assert_msg(v && !strncmp(v, "signal=KILL", 11), "%s", v);
 	free(v);
 	free(dir);
@@ -930,11 +930,11 @@ START_TEST(test_monitor_lock_wait_bounded)
 	mon = cu_ppid(pid);
 	ck_assert_int_eq(procmgr_open(holder, dir, "held"), 0);
 	ck_assert_int_eq(procmgr_lock(holder), 0);
-	t0 = cu_now();
+	t0 = tu_now();
 	kill(pid, SIGKILL);
 	ck_assert(tu_wait_gone(mon, 60));
-	ck_assert_double_ge(cu_now() - t0, 5);
-	ck_assert_ptr_null(cu_key(h, "exit"));
+	ck_assert_double_ge(tu_now() - t0, 5);
+	ck_assert_ptr_null(tu_key(h, "exit"));
 	ck_assert_int_eq(procmgr_unlock(holder), 0);
 	procmgr_free(holder);
 	free(dir);

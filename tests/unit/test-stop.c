@@ -74,14 +74,14 @@ START_TEST(test_terminate_quick_death)
 {
 	const char *args[] = { "--exit-on-term", NULL };
 	struct procmgr_stop_opts o = { .kill_wait = 60 };
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, args), got = 0;
 	char *log = pm_asprintf("%s.log", procmgr_meta_dir(h));
-	double t = b_now();
+	double t = tu_now();
 
 	tu_write_file(log, "post-mortem\n", 12);
 	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
-	ck_assert_double_lt(b_now() - t, 10);
+	ck_assert_double_lt(tu_now() - t, 10);
 	ck_assert_int_eq(got, pid);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
 	ck_assert(!b_exists(procmgr_meta_dir(h)));
@@ -97,12 +97,12 @@ START_TEST(test_terminate_needs_kill)
 {
 	const char *args[] = { "--ignore-term", NULL };
 	struct procmgr_stop_opts o = { .kill_wait = 0.5 };
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, args), got = 0;
-	double t = b_now();
+	double t = tu_now();
 
 	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
-	t = b_now() - t;
+	t = tu_now() - t;
 	ck_assert_double_ge(t, 0.45);
 	ck_assert_double_lt(t, 10);
 	ck_assert_int_eq(got, pid);
@@ -118,7 +118,7 @@ START_TEST(test_kill_with_no_wait)
 	const int chain[] = { SIGTERM, SIGKILL };
 	const char *args[] = { "--ignore-term", NULL };
 	struct procmgr_stop_opts o = { chain, 2, 0, false };
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, args), got = 0;
 
 	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
@@ -136,7 +136,7 @@ START_TEST(test_terminate_survives_chain)
 	static const int chain[] = { SIGTERM };
 	struct procmgr_stop_opts o = { .signals = chain, .n_signals = 1,
 				       .kill_wait = 0.5 };
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, args), got = 0;
 	char *msg;
 
@@ -156,7 +156,7 @@ END_TEST
 /* test_terminate_already_dead: nothing signalled, stale metadata gone. */
 START_TEST(test_terminate_already_dead)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t got = -1;
 
 	b_record(h, tu_dead_pid(), false);
@@ -172,7 +172,7 @@ END_TEST
 /* A recycled pid: the live process has another start time. */
 START_TEST(test_reused_pid_untouched)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = b_sleeper(dir, NULL, NULL);
 	char *id, *v;
 
@@ -192,7 +192,7 @@ END_TEST
 START_TEST(test_keep_metadata)
 {
 	struct procmgr_stop_opts o = { .kill_wait = -1, .keep_metadata = true };
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, NULL);
 	char *v;
 
@@ -213,7 +213,7 @@ START_TEST(test_bad_options_and_lock)
 {
 	struct procmgr_stop_opts o = { .signals = (const int[]){ SIGTERM },
 				       .n_signals = 0 };
-	procmgr *h = b_open(dir, "web"), *other = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web"), *other = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, NULL);
 
 	ck_assert_int_eq(procmgr_stop(h, &o, NULL), -EINVAL);
@@ -241,9 +241,9 @@ END_TEST
 START_TEST(test_bad_signal_numbers)
 {
 	const int bad[] = { 0, -1, SIGRTMAX + 1 };
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, NULL), got = -1;
-	double t = b_now();
+	double t = tu_now();
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int chain[] = { SIGTERM, bad[i] };
@@ -257,7 +257,7 @@ START_TEST(test_bad_signal_numbers)
 			      "'%s'", procmgr_errmsg(h), want);
 		free(want);
 	}
-	ck_assert_double_lt(b_now() - t, 10);
+	ck_assert_double_lt(tu_now() - t, 10);
 	ck_assert_int_eq(got, -1);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
@@ -275,7 +275,7 @@ START_TEST(test_survives_unnamed_signal)
 	int chain[] = { SIGRTMIN + 2 };
 	struct procmgr_stop_opts o = { .signals = chain, .n_signals = 1,
 				       .kill_wait = 0.3 };
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid;
 	char *want;
 
@@ -298,7 +298,7 @@ END_TEST
  */
 START_TEST(test_symlinked_meta_dir_not_signalled)
 {
-	procmgr *h = b_open(dir, "web");
+	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, NULL);
 	char *elsewhere = pm_asprintf("%s/elsewhere", dir);
 
@@ -317,11 +317,10 @@ END_TEST
 /* Run pm-sleeper as uid/gid 65534 (nobody). */
 static void sleeper_as_nobody(void *arg)
 {
-	char path[PATH_MAX];
+	char *path = tu_helper("pm-sleeper");
 	char *argv[] = { path, NULL };
 
 	(void)arg;
-	b_helper_path("pm-sleeper", path, sizeof(path));
 	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
 		_exit(126);
 	execv(path, argv);
@@ -383,7 +382,7 @@ START_TEST(test_foreign_uid)
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
 	s = (struct stopper){ .sub = sub, .target = target, .out = fds[1] };
 	/* let the sleeper's exec land (its uid is set before the exec) */
-	b_sleep(0.1);
+	tu_sleep(0.1);
 	stopper = tu_fork(stop_as_other, &s);
 	close(fds[1]);
 	p = (struct pollfd){ .fd = fds[0], .events = POLLIN };
@@ -472,9 +471,9 @@ START_TEST(test_root_stops_foreign_uid)
 
 	if (geteuid() != 0)
 		return;
-	h = b_open(dir, "web");
+	h = tu_open(dir, "web");
 	target = tu_fork(sleeper_as_nobody, NULL);
-	b_sleep(0.1);
+	tu_sleep(0.1);
 	b_record(h, target, true);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	ck_assert(tu_wait_gone(target, 10));

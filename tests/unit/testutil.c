@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -320,6 +319,53 @@ char *tu_path(const char *a, const char *b)
 	return tu_keep(p);
 }
 
+double tu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void tu_sleep(double s)
+{
+	time_t whole = (time_t)s;
+	struct timespec ts = { whole, (long)((s - (double)whole) * 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
+procmgr *tu_open(const char *dir, const char *name)
+{
+	procmgr *h = procmgr_new();
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_msg(procmgr_open(h, dir, name) == 0, "open: %s",
+		      procmgr_errmsg(h));
+	return h;
+}
+
+char *tu_key(procmgr *h, const char *key)
+{
+	char *v = NULL;
+
+	return procmgr_read(h, key, &v) == 0 ? v : NULL;
+}
+
+char *tu_helper(const char *helper)
+{
+	const char *dir = getenv("HELPERS");
+	char *p = NULL;
+
+	if (helper[0] == '/')
+		p = strdup(helper);
+	else if (asprintf(&p, "%s/%s", dir ? dir : "build/helpers",
+			  helper) < 0)
+		p = NULL;
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
 static void child_setup(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -328,17 +374,11 @@ static void child_setup(void)
 
 pid_t tu_spawn(const char *helper, const char *const *args)
 {
-	char path[PATH_MAX];
-	const char *dir = getenv("HELPERS");
+	char *path = tu_helper(helper);
 	const char *argv[32];
 	size_t n = 0;
 	pid_t pid;
 
-	if (helper[0] == '/')
-		snprintf(path, sizeof(path), "%s", helper);
-	else
-		snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/helpers",
-			 helper);
 	argv[n++] = path;
 	for (; args && *args && n < 31; args++)
 		argv[n++] = *args;
@@ -350,6 +390,7 @@ pid_t tu_spawn(const char *helper, const char *const *args)
 		execv(path, (char *const *)argv);
 		_exit(127);
 	}
+	free(path);
 	tu_track(pid);
 	return pid;
 }
@@ -410,6 +451,15 @@ pid_t tu_dead_pid(void)
 		_exit(0);
 	waitpid(pid, NULL, 0);
 	return pid;
+}
+
+int tu_child_status(pid_t pid)
+{
+	siginfo_t si;
+
+	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	tu_kill(pid);	/* reaps it and forgets it */
+	return si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
 }
 
 int tu_run(Suite *s)

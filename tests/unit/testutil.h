@@ -6,6 +6,8 @@
 #ifndef PROCMGR_TESTUTIL_H
 #define PROCMGR_TESTUTIL_H
 
+#include "procmgr.h"
+
 #include <check.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -37,6 +39,17 @@ void *tu_keep(void *p);
 /* "a/b", kept. */
 char *tu_path(const char *a, const char *b);
 
+/* Monotonic seconds; sleep for s seconds. */
+double tu_now(void);
+void tu_sleep(double s);
+
+/* A handle on NAME under dir (the test fails if it cannot be opened). */
+procmgr *tu_open(const char *dir, const char *name);
+/* Read a key; NULL when absent. */
+char *tu_key(procmgr *h, const char *key);
+
+/* Absolute path (malloc'd) of $HELPERS/<helper>, or helper if absolute. */
+char *tu_helper(const char *helper);
 /*
  * Start $HELPERS/<helper> (or an absolute path) with argv (argv[0] is
  * filled in), fds >= 3 closed, killed by SIGKILL when the test process
@@ -53,6 +66,11 @@ void tu_kill(pid_t pid);
 bool tu_wait_gone(pid_t pid, double timeout);
 /* A pid that is surely not running (a reaped child's). */
 pid_t tu_dead_pid(void);
+/*
+ * Wait for a tu_fork()ed child without losing track of it, then reap and
+ * forget it: its exit status, or minus the signal that killed it.
+ */
+int tu_child_status(pid_t pid);
 
 /* Run one suite; returns the process exit status for main(). */
 int tu_run(Suite *s);
