@@ -170,12 +170,15 @@ static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 	if (r >= 0)
 		r = abs_dir(h->dir, &dir);
 	if (r < 0)
-		return pm_error(h, -r, "cannot resolve directories: %s",
-				strerror(-r));
+		return pm_error(h, -r, "cannot resolve directories (the "
+				"daemon's cwd, DIR) against the current "
+				"directory: %s; pass absolute paths (--cwd, "
+				"--dir)", strerror(-r));
 	r = pm_find_exe(h, o->argv[0], s->sp.cwd, &s->sp.exe);
 	if (r >= 0)
 		r = pm_log_open(h, o->log_path, o->log_max, &s->sp.log_fd,
 				&s->log_path);
+	s->sp.log_path = s->log_path;
 	if (r >= 0) {
 		s->sp.devnull_fd = pm_fd_above_stdio(
 			open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -273,7 +276,8 @@ static int died_at_once(procmgr *h, const struct pm_spawn *sp,
 	if (n == (ssize_t)sizeof(*e) && e->kind == PM_REPORT_EXIT)
 		pm_exit_text(e, how, sizeof(how));
 	return pm_error(h, ECHILD, "%s (pid %d) died before it was ready: "
-			"%s; see its log", h->name, (int)sp->pid, how);
+			"%s; see its log %s", h->name, (int)sp->pid, how,
+			sp->log_path);
 }
 
 static void record_death(procmgr *h, const struct pm_report *e)

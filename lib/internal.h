@@ -167,6 +167,7 @@ struct pm_spawn {
 	char *cwd;		/* NULL: inherit */
 	const char *lock_path;	/* the monitor takes the lock to record exit */
 	const char *meta_dir;
+	const char *log_path;	/* the log log_fd appends to, for messages */
 	int log_fd, devnull_fd;
 	int exec_r, exec_w;	/* CLOEXEC pipe: errno of a failed exec */
 	int report_r, report_w;	/* monitor -> caller */

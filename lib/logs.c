@@ -71,7 +71,9 @@ int pm_log_open(procmgr *h, const char *path, off_t max, int *ret_fd,
 	}
 	r = abs_path(path, &abs);
 	if (r < 0)
-		return pm_error(h, -r, "log %s: %s", path, strerror(-r));
+		return pm_error(h, -r, "cannot resolve log %s against the "
+				"current directory: %s; give an absolute path",
+				path, strerror(-r));
 	r = rotate(h, abs, max > 0 ? max : PM_LOG_MAX_DEFAULT);
 	if (r < 0)
 		goto fail;
@@ -93,7 +95,8 @@ int pm_log_open(procmgr *h, const char *path, off_t max, int *ret_fd,
 	r = pm_fd_above_stdio(fd);
 	if (r < 0) {
 		close(fd);
-		r = pm_error(h, -r, "log %s: %s", abs, strerror(-r));
+		r = pm_error(h, -r, "cannot open log %s: %s; check the limit "
+			     "on open files (ulimit -n)", abs, strerror(-r));
 		goto fail;
 	}
 	*ret_fd = r;

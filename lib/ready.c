@@ -193,8 +193,8 @@ static int died(struct waiter *w)
 	else
 		snprintf(how, sizeof(how), "exit status unknown");
 	return pm_error(w->h, ECHILD, "%s (pid %d) died before it was "
-			"ready: %s; see its log", w->h->name,
-			(int)w->sp->pid, how);
+			"ready: %s; see its log %s", w->h->name,
+			(int)w->sp->pid, how, w->sp->log_path);
 }
 
 /* Watch a pid we are not the parent of (MAINPID, or the monitor gone). */

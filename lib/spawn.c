@@ -146,7 +146,8 @@ int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
 	if (r < 0)
 		return pm_error(h, r, "cannot run %s: %s%s", argv0,
 				strerror(-r),
-				r == -ENOENT ? " (not found in PATH)" : "");
+				r == -ENOENT ? " (not found in PATH); check "
+				"the name and PATH, or give its path" : "");
 	return 0;
 }
 
@@ -295,13 +296,18 @@ static int exec_error(procmgr *h, const struct pm_spawn *sp,
 
 	switch (m->step) {
 	case PM_STEP_CHDIR:
-		return pm_error(h, err, "cannot change to directory %s: %s",
+		return pm_error(h, err, "cannot change to directory %s: %s; "
+				"check --cwd (it must exist and be searchable)",
 				sp->cwd, strerror(err));
 	case PM_STEP_EXEC:
-		return pm_error(h, err, "cannot execute %s: %s", sp->exe,
-				strerror(err));
+		return pm_error(h, err, "cannot execute %s: %s; check the path "
+				"(and a script's #! line) and that it is "
+				"executable (chmod +x %s)", sp->exe,
+				strerror(err), sp->exe);
 	default:
-		return pm_error(h, err, "cannot start %s (%s): %s", sp->exe,
+		return pm_error(h, err, "cannot start %s (%s): %s; check the "
+				"limits on processes and open files "
+				"(ulimit -u, ulimit -n)", sp->exe,
 				m->step == PM_STEP_FORK ? "fork" :
 				"setting up its file descriptors",
 				strerror(err));
