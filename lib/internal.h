@@ -209,7 +209,12 @@ int pm_fd_above_stdio(int fd);
 struct pm_ready_wait {
 	const struct procmgr_ready *mode;
 	int notify_fd;		/* datagram socket for NOTIFY_SOCKET, or -1 */
-	char notify_addr[64];	/* "@procmgr/<hex>" */
+	/*
+	 * NOTIFY_SOCKET's value: "@" for the leading NUL, then the abstract
+	 * address the kernel autobound (five hex digits); "" when the mode
+	 * is not notify.
+	 */
+	char notify_addr[64];
 	int pipe_r;		/* fd:N read end, or -1 */
 };
 int pm_ready_prepare(procmgr *h, const struct procmgr_ready *mode,
