@@ -104,7 +104,8 @@ static int mkdir_parents(const char *path)
 
 /*
  * Open name in atfd as a directory without following a symlink, making it
- * 0700 when create and missing, then vet it. path names it in messages.
+ * 0700 when create and missing, then vet it. path names it in messages;
+ * *ret_fd is written only on success.
  */
 static int open_component(procmgr *h, int atfd, const char *name,
 			  const char *path, bool create, int *ret_fd)
@@ -203,40 +204,31 @@ int pm_open_base(procmgr *h, bool create, int *ret_fd)
 	r = open_parent(h, create, &pfd, &base);
 	if (r < 0)
 		return r;
-	r = open_component(h, pfd, base, h->dir, create, &fd);
+	r = open_component(h, pfd, base, h->dir, create, ret_fd);
 	close(pfd);
-	if (r < 0)
-		return r;
-	*ret_fd = fd;
-	return 0;
+	return r;
 }
 
 int pm_open_host(procmgr *h, bool create, int *ret_fd)
 {
-	int bfd, fd, r;
+	int bfd, r;
 
 	r = pm_open_base(h, create, &bfd);
 	if (r < 0)
 		return r;
-	r = open_component(h, bfd, h->hostfp, h->host_dir, create, &fd);
+	r = open_component(h, bfd, h->hostfp, h->host_dir, create, ret_fd);
 	close(bfd);
-	if (r < 0)
-		return r;
-	*ret_fd = fd;
-	return 0;
+	return r;
 }
 
 int pm_open_meta(procmgr *h, bool create, int *ret_fd)
 {
-	int hfd, fd, r;
+	int hfd, r;
 
 	r = pm_open_host(h, create, &hfd);
 	if (r < 0)
 		return r;
-	r = open_component(h, hfd, h->name, h->meta_dir, create, &fd);
+	r = open_component(h, hfd, h->name, h->meta_dir, create, ret_fd);
 	close(hfd);
-	if (r < 0)
-		return r;
-	*ret_fd = fd;
-	return 0;
+	return r;
 }
