@@ -217,15 +217,20 @@ static int key_call(procmgr *h, const char *key)
 	return pm_key_check(h, key);
 }
 
+/* key_call(), then the NAME's metadata directory (create: made if missing). */
+static int key_open(procmgr *h, const char *key, bool create, int *ret_fd)
+{
+	int r = key_call(h, key);
+
+	return r < 0 ? r : pm_open_meta(h, create, ret_fd);
+}
+
 int procmgr_read_raw(procmgr *h, const char *key, char **ret_value,
 		     size_t *ret_len)
 {
 	int fd, r;
 
-	r = key_call(h, key);
-	if (r < 0)
-		return r;
-	r = pm_open_meta(h, false, &fd);
+	r = key_open(h, key, false, &fd);
 	if (r == -ENOENT)
 		return pm_error(h, ENOENT, "%s: no metadata for '%s'",
 				h->meta_dir, h->name);
@@ -264,10 +269,7 @@ int procmgr_write_raw(procmgr *h, const char *key, const void *value,
 {
 	int fd, r;
 
-	r = key_call(h, key);
-	if (r < 0)
-		return r;
-	r = pm_open_meta(h, true, &fd);
+	r = key_open(h, key, true, &fd);
 	if (r < 0)
 		return r;
 	/* 0644 as pants' files are: keys are not secret, and readers may
@@ -293,10 +295,7 @@ int procmgr_delete(procmgr *h, const char *key)
 {
 	int fd, r;
 
-	r = key_call(h, key);
-	if (r < 0)
-		return r;
-	r = pm_open_meta(h, false, &fd);
+	r = key_open(h, key, false, &fd);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
