@@ -99,6 +99,12 @@ int cli_seconds(const struct cli *c, const char *opt, const char *s,
 		double *ret);
 int cli_count(const struct cli *c, const char *opt, const char *s,
 	      unsigned long long *ret);
+/*
+ * Parse the options of a command whose only option (but --help) is opt
+ * ("--timeout"), in seconds, into *ret. CLI_CONTINUE or an exit code.
+ */
+int cli_seconds_option(struct cli *c, int argc, char **argv,
+		       const char *opt, double *ret);
 
 /* Check NAME (exit 2 naming the rule) and open a handle on it. */
 int cli_open(const struct cli *c, const char *name, procmgr **ret_h);
@@ -108,6 +114,11 @@ void cli_lock_wait(struct cli *c, procmgr *h, double timeout);
 /* Print a status (or list row) as JSON with extra pairs; CLI_OK or 1. */
 int cli_print_json(procmgr *h, const struct procmgr_status *st,
 		   const char *const *extra);
+/* Read h's status and print it as cli_print_json() does. */
+int cli_print_status_json(procmgr *h, const char *const *extra);
+/* A key's value (get, await): alone, or with --json in h's status. */
+int cli_print_value(const struct cli *c, procmgr *h, const char *key,
+		    const char *value);
 /*
  * A raw value (len bytes) made printable in place: NULs become spaces,
  * surrounding white space is dropped. Returns the start inside value.

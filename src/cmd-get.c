@@ -13,8 +13,7 @@
 int cmd_get(struct cli *c, int argc, char **argv)
 {
 	char **op = argv + 1;
-	struct procmgr_status st = { 0 };
-	char *value = NULL, *text;
+	char *value = NULL;
 	procmgr *h = NULL;
 	size_t len;
 	int r;
@@ -29,27 +28,11 @@ int cmd_get(struct cli *c, int argc, char **argv)
 		cli_err("%s has no key '%s' in %s; 'procmgr set' writes one",
 			procmgr_get_name(h), op[1], procmgr_meta_dir(h));
 		r = CLI_NOT_RUNNING;
-		goto out;
-	}
-	if (r < 0) {
+	} else if (r < 0) {
 		r = cli_fail(h, r);
-		goto out;
+	} else {
+		r = cli_print_value(c, h, op[1], cli_printable(value, len));
 	}
-	text = cli_printable(value, len);
-	if (!c->json) {
-		puts(text);
-		r = CLI_OK;
-		goto out;
-	}
-	r = procmgr_status(h, &st);
-	if (r < 0) {
-		r = cli_fail(h, r);
-		goto out;
-	}
-	r = cli_print_json(h, &st, (const char *const[]){ "key", op[1],
-				   "value", text, NULL });
-out:
-	procmgr_status_clear(&st);
 	free(value);
 	procmgr_free(h);
 	return r;

@@ -19,22 +19,11 @@ extern char **environ;
 
 static int parse(struct cli *c, int argc, char **argv, double *ret_timeout)
 {
-	static const struct option opts[] = {
-		{ "lock-timeout", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o, r;
+	int r;
 
-	while ((o = cli_getopt(c, argc, argv, "h", opts)) != -1) {
-		if (o == 'h')
-			return cli_help(c->cmd);
-		if (o != 'L')
-			return CLI_USAGE;
-		r = cli_seconds(c, "--lock-timeout", optarg, ret_timeout);
-		if (r != CLI_CONTINUE)
-			return r;
-	}
+	r = cli_seconds_option(c, argc, argv, "--lock-timeout", ret_timeout);
+	if (r != CLI_CONTINUE)
+		return r;
 	if (optind >= argc)
 		return cli_usage(c, "expects a command after '--' to run "
 				 "under the lock");

@@ -159,21 +159,12 @@ static int died(procmgr *h, int r)
 static int report(struct cli *c, procmgr *h, pid_t pid, const char *action,
 		  const char *reason)
 {
-	struct procmgr_status st = { 0 };
-	int r;
-
 	if (!c->json) {
 		printf("%d\n", (int)pid);
 		return CLI_OK;
 	}
-	r = procmgr_status(h, &st);
-	if (r < 0)
-		r = cli_fail(h, r);
-	else
-		r = cli_print_json(h, &st, (const char *const[]){
-			"action", action, "reason", reason, NULL });
-	procmgr_status_clear(&st);
-	return r;
+	return cli_print_status_json(h, (const char *const[]){
+		"action", action, "reason", reason, NULL });
 }
 
 /* -v: the log, and how long readiness is waited for. */

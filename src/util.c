@@ -251,6 +251,28 @@ fail:
 			 "not '%s'", opt, s);
 }
 
+int cli_seconds_option(struct cli *c, int argc, char **argv,
+		       const char *opt, double *ret)
+{
+	const struct option opts[] = {
+		{ opt + 2, required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o, r = CLI_CONTINUE;
+
+	while (r == CLI_CONTINUE &&
+	       (o = cli_getopt(c, argc, argv, "h", opts)) != -1) {
+		if (o == 'h')
+			r = cli_help(c->cmd);
+		else if (o == 's')
+			r = cli_seconds(c, opt, optarg, ret);
+		else
+			r = CLI_USAGE;
+	}
+	return r;
+}
+
 int cli_count(const struct cli *c, const char *opt, const char *s,
 	      unsigned long long *ret)
 {
@@ -324,6 +346,27 @@ int cli_print_json(procmgr *h, const struct procmgr_status *st,
 		return cli_fail(h, r);
 	puts(json);
 	free(json);
+	return CLI_OK;
+}
+
+int cli_print_status_json(procmgr *h, const char *const *extra)
+{
+	struct procmgr_status st = { 0 };
+	int r;
+
+	r = procmgr_status(h, &st);
+	r = r < 0 ? cli_fail(h, r) : cli_print_json(h, &st, extra);
+	procmgr_status_clear(&st);
+	return r;
+}
+
+int cli_print_value(const struct cli *c, procmgr *h, const char *key,
+		    const char *value)
+{
+	if (c->json)
+		return cli_print_status_json(h, (const char *const[]){
+			"key", key, "value", value, NULL });
+	puts(value);
 	return CLI_OK;
 }
 
