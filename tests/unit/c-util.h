@@ -1,8 +1,8 @@
 /*
  * c-util.h - what the spawn, ready, ensure, logs and selfcheck suites
- * share: a handle on a scratch DIR and /proc readers for the daemon and its
- * monitor. Static inline: each suite uses
- * a different subset.
+ * share: a handle on a scratch DIR, /proc readers for the daemon and its
+ * monitor, a free TCP port and a uid of the test's own. Static inline:
+ * each suite uses a different subset.
  */
 #ifndef PROCMGR_C_UTIL_H
 #define PROCMGR_C_UTIL_H
@@ -10,10 +10,16 @@
 #include "procmgr.h"
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,6 +128,40 @@ static inline bool cu_wait_file(const char *path, const char *needle,
 		usleep(10000);
 	} while (tu_now() < end);
 	return false;
+}
+
+/* A loopback TCP port nobody listens on (just now). */
+static inline int cu_free_port(void)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	socklen_t len = sizeof(in);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&in, &len), 0);
+	close(fd);
+	return ntohs(in.sin_port);
+}
+
+/*
+ * Become uid (an otherwise unused one, root only) keeping only the
+ * file-access capabilities (so coverage data can still be written): the
+ * per-user kernel limits then count exactly this test's own use.
+ */
+static inline void cu_become_lone_uid(uid_t uid)
+{
+	struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uint32_t bits = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) |
+			(1u << CAP_FOWNER);
+
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = bits;
+	ck_assert_int_eq(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), 0);
+	ck_assert_int_eq(setresgid(uid, uid, uid), 0);
+	ck_assert_int_eq(setresuid(uid, uid, uid), 0);
+	ck_assert_int_eq(syscall(SYS_capset, &hd, d), 0);
 }
 
 #endif

@@ -4,14 +4,11 @@
  */
 #include "c-util.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -367,19 +364,6 @@ static bool descendants_gone(double timeout)
 	}
 }
 
-static int port_free(void)
-{
-	struct sockaddr_in in = { .sin_family = AF_INET };
-	socklen_t len = sizeof(in);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&in, sizeof(in)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&in, &len), 0);
-	close(fd);
-	return ntohs(in.sin_port);
-}
-
 /*
  * One start with at most base + k fds. It may fail at any step, but then
  * cleanly: a message, no fd of ours leaked, the lock released, and either
@@ -429,7 +413,7 @@ START_TEST(test_fd_exhaustion)
 	const char *acts[] = { "pause", "notify=READY=1", "fd=5",
 			       "key=socket=1", tcp_act, NULL };
 	procmgr *h = cu_open("nofds", NULL);
-	int base = dup(0), port = port_free();
+	int base = dup(0), port = cu_free_port();
 
 	close(base);
 	snprintf(tcp_act, sizeof(tcp_act), "tcp=%d", port);

@@ -4,18 +4,13 @@
  */
 #include "c-util.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <linux/capability.h>
 #include <sys/inotify.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 
 static char *daemon_path;
@@ -45,12 +40,9 @@ static int start(procmgr *h, struct procmgr_spawn_opts *o,
 		ck_assert_int_eq(procmgr_ready_parse(mode, &o->ready), 0);
 	r = procmgr_start(h, o, &pid);
 	if (r == 0) {
-		pid_t p = cu_ppid(pid), gp = p > 1 ? cu_ppid(p) : 0;
-
-		tu_track(pid);
 		/* MAINPID: the first process and then the monitor. */
-		if (p > 1 && p != getpid())
-			tu_track(p);
+		pid_t p = cu_track(pid), gp = p > 1 ? cu_ppid(p) : 0;
+
 		if (gp > 1 && gp != getpid())
 			tu_track(gp);
 	}
@@ -291,25 +283,12 @@ START_TEST(test_fd)
 }
 END_TEST
 
-static int free_port(void)
-{
-	struct sockaddr_in in = { .sin_family = AF_INET };
-	socklen_t len = sizeof(in);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&in, sizeof(in)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&in, &len), 0);
-	close(fd);
-	return ntohs(in.sin_port);
-}
-
 START_TEST(test_tcp_and_unix)
 {
 	char tcp[32], mode[32], *dir, *upath = NULL, *umode = NULL, *uact = NULL;
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = cu_open("conn", &dir);
-	int port = free_port();
+	int port = cu_free_port();
 
 	snprintf(tcp, sizeof(tcp), "tcp=%d", port);
 	snprintf(mode, sizeof(mode), "tcp:%d", port);
@@ -410,18 +389,22 @@ START_TEST(test_notify_bad_mainpid_ignored)
 }
 END_TEST
 
-/* Kill the monitor of NAME "orphan" in dir as soon as its daemon runs. */
-static void kill_monitor(void *arg)
+/* In a tu_fork()ed child: the pid NAME in dir records, once it does. */
+static pid_t awaited_pid(const char *dir, const char *name)
 {
 	procmgr *h = procmgr_new();
 	char *v = NULL;
-	pid_t pid;
 
-	if (!h || procmgr_open(h, arg, "orphan") < 0 ||
+	if (!h || procmgr_open(h, dir, name) < 0 ||
 	    procmgr_await(h, "pid", 20, &v) < 0)
 		_exit(1);
-	pid = atoi(v);
-	kill(cu_ppid(pid), SIGKILL);
+	return atoi(v);
+}
+
+/* Kill the monitor of NAME "orphan" in dir as soon as its daemon runs. */
+static void kill_monitor(void *arg)
+{
+	kill(cu_ppid(awaited_pid(arg, "orphan")), SIGKILL);
 	_exit(0);
 }
 
@@ -526,15 +509,7 @@ END_TEST
 /* Kill the whole session of NAME "session" (monitor and daemon). */
 static void kill_session(void *arg)
 {
-	procmgr *h = procmgr_new();
-	char *v = NULL;
-	pid_t pid;
-
-	if (!h || procmgr_open(h, arg, "session") < 0 ||
-	    procmgr_await(h, "pid", 20, &v) < 0)
-		_exit(1);
-	pid = atoi(v);
-	kill(-getpgid(pid), SIGKILL);
+	kill(-getpgid(awaited_pid(arg, "session")), SIGKILL);
 	_exit(0);
 }
 
@@ -558,26 +533,6 @@ START_TEST(test_session_killed_while_waiting)
 END_TEST
 
 /*
- * Become an otherwise unused uid that keeps only the file-access
- * capabilities (so coverage data can still be written): per-user kernel
- * limits then count exactly our own use.
- */
-static void become_lone_uid(void)
-{
-	struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	uint32_t bits = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) |
-			(1u << CAP_FOWNER);
-
-	memset(d, 0, sizeof(d));
-	d[0].effective = d[0].permitted = bits;
-	ck_assert_int_eq(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), 0);
-	ck_assert_int_eq(setresgid(54322, 54322, 54322), 0);
-	ck_assert_int_eq(setresuid(54322, 54322, 54322), 0);
-	ck_assert_int_eq(syscall(SYS_capset, &hd, d), 0);
-}
-
-/*
  * No inotify instance left for this user: --ready socket cannot watch the
  * metadata and says so at once (not after the timeout); the daemon, like
  * one that timed out, is left running and recorded.
@@ -593,7 +548,7 @@ START_TEST(test_socket_unwatchable)
 
 	if (getuid() != 0)
 		return;	/* needs root to become a lone uid */
-	become_lone_uid();
+	cu_become_lone_uid(54322);
 	while (inotify_init1(IN_CLOEXEC) >= 0)
 		ck_assert_int_lt(++n, 100000);
 	ck_assert_int_eq(errno, EMFILE);

@@ -10,8 +10,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <linux/capability.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -666,26 +664,6 @@ START_TEST(test_fd_n_collides)
 }
 END_TEST
 
-/*
- * Become an otherwise unused uid that keeps only the file-access
- * capabilities (so coverage data can still be written): RLIMIT_NPROC then
- * counts exactly our own processes, and CAP_SYS_RESOURCE no longer lifts it.
- */
-static void become_lone_uid(void)
-{
-	struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	uint32_t bits = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) |
-			(1u << CAP_FOWNER);
-
-	memset(d, 0, sizeof(d));
-	d[0].effective = d[0].permitted = bits;
-	ck_assert_int_eq(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), 0);
-	ck_assert_int_eq(setresgid(54321, 54321, 54321), 0);
-	ck_assert_int_eq(setresuid(54321, 54321, 54321), 0);
-	ck_assert_int_eq(syscall(SYS_capset, &hd, d), 0);
-}
-
 static void fork_fails_at(rlim_t nproc, const char *where)
 {
 	char *argv[] = { daemon_path, (char *)"pause", NULL };
@@ -713,7 +691,11 @@ START_TEST(test_fork_fails)
 {
 	if (getuid() != 0)
 		return;
-	become_lone_uid();
+	/*
+	 * RLIMIT_NPROC then counts exactly our own processes, and
+	 * CAP_SYS_RESOURCE no longer lifts it.
+	 */
+	cu_become_lone_uid(54321);
 	fork_fails_at(1, "cannot fork");
 	fork_fails_at(2, "(fork)");
 }
