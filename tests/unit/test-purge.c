@@ -186,6 +186,31 @@ static void *successor_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Start the successor thread on h's pid file; false (the test is skipped)
+ * where fanotify needs a capability we lack.
+ */
+static bool successor_start(procmgr *h, struct successor *s, pthread_t *t,
+			    const char *test)
+{
+	char *p;
+
+	s->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
+	if (s->fan < 0 && (errno == EPERM || errno == ENOSYS)) {
+		fprintf(stderr, "%s: skipped, fanotify needs CAP_SYS_ADMIN\n",
+			test);
+		return false;
+	}
+	ck_assert_int_ge(s->fan, 0);
+	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
+	ck_assert_int_eq(fanotify_mark(s->fan, FAN_MARK_ADD, FAN_OPEN_PERM,
+				       AT_FDCWD, p), 0);
+	free(p);
+	s->meta_dir = procmgr_meta_dir(h);
+	ck_assert_int_eq(pthread_create(t, NULL, successor_main, s), 0);
+	return true;
+}
+
 /* A successor that re-created NAME meanwhile keeps all of its keys. */
 START_TEST(test_successor_in_the_window)
 {
@@ -193,24 +218,15 @@ START_TEST(test_successor_in_the_window)
 	struct successor s = { .meta_dir = NULL };
 	pid_t pid = tu_dead_pid();
 	pthread_t t;
-	char *p, *v;
+	char *v;
 
 	b_record(h, pid, false);
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "old-fp"), 0);
 	ck_assert_int_eq(procmgr_write(h, "socket", "1111"), 0);
-	s.fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
-	if (s.fan < 0 && (errno == EPERM || errno == ENOSYS)) {
-		fprintf(stderr, "test_successor_in_the_window: skipped, "
-			"fanotify needs CAP_SYS_ADMIN\n");
+	if (!successor_start(h, &s, &t, "test_successor_in_the_window")) {
 		procmgr_free(h);
 		return;
 	}
-	ck_assert_int_ge(s.fan, 0);
-	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
-	ck_assert_int_eq(fanotify_mark(s.fan, FAN_MARK_ADD, FAN_OPEN_PERM,
-				       AT_FDCWD, p), 0);
-	s.meta_dir = procmgr_meta_dir(h);
-	ck_assert_int_eq(pthread_create(&t, NULL, successor_main, &s), 0);
 	ck_assert_int_eq(pm_meta_remove_if(h, pid + 1), -ESTALE);
 	pthread_join(t, NULL);
 	close(s.fan);
@@ -226,7 +242,6 @@ START_TEST(test_successor_in_the_window)
 	ck_assert_str_eq(v, "old-fp");
 	free(v);
 	ck_assert_int_eq(asides(h), 0);
-	free(p);
 	procmgr_free(h);
 }
 END_TEST
@@ -241,23 +256,13 @@ START_TEST(test_put_back_fails)
 	struct successor s = { .as_file = true };
 	pid_t pid = tu_dead_pid();
 	pthread_t t;
-	char *p;
 	int r;
 
 	b_record(h, pid, false);
-	s.fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
-	if (s.fan < 0 && (errno == EPERM || errno == ENOSYS)) {
-		fprintf(stderr, "test_put_back_fails: skipped, fanotify "
-			"needs CAP_SYS_ADMIN\n");
+	if (!successor_start(h, &s, &t, "test_put_back_fails")) {
 		procmgr_free(h);
 		return;
 	}
-	ck_assert_int_ge(s.fan, 0);
-	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
-	ck_assert_int_eq(fanotify_mark(s.fan, FAN_MARK_ADD, FAN_OPEN_PERM,
-				       AT_FDCWD, p), 0);
-	s.meta_dir = procmgr_meta_dir(h);
-	ck_assert_int_eq(pthread_create(&t, NULL, successor_main, &s), 0);
 	r = pm_meta_remove_if(h, pid + 1);
 	pthread_join(t, NULL);
 	close(s.fan);
@@ -266,7 +271,6 @@ START_TEST(test_put_back_fails)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "by hand"));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), ".web.purge."));
 	ck_assert_int_eq(asides(h), 1);
-	free(p);
 	procmgr_free(h);
 }
 END_TEST
