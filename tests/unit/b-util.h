@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/fs.h>
 #include <signal.h>
@@ -96,6 +97,23 @@ static inline bool b_immutable(const char *path, bool on)
 	ok = ok && ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
 	close(fd);
 	return ok;
+}
+
+/*
+ * In a tu_fork()ed child: become uid/gid 65533 (root ignores modes). The
+ * saved ids stay root, so b_other_done() can take root back to write the
+ * child's coverage data at its end. false if it cannot.
+ */
+static inline bool b_become_other(void)
+{
+	return setgroups(0, NULL) == 0 && setresgid(65533, 65533, 0) == 0 &&
+	       setresuid(65533, 65533, 0) == 0;
+}
+
+static inline void b_other_done(void)
+{
+	if (seteuid(0) == 0)
+		TU_GCOV_DUMP();
 }
 
 static inline bool b_exists(const char *path)

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/fanotify.h>
@@ -317,9 +316,7 @@ static void purge_as_other(void *arg)
 	struct as_other *a = arg;
 	procmgr *h;
 
-	/* saved ids stay root so coverage data can be written at the end */
-	if (setgroups(0, NULL) < 0 || setresgid(65533, 65533, 0) < 0 ||
-	    setresuid(65533, 65533, 0) < 0)
+	if (!b_become_other())
 		_exit(1);
 	h = procmgr_new();
 	if (!h || procmgr_open(h, a->sub, "web") < 0 ||
@@ -331,8 +328,7 @@ static void purge_as_other(void *arg)
 	chmod(h->meta_dir, 0500);
 	report(a->out, procmgr_purge(h, false), h, "cannot remove");
 	procmgr_free(h);
-	if (seteuid(0) == 0)
-		TU_GCOV_DUMP();
+	b_other_done();
 }
 
 START_TEST(test_removal_failures)

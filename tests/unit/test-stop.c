@@ -333,36 +333,52 @@ struct stopper {
 	int out;
 };
 
+/*
+ * In a child: record pid (and its start_time) under sub's NAME web and
+ * stop it; the stop's result, -1000 if it could not be recorded. *ret_h
+ * gets the handle (to read its message, then free), NULL if none.
+ */
+static int record_and_stop(const char *sub, pid_t pid, procmgr **ret_h)
+{
+	procmgr *h = procmgr_new();
+	char buf[32], *id = NULL;
+	int r = -1000;
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	if (h && procmgr_open(h, sub, "web") == 0 &&
+	    procmgr_write(h, "pid", buf) == 0 &&
+	    procmgr_proc_identity(pid, &id) == 0 &&
+	    procmgr_write(h, "start_time", id) == 0)
+		r = procmgr_stop(h, NULL, NULL);
+	free(id);
+	*ret_h = h;
+	return r;
+}
+
+/* Send the child's result r to the test, then write its coverage. */
+static void stopper_report(struct stopper *s, int r)
+{
+	if (write(s->out, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	b_other_done();
+}
+
 /* As uid 65533: record the target under sub, stop it, report the result. */
 static void stop_as_other(void *arg)
 {
 	struct stopper *s = arg;
 	procmgr *h;
-	char buf[32], *id = NULL;
 	int r = -1000;
 
-	/* saved ids stay root so coverage data can be written at the end */
-	if (setgroups(0, NULL) < 0 || setresgid(65533, 65533, 0) < 0 ||
-	    setresuid(65533, 65533, 0) < 0)
-		goto out;
-	h = procmgr_new();
-	snprintf(buf, sizeof(buf), "%d", (int)s->target);
-	if (!h || procmgr_open(h, s->sub, "web") < 0 ||
-	    procmgr_write(h, "pid", buf) < 0 ||
-	    procmgr_proc_identity(s->target, &id) < 0 ||
-	    procmgr_write(h, "start_time", id) < 0)
-		goto out;
-	r = procmgr_stop(h, NULL, NULL);
-	/* refused by procmgr itself, not only by the kernel's kill check */
-	if (r == -EPERM && !strstr(procmgr_errmsg(h), "belongs to uid 65534"))
-		r = -2000;
-	procmgr_free(h);
-out:
-	free(id);
-	if (write(s->out, &r, sizeof(r)) != sizeof(r))
-		_exit(1);
-	if (seteuid(0) == 0)
-		TU_GCOV_DUMP();
+	if (b_become_other()) {
+		r = record_and_stop(s->sub, s->target, &h);
+		/* refused by procmgr itself, not only by the kernel's check */
+		if (r == -EPERM &&
+		    !strstr(procmgr_errmsg(h), "belongs to uid 65534"))
+			r = -2000;
+		procmgr_free(h);
+	}
+	stopper_report(s, r);
 }
 
 /* A pid owned by another user is never signalled. */
@@ -406,33 +422,19 @@ static void stop_own_as_other(void *arg)
 {
 	struct stopper *s = arg;
 	procmgr *h;
-	char buf[32], *id = NULL;
 	pid_t pid;
 	int r = -1000;
 
-	if (setgroups(0, NULL) < 0 || setresgid(65533, 65533, 0) < 0 ||
-	    setresuid(65533, 65533, 0) < 0)
-		goto out;
-	/* its parent is this child: PR_SET_PDEATHSIG kills it with us */
-	pid = tu_spawn("pm-sleeper", NULL);
-	h = procmgr_new();
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	if (!h || procmgr_open(h, s->sub, "web") < 0 ||
-	    procmgr_write(h, "pid", buf) < 0 ||
-	    procmgr_proc_identity(pid, &id) < 0 ||
-	    procmgr_write(h, "start_time", id) < 0)
-		goto out;
-	r = procmgr_stop(h, NULL, NULL);
-	/* it must really be gone: reap it */
-	if (r == 1 && waitpid(pid, NULL, 0) != pid)
-		r = -2000;
-	procmgr_free(h);
-out:
-	free(id);
-	if (write(s->out, &r, sizeof(r)) != sizeof(r))
-		_exit(1);
-	if (seteuid(0) == 0)
-		TU_GCOV_DUMP();
+	if (b_become_other()) {
+		/* its parent is this child: PDEATHSIG kills it with us */
+		pid = tu_spawn("pm-sleeper", NULL);
+		r = record_and_stop(s->sub, pid, &h);
+		/* it must really be gone: reap it */
+		if (r == 1 && waitpid(pid, NULL, 0) != pid)
+			r = -2000;
+		procmgr_free(h);
+	}
+	stopper_report(s, r);
 }
 
 /* A user who is not root stops a daemon of their own. */
