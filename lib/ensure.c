@@ -399,44 +399,41 @@ static int check_opts(procmgr *h, const struct procmgr_spawn_opts *o)
 	return 0;
 }
 
-int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *opts,
-		  pid_t *ret_pid)
+/*
+ * start and restart: under the lock, (restart: stop, then) start. A start
+ * refused because NAME runs gives that pid with -EEXIST.
+ */
+static int start_under_lock(procmgr *h, const struct procmgr_spawn_opts *o,
+			    bool restart, pid_t *ret_pid)
 {
 	pid_t pid = 0;
 	int r;
 
-	r = check_opts(h, opts);
+	r = check_opts(h, o);
 	if (r < 0)
 		return r;
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
-	r = start_locked(h, opts, &pid);
+	r = restart ? procmgr_stop(h, o->stop, NULL) : 0;
+	if (r >= 0)
+		r = start_locked(h, o, &pid);
 	procmgr_unlock(h);
-	if ((r >= 0 || r == -EEXIST) && ret_pid)
+	if ((r >= 0 || (r == -EEXIST && !restart)) && ret_pid)
 		*ret_pid = pid;
-	return r;
+	return r < 0 ? r : 0;
+}
+
+int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *opts,
+		  pid_t *ret_pid)
+{
+	return start_under_lock(h, opts, false, ret_pid);
 }
 
 int procmgr_restart(procmgr *h, const struct procmgr_spawn_opts *opts,
 		    pid_t *ret_pid)
 {
-	pid_t pid = 0;
-	int r;
-
-	r = check_opts(h, opts);
-	if (r < 0)
-		return r;
-	r = procmgr_lock(h);
-	if (r < 0)
-		return r;
-	r = procmgr_stop(h, opts->stop, NULL);
-	if (r >= 0)
-		r = start_locked(h, opts, &pid);
-	procmgr_unlock(h);
-	if (r >= 0 && ret_pid)
-		*ret_pid = pid;
-	return r < 0 ? r : 0;
+	return start_under_lock(h, opts, true, ret_pid);
 }
 
 /* Why a running daemon's fingerprint no longer matches, or NULL if it does. */
