@@ -388,11 +388,11 @@ out:
 
 static int check_opts(procmgr *h, const struct procmgr_spawn_opts *o)
 {
-	if (!h)
-		return -EINVAL;
-	if (!h->opened)
-		return pm_error(h, EINVAL, "handle is not opened; call "
-				"procmgr_open() first");
+	int r;
+
+	r = pm_check_open(h);
+	if (r < 0)
+		return r;
 	if (!o || !o->argv || !o->argv[0] || !o->argv[0][0])
 		return pm_error(h, EINVAL, "no command given to start %s",
 				h->name);

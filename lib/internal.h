@@ -47,6 +47,8 @@ int pm_error(procmgr *h, int err, const char *fmt, ...)
 /* Replace h's warning (printf-style). */
 void pm_warn(procmgr *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* -EINVAL (with h's message, when h) unless h is an opened handle. */
+int pm_check_open(procmgr *h);
 /* malloc'd printf; NULL when out of memory. */
 char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strip surrounding white space in place; returns the start inside s. */

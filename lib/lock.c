@@ -356,11 +356,9 @@ int procmgr_lock(procmgr *h)
 {
 	int dirfd = -1, fd = -1, r;
 
-	if (!h)
-		return -EINVAL;
-	if (!h->opened)
-		return pm_error(h, EINVAL, "the handle is not open; call "
-				"procmgr_open() first");
+	r = pm_check_open(h);
+	if (r < 0)
+		return r;
 	if (h->lock_depth > 0) {
 		h->lock_depth++;
 		return 0;

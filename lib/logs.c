@@ -112,9 +112,9 @@ int procmgr_log_path(procmgr *h, char **ret_path)
 	char *v = NULL, *p;
 	int r;
 
-	if (!h || !h->opened)
-		return h ? pm_error(h, EINVAL, "handle is not opened") :
-			   -EINVAL;
+	r = pm_check_open(h);
+	if (r < 0)
+		return r;
 	r = procmgr_read(h, "log", &v);
 	if (r == -ENOENT || (r == 0 && !*v)) {
 		free(v);

@@ -209,12 +209,9 @@ int pm_key_check(procmgr *h, const char *key)
 /* Common start of the key calls: an opened handle and a valid key. */
 static int key_call(procmgr *h, const char *key)
 {
-	if (!h)
-		return -EINVAL;
-	if (!h->opened)
-		return pm_error(h, EINVAL, "handle is not opened; call "
-				"procmgr_open() first");
-	return pm_key_check(h, key);
+	int r = pm_check_open(h);
+
+	return r < 0 ? r : pm_key_check(h, key);
 }
 
 /* key_call(), then the NAME's metadata directory (create: made if missing). */
@@ -388,11 +385,9 @@ int procmgr_keys(procmgr *h, char ***ret_keys)
 {
 	int fd, r;
 
-	if (!h)
-		return -EINVAL;
-	if (!h->opened)
-		return pm_error(h, EINVAL, "handle is not opened; call "
-				"procmgr_open() first");
+	r = pm_check_open(h);
+	if (r < 0)
+		return r;
 	r = pm_open_meta(h, false, &fd);
 	if (r == -ENOENT)
 		r = empty_strv(ret_keys);

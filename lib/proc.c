@@ -560,9 +560,9 @@ int procmgr_status(procmgr *h, struct procmgr_status *ret)
 
 	if (!h || !ret)
 		return pm_error(h, EINVAL, "no handle or no status to fill");
-	if (!h->opened)
-		return pm_error(h, EINVAL, "the handle is not open; call "
-				"procmgr_open() first");
+	r = pm_check_open(h);
+	if (r < 0)
+		return r;
 	free(h->warning);
 	h->warning = NULL;
 	r = pm_open_meta(h, false, &fd);

@@ -16,9 +16,9 @@ int procmgr_self_check(procmgr *h)
 	pid_t pid;
 	int r;
 
-	if (!h || !h->opened)
-		return h ? pm_error(h, EINVAL, "handle is not opened") :
-			   -EINVAL;
+	r = pm_check_open(h);
+	if (r < 0)
+		return r;
 	r = procmgr_read(h, "pid", &pid_text);
 	/* Gone or unreadable metadata names nobody, least of all us. */
 	if (r == -ENOENT || (r >= 0 && (pm_parse_pid(pid_text, &pid) < 0 ||

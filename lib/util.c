@@ -41,6 +41,14 @@ void pm_warn(procmgr *h, const char *fmt, ...)
 	h->warning = w;
 }
 
+int pm_check_open(procmgr *h)
+{
+	if (!h || !h->opened)
+		return pm_error(h, EINVAL, "the handle is not open; call "
+				"procmgr_open() first");
+	return 0;
+}
+
 char *pm_asprintf(const char *fmt, ...)
 {
 	va_list ap;
