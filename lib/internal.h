@@ -29,6 +29,7 @@ struct procmgr {
 	char *lock_msg_path;	/* DIR/.lock.NAME.lock_message */
 	char *default_log;	/* DIR/HOSTFP/NAME.log */
 
+	int meta_pin;		/* pinned DIR/HOSTFP/NAME fd, or -1 */
 	int lock_fd;		/* -1 when the lock is not held */
 	unsigned lock_depth;
 	double lock_timeout;
@@ -90,6 +91,17 @@ int pm_open_base(procmgr *h, bool create, int *ret_fd);
 int pm_open_meta(procmgr *h, bool create, int *ret_fd);
 /* Open DIR/HOSTFP, checked; create makes it. */
 int pm_open_host(procmgr *h, bool create, int *ret_fd);
+
+/* ---- meta.c (pinning) --------------------------------------------- */
+
+/*
+ * Pin the metadata directory for a group of reads: until pm_meta_unpin(),
+ * key reads use this one checked fd instead of walking and checking DIR,
+ * HOSTFP and NAME again each time, and so all read the same directory even
+ * if a successor's replaces it meanwhile. -ENOENT when there is none.
+ */
+int pm_meta_pin(procmgr *h);
+void pm_meta_unpin(procmgr *h);
 
 /* ---- atomic.c ----------------------------------------------------- */
 

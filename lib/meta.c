@@ -23,6 +23,7 @@ procmgr *procmgr_new(void)
 
 	if (!h)
 		return NULL;
+	h->meta_pin = -1;
 	h->lock_fd = -1;
 	h->lock_timeout = -1;
 	return h;
@@ -49,6 +50,7 @@ void procmgr_free(procmgr *h)
 		h->lock_depth = 1;
 		procmgr_unlock(h);
 	}
+	pm_meta_unpin(h);
 	free_paths(h);
 	free(h->warning);
 	free(h);
@@ -214,12 +216,37 @@ static int key_call(procmgr *h, const char *key)
 	return r < 0 ? r : pm_key_check(h, key);
 }
 
-/* key_call(), then the NAME's metadata directory (create: made if missing). */
+int pm_meta_pin(procmgr *h)
+{
+	pm_meta_unpin(h);
+	return pm_open_meta(h, false, &h->meta_pin);
+}
+
+void pm_meta_unpin(procmgr *h)
+{
+	if (h->meta_pin >= 0)
+		close(h->meta_pin);
+	h->meta_pin = -1;
+}
+
+/*
+ * key_call(), then the NAME's metadata directory (create: made if missing);
+ * a copy of the pinned one for reads while it is pinned.
+ */
 static int key_open(procmgr *h, const char *key, bool create, int *ret_fd)
 {
 	int r = key_call(h, key);
 
-	return r < 0 ? r : pm_open_meta(h, create, ret_fd);
+	if (r < 0)
+		return r;
+	if (h->meta_pin < 0 || create)
+		return pm_open_meta(h, create, ret_fd);
+	r = fcntl(h->meta_pin, F_DUPFD_CLOEXEC, 3);
+	if (r < 0)
+		return pm_error(h, errno, "cannot duplicate the fd of %s: %s",
+				h->meta_dir, strerror(errno));
+	*ret_fd = r;
+	return 0;
 }
 
 int procmgr_read_raw(procmgr *h, const char *key, char **ret_value,

@@ -556,7 +556,7 @@ int procmgr_status(procmgr *h, struct procmgr_status *ret)
 		.exit = { .known = false, .status = -1 },
 	};
 	char *v;
-	int fd, r;
+	int r;
 
 	if (!h || !ret)
 		return pm_error(h, EINVAL, "no handle or no status to fill");
@@ -565,12 +565,12 @@ int procmgr_status(procmgr *h, struct procmgr_status *ret)
 		return r;
 	free(h->warning);
 	h->warning = NULL;
-	r = pm_open_meta(h, false, &fd);
+	/* one checked walk for all the keys, all from the same directory */
+	r = pm_meta_pin(h);
 	if (r == -ENOENT)
 		goto done;
 	if (r < 0)
 		return r;
-	close(fd);
 	r = status_pid(h, &st);
 	if (r >= 0)
 		r = optional_key(h, "fingerprint", &st.fingerprint);
@@ -584,9 +584,11 @@ int procmgr_status(procmgr *h, struct procmgr_status *ret)
 		free(v);
 	}
 done:
+	pm_meta_unpin(h);
 	*ret = st;
 	return 0;
 fail:
+	pm_meta_unpin(h);
 	procmgr_status_clear(&st);
 	return pm_error(h, -r, "cannot read the status of %s in %s: %s",
 			h->name, h->meta_dir, strerror(-r));

@@ -143,6 +143,35 @@ START_TEST(test_delete)
 }
 END_TEST
 
+/*
+ * A pinned metadata directory serves every read from the one directory it
+ * checked, even after a successor's replaces it, so a status never mixes
+ * two daemons' keys; writes and reads after the unpin see the new one.
+ */
+START_TEST(test_pinned_reads)
+{
+	procmgr *h = open_web();
+	char *aside = NULL, *v;
+
+	ck_assert_int_eq(pm_meta_pin(h), -ENOENT);	/* nothing yet */
+	ck_assert_int_eq(procmgr_write(h, "pid", "100"), 0);
+	ck_assert_int_eq(pm_meta_pin(h), 0);
+	ck_assert_int_ge(asprintf(&aside, "%s.old", procmgr_meta_dir(h)), 0);
+	ck_assert_int_eq(rename(procmgr_meta_dir(h), aside), 0);
+	ck_assert_int_eq(procmgr_write(h, "pid", "200"), 0); /* a new dir */
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), 0);
+	ck_assert_str_eq(v, "100");
+	free(v);
+	pm_meta_unpin(h);
+	ck_assert_int_eq(procmgr_read(h, "pid", &v), 0);
+	ck_assert_str_eq(v, "200");
+	free(v);
+	ck_assert_int_eq(pm_meta_pin(h), 0);	/* freed with the handle */
+	free(aside);
+	procmgr_free(h);
+}
+END_TEST
+
 static const char *const bad_keys[] = {
 	"", "../x", "a/b", ".hidden", ".", "..", "/abs",
 };
@@ -783,6 +812,7 @@ int main(void)
 	tcase_add_test(tc, test_read_pants_format);
 	tcase_add_test(tc, test_raw_bytes);
 	tcase_add_test(tc, test_delete);
+	tcase_add_test(tc, test_pinned_reads);
 	tcase_add_loop_test(tc, test_key_names_checked, 0,
 			    (int)(sizeof(bad_keys) / sizeof(bad_keys[0])));
 	tcase_add_test(tc, test_symlink_key_not_followed);
