@@ -68,7 +68,7 @@ CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 PREFIX ?= /usr/local
-DEPS := check bats gcovr scdoc python3 pkg-config
+DEPS := build-essential check bats gcovr scdoc python3 pkg-config
 
 .PHONY: all check unit cli coverage demo deps clean install man bench
 all: $(STATIC) $(SHARED) $(PROCMGR) procmgr
