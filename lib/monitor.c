@@ -213,8 +213,15 @@ void pm_monitor_main(struct pm_spawn *sp)
 	close(sp->gate_r);
 	if (sp->ready_w >= 0)
 		close(sp->ready_w);
+	/*
+	 * WNOWAIT: learn how it ended but leave it a zombie until the exit is
+	 * recorded. While it is unreaped its pid cannot be reused, so a pid
+	 * key naming it cannot be a successor's that drew the same number
+	 * while we waited for the lock.
+	 */
 	memset(&si, 0, sizeof(si));
-	while (waitid(P_PID, (id_t)pid, &si, WEXITED) < 0 && errno == EINTR)
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 &&
+	       errno == EINTR)
 		;
 	r.kind = PM_REPORT_EXIT;
 	r.status = si.si_code == CLD_EXITED ? si.si_status : -1;
@@ -222,5 +229,7 @@ void pm_monitor_main(struct pm_spawn *sp)
 	send_report(sp->report_w, &r);
 	close(sp->report_w);
 	record_exit(sp, &r);
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED) < 0 && errno == EINTR)
+		;
 	PM_EXIT(0);
 }

@@ -894,6 +894,55 @@ START_TEST(test_caller_killed_mid_start)
 }
 END_TEST
 
+/* State letter of pid from /proc, or 0 when it is gone (reaped). */
+static char proc_state(pid_t pid)
+{
+	char path[64], *v, *p, c = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	v = tu_read_file(path);
+	if (v && (p = strrchr(v, ')')) && p[1] == ' ')
+		c = p[2];
+	free(v);
+	return c;
+}
+
+/*
+ * A daemon that died stays unreaped (a zombie, its pid not reusable) until
+ * its monitor has recorded the exit under the lock: so the pid key it
+ * compares cannot name a successor that drew the same pid meanwhile.
+ */
+START_TEST(test_monitor_reaps_after_recording)
+{
+	const char *acts[] = { "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	char *dir, *v;
+	procmgr *h = cu_open("zomb", &dir), *holder = procmgr_new();
+	pid_t pid;
+
+	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
+	ck_assert_int_eq(procmgr_open(holder, dir, "zomb"), 0);
+	ck_assert_int_eq(procmgr_lock(holder), 0);
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 1000 && proc_state(pid) != 'Z'; i++)
+		tu_sleep(0.01);
+	ck_assert_int_eq(proc_state(pid), 'Z');
+	ck_assert_int_eq(procmgr_pid_alive(pid), 0);	/* not running */
+	tu_sleep(0.3);
+	ck_assert_int_eq(proc_state(pid), 'Z');	/* held while locked */
+	ck_assert_int_eq(procmgr_unlock(holder), 0);
+	for (int i = 0; i < 1000 && proc_state(pid) != 0; i++)
+		tu_sleep(0.01);
+	ck_assert_int_eq(proc_state(pid), 0);	/* reaped once recorded */
+	v = tu_key(h, "exit");
+	ck_assert_msg(v && !strncmp(v, "signal=KILL", 11), "%s", v);
+	free(v);
+	procmgr_free(holder);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
 /*
  * The monitor waits for the lock to record the exit, but not forever: a
  * `procmgr lock NAME -- long-job` must not keep it alive. It gives up
@@ -955,6 +1004,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_exit_by_unnamed_signal);
 	tcase_add_test(tc, test_caller_killed_mid_start);
 	tcase_add_test(tc, test_monitor_lock_wait_bounded);
+	tcase_add_test(tc, test_monitor_reaps_after_recording);
 	suite_add_tcase(s, tc);
 	return s;
 }
