@@ -134,12 +134,15 @@ static int make_pipe(procmgr *h, int *ret_r, int *ret_w)
 {
 	int p[2];
 
+	int r;
+
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return pm_error(h, errno, "pipe: %s", strerror(errno));
-	*ret_r = pm_fd_above_stdio(p[0]);
-	*ret_w = pm_fd_above_stdio(p[1]);
-	if (*ret_r < 0 || *ret_w < 0)
-		return pm_error(h, EMFILE, "pipe: %s", strerror(EMFILE));
+	r = pm_pair_above_stdio(p);
+	if (r < 0)
+		return pm_error(h, -r, "pipe: %s", strerror(-r));
+	*ret_r = p[0];
+	*ret_w = p[1];
 	return 0;
 }
 
@@ -147,12 +150,30 @@ static int make_gate(procmgr *h, int *ret_r, int *ret_w)
 {
 	int p[2];
 
+	int r;
+
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
 		return pm_error(h, errno, "socketpair: %s", strerror(errno));
-	*ret_r = pm_fd_above_stdio(p[0]);
-	*ret_w = pm_fd_above_stdio(p[1]);
-	if (*ret_r < 0 || *ret_w < 0)
-		return pm_error(h, EMFILE, "socketpair: %s", strerror(EMFILE));
+	r = pm_pair_above_stdio(p);
+	if (r < 0)
+		return pm_error(h, -r, "socketpair: %s", strerror(-r));
+	*ret_r = p[0];
+	*ret_w = p[1];
+	return 0;
+}
+
+static int open_devnull(procmgr *h, int *ret_fd)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return pm_error(h, errno, "/dev/null: %s", strerror(errno));
+	r = pm_fd_above_stdio(fd);
+	if (r < 0) {
+		close(fd);
+		return pm_error(h, -r, "/dev/null: %s", strerror(-r));
+	}
+	*ret_fd = r;
 	return 0;
 }
 
@@ -180,11 +201,7 @@ static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 				&s->log_path);
 	s->sp.log_path = s->log_path;
 	if (r >= 0) {
-		s->sp.devnull_fd = pm_fd_above_stdio(
-			open("/dev/null", O_RDWR | O_CLOEXEC));
-		if (s->sp.devnull_fd < 0)
-			r = pm_error(h, errno, "/dev/null: %s",
-				     strerror(errno));
+		r = open_devnull(h, &s->sp.devnull_fd);
 	}
 	if (r >= 0)
 		r = make_pipe(h, &s->sp.exec_r, &s->sp.exec_w);

@@ -216,8 +216,13 @@ void pm_daemon_exec(const struct pm_spawn *sp) __attribute__((noreturn));
 void pm_monitor_main(struct pm_spawn *sp) __attribute__((noreturn));
 /* "signal=TERM" / "status=3" text for an exit report, into buf. */
 void pm_exit_text(const struct pm_report *r, char *buf, size_t size);
-/* Make fd >= 3 (CLOEXEC) so dup2 onto 0-2 never clobbers it. */
+/*
+ * Make fd >= 3 (CLOEXEC) so dup2 onto 0-2 never clobbers it. On failure fd
+ * is left open for the caller to close.
+ */
 int pm_fd_above_stdio(int fd);
+/* Both ends of a pipe or socketpair above stdio; on failure both closed. */
+int pm_pair_above_stdio(int p[2]);
 
 /* Readiness state the caller prepares before spawning. */
 struct pm_ready_wait {

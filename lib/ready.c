@@ -133,11 +133,11 @@ static int ready_pipe(procmgr *h, struct pm_ready_wait *rw,
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return pm_error(h, errno, "readiness pipe: %s",
 				strerror(errno));
-	rw->pipe_r = pm_fd_above_stdio(p[0]);
-	sp->ready_w = pm_fd_above_stdio(p[1]);
-	r = rw->pipe_r < 0 ? rw->pipe_r : sp->ready_w;
+	r = pm_pair_above_stdio(p);
 	if (r < 0)
 		return pm_error(h, -r, "readiness pipe: %s", strerror(-r));
+	rw->pipe_r = p[0];
+	sp->ready_w = p[1];
 	sp->ready_n = rw->mode->fd;
 	return 0;
 }

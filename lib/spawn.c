@@ -70,6 +70,26 @@ int pm_fd_above_stdio(int fd)
 	return nfd;
 }
 
+int pm_pair_above_stdio(int p[2])
+{
+	int a = pm_fd_above_stdio(p[0]), b;
+
+	if (a < 0) {
+		close(p[0]);
+		close(p[1]);
+		return a;
+	}
+	b = pm_fd_above_stdio(p[1]);
+	if (b < 0) {
+		close(a);
+		close(p[1]);
+		return b;
+	}
+	p[0] = a;
+	p[1] = b;
+	return 0;
+}
+
 static int join_path(const char *dir, const char *name, char **ret)
 {
 	char cwd[PATH_MAX];

@@ -701,6 +701,37 @@ START_TEST(test_fork_fails)
 }
 END_TEST
 
+/*
+ * A pipe that lands on fds 0 and 1 cannot be moved above stdio when every
+ * fd from 3 up to the limit is taken: pm_pair_above_stdio() then closes
+ * both ends rather than leak them.
+ */
+static void pair_fails_closed(void)
+{
+	struct rlimit lim, low;
+	int saved0 = dup(0), saved1 = dup(1), p[2], free_fd;
+
+	ck_assert(saved0 >= 0 && saved1 >= 0);
+	close(0);
+	close(1);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert(p[0] == 0 && p[1] == 1);
+	free_fd = dup(2);	/* the lowest free fd, above 2 */
+	close(free_fd);
+	getrlimit(RLIMIT_NOFILE, &lim);
+	low = lim;
+	low.rlim_cur = (rlim_t)free_fd;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_int_eq(pm_pair_above_stdio(p), -EMFILE);
+	setrlimit(RLIMIT_NOFILE, &lim);
+	ck_assert_int_eq(fcntl(0, F_GETFD), -1);	/* both closed */
+	ck_assert_int_eq(fcntl(1, F_GETFD), -1);
+	ck_assert_int_eq(dup2(saved0, 0), 0);
+	ck_assert_int_eq(dup2(saved1, 1), 1);
+	close(saved0);
+	close(saved1);
+}
+
 START_TEST(test_internal_helpers)
 {
 	struct rlimit lim, three;
@@ -719,6 +750,7 @@ START_TEST(test_internal_helpers)
 	ck_assert_int_eq(pm_fd_above_stdio(0), -EMFILE);
 	setrlimit(RLIMIT_NOFILE, &lim);
 	ck_assert_int_eq(fcntl(0, F_GETFD), 0);
+	pair_fails_closed();
 	/* A deleted cwd cannot anchor a relative path. */
 	ck_assert_int_ge(asprintf(&sub, "%s/gone", dir), 0);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
