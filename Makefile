@@ -31,6 +31,11 @@ CFLAGS_ALL := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Ilib \
 	-fvisibility=hidden -DPROCMGR_BUILD
 LDFLAGS_ALL :=
 
+PREFIX ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec
+# Where the library looks for the monitor once installed (SPEC §6).
+CFLAGS_ALL += -DPROCMGR_MONITOR_PATH='"$(LIBEXECDIR)/procmgr/procmgr-monitor"'
+
 BUILD ?= build
 ifneq ($(SANITIZE),)
 BUILD := build/san
@@ -48,6 +53,7 @@ LDFLAGS_ALL += $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 CLI_SRC := $(sort $(wildcard src/*.c))
+MON_SRC := $(sort $(wildcard monitor/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_COMMON := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
@@ -55,6 +61,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+MON_OBJ := $(MON_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_COMMON_OBJ := $(UNIT_COMMON:%.c=$(BUILD)/%.o)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
@@ -63,19 +70,24 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 STATIC := $(BUILD)/libprocmgr.a
 SHARED := $(BUILD)/libprocmgr.so.$(VERSION)
 PROCMGR := $(BUILD)/procmgr
+MONITOR := $(BUILD)/procmgr-monitor
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-PREFIX ?= /usr/local
 DEPS := build-essential check bats gcovr scdoc python3 pkg-config
 
 .PHONY: all check unit cli coverage demo deps clean install man bench
-all: $(STATIC) $(SHARED) $(PROCMGR) procmgr
+all: $(STATIC) $(SHARED) $(PROCMGR) $(MONITOR) procmgr
 
 $(BUILD)/%.o: %.c include/procmgr.h lib/internal.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -MMD -c -o $@ $<
+
+$(BUILD)/monitor/%.o: monitor/%.c include/procmgr.h lib/internal.h \
+		monitor/monitor.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -c -o $@ $<
 
 $(STATIC): $(LIB_OBJ)
 	rm -f $@
@@ -88,7 +100,11 @@ $(SHARED): $(LIB_OBJ)
 	ln -sf libprocmgr.so.$(VERSION) $(BUILD)/libprocmgr.so
 
 $(PROCMGR): $(CLI_OBJ) $(STATIC)
-	$(CC) -o $@ $(CLI_OBJ) $(STATIC) $(LDFLAGS_ALL)
+	$(CC) -o $@ $(CLI_OBJ) $(STATIC) -lpthread $(LDFLAGS_ALL)
+
+# The monitor is its own program (SPEC §6), built on the library's objects.
+$(MONITOR): $(MON_OBJ) $(STATIC)
+	$(CC) -o $@ $(MON_OBJ) $(STATIC) $(LDFLAGS_ALL)
 
 # A stable path for the plain build's binary.
 procmgr: $(PROCMGR)
@@ -112,13 +128,13 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 deps:
 	@sh tests/deps.sh $(DEPS)
 
-check: deps $(PROCMGR) $(UNIT_BIN) $(HELPER_BIN)
+check: deps $(PROCMGR) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
-unit: $(UNIT_BIN) $(HELPER_BIN)
+unit: $(MONITOR) $(UNIT_BIN) $(HELPER_BIN)
 	@BUILD=$(BUILD) ONLY=unit sh tests/run.sh
 
-cli: $(PROCMGR) $(HELPER_BIN)
+cli: $(PROCMGR) $(MONITOR) $(HELPER_BIN)
 	@BUILD=$(BUILD) ONLY=cli sh tests/run.sh
 
 coverage: deps
@@ -126,7 +142,7 @@ coverage: deps
 	$(MAKE) COVERAGE=1 check
 	@sh tests/coverage.sh build/cov
 
-demo: deps $(PROCMGR) $(HELPER_BIN)
+demo: deps $(PROCMGR) $(MONITOR) $(HELPER_BIN)
 	@BUILD=$(BUILD) sh examples/demo.sh
 
 man: $(BUILD)/procmgr.1 $(BUILD)/procmgr.3
@@ -134,7 +150,7 @@ $(BUILD)/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc < $< > $@
 
-bench: $(PROCMGR) $(BENCH_BIN) $(HELPER_BIN)
+bench: $(PROCMGR) $(MONITOR) $(BENCH_BIN) $(HELPER_BIN)
 	@BUILD=$(BUILD) sh bench/run.sh
 
 install: all man
@@ -142,6 +158,8 @@ install: all man
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 755 $(PROCMGR) $(DESTDIR)$(PREFIX)/bin/procmgr
+	install -d $(DESTDIR)$(LIBEXECDIR)/procmgr
+	install -m 755 $(MONITOR) $(DESTDIR)$(LIBEXECDIR)/procmgr/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libprocmgr.so.$(VERSION) \

@@ -27,9 +27,22 @@
  * procmgr_restart()) take it themselves unless the handle already holds it;
  * the lock is counted, so a caller may hold it around several calls.
  *
- * *Spawning* (procmgr_start(), procmgr_ensure()) runs the daemon detached in
- * its own session under a small monitor process that records how it ended,
- * and waits until it is ready by the chosen protocol.
+ * *Spawning* (procmgr_start(), procmgr_ensure()) execs procmgr-monitor, a
+ * small program of its own, in a new session; the monitor starts the daemon
+ * as its child and owns it for life (SPEC §6): it records the metadata,
+ * waits until the daemon is ready by the chosen protocol and tells the
+ * starter exactly how the start went, keeps the daemon's whole process tree
+ * (it is a child subreaper), listens on $NOTIFY_SOCKET for as long as the
+ * daemon runs, and applies the lifecycle policy: idle timeout, restart on
+ * failure, watchdog. Its path is fixed at build time; $PROCMGR_MONITOR
+ * overrides it, and an uninstalled build finds it beside the program or
+ * the shared library.
+ *
+ * *Waits* (the lock, readiness, procmgr_await(), the kill chain) return
+ * -EINTR when a signal handler of the caller ran meanwhile, with the state
+ * consistent (the lock released, the metadata whole), so that Ctrl-C can
+ * cancel them. A caller that installs handlers for signals it does not
+ * mean as a cancel (SIGCHLD, say) sees -EINTR for those too, and retries.
  *
  * Conventions: every function that can fail returns an int, >= 0 on success
  * and a negative errno value on failure. The handle keeps a message about
@@ -52,6 +65,7 @@
  *	-ESTALE      metadata changed under us (purge compare-and-delete)
  *	-EPERM       process owned by another user
  *	-ECHILD      daemon died before it was ready
+ *	-EINTR       a signal handler ran during a wait (see above)
  *	-ENOTDIR, -ELOOP, -EACCES  unsafe base directory (see procmgr_open())
  */
 #ifndef PROCMGR_H
@@ -207,6 +221,9 @@ struct procmgr_exit {
 	int status;		/* exit status, or -1 when killed */
 	int signal;		/* signal number, or 0 */
 	char *at;		/* RFC 3339 UTC, or NULL */
+	char *reason;		/* why it ended, when procmgr ended it: "stop",
+				 * "idle", "watchdog", "not-ready",
+				 * "gave-up"; NULL: it ended by itself */
 };
 
 struct procmgr_status {
@@ -216,6 +233,12 @@ struct procmgr_status {
 	char *socket;		/* NULL when not recorded */
 	time_t started_at;	/* from start_time; -1 unknown */
 	struct procmgr_exit exit;
+	bool ready;		/* it became ready (key ready); metadata not
+				 * written by a monitor counts as ready */
+	char *status_text;	/* the daemon's last STATUS=, or NULL */
+	unsigned restarts;	/* restarts by its monitor so far */
+	pid_t monitor;		/* its live monitor, or 0 */
+	double idle_timeout;	/* its --idle-timeout, 0 if none */
 };
 
 /* Free what a struct procmgr_status holds (not the struct). Accepts NULL. */
@@ -223,7 +246,9 @@ PROCMGR_EXPORT void procmgr_status_clear(struct procmgr_status *st);
 
 /*
  * Read the NAME's state per SPEC §2. Corrupt metadata is not an error: it
- * makes the state STALE and leaves a warning (procmgr_warning()).
+ * makes the state STALE and leaves a warning (procmgr_warning()). A daemon
+ * its monitor stopped for being idle is STOPPED, with its metadata kept
+ * and exit.reason "idle".
  */
 PROCMGR_EXPORT int procmgr_status(procmgr *h, struct procmgr_status *ret);
 
@@ -274,21 +299,35 @@ PROCMGR_EXPORT int procmgr_lock_held(const procmgr *h);
 /* ------------------------------------------------------------------ */
 /* Stop and purge                                                     */
 
+/* Who a stop signals. */
+enum procmgr_kill_mode {
+	PROCMGR_KILL_TREE = 0,	/* the daemon, then every process of its tree */
+	PROCMGR_KILL_PROCESS,	/* the daemon alone, as pants does */
+};
+
 struct procmgr_stop_opts {
 	const int *signals;	/* chain, e.g. {SIGTERM, SIGKILL}; NULL: that */
 	size_t n_signals;
 	double kill_wait;	/* seconds to wait after each; < 0: 5 */
 	bool keep_metadata;	/* keep DIR/HOSTFP/NAME after the stop */
+	enum procmgr_kill_mode kill_mode;
 };
 
 /*
  * Stop the daemon: send each signal through a pidfd (so a recycled pid is
- * never hit) and wait up to kill_wait for it to die, polling the pidfd.
+ * never hit; where the kernel refuses pidfds, kill(2) with the identity
+ * checked again right before each signal) and wait up to kill_wait for it
+ * to die. Each signal but SIGKILL is followed by SIGCONT, so a stopped
+ * process can act on it. Then, unless kill_mode is PROCMGR_KILL_PROCESS,
+ * every process still in the daemon's tree (its descendants, and the
+ * orphans its monitor adopted) gets the same chain; the call returns when
+ * all are gone. The log records who asked and each signal sent.
  * Returns 1 if a process was stopped, 0 if there was nothing to stop (stale
  * or stopped: nothing signalled). Metadata is removed afterwards unless
- * keep_metadata. -EBUSY when the process survived the chain (metadata
- * kept), -EPERM when it belongs to another user. opts may be NULL.
- * ret_pid (may be NULL) gets the pid stopped.
+ * keep_metadata. -EBUSY when a process survived the chain (metadata
+ * kept), -EPERM when it belongs to another user, -EINTR when a signal
+ * handler ran (metadata kept; the signals sent so far stay sent). opts may
+ * be NULL. ret_pid (may be NULL) gets the pid stopped.
  */
 PROCMGR_EXPORT int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
 				pid_t *ret_pid);
@@ -311,6 +350,17 @@ enum procmgr_ready_kind {
 	PROCMGR_READY_TCP,	/* connect to 127.0.0.1:PORT succeeds */
 	PROCMGR_READY_UNIX,	/* connect to a unix socket PATH succeeds */
 };
+
+/* When the monitor starts the daemon again after it ended by itself. */
+enum procmgr_restart_policy {
+	PROCMGR_RESTART_NO = 0,
+	PROCMGR_RESTART_ON_FAILURE,	/* exit status != 0, a signal, watchdog */
+	PROCMGR_RESTART_ALWAYS,
+};
+
+/* "no", "on-failure", "always" -> the enum; -EINVAL otherwise. */
+PROCMGR_EXPORT int procmgr_restart_parse(const char *s);
+PROCMGR_EXPORT const char *procmgr_restart_name(enum procmgr_restart_policy r);
 
 struct procmgr_ready {
 	enum procmgr_ready_kind kind;
@@ -337,7 +387,18 @@ struct procmgr_spawn_opts {
 	struct procmgr_ready ready;	/* zeroed: exec */
 	double ready_timeout;		/* seconds; 0: 60; < 0: forever */
 	bool kill_on_timeout;
-	const struct procmgr_stop_opts *stop; /* for restarts; NULL: default */
+	const struct procmgr_stop_opts *stop; /* for every stop of this
+					       * daemon (restarts, idle,
+					       * watchdog); NULL: default */
+	/* Supervision (SPEC §6); all zero: none. */
+	enum procmgr_restart_policy restart;	/* restart when it ends by itself */
+	int restart_limit;		/* at most this many in a row; 0: 5 */
+	double idle_timeout;		/* stop when unused this long; 0: never */
+	double watchdog;		/* WATCHDOG=1 at least this often; 0: off */
+	uint64_t max_rss;		/* procmgr_ensure() restarts a tree
+					 * using more (bytes); 0: no limit */
+	const char *pid_file;		/* a forking server names its main
+					 * process here; NULL: guess */
 };
 
 /*
@@ -352,19 +413,23 @@ PROCMGR_EXPORT int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
 				       char **ret_inputs);
 
 /*
- * Start the daemon and wait until it is ready. -EEXIST (with ret_pid set)
- * when already running; -ECHILD when it died before ready (errmsg says how;
- * procmgr_log_tail() shows why); -ETIMEDOUT when not ready in time (left
- * running unless kill_on_timeout); an exec failure returns its errno.
+ * Start the daemon and wait until it is ready, as its monitor reports.
+ * -EEXIST (with ret_pid set) when already running; -ECHILD when it died
+ * before ready (errmsg says how; procmgr_start_log_tail() shows why);
+ * -ETIMEDOUT when not ready in time (left running unless kill_on_timeout);
+ * an exec failure returns its errno; -EINTR when a signal handler ran
+ * while waiting (the daemon goes on starting under its monitor).
  */
 PROCMGR_EXPORT int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *opts,
 				 pid_t *ret_pid);
 
 /*
- * Keep a running daemon whose recorded fingerprint equals this one (returns
+ * Keep a running daemon whose recorded fingerprint equals this one, that
+ * became ready and whose tree's memory is within opts->max_rss (returns
  * 0), else stop it and start anew (returns 1, ret_reason says why: "not
- * running", "stale pid 123", "argv changed", "env FOO changed", ...).
- * ret_reason may be NULL.
+ * running", "stale pid 123", "stopped after idle", "not ready", "argv
+ * changed", "env FOO changed", "memory 4.2 GiB over --max-rss 4 GiB",
+ * ...). ret_reason may be NULL.
  */
 PROCMGR_EXPORT int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
 				  pid_t *ret_pid, char **ret_reason);
@@ -400,6 +465,69 @@ PROCMGR_EXPORT int procmgr_log_path(procmgr *h, char **ret_path);
  * gone). A daemon that gets 0 should exit: a newer instance owns the NAME.
  */
 PROCMGR_EXPORT int procmgr_self_check(procmgr *h);
+
+/*
+ * Count a use of the daemon: its monitor re-arms the idle timer
+ * (spawn_opts.idle_timeout). procmgr_start() and procmgr_ensure() touch
+ * the daemon themselves; a client that uses it otherwise, or the daemon
+ * itself while busy, calls this. 0 when there is no monitor to tell (no
+ * daemon, or one without a monitor); it is never an error to touch.
+ */
+PROCMGR_EXPORT int procmgr_touch(procmgr *h);
+
+/*
+ * Resident memory of the daemon's process tree, in bytes: the daemon and
+ * its descendants (and the orphans its monitor adopted), not the monitor.
+ * -ESRCH when it is not running.
+ */
+PROCMGR_EXPORT int procmgr_tree_rss(procmgr *h, uint64_t *ret_bytes);
+
+/* One running monitor: the daemon it owns is NAME under DIR. */
+struct procmgr_monitor {
+	char *dir;
+	char *name;
+	pid_t pid;		/* the monitor's pid */
+};
+
+/*
+ * Every daemon of the calling user, in every DIR: found through the
+ * command lines of the running monitors ("procmgr-monitor DIR NAME"), no
+ * registry. Sorted by DIR, then NAME. Free with procmgr_monitors_free().
+ */
+PROCMGR_EXPORT int procmgr_monitors(struct procmgr_monitor **ret,
+				    size_t *ret_n);
+PROCMGR_EXPORT void procmgr_monitors_free(struct procmgr_monitor *v,
+					  size_t n);
+
+/*
+ * Called when one of the handle's waits begins, with what it waits for
+ * ("the lock of web", "web to be ready (notify)", "pid 4242 of web to
+ * exit after SIGTERM", ...), and with NULL when it ends; for a person at a
+ * terminal. Nothing else calls back, so the caller keeps its own clock.
+ */
+typedef void (*procmgr_wait_fn)(procmgr *h, const char *what,
+				void *userdata);
+PROCMGR_EXPORT void procmgr_set_wait_fn(procmgr *h, procmgr_wait_fn fn,
+					void *userdata);
+
+/*
+ * The last n lines the daemon's log received since this handle's last
+ * start began (procmgr_start() and friends): after -ECHILD, why it died,
+ * with nothing of an earlier run. Without a start on the handle, the last
+ * n lines of the log (procmgr_log_tail()).
+ */
+PROCMGR_EXPORT int procmgr_start_log_tail(procmgr *h, size_t n,
+					  char **ret_text);
+
+/*
+ * "4.2 GiB", "512 MiB", "300 B": bytes in powers of 1024, for messages.
+ * Writes at most size bytes.
+ */
+PROCMGR_EXPORT void procmgr_format_size(uint64_t bytes, char *buf,
+					size_t size);
+
+/* "4G", "512M", "300k", "1024" -> bytes (powers of 1024); -EINVAL. */
+PROCMGR_EXPORT int procmgr_size_parse(const char *s, uint64_t *ret_bytes);
 
 /* ------------------------------------------------------------------ */
 /* Formatting helpers the CLI shares                                  */

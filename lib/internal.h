@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define PM_ERRMSG_MAX 1024
@@ -36,9 +37,17 @@ struct procmgr {
 	procmgr_lock_wait_fn lock_fn;
 	void *lock_userdata;
 
+	procmgr_wait_fn wait_fn;
+	void *wait_userdata;
+	off_t start_log_offset;	/* of the last start's first line; -1 */
+
 	char errmsg[PM_ERRMSG_MAX];
 	char *warning;
 };
+
+/* Tell h's wait callback a wait begins (what) or ends (NULL). */
+void pm_waiting(procmgr *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ---- util.c ------------------------------------------------------- */
 
@@ -158,64 +167,99 @@ int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
  */
 int pm_lock_free(procmgr *h);
 
-/* ---- spawn.c, monitor.c, ready.c, fingerprint.c, logs.c (helper C) - */
+/* ---- job.c: what the starter hands procmgr-monitor ---------------- */
 
-/* What the monitor tells the caller through the report pipe. */
-enum pm_report_kind {
-	PM_REPORT_PID = 1,	/* the daemon was forked: pid */
-	PM_REPORT_EXIT,		/* the daemon ended: status / signal */
+#define PM_CHAIN_MAX 16		/* signals in a stop chain */
+
+/* How to stop: the chain, the wait after each signal, whom to signal. */
+struct pm_chain {
+	int signals[PM_CHAIN_MAX];
+	size_t n_signals;
+	double kill_wait;	/* < 0: the default, 5 s */
+	enum procmgr_kill_mode kill_mode;
 };
 
-struct pm_report {
-	int kind;
-	pid_t pid;
-	int status;		/* exit status, -1 when killed */
-	int signal;		/* signal number, or 0 */
-};
-
-/* Everything the fork chain needs, prepared before the first fork. */
-struct pm_spawn {
+/*
+ * Everything the monitor needs to run and supervise the daemon. Decoded,
+ * every pointer is owned (pm_job_clear()); the starter fills one with
+ * borrowed pointers and only encodes it.
+ */
+struct pm_job {
 	char *exe;		/* resolved executable */
-	char *const *argv;
-	char **envp;
-	char *cwd;		/* NULL: inherit */
-	const char *lock_path;	/* the monitor takes the lock to record exit */
-	const char *meta_dir;
-	const char *log_path;	/* the log log_fd appends to, for messages */
-	int log_fd, devnull_fd;
-	int exec_r, exec_w;	/* CLOEXEC pipe: errno of a failed exec */
-	int report_r, report_w;	/* monitor -> caller */
-	int ready_w;		/* fd:N pipe's write end, or -1 */
-	int ready_n;		/* N */
-	int gate_r, gate_w;	/* the daemon execs after a byte on it */
-	pid_t pid;		/* the daemon, once forked */
+	char **argv;
+	size_t n_argv;
+	char **envp;		/* without NOTIFY_SOCKET: the monitor adds it */
+	size_t n_envp;
+	char *cwd;		/* absolute */
+	char *log_path;		/* absolute, for the log key */
+	char *fingerprint;
+	char *inputs;		/* the fingerprint_inputs key */
+	char *process_name;	/* NULL: not recorded */
+	struct procmgr_ready ready;
+	double ready_timeout;	/* seconds; < 0 forever */
+	bool kill_on_timeout;
+	struct pm_chain stop;
+	enum procmgr_restart_policy restart;
+	int restart_limit;
+	double idle_timeout;	/* 0: none */
+	double watchdog;	/* 0: none */
+	char *pid_file;		/* NULL: none */
+	char *reason;		/* why it is started, for the log */
+	bool has_lock;		/* fd PM_MON_FD_LOCK shares the starter's lock */
 };
+int pm_job_encode(const struct pm_job *j, char **ret, size_t *ret_len);
+int pm_job_decode(const char *data, size_t len, struct pm_job *ret);
+void pm_job_clear(struct pm_job *j);
+
+/* The fds procmgr-monitor finds at exec, besides /dev/null on 0-2. */
+#define PM_MON_FD_JOB 3		/* sealed memfd: the encoded job */
+#define PM_MON_FD_CTL 4		/* SOCK_SEQPACKET: results to the starter */
+#define PM_MON_FD_LOG 5		/* the daemon's log, O_APPEND */
+#define PM_MON_FD_LOCK 6	/* the starter's lock (same open file) */
+#define PM_MONITOR_NAME "procmgr-monitor"
+
+/* What the monitor tells the starter (SPEC §6: a typed start result). */
+enum pm_result_kind {
+	PM_RES_STARTED = 1,	/* forked and recorded: pid (not final) */
+	PM_RES_READY,		/* ready: pid */
+	PM_RES_EXEC_FAILED,	/* step, err */
+	PM_RES_DIED,		/* before ready: status / signal */
+	PM_RES_TIMEOUT,		/* not ready in time; killed says if stopped */
+	PM_RES_ERROR,		/* err, text: the monitor could not go on */
+};
+
+struct pm_result {
+	int32_t kind;
+	int32_t pid;
+	int32_t step;		/* enum pm_spawn_step of an exec failure */
+	int32_t err;		/* errno */
+	int32_t status;		/* exit status, -1 when killed */
+	int32_t signal;		/* signal number, or 0 */
+	int32_t killed;		/* TIMEOUT: stopped (kill_on_timeout) */
+	int64_t log_offset;	/* where this start's lines begin in the log */
+	char text[512];		/* ERROR: the monitor's message */
+};
+
+/* Where the daemon's start failed, as the exec pipe reports it. */
+enum pm_spawn_step {
+	PM_STEP_SETSID = 1, PM_STEP_FORK, PM_STEP_STDIO, PM_STEP_CHDIR,
+	PM_STEP_EXEC,
+};
+
+/* ---- spawn.c: the starter's side ---------------------------------- */
 
 /* Resolve argv[0] like execvp (relative to cwd when it has a '/'). */
 int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
 		char **ret_path);
 /*
- * The fork chain; on success sp->pid is the daemon, held before its exec
- * until pm_spawn_release() (so its metadata is complete before it runs).
+ * Exec procmgr-monitor for job (detached, in a new session) and wait for
+ * its result. 0 ready (*ret_pid), else the error with h's message.
  */
-int pm_spawn_run(procmgr *h, struct pm_spawn *sp);
-/* Let the daemon exec (go=false: make it _exit) and learn how exec went. */
-int pm_spawn_release(procmgr *h, struct pm_spawn *sp, bool go);
-/* Close every fd the spawn owns (accepts a half-prepared one). */
-void pm_spawn_clear(struct pm_spawn *sp);
-/* Where the fork chain failed, as the exec pipe reports it. */
-enum pm_spawn_step {
-	PM_STEP_SETSID = 1, PM_STEP_FORK, PM_STEP_STDIO, PM_STEP_CHDIR,
-	PM_STEP_EXEC,
-};
-/* Report (step, err) on the exec pipe and _exit(127); fork children only. */
-void pm_spawn_fail(int fd, int step, int err) __attribute__((noreturn));
-/* The daemon's side of the last fork: set up and exec; never returns. */
-void pm_daemon_exec(const struct pm_spawn *sp) __attribute__((noreturn));
-/* Runs in the monitor process; never returns. */
-void pm_monitor_main(struct pm_spawn *sp) __attribute__((noreturn));
-/* "signal=TERM" / "status=3" text for an exit report, into buf. */
-void pm_exit_text(const struct pm_report *r, char *buf, size_t size);
+int pm_spawn_monitor(procmgr *h, const struct pm_job *job, int log_fd,
+		     pid_t *ret_pid);
+/* The message for an exec failure the monitor reports. */
+int pm_exec_error(procmgr *h, const char *exe, const char *cwd, int step,
+		  int err);
 /*
  * Make fd >= 3 (CLOEXEC) so dup2 onto 0-2 never clobbers it. On failure fd
  * is left open for the caller to close.
@@ -223,28 +267,122 @@ void pm_exit_text(const struct pm_report *r, char *buf, size_t size);
 int pm_fd_above_stdio(int fd);
 /* Both ends of a pipe or socketpair above stdio; on failure both closed. */
 int pm_pair_above_stdio(int p[2]);
+/* A CLOEXEC pipe (or socketpair of type) above stdio, with h's message. */
+int pm_make_pipe(procmgr *h, int *ret_r, int *ret_w);
+int pm_make_socketpair(procmgr *h, int type, int *ret_a, int *ret_b);
 
-/* Readiness state the caller prepares before spawning. */
-struct pm_ready_wait {
-	const struct procmgr_ready *mode;
-	int notify_fd;		/* datagram socket for NOTIFY_SOCKET, or -1 */
-	/*
-	 * NOTIFY_SOCKET's value: "@" for the leading NUL, then the abstract
-	 * address the kernel autobound (five hex digits); "" when the mode
-	 * is not notify.
-	 */
-	char notify_addr[64];
-	int pipe_r;		/* fd:N read end, or -1 */
-};
-int pm_ready_prepare(procmgr *h, const struct procmgr_ready *mode,
-		     struct pm_ready_wait *rw, struct pm_spawn *sp);
+/* ---- ready.c ------------------------------------------------------ */
+
+/* "notify", "tcp:8080", ... for messages, into buf. */
+void pm_ready_text(const struct procmgr_ready *r, char *buf, size_t size);
+/* tcp:PORT / unix:PATH: 1 when a connect succeeds now, 0 not, < 0 error. */
+int pm_ready_connect(const struct procmgr_ready *r);
 /*
- * Wait until the daemon is ready, it dies (-ECHILD, *ret_exit filled) or
- * timeout passes (-ETIMEDOUT).
+ * Split one sd_notify datagram (msg, len bytes; modified) into VAR=VALUE
+ * lines and call fn for each; lines without '=' are skipped. Returns how
+ * many were passed on. msg must have room for one byte past len.
  */
-int pm_ready_wait(procmgr *h, struct pm_ready_wait *rw, struct pm_spawn *sp,
-		  double timeout, struct pm_report *ret_exit);
-void pm_ready_wait_clear(struct pm_ready_wait *rw);
+int pm_notify_parse(char *msg, size_t len,
+		    void (*fn)(const char *var, const char *value, void *),
+		    void *userdata);
+
+/* ---- proc.c: references to processes that survive pid reuse ------- */
+
+/*
+ * A process we may signal: its pid, a pidfd when the kernel gives one, and
+ * its start time, checked again before each kill(2) when it does not
+ * (ENOSYS: old kernels, valgrind; EPERM: seccomp). That fallback is the
+ * weaker one: between the check and the kill the pid could in principle
+ * be reused; the wait backs off from 1 ms to 50 ms instead of polling a
+ * pidfd.
+ */
+struct pm_pref {
+	pid_t pid;
+	int fd;				/* pidfd, or -1 */
+	unsigned long long start;	/* field 22 of /proc/PID/stat */
+	bool gone;
+};
+/*
+ * Open a reference on pid if its start time is start (0: take the live
+ * one). -ESRCH when it is not that process or not alive.
+ */
+int pm_pref_open(pid_t pid, unsigned long long start, struct pm_pref *ret);
+void pm_pref_close(struct pm_pref *p);
+/* Send sig: 0, or -ESRCH once the process is gone (p->gone set). */
+int pm_pref_signal(struct pm_pref *p, int sig);
+/* 1 when the process has exited (zombie or reaped), 0 alive. */
+int pm_pref_exited(struct pm_pref *p);
+/*
+ * Wait until every process of v has exited or timeout passes: the number
+ * still alive (0: all gone), or -EINTR when a signal handler ran.
+ */
+int pm_pref_wait(struct pm_pref *v, size_t n, double timeout);
+/* Fields 4 (ppid), 6 (session) and 20 (threads) of a stat line. */
+int pm_parse_stat_more(const char *line, pid_t *ret_ppid, pid_t *ret_sid,
+		       long *ret_threads);
+/* State, start time, ppid, session and threads of pid. */
+int pm_proc_info(pid_t pid, char *ret_state, unsigned long long *ret_start,
+		 pid_t *ret_ppid, pid_t *ret_sid, long *ret_threads);
+
+/* ---- tree.c: a daemon's process tree ------------------------------ */
+
+/*
+ * The live (non-zombie) descendants of root, root excluded, with their
+ * start times, through /proc/PID/task/TID/children (a full /proc scan when
+ * the kernel lacks it). ret_pids/ret_starts are malloc'd (NULL when n is 0).
+ */
+int pm_tree(pid_t root, pid_t **ret_pids, unsigned long long **ret_starts,
+	    size_t *ret_n);
+/* Resident bytes of pid (statm), 0 when it is gone. */
+uint64_t pm_proc_rss(pid_t pid);
+/*
+ * 1 when a stream socket held by one of pids is connected to a client: a
+ * TCP connection accepted on a port one of them listens on, or a unix
+ * stream connection accepted on a path one of them listens on.
+ */
+int pm_tree_has_client(const pid_t *pids, size_t n);
+
+/* ---- stop.c ------------------------------------------------------- */
+
+/* The chain of opts (NULL: TERM, KILL; 5 s), checked. */
+int pm_chain_from(procmgr *h, const struct procmgr_stop_opts *opts,
+		  struct pm_chain *ret);
+/*
+ * Stop main (already referenced) along the chain, then, unless kill_mode
+ * is PROCMGR_KILL_PROCESS, every descendant of tree_root (the monitor, or
+ * main itself when there is none) but main and tree_root. Each signal is
+ * logged to log_fd (-1: none). 1 all gone, 0 something survived (h's
+ * message names it), -EINTR, or another error.
+ */
+int pm_stop_tree(procmgr *h, struct pm_pref *main, pid_t tree_root,
+		 const struct pm_chain *c, int log_fd);
+
+/* ---- events.c: procmgr's own lines in the daemon's log ------------ */
+
+/*
+ * Append "procmgr: <RFC 3339 time> <text>\n" to log_fd in one write(2),
+ * so that it lands whole between the daemon's own lines. Returns the
+ * offset the line starts at, or -1.
+ */
+off_t pm_event(int log_fd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Open h's log (key log) to append events: -1 when there is none. */
+int pm_event_log_open(procmgr *h);
+/* "pid 4242 (procmgr stop web)": the calling process, for the log. */
+char *pm_self_text(void);
+/* RFC 3339 UTC of t (>= 0) without the time zone lock, into 21 bytes. */
+void pm_format_utc(time_t t, char ret[21]);
+/* "status=3" or "signal=TERM" of an exit, into buf. */
+void pm_exit_text(int status, int sig, char *buf, size_t size);
+
+/* ---- status.c / keys shared with the monitor ---------------------- */
+
+/* The monitor recorded in key monitor, if it is alive and is one: pid. */
+pid_t pm_monitor_alive(procmgr *h);
+/* The same for a value of key monitor: its pid when it is alive, or 0. */
+pid_t pm_monitor_check(const char *value);
+/* "<pid> <start ticks> <boot id>" of the calling process, for key monitor. */
+int pm_monitor_identity(char **ret);
 
 /*
  * procmgr_fingerprint() that says on h (may be NULL) what failed: a
@@ -259,5 +397,7 @@ int pm_fingerprint_reason(const char *old_inputs, const char *new_inputs,
 /* Open (rotating first) the log for appending; ret_path is absolute. */
 int pm_log_open(procmgr *h, const char *path, off_t max, int *ret_fd,
 		char **ret_path);
+/* The last n lines of the log from offset from on. */
+int pm_log_tail_from(procmgr *h, off_t from, size_t n, char **ret_text);
 
 #endif

@@ -152,6 +152,8 @@ static void put_exit(FILE *f, const struct procmgr_exit *e)
 	put_string_or_null(f, sig);
 	fputs(", \"at\": ", f);
 	put_string_or_null(f, e->at);
+	fputs(", \"reason\": ", f);
+	put_string_or_null(f, e->reason);
 	fputc('}', f);
 }
 
@@ -188,6 +190,14 @@ int procmgr_status_json(const char *name, const struct procmgr_status *st,
 	}
 	fputs(", \"exit\": ", f);
 	put_exit(f, &st->exit);
+	fprintf(f, ", \"ready\": %s, \"status_text\": ",
+		st->state == PROCMGR_RUNNING && st->ready ? "true" : "false");
+	put_string_or_null(f, st->status_text);
+	fprintf(f, ", \"restarts\": %u, \"monitor\": ", st->restarts);
+	if (st->monitor > 0)
+		fprintf(f, "%d", (int)st->monitor);
+	else
+		fputs("null", f);
 	for (; extra && extra[0]; extra += 2) {
 		fputs(", ", f);
 		put_string(f, extra[0]);

@@ -206,8 +206,7 @@ static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
 	pm_deadline(h->lock_timeout, &deadline);
 	for (;;) {
 		n = poll(pfd, 2, pm_ms_left(h->lock_timeout, &deadline));
-		if (n < 0 && errno == EINTR)
-			continue;
+		/* A signal handler ran: the caller may want to give up. */
 		if (n < 0)
 			return -errno;
 		if (n == 0)
@@ -263,8 +262,13 @@ static int lock_held(procmgr *h, int dirfd, int fd)
 	int r;
 
 	if (h->lock_timeout != 0) {
+		pm_waiting(h, "the lock of %s", h->name);
 		r = wait_lock(h, dirfd, fd, &shown);
+		pm_waiting(h, NULL);
 		free(shown);
+		if (r == -EINTR)
+			return pm_error(h, EINTR, "interrupted while waiting "
+					"for the lock %s", h->lock_path);
 		if (r != -ETIMEDOUT)
 			return r < 0 ? pm_error(h, -r, "cannot lock %s: %s",
 						h->lock_path, strerror(-r)) : r;

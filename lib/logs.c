@@ -186,6 +186,21 @@ static int read_from(int fd, off_t start, off_t size, char **ret)
 
 int procmgr_log_tail(procmgr *h, size_t n, char **ret_text)
 {
+	return pm_log_tail_from(h, 0, n, ret_text);
+}
+
+int procmgr_start_log_tail(procmgr *h, size_t n, char **ret_text)
+{
+	int r = pm_check_open(h);
+
+	if (r < 0)
+		return r;
+	return pm_log_tail_from(h, h->start_log_offset > 0 ?
+				   h->start_log_offset : 0, n, ret_text);
+}
+
+int pm_log_tail_from(procmgr *h, off_t from, size_t n, char **ret_text)
+{
 	char *path = NULL, *text = NULL;
 	struct stat st;
 	off_t start = 0;
@@ -204,6 +219,9 @@ int procmgr_log_tail(procmgr *h, size_t n, char **ret_text)
 		start = st.st_size;
 	else
 		r = tail_start(fd, st.st_size, n, &start);
+	/* Not before from: an earlier run's lines are not this one's. */
+	if (start < from)
+		start = from > st.st_size ? st.st_size : from;
 	if (r >= 0)
 		r = read_from(fd, start, st.st_size, &text);
 	if (r < 0) {

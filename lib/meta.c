@@ -26,6 +26,7 @@ procmgr *procmgr_new(void)
 	h->meta_pin = -1;
 	h->lock_fd = -1;
 	h->lock_timeout = -1;
+	h->start_log_offset = -1;
 	return h;
 }
 
@@ -552,8 +553,15 @@ int procmgr_await(procmgr *h, const char *key, double timeout,
 		if (r != -ENOENT)
 			break;
 		pfd = (struct pollfd){ .fd = ifd, .events = POLLIN };
+		pm_waiting(h, "key %s of %s", key, h->name);
 		n = poll(&pfd, 1, pm_ms_left(timeout, &deadline));
-		if (n < 0 && errno != EINTR) {
+		pm_waiting(h, NULL);
+		if (n < 0 && errno == EINTR) {
+			r = pm_error(h, EINTR, "interrupted while waiting for "
+				     "%s/%s", h->meta_dir, key);
+			break;
+		}
+		if (n < 0) {
 			r = pm_error(h, errno, "cannot await %s/%s: %s",
 				     h->meta_dir, key, strerror(errno));
 			break;

@@ -376,10 +376,8 @@ int pm_pidfd_wait(int pidfd, double timeout)
 	for (;;) {
 		/* a pidfd polls readable once the process exited (zombie) */
 		n = poll(&pfd, 1, pm_ms_left(timeout, &deadline));
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
-			return -errno;
+			return -errno;	/* -EINTR: a signal handler ran */
 		/* a bad fd is an error, never taken for "it exited" */
 		if (n > 0 && (pfd.revents & POLLNVAL))
 			return -EBADF;
@@ -462,12 +460,15 @@ static time_t started_at(procmgr *h)
 	return t;
 }
 
-/* "status=N at=T" or "signal=NAME at=T"; anything else leaves it unknown. */
+/*
+ * "status=N at=T" or "signal=NAME at=T", with " reason=R" when procmgr
+ * ended it; anything else leaves it unknown.
+ */
 static void parse_exit(char *v, struct procmgr_exit *ret)
 {
 	struct procmgr_exit e = { .known = false, .status = -1 };
 	char *save = NULL, *tok, *end;
-	const char *at = NULL;
+	const char *at = NULL, *reason = NULL;
 	long n;
 
 	for (tok = strtok_r(v, " \t\n", &save); tok;
@@ -485,13 +486,22 @@ static void parse_exit(char *v, struct procmgr_exit *ret)
 		} else if (!strncmp(tok, "at=", 3) && !at && tok[3]) {
 			at = tok + 3;
 			continue;
+		} else if (!strncmp(tok, "reason=", 7) && !reason && tok[7]) {
+			reason = tok + 7;
+			continue;
 		} else {
 			return;
 		}
 		e.known = true;
 	}
-	if (!e.known || (at && !(e.at = strdup(at))))
+	if (!e.known)
 		return;
+	if ((at && !(e.at = strdup(at))) ||
+	    (reason && !(e.reason = strdup(reason)))) {
+		free(e.at);
+		free(e.reason);
+		return;
+	}
 	*ret = e;
 }
 
@@ -543,9 +553,54 @@ void procmgr_status_clear(struct procmgr_status *st)
 	free(st->fingerprint);
 	free(st->socket);
 	free(st->exit.at);
+	free(st->exit.reason);
+	free(st->status_text);
 	st->fingerprint = NULL;
 	st->socket = NULL;
 	st->exit.at = NULL;
+	st->exit.reason = NULL;
+	st->status_text = NULL;
+}
+
+/* idle_timeout=N out of the supervision key. */
+static double idle_of(const char *sup)
+{
+	const char *p = sup ? strstr(sup, "idle_timeout=") : NULL;
+
+	return p ? strtod(p + 13, NULL) : 0;
+}
+
+/* What the monitor keeps: ready, status_text, restarts, itself. */
+static int supervision_keys(procmgr *h, struct procmgr_status *st)
+{
+	char *v = NULL;
+	bool monitored;
+	int r;
+
+	r = optional_key(h, "monitor", &v);
+	if (r < 0)
+		return r;
+	monitored = v != NULL;
+	st->monitor = pm_monitor_check(v);
+	free(v);
+	r = optional_key(h, "ready", &v);
+	if (r < 0)
+		return r;
+	/* Metadata a monitor did not write (pants') has no ready key. */
+	st->ready = v != NULL || !monitored;
+	free(v);
+	r = optional_key(h, "restarts", &v);
+	if (r >= 0 && v)
+		st->restarts = (unsigned)strtoul(v, NULL, 10);
+	free(v);
+	if (r >= 0)
+		r = optional_key(h, "supervision", &v);
+	if (r >= 0) {
+		st->idle_timeout = idle_of(v);
+		free(v);
+		r = optional_key(h, "status_text", &st->status_text);
+	}
+	return r;
 }
 
 int procmgr_status(procmgr *h, struct procmgr_status *ret)
@@ -583,6 +638,13 @@ int procmgr_status(procmgr *h, struct procmgr_status *ret)
 		parse_exit(v, &st.exit);
 		free(v);
 	}
+	r = supervision_keys(h, &st);
+	if (r < 0)
+		goto fail;
+	/* Stopped by its monitor for being idle: stopped, metadata kept. */
+	if (st.state == PROCMGR_STALE && st.exit.reason &&
+	    !strcmp(st.exit.reason, "idle"))
+		st.state = PROCMGR_STOPPED;
 done:
 	pm_meta_unpin(h);
 	*ret = st;

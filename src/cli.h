@@ -12,6 +12,7 @@
 #include "procmgr.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -53,6 +54,33 @@ int cmd_start(struct cli *c, int argc, char **argv);
 int cmd_ensure(struct cli *c, int argc, char **argv);
 int cmd_restart(struct cli *c, int argc, char **argv);
 int cmd_logs(struct cli *c, int argc, char **argv);
+int cmd_touch(struct cli *c, int argc, char **argv);
+int cmd_ps(struct cli *c, int argc, char **argv);
+int cmd_killall(struct cli *c, int argc, char **argv);
+
+/* ---- cmd-supervise.c ------------------------------------------------ */
+
+/*
+ * Stop every NAME under dir (stop --all; NULL: the default DIR), or every
+ * daemon of the user (killall, all_dirs): each line says what was stopped.
+ */
+int cli_stop_many(struct cli *c, bool all_dirs,
+		  const struct procmgr_stop_opts *opts, double lock_timeout);
+
+/* ---- wait.c ---------------------------------------------------------- */
+
+/* The signal that interrupted us (SIGINT, SIGTERM, SIGHUP), or 0. */
+extern volatile sig_atomic_t cli_signal;
+/* Note those signals instead of dying, so library waits return -EINTR. */
+void cli_catch_signals(void);
+/* After cleaning up: die by the signal that interrupted us, if any. */
+void cli_end_by_signal(void);
+/* The live wait line for h's waits, when stderr is a terminal and not -q. */
+void cli_wait_line(const struct cli *c, procmgr *h);
+/* Wipe the wait line; around other stderr output: lock, print, unlock. */
+void cli_wait_clear(void);
+void cli_stderr_lock(void);
+void cli_stderr_unlock(void);
 
 /* ---- main.c ---------------------------------------------------------- */
 
@@ -93,6 +121,15 @@ int cli_getopt(struct cli *c, int argc, char **argv,
 int cli_no_more(const struct cli *c, int argc, char **argv);
 /* Parse the options of a command that has none but --help. */
 int cli_plain(struct cli *c, int argc, char **argv);
+
+#define CLI_MAX_SIGNALS 16
+
+/*
+ * --signals LIST ('s'), --kill-wait SEC ('w') or --kill-mode MODE ('k')
+ * into a stop's options; signals is where the chain is kept.
+ */
+int cli_stop_option(const struct cli *c, int o, const char *arg,
+		    struct procmgr_stop_opts *stop, int *signals);
 
 /* Strict numbers: seconds >= 0 (fractions allowed) and counts >= 0. */
 int cli_seconds(const struct cli *c, const char *opt, const char *s,

@@ -20,7 +20,10 @@ struct spawn_args {
 	char **env, **fp_env, **fp_files;	/* NULL-terminated */
 	size_t n_env, n_fp_env, n_fp_files;
 	char *log;				/* absolute --log */
+	char *pid_file;				/* absolute --pid-file */
 	double lock_timeout;
+	struct procmgr_stop_opts stop;
+	int signals[CLI_MAX_SIGNALS];
 };
 
 static const struct option spawn_opts[] = {
@@ -36,29 +39,80 @@ static const struct option spawn_opts[] = {
 	{ "ready-timeout", required_argument, NULL, 'T' },
 	{ "kill-on-timeout", no_argument, NULL, 'K' },
 	{ "lock-timeout", required_argument, NULL, 'L' },
+	{ "restart", required_argument, NULL, 'R' },
+	{ "restart-limit", required_argument, NULL, 'Z' },
+	{ "idle-timeout", required_argument, NULL, 'I' },
+	{ "watchdog", required_argument, NULL, 'W' },
+	{ "max-rss", required_argument, NULL, 'X' },
+	{ "pid-file", required_argument, NULL, 'p' },
+	{ "signals", required_argument, NULL, 's' },
+	{ "kill-wait", required_argument, NULL, 'w' },
+	{ "kill-mode", required_argument, NULL, 'k' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 /*
- * The daemon runs in --cwd, so a relative --log is made absolute against
- * ours, which is what the user meant.
+ * The daemon runs in --cwd, so a relative --log or --pid-file is made
+ * absolute against ours, which is what the user meant.
  */
-static int set_log(const struct cli *c, const char *path, struct spawn_args *a)
+static int set_path(const struct cli *c, const char *opt, const char *path,
+		    char **ret)
 {
 	char *cwd = NULL;
 
-	free(a->log);
-	a->log = NULL;
+	free(*ret);
+	*ret = NULL;
 	if (path[0] == '/' || !(cwd = getcwd(NULL, 0)))
-		a->log = strdup(path);
-	else if (asprintf(&a->log, "%s/%s", cwd, path) < 0)
-		a->log = NULL;
+		*ret = strdup(path);
+	else if (asprintf(ret, "%s/%s", cwd, path) < 0)
+		*ret = NULL;
 	free(cwd);
-	a->opts.log_path = a->log;
-	if (!a->log)
-		return cli_usage(c, "--log: out of memory");
+	if (!*ret)
+		return cli_usage(c, "%s: out of memory", opt);
 	return CLI_CONTINUE;
+}
+
+/* The options of supervision (SPEC §6) and of the stops it does. */
+static int parse_supervision(const struct cli *c, int o, char *arg,
+			     struct spawn_args *a)
+{
+	unsigned long long n;
+	int r = CLI_CONTINUE;
+
+	if (o == 'R') {
+		r = procmgr_restart_parse(arg);
+		if (r < 0)
+			return cli_usage(c, "--restart wants no, on-failure or "
+					 "always, not '%s'", arg);
+		a->opts.restart = (enum procmgr_restart_policy)r;
+		return CLI_CONTINUE;
+	}
+	if (o == 'Z') {
+		r = cli_count(c, "--restart-limit", arg, &n);
+		if (r == CLI_CONTINUE && (n == 0 || n > 1000000))
+			return cli_usage(c, "--restart-limit wants 1 to "
+					 "1000000 (for none, use --restart "
+					 "no), not '%s'", arg);
+		a->opts.restart_limit = (int)n;
+	} else if (o == 'I') {
+		r = cli_seconds(c, "--idle-timeout", arg,
+				&a->opts.idle_timeout);
+	} else if (o == 'W') {
+		r = cli_seconds(c, "--watchdog", arg, &a->opts.watchdog);
+	} else if (o == 'X') {
+		if (procmgr_size_parse(arg, &a->opts.max_rss) < 0 ||
+		    a->opts.max_rss == 0)
+			return cli_usage(c, "--max-rss wants a size such as "
+					 "4G, 512M or 1048576, not '%s'", arg);
+	} else if (o == 'p') {
+		r = set_path(c, "--pid-file", arg, &a->pid_file);
+		a->opts.pid_file = a->pid_file;
+	} else {
+		r = cli_stop_option(c, o, arg, &a->stop, a->signals);
+		a->opts.stop = &a->stop;
+	}
+	return r;
 }
 
 static int parse_value(const struct cli *c, int o, char *arg,
@@ -77,7 +131,8 @@ static int parse_value(const struct cli *c, int o, char *arg,
 	} else if (o == 'C') {
 		a->opts.cwd = arg;
 	} else if (o == 'l') {
-		r = set_log(c, arg, a);
+		r = set_path(c, "--log", arg, &a->log);
+		a->opts.log_path = a->log;
 	} else if (o == 'M') {
 		r = cli_count(c, "--log-max", arg, &max);
 		a->opts.log_max = (off_t)max;
@@ -102,8 +157,10 @@ static int parse_value(const struct cli *c, int o, char *arg,
 		 * library would read it as its default, 60 s. */
 		if (a->opts.ready_timeout == 0)
 			a->opts.ready_timeout = -1;
-	} else {
+	} else if (o == 'L') {
 		r = cli_seconds(c, "--lock-timeout", arg, &a->lock_timeout);
+	} else {
+		r = parse_supervision(c, o, arg, a);
 	}
 	return r;
 }
@@ -145,7 +202,7 @@ static int died(procmgr *h, int r)
 
 	cli_fail(h, r);
 	if (procmgr_log_path(h, &log) >= 0 &&
-	    procmgr_log_tail(h, 20, &tail) >= 0 && tail[0]) {
+	    procmgr_start_log_tail(h, 20, &tail) >= 0 && tail[0]) {
 		fprintf(stderr, "procmgr: the last lines of %s:\n%s", log,
 			tail);
 		if (tail[strlen(tail) - 1] != '\n')
@@ -246,7 +303,7 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 
 static int spawn(struct cli *c, int argc, char **argv, enum spawn_kind kind)
 {
-	struct spawn_args a = { .lock_timeout = -1 };
+	struct spawn_args a = { .lock_timeout = -1, .stop.kill_wait = -1 };
 	char **op = argv + 1;
 	procmgr *h = NULL;
 	int r;
@@ -261,6 +318,7 @@ static int spawn(struct cli *c, int argc, char **argv, enum spawn_kind kind)
 	free(a.fp_env);
 	free(a.fp_files);
 	free(a.log);
+	free(a.pid_file);
 	return r;
 }
 

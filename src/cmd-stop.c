@@ -12,51 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SIGNALS 16
-
 struct stop_args {
-	int signals[MAX_SIGNALS];
+	int signals[CLI_MAX_SIGNALS];
 	struct procmgr_stop_opts opts;
 	double lock_timeout;
+	bool all;
 };
-
-/* "TERM,KILL" or "SIGINT,15" into a->signals; no empty items. */
-static int parse_signals(const struct cli *c, const char *list,
-			 struct stop_args *a)
-{
-	const char *p = list;
-	char item[32];
-	size_t n = 0, len;
-	int sig;
-
-	do {
-		len = strcspn(p, ",");
-		if (len == 0 || len >= sizeof(item) || n == MAX_SIGNALS)
-			goto fail;
-		memcpy(item, p, len);
-		item[len] = '\0';
-		sig = procmgr_signal_parse(item);
-		if (sig <= 0)
-			goto fail;
-		a->signals[n++] = sig;
-		p += len;
-	} while (*p++ == ',');
-	a->opts.signals = a->signals;
-	a->opts.n_signals = n;
-	return CLI_CONTINUE;
-fail:
-	return cli_usage(c, "--signals wants a comma-separated list of at "
-			 "most %d signals, like TERM,KILL, not '%s'",
-			 MAX_SIGNALS, list);
-}
 
 static int parse(struct cli *c, int argc, char **argv, struct stop_args *a)
 {
 	static const struct option opts[] = {
 		{ "signals", required_argument, NULL, 's' },
 		{ "kill-wait", required_argument, NULL, 'w' },
-		{ "keep-metadata", no_argument, NULL, 'k' },
+		{ "kill-mode", required_argument, NULL, 'k' },
+		{ "keep-metadata", no_argument, NULL, 'K' },
 		{ "lock-timeout", required_argument, NULL, 'L' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -66,13 +37,13 @@ static int parse(struct cli *c, int argc, char **argv, struct stop_args *a)
 	       (o = cli_getopt(c, argc, argv, "h", opts)) != -1) {
 		if (o == 'h')
 			r = cli_help(c->cmd);
-		else if (o == 's')
-			r = parse_signals(c, optarg, a);
-		else if (o == 'w')
-			r = cli_seconds(c, "--kill-wait", optarg,
-					&a->opts.kill_wait);
-		else if (o == 'k')
+		else if (o == 's' || o == 'w' || o == 'k')
+			r = cli_stop_option(c, o, optarg, &a->opts,
+					    a->signals);
+		else if (o == 'K')
 			a->opts.keep_metadata = true;
+		else if (o == 'a')
+			a->all = true;
 		else if (o == 'L')
 			r = cli_seconds(c, "--lock-timeout", optarg,
 					&a->lock_timeout);
@@ -115,6 +86,15 @@ static int report(struct cli *c, procmgr *h, int stopped, pid_t pid)
 	return CLI_OK;
 }
 
+/* stop --all: no NAME; every NAME under DIR. */
+static bool wants_all(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--all"))
+			return true;
+	return false;
+}
+
 int cmd_stop(struct cli *c, int argc, char **argv)
 {
 	struct stop_args a = { .opts.kill_wait = -1, .lock_timeout = -1 };
@@ -123,10 +103,17 @@ int cmd_stop(struct cli *c, int argc, char **argv)
 	pid_t pid = 0;
 	int r;
 
+	if (wants_all(argc, argv)) {
+		if ((r = cli_operands(c, &argc, &argv, 0, "")) != CLI_CONTINUE ||
+		    (r = parse(c, argc, argv, &a)) != CLI_CONTINUE)
+			return r;
+		return cli_stop_many(c, false, &a.opts, a.lock_timeout);
+	}
 	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE ||
 	    (r = parse(c, argc, argv, &a)) != CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
+
 	cli_lock_wait(c, h, a.lock_timeout);
 	r = procmgr_stop(h, &a.opts, &pid);
 	if (r == -EBUSY) {

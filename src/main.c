@@ -38,7 +38,20 @@ struct command {
 	"                          0: no limit)\n" \
 	"  --kill-on-timeout       stop the daemon when not ready in time\n" \
 	"  --lock-timeout SEC      wait that long for the lifecycle lock\n" \
-	"                          (default: forever; 0: do not wait)\n"
+	"                          (default: forever; 0: do not wait)\n" \
+	"Supervision (by the daemon's monitor):\n" \
+	"  --restart POLICY        no, on-failure or always: start it again\n" \
+	"                          when it ends by itself (default no)\n" \
+	"  --restart-limit N       restarts in a row before giving up (5)\n" \
+	"  --idle-timeout SEC      stop it after SEC unused (start, ensure,\n" \
+	"                          touch and connected clients are uses)\n" \
+	"  --watchdog SEC          it must send WATCHDOG=1 that often\n" \
+	"  --max-rss SIZE          ensure restarts it above SIZE (4G, 512M)\n" \
+	"  --pid-file PATH         a server that forks names its main pid\n" \
+	"  --signals LIST          stop chain (default TERM,KILL)\n" \
+	"  --kill-wait SEC         wait after each signal (default 5)\n" \
+	"  --kill-mode MODE        tree (default: the daemon, then the\n" \
+	"                          rest of its tree) or process\n"
 
 static const struct command commands[] = {
 	{ "start", cmd_start, "start NAME [spawn options] -- CMD [ARG...]",
@@ -57,15 +70,18 @@ static const struct command commands[] = {
 	  "Stop NAME if it runs, then start CMD as NAME; prints the pid.",
 	  SPAWN_OPTIONS,
 	  "procmgr restart web -- ./server" },
-	{ "stop", cmd_stop, "stop NAME [--signals LIST] [--kill-wait SEC] "
-	  "[--keep-metadata] [--lock-timeout SEC]",
-	  "Signal NAME along the chain until it is gone, then remove its\n"
-	  "metadata. A stale or stopped NAME is success. Exit 6 when the\n"
-	  "process survives the whole chain.",
+	{ "stop", cmd_stop, "stop NAME|--all [--signals LIST] [--kill-wait SEC] "
+	  "[--kill-mode MODE] [--keep-metadata] [--lock-timeout SEC]",
+	  "Signal NAME along the chain until it is gone, then every process\n"
+	  "left in its tree, then remove its metadata. A stale or stopped\n"
+	  "NAME is success. Exit 6 when a process survives the whole chain.\n"
+	  "--all stops every NAME under DIR and says what it stopped.",
 	  "  --signals LIST      signals to send in turn (default TERM,KILL)\n"
 	  "  --kill-wait SEC     wait after each signal (default 5)\n"
+	  "  --kill-mode MODE    tree (default) or process: the daemon alone\n"
 	  "  --keep-metadata     keep DIR/HOSTFP/NAME afterwards\n"
-	  "  --lock-timeout SEC  wait that long for the lifecycle lock\n",
+	  "  --lock-timeout SEC  wait that long for the lifecycle lock\n"
+	  "  --all               every NAME under DIR\n",
 	  "procmgr stop web --signals INT,TERM,KILL --kill-wait 2" },
 	{ "status", cmd_status, "status NAME",
 	  "Show NAME's state, pid, uptime, fingerprint, socket and last exit.\n"
@@ -100,6 +116,22 @@ static const struct command commands[] = {
 	  "  -n, --lines LINES  how many lines (default 10)\n"
 	  "  -f, --follow       keep printing new lines while NAME runs\n",
 	  "procmgr logs web -n 50 -f" },
+	{ "touch", cmd_touch, "touch NAME",
+	  "Count a use of NAME: its monitor re-arms the --idle-timeout.\n"
+	  "Exit 3 when NAME is not running.",
+	  NULL, "procmgr touch web" },
+	{ "ps", cmd_ps, "ps",
+	  "Every daemon of yours, in every DIR, found through the running\n"
+	  "monitors: DIR NAME PID STATE UPTIME RSS.",
+	  NULL, "procmgr ps --json" },
+	{ "killall", cmd_killall, "killall [--signals LIST] [--kill-wait SEC] "
+	  "[--kill-mode MODE]",
+	  "Stop every daemon that 'procmgr ps' lists, in every DIR, and say\n"
+	  "what was stopped. Exit 6 if a process survived its chain.",
+	  "  --signals LIST      signals to send in turn (default TERM,KILL)\n"
+	  "  --kill-wait SEC     wait after each signal (default 5)\n"
+	  "  --kill-mode MODE    tree (default) or process\n",
+	  "procmgr killall" },
 	{ "host-fingerprint", cmd_host_fingerprint, "host-fingerprint",
 	  "Print the host fingerprint (HOSTFP), as pants computes it.",
 	  NULL, "ls \"$PROCMGR_DIR/$(procmgr host-fingerprint)\"" },
@@ -151,7 +183,7 @@ static int main_help(void)
 		       commands[i].example);
 	puts("\nExit status: 0 ok, 1 error, 2 usage, 3 not running, "
 	     "4 timed out,\n5 already running, 6 could not stop, "
-	     "7 died before ready.");
+	     "7 died before ready, 130 interrupted (Ctrl-C).");
 	return CLI_OK;
 }
 
@@ -209,12 +241,15 @@ int main(int argc, char **argv)
 	struct cli c = { 0 };
 	int r;
 
+	cli_catch_signals();
 	r = dispatch(&c, argc, argv);
+	cli_wait_clear();
 	/* A full disk or closed pipe must not pass for success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_err("cannot write to standard output");
 		if (r == CLI_OK)
 			r = CLI_ERROR;
 	}
+	cli_end_by_signal();
 	return r;
 }

@@ -16,11 +16,13 @@ void cli_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	cli_stderr_lock();
 	fputs("procmgr: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	cli_stderr_unlock();
 }
 
 void cli_info(const struct cli *c, const char *fmt, ...)
@@ -29,10 +31,12 @@ void cli_info(const struct cli *c, const char *fmt, ...)
 
 	if (c->quiet)
 		return;
+	cli_stderr_lock();
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	cli_stderr_unlock();
 }
 
 int cli_usage(const struct cli *c, const char *fmt, ...)
@@ -53,6 +57,8 @@ int cli_usage(const struct cli *c, const char *fmt, ...)
 int cli_exit_code(int r)
 {
 	switch (-r) {
+	case EINTR:
+		return 128 + (cli_signal ? cli_signal : SIGINT);
 	case ETIMEDOUT:
 	case EWOULDBLOCK:
 		return CLI_TIMEOUT;
@@ -229,6 +235,53 @@ int cli_no_more(const struct cli *c, int argc, char **argv)
 	return CLI_CONTINUE;
 }
 
+/* "TERM,KILL" or "SIGINT,15" into signals; no empty items. */
+static int parse_signals(const struct cli *c, const char *list,
+			 struct procmgr_stop_opts *stop, int *signals)
+{
+	const char *p = list;
+	char item[32];
+	size_t n = 0, len;
+	int sig;
+
+	do {
+		len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof(item) || n == CLI_MAX_SIGNALS)
+			goto fail;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		sig = procmgr_signal_parse(item);
+		if (sig <= 0)
+			goto fail;
+		signals[n++] = sig;
+		p += len;
+	} while (*p++ == ',');
+	stop->signals = signals;
+	stop->n_signals = n;
+	return CLI_CONTINUE;
+fail:
+	return cli_usage(c, "--signals wants a comma-separated list of at "
+			 "most %d signals, like TERM,KILL, not '%s'",
+			 CLI_MAX_SIGNALS, list);
+}
+
+int cli_stop_option(const struct cli *c, int o, const char *arg,
+		    struct procmgr_stop_opts *stop, int *signals)
+{
+	if (o == 's')
+		return parse_signals(c, arg, stop, signals);
+	if (o == 'w')
+		return cli_seconds(c, "--kill-wait", arg, &stop->kill_wait);
+	if (!strcmp(arg, "tree"))
+		stop->kill_mode = PROCMGR_KILL_TREE;
+	else if (!strcmp(arg, "process"))
+		stop->kill_mode = PROCMGR_KILL_PROCESS;
+	else
+		return cli_usage(c, "--kill-mode wants tree or process, not "
+				 "'%s'", arg);
+	return CLI_CONTINUE;
+}
+
 int cli_seconds(const struct cli *c, const char *opt, const char *s,
 		double *ret)
 {
@@ -316,6 +369,7 @@ int cli_open(const struct cli *c, const char *name, procmgr **ret_h)
 	if (c->verbose)
 		cli_info(c, "procmgr: %s: metadata in %s, lock %s", norm,
 			 procmgr_meta_dir(h), procmgr_lock_path(h));
+	cli_wait_line(c, h);
 	*ret_h = h;
 	return CLI_CONTINUE;
 }

@@ -3,6 +3,9 @@
 # in $BUILD, show the failures, and end with one line: "N passed, N failed".
 BUILD=${BUILD:-build}
 top=$(pwd)
+# The library finds the monitor beside the program that uses it; the test
+# programs live elsewhere, so point them at this build's.
+export PROCMGR_MONITOR="$top/$BUILD/procmgr-monitor"
 passed=0
 failed=0
 log=$(mktemp)
@@ -14,7 +17,7 @@ trap 'rm -f "$log"' EXIT
 helper_pids() {
 	for d in /proc/[0-9]*; do
 		case "$(readlink "$d/exe" 2>/dev/null)" in
-		"$top/$BUILD/helpers/"*)
+		"$top/$BUILD/helpers/"* | "$top/$BUILD/procmgr-monitor")
 			grep -q '^State:.Z' "$d/status" 2>/dev/null ||
 				echo "${d#/proc/}" ;;
 		esac

@@ -176,10 +176,28 @@ never_ready() {
 	[ -z "$output" ]
 	[ "$elapsed" -lt 10000 ]
 	[[ "$stderr" =~ status[=\ ]3 ]]
-	# The last 20 lines of its log, and not more.
-	grep -qx 'line 30' <<<"$stderr" || grep -q 'line 30$' <<<"$stderr"
-	grep -q 'line 11$' <<<"$stderr"
-	! grep -q 'line 10$' <<<"$stderr" || false
+	# The last 20 lines of its log, and not more: procmgr's own line of
+	# how it ended is the last of them.
+	grep -q 'line 30$' <<<"$stderr"
+	grep -q 'line 12$' <<<"$stderr"
+	! grep -q 'line 11$' <<<"$stderr" || false
+	[[ "$stderr" == *"procmgr: "*" exited with status 3" ]]
+}
+
+@test "the exit-7 tail starts at this start, never showing an earlier run" {
+	pm start web -- "$DAEMON" say=earlier-run pause
+	wait_for 10 grep -qx earlier-run "$D/$HFP/web.log"
+	pm stop web
+	run --separate-stderr pm start web --ready notify -- "$DAEMON" \
+		say=this-run exit=4
+	echo "$stderr"
+	[ "$status" -eq 7 ]
+	[[ "$stderr" == *this-run* ]]
+	[[ "$stderr" != *earlier-run* ]]
+	[[ "$stderr" != *"stop requested"* ]]
+	# it begins with this start's own line
+	grep -A1 'the last lines of' <<<"$stderr" | tail -n 1 |
+		grep -q '^procmgr: .* started pid '
 }
 
 @test "death by a signal before ready exits 7 naming the signal" {

@@ -8,14 +8,14 @@ load helpers
 setup() { pm_setup; }
 teardown() { pm_teardown; }
 
-COMMANDS="start ensure restart stop status list get set await purge lock logs host-fingerprint"
+COMMANDS="start ensure restart stop status list get set await purge lock logs touch ps killall host-fingerprint"
 
 @test "--help documents every command with an example, exit 0" {
 	run -0 pm --help
 	for cmd in $COMMANDS; do
 		[[ "$output" == *"  $cmd "* || "$output" == *"  $cmd"$'\n'* ]]
 	done
-	[ "$(echo "$output" | grep -c '  e.g. procmgr\|  e.g. pid=\|  e.g. port=\|  e.g. ls')" -eq 13 ]
+	[ "$(echo "$output" | grep -c '  e.g. procmgr\|  e.g. pid=\|  e.g. port=\|  e.g. ls')" -eq 16 ]
 	[[ "$output" == *"Exit status"* ]]
 	run -0 pm -h
 	run -0 pm help
@@ -211,7 +211,7 @@ assert o["name"] == "web" and o["state"] == "running", o'
 @test "help documents the options each command takes and where globals go" {
 	run -0 pm --help
 	[[ "$output" == *"also follow the command"*"procmgr list --json"* ]]
-	[[ "$output" == *"stop NAME [--signals LIST] [--kill-wait SEC] [--keep-metadata] [--lock-timeout SEC]"* ]]
+	[[ "$output" == *"stop NAME|--all [--signals LIST] [--kill-wait SEC] [--kill-mode MODE] [--keep-metadata] [--lock-timeout SEC]"* ]]
 	[[ "$output" == *"purge NAME [--force] [--lock-timeout SEC]"* ]]
 	run -0 pm purge --help
 	[[ "$output" == *"-f, --force"* ]]

@@ -108,12 +108,15 @@ START_TEST(test_status_running)
 			 "\"pid\": 4242, \"fingerprint\": \"ab12\", "
 			 "\"socket\": \"38549\", \"started_at\": "
 			 "\"2026-11-25T19:02:19Z\", \"exit\": null, "
+			 "\"ready\": false, \"status_text\": null, "
+			 "\"restarts\": 0, \"monitor\": null, "
 			 "\"uptime\": \"3m12s\", \"note\": null}");
 	/* Field order is part of the contract: python keeps it. */
 	back = python("import json, sys; "
 		      "print(\",\".join(json.load(sys.stdin)))", json);
 	ck_assert_str_eq(back, "name,state,pid,fingerprint,socket,started_at,"
-			 "exit,uptime,note");
+			 "exit,ready,status_text,restarts,monitor,uptime,"
+			 "note");
 	free(back);
 	free(json);
 }
@@ -129,26 +132,30 @@ START_TEST(test_status_stopped_and_exits)
 	ck_assert_int_eq(procmgr_status_json("web", &st, NULL, &json), 0);
 	ck_assert_str_eq(json, "{\"name\": \"web\", \"state\": \"stopped\", "
 			 "\"pid\": null, \"fingerprint\": null, \"socket\": "
-			 "null, \"started_at\": null, \"exit\": null}");
+			 "null, \"started_at\": null, \"exit\": null, "
+			 "\"ready\": false, \"status_text\": null, "
+			 "\"restarts\": 0, \"monitor\": null}");
 	free(json);
 	st.state = PROCMGR_STALE;
 	st.pid = 77;
-	st.exit = (struct procmgr_exit){ true, -1, SIGSEGV, at };
+	st.exit = (struct procmgr_exit){ true, -1, SIGSEGV, at, NULL };
 	ck_assert_int_eq(procmgr_status_json("w\"x", &st, NULL, &json), 0);
 	back = python("import json, sys; d = json.load(sys.stdin); "
 		      "print(d[\"name\"], d[\"state\"], d[\"pid\"], "
 		      "d[\"exit\"])", json);
 	ck_assert_str_eq(back, "w\"x stale 77 {'status': None, 'signal': "
-			 "'SEGV', 'at': '2026-11-25T19:02:19Z'}");
+			 "'SEGV', 'at': '2026-11-25T19:02:19Z', 'reason': "
+			 "None}");
 	free(back);
 	free(json);
-	st.exit = (struct procmgr_exit){ true, 3, 0, NULL };
+	st.exit = (struct procmgr_exit){ true, 3, 0, NULL, (char *)"idle" };
 	ck_assert_int_eq(procmgr_status_json("web", &st, NULL, &json), 0);
 	ck_assert_ptr_nonnull(strstr(json, "\"exit\": {\"status\": 3, "
-				     "\"signal\": null, \"at\": null}"));
+				     "\"signal\": null, \"at\": null, "
+				     "\"reason\": \"idle\"}"));
 	free(json);
 	/* A signal without a name still shows, by number. */
-	st.exit = (struct procmgr_exit){ true, -1, 200, NULL };
+	st.exit = (struct procmgr_exit){ true, -1, 200, NULL, NULL };
 	ck_assert_int_eq(procmgr_status_json("web", &st, NULL, &json), 0);
 	ck_assert_ptr_nonnull(strstr(json, "\"signal\": \"200\""));
 	free(json);

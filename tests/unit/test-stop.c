@@ -117,7 +117,7 @@ START_TEST(test_kill_with_no_wait)
 {
 	const int chain[] = { SIGTERM, SIGKILL };
 	const char *args[] = { "--ignore-term", NULL };
-	struct procmgr_stop_opts o = { chain, 2, 0, false };
+	struct procmgr_stop_opts o = { .signals = chain, .n_signals = 2 };
 	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, args), got = 0;
 
