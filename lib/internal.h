@@ -333,6 +333,9 @@ int pm_proc_info(pid_t pid, char *ret_state, unsigned long long *ret_start,
  */
 int pm_tree(pid_t root, pid_t **ret_pids, unsigned long long **ret_starts,
 	    size_t *ret_n);
+/* pm_tree() the slow way, by one scan of /proc (no children files). */
+int pm_tree_scan(pid_t root, pid_t **ret_pids,
+		 unsigned long long **ret_starts, size_t *ret_n);
 /* Resident bytes of pid (statm), 0 when it is gone. */
 uint64_t pm_proc_rss(pid_t pid);
 /*

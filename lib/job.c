@@ -26,6 +26,7 @@ enum tag {
 	T_READY_PATH, T_READY_TIMEOUT, T_KILL_ON_TIMEOUT, T_SIGNAL,
 	T_KILL_WAIT, T_KILL_MODE, T_RESTART, T_RESTART_LIMIT, T_IDLE,
 	T_WATCHDOG, T_PID_FILE, T_REASON, T_HAS_LOCK,
+	T_END,			/* last: a job cut short never decodes */
 };
 
 #define PM_JOB_VERSION 1
@@ -112,6 +113,7 @@ int pm_job_encode(const struct pm_job *j, char **ret, size_t *ret_len)
 	put_str(&b, T_PID_FILE, j->pid_file);
 	put_str(&b, T_REASON, j->reason);
 	put_num(&b, T_HAS_LOCK, j->has_lock);
+	put(&b, T_END, NULL, 0);
 	if (b.oom) {
 		free(b.data);
 		return -ENOMEM;
@@ -259,6 +261,8 @@ static int take(struct pm_job *j, uint32_t tag, const char *p, uint32_t len)
 		r = take_num(p, len, &v);
 		j->has_lock = v != 0;
 		return r;
+	case T_END:
+		return len == 0 ? 1 : -EBADMSG;
 	default:
 		return -EBADMSG;	/* same version, so no unknown tags */
 	}
@@ -269,6 +273,7 @@ int pm_job_decode(const char *data, size_t len, struct pm_job *ret)
 	struct pm_job j = { .ready_timeout = -1, .stop.kill_wait = -1 };
 	uint32_t head[2];
 	size_t off = 0;
+	bool end = false;
 	int r = 0;
 
 	if (len > PM_JOB_MAX)
@@ -290,8 +295,14 @@ int pm_job_decode(const char *data, size_t len, struct pm_job *ret)
 		else
 			r = take(&j, head[0], data + off, head[1]);
 		off += head[1];
+		/* The end marker must be the very last record. */
+		if (r == 1) {
+			end = true;
+			r = off == len ? 0 : -EBADMSG;
+		}
 	}
-	if (r == 0 && (!j.exe || !j.argv || !j.envp || !j.cwd || !j.log_path))
+	if (r == 0 && (!end || !j.exe || !j.argv || !j.envp || !j.cwd ||
+		       !j.log_path))
 		r = -EBADMSG;
 	if (r < 0) {
 		pm_job_clear(&j);

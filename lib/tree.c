@@ -190,7 +190,50 @@ static int walk_children(pid_t root, struct list *l)
 	return r;
 }
 
+/* Drop the zombies and those that are gone: they need no signal. */
+static void keep_live(struct list *l)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		unsigned long long start;
+		char state;
+
+		if (pm_proc_stat(l->pids[i], &state, &start) < 0 ||
+		    state == 'Z' || state == 'X')
+			continue;
+		l->pids[o] = l->pids[i];
+		l->starts[o++] = start;
+	}
+	l->n = o;
+}
+
 /* Without children files: every process of /proc, parents followed. */
+static int scan_all(pid_t root, struct list *l);
+
+int pm_tree_scan(pid_t root, pid_t **ret_pids,
+		 unsigned long long **ret_starts, size_t *ret_n)
+{
+	struct list l = { 0 };
+	int r = scan_all(root, &l);
+
+	if (r == 0)
+		keep_live(&l);
+	if (r < 0 || l.n == 0) {
+		free(l.pids);
+		free(l.starts);
+		l.pids = NULL;
+		l.starts = NULL;
+		l.n = 0;
+	}
+	if (r < 0)
+		return r;
+	*ret_pids = l.pids;
+	*ret_starts = l.starts;
+	*ret_n = l.n;
+	return 0;
+}
+
 static int scan_all(pid_t root, struct list *l)
 {
 	struct list all = { 0 };
@@ -241,24 +284,6 @@ static int scan_all(pid_t root, struct list *l)
 	return r;
 }
 
-/* Drop the zombies and those that are gone: they need no signal. */
-static void keep_live(struct list *l)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < l->n; i++) {
-		unsigned long long start;
-		char state;
-
-		if (pm_proc_stat(l->pids[i], &state, &start) < 0 ||
-		    state == 'Z' || state == 'X')
-			continue;
-		l->pids[o] = l->pids[i];
-		l->starts[o++] = start;
-	}
-	l->n = o;
-}
-
 int pm_tree(pid_t root, pid_t **ret_pids, unsigned long long **ret_starts,
 	    size_t *ret_n)
 {
@@ -266,8 +291,9 @@ int pm_tree(pid_t root, pid_t **ret_pids, unsigned long long **ret_starts,
 	int r = walk_children(root, &l);
 
 	if (r == -ENOENT) {
-		l.n = 0;
-		r = scan_all(root, &l);
+		free(l.pids);
+		free(l.starts);
+		return pm_tree_scan(root, ret_pids, ret_starts, ret_n);
 	}
 	if (r == 0)
 		keep_live(&l);
