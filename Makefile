@@ -9,8 +9,13 @@
 # Objects go under $(BUILD), which differs per variant so a sanitizer or
 # coverage build never mixes with the plain one.
 
-VERSION := 0.1.0
-SOVERSION := 0
+# The version has one source, the PROCMGR_VERSION_* macros of procmgr.h.
+# The soname follows the major number: 0.x releases keep the ABI of 0.1.
+version_part = $(shell sed -n \
+	's/^\#define PROCMGR_VERSION_$(1)[[:space:]]*\([0-9]*\).*/\1/p' \
+	include/procmgr.h)
+VERSION := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+SOVERSION := $(call version_part,MAJOR)
 
 CC ?= cc
 ifeq ($(origin CC),default)
