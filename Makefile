@@ -65,7 +65,13 @@ UNIT_COMMON_OBJ := $(UNIT_COMMON:%.c=$(BUILD)/%.o)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
+# Two static libraries. libprocmgr.a is the one installed: its objects are
+# linked into one (ld -r) whose hidden symbols are then made local, so only
+# the PROCMGR_EXPORT API (procmgr_*) is global, as in the shared library.
+# libprocmgr-internal.a keeps the pm_* internals visible for the unit tests
+# and the test helpers, which use them.
 STATIC := $(BUILD)/libprocmgr.a
+INTERNAL := $(BUILD)/libprocmgr-internal.a
 SHARED := $(BUILD)/libprocmgr.so.$(VERSION)
 PROCMGR := $(BUILD)/procmgr
 
@@ -82,7 +88,16 @@ $(BUILD)/%.o: %.c include/procmgr.h lib/internal.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -MMD -c -o $@ $<
 
-$(STATIC): $(LIB_OBJ)
+$(INTERNAL): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libprocmgr.o: $(LIB_OBJ)
+	$(CC) -r -nostdlib -o $@.tmp $^
+	objcopy --localize-hidden $@.tmp $@
+	rm -f $@.tmp
+
+$(STATIC): $(BUILD)/libprocmgr.o
 	rm -f $@
 	ar rcs $@ $^
 
@@ -92,6 +107,7 @@ $(SHARED): $(LIB_OBJ)
 	ln -sf libprocmgr.so.$(VERSION) $(BUILD)/libprocmgr.so.$(SOVERSION)
 	ln -sf libprocmgr.so.$(VERSION) $(BUILD)/libprocmgr.so
 
+# The CLI links the installed static library: it uses procmgr.h alone.
 $(PROCMGR): $(CLI_OBJ) $(STATIC)
 	$(CC) -o $@ $(CLI_OBJ) $(STATIC) $(LDFLAGS_ALL)
 
@@ -99,14 +115,14 @@ $(PROCMGR): $(CLI_OBJ) $(STATIC)
 procmgr: $(PROCMGR)
 	@[ "$(BUILD)" != build ] || ln -sf $(PROCMGR) procmgr
 
-$(BUILD)/tests/%: tests/unit/%.c $(UNIT_COMMON_OBJ) $(STATIC)
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_COMMON_OBJ) $(INTERNAL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -o $@ $< $(UNIT_COMMON_OBJ) \
-		$(STATIC) $(CHECK_LIBS) $(LDFLAGS_ALL)
+		$(INTERNAL) $(CHECK_LIBS) $(LDFLAGS_ALL)
 
-$(BUILD)/helpers/%: tests/helpers/%.c $(STATIC)
+$(BUILD)/helpers/%: tests/helpers/%.c $(INTERNAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(INTERNAL) $(LDFLAGS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
