@@ -7,6 +7,7 @@
 #   make demo                 build, then show the lifecycle
 #   make install              PREFIX, DESTDIR, BINDIR, LIBDIR, ... below
 #   make uninstall            remove what install put there
+#   make deb                  the Debian packages, into $(BUILD)/deb
 #
 # Objects go under $(BUILD), which differs per variant so a sanitizer or
 # coverage build never mixes with the plain one.
@@ -104,6 +105,8 @@ COMPLETION := completion/procmgr.bash
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
+OBJCOPY ?= objcopy
+
 # Without scdoc, install leaves out the man pages and says so.
 SCDOC ?= scdoc
 HAVE_SCDOC := $(shell command -v $(SCDOC) 2>/dev/null)
@@ -111,7 +114,7 @@ HAVE_SCDOC := $(shell command -v $(SCDOC) 2>/dev/null)
 DEPS := build-essential check bats gcovr scdoc python3 pkg-config
 
 .PHONY: all check unit cli coverage demo deps clean install uninstall man \
-	bench install-python uninstall-python FORCE
+	bench deb install-python uninstall-python FORCE
 all: $(STATIC) $(SHARED) $(PROCMGR) $(MONITOR) procmgr
 
 $(BUILD)/%.o: %.c include/procmgr.h lib/internal.h
@@ -133,7 +136,7 @@ $(INTERNAL): $(LIB_OBJ)
 
 $(BUILD)/libprocmgr.o: $(LIB_OBJ)
 	$(CC) -r -nostdlib -o $@.tmp $^
-	objcopy --localize-hidden $@.tmp $@
+	$(OBJCOPY) --localize-hidden $@.tmp $@
 	rm -f $@.tmp
 
 $(STATIC): $(BUILD)/libprocmgr.o
@@ -177,13 +180,13 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 deps:
 	@sh tests/deps.sh $(DEPS)
 
-check: deps $(PROCMGR) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN)
+check: deps $(PROCMGR) $(SHARED) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
 unit: $(UNIT_BIN) $(HELPER_BIN) $(MONITOR)
 	@BUILD=$(BUILD) ONLY=unit sh tests/run.sh
 
-cli: $(PROCMGR) $(HELPER_BIN) $(MONITOR)
+cli: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR)
 	@BUILD=$(BUILD) ONLY=cli sh tests/run.sh
 
 coverage: deps
@@ -270,6 +273,19 @@ ifneq ($(wildcard python/),)
 	@false
 endif
 uninstall-python:
+
+# The Debian packages (debian/), built in a copy of the tree so that the
+# work tree and its build/ stay as they are; the .debs land in $(BUILD)/deb.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@sh tests/deps.sh debhelper dpkg-dev scdoc
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/procmgr-$(VERSION)
+	tar -cf - --exclude=./build --exclude=./procmgr --exclude=./.git \
+		--exclude='*.gcda' --exclude='*.gcno' . | \
+		tar -xf - -C $(DEB_DIR)/procmgr-$(VERSION)
+	cd $(DEB_DIR)/procmgr-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build procmgr
