@@ -195,7 +195,8 @@ coverage: deps
 	@sh tests/coverage.sh build/cov
 
 demo: deps $(PROCMGR) $(MONITOR) $(HELPER_BIN)
-	@BUILD=$(BUILD) sh examples/demo.sh
+	@PROCMGR=$(PROCMGR) EXAMPLED=$(BUILD)/helpers/exampled \
+		sh examples/demo.sh
 
 man: $(MAN_PAGES)
 $(BUILD)/%: man/%.scd
