@@ -194,8 +194,10 @@ coverage: deps
 	$(MAKE) COVERAGE=1 check
 	@sh tests/coverage.sh build/cov
 
+# The build's procmgr uses the build's monitor, not an installed one.
 demo: deps $(PROCMGR) $(MONITOR) $(HELPER_BIN)
 	@PROCMGR=$(PROCMGR) EXAMPLED=$(BUILD)/helpers/exampled \
+		$(if $(MONITOR),PROCMGR_MONITOR=$(abspath $(MONITOR))) \
 		sh examples/demo.sh
 
 man: $(MAN_PAGES)
