@@ -5,12 +5,20 @@
 #   make SANITIZE=address,undefined check
 #   make coverage             line coverage of lib/ and src/ per file
 #   make demo                 build, then show the lifecycle
+#   make install              PREFIX, DESTDIR, BINDIR, LIBDIR, ... below
+#   make uninstall            remove what install put there
+#   make deb                  the Debian packages, into $(BUILD)/deb
 #
 # Objects go under $(BUILD), which differs per variant so a sanitizer or
 # coverage build never mixes with the plain one.
 
-VERSION := 0.1.0
-SOVERSION := 0
+# The version has one source, the PROCMGR_VERSION_* macros of procmgr.h.
+# The soname follows the major number: 0.x releases keep the ABI of 0.1.
+version_part = $(shell sed -n \
+	's/^\#define PROCMGR_VERSION_$(1)[[:space:]]*\([0-9]*\).*/\1/p' \
+	include/procmgr.h)
+VERSION := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+SOVERSION := $(call version_part,MAJOR)
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -31,11 +39,6 @@ CFLAGS_ALL := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Ilib \
 	-fvisibility=hidden -DPROCMGR_BUILD
 LDFLAGS_ALL :=
 
-PREFIX ?= /usr/local
-LIBEXECDIR ?= $(PREFIX)/libexec
-# Where the library looks for the monitor once installed (SPEC §6).
-CFLAGS_ALL += -DPROCMGR_MONITOR_PATH='"$(LIBEXECDIR)/procmgr/procmgr-monitor"'
-
 BUILD ?= build
 ifneq ($(SANITIZE),)
 BUILD := build/san
@@ -48,12 +51,27 @@ BUILD := build/cov
 CFLAGS_ALL += --coverage -DPROCMGR_COVERAGE
 LDFLAGS_ALL += --coverage
 endif
-CFLAGS_ALL += $(CFLAGS)
+CFLAGS_ALL += $(CPPFLAGS) $(CFLAGS)
 LDFLAGS_ALL += $(LDFLAGS)
+
+# Where make install puts things. Each may be set on its own (Debian passes
+# LIBDIR=/usr/lib/x86_64-linux-gnu); DESTDIR stages the whole tree. The
+# library finds the monitor through LIBEXECDIR, which is compiled in: build
+# and install with the same PREFIX and LIBEXECDIR (a change rebuilds lib/).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+MONITOR_PATH := $(LIBEXECDIR)/procmgr/procmgr-monitor
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 CLI_SRC := $(sort $(wildcard src/*.c))
-MON_SRC := $(sort $(wildcard monitor/*.c))
+MONITOR_SRC := $(sort $(wildcard monitor/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_COMMON := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
@@ -61,35 +79,64 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
-MON_OBJ := $(MON_SRC:%.c=$(BUILD)/%.o)
+MONITOR_OBJ := $(MONITOR_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_COMMON_OBJ := $(UNIT_COMMON:%.c=$(BUILD)/%.o)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
+# Two static libraries. libprocmgr.a is the one installed: its objects are
+# linked into one (ld -r) whose hidden symbols are then made local, so only
+# the PROCMGR_EXPORT API (procmgr_*) is global, as in the shared library.
+# libprocmgr-internal.a keeps the pm_* internals visible for the unit tests,
+# the test helpers and the monitor, which use them.
 STATIC := $(BUILD)/libprocmgr.a
+INTERNAL := $(BUILD)/libprocmgr-internal.a
 SHARED := $(BUILD)/libprocmgr.so.$(VERSION)
 PROCMGR := $(BUILD)/procmgr
+# The monitor program (SPEC §6), installed under LIBEXECDIR/procmgr.
 MONITOR := $(BUILD)/procmgr-monitor
+MAN_PAGES := $(BUILD)/procmgr.1 $(BUILD)/procmgr.3
+COMPLETION := completion/procmgr.bash
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
+OBJCOPY ?= objcopy
+
+# Without scdoc, install leaves out the man pages and says so.
+SCDOC ?= scdoc
+HAVE_SCDOC := $(shell command -v $(SCDOC) 2>/dev/null)
+
 DEPS := build-essential check bats gcovr scdoc python3 pkg-config
 
-.PHONY: all check unit cli coverage demo deps clean install man bench
+.PHONY: all check unit cli coverage demo deps clean install uninstall man \
+	bench deb install-python uninstall-python FORCE
 all: $(STATIC) $(SHARED) $(PROCMGR) $(MONITOR) procmgr
 
 $(BUILD)/%.o: %.c include/procmgr.h lib/internal.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -MMD -c -o $@ $<
 
-$(BUILD)/monitor/%.o: monitor/%.c include/procmgr.h lib/internal.h \
-		monitor/monitor.h
+# The library reaches the monitor by a path fixed at build time. The stamp
+# holds that path and changes only when it does, so that building with
+# another PREFIX or LIBEXECDIR recompiles lib/ and nothing else does.
+$(LIB_OBJ): CFLAGS_ALL += -DPROCMGR_MONITOR_PATH='"$(MONITOR_PATH)"'
+$(LIB_OBJ): $(BUILD)/monitor-path
+$(BUILD)/monitor-path: FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -c -o $@ $<
+	@echo '$(MONITOR_PATH)' | cmp -s - $@ || echo '$(MONITOR_PATH)' >$@
 
-$(STATIC): $(LIB_OBJ)
+$(INTERNAL): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libprocmgr.o: $(LIB_OBJ)
+	$(CC) -r -nostdlib -o $@.tmp $^
+	$(OBJCOPY) --localize-hidden $@.tmp $@
+	rm -f $@.tmp
+
+$(STATIC): $(BUILD)/libprocmgr.o
 	rm -f $@
 	ar rcs $@ $^
 
@@ -99,25 +146,27 @@ $(SHARED): $(LIB_OBJ)
 	ln -sf libprocmgr.so.$(VERSION) $(BUILD)/libprocmgr.so.$(SOVERSION)
 	ln -sf libprocmgr.so.$(VERSION) $(BUILD)/libprocmgr.so
 
+# The CLI links the installed static library: it uses procmgr.h alone.
 $(PROCMGR): $(CLI_OBJ) $(STATIC)
 	$(CC) -o $@ $(CLI_OBJ) $(STATIC) -lpthread $(LDFLAGS_ALL)
 
-# The monitor is its own program (SPEC §6), built on the library's objects.
-$(MONITOR): $(MON_OBJ) $(STATIC)
-	$(CC) -o $@ $(MON_OBJ) $(STATIC) $(LDFLAGS_ALL)
+# The monitor is its own program (SPEC §6), built on the library's
+# objects, internals included.
+$(MONITOR): $(MONITOR_OBJ) $(INTERNAL)
+	$(CC) -o $@ $(MONITOR_OBJ) $(INTERNAL) $(LDFLAGS_ALL)
 
 # A stable path for the plain build's binary.
 procmgr: $(PROCMGR)
 	@[ "$(BUILD)" != build ] || ln -sf $(PROCMGR) procmgr
 
-$(BUILD)/tests/%: tests/unit/%.c $(UNIT_COMMON_OBJ) $(STATIC)
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_COMMON_OBJ) $(INTERNAL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -o $@ $< $(UNIT_COMMON_OBJ) \
-		$(STATIC) $(CHECK_LIBS) $(LDFLAGS_ALL)
+		$(INTERNAL) $(CHECK_LIBS) $(LDFLAGS_ALL)
 
-$(BUILD)/helpers/%: tests/helpers/%.c $(STATIC)
+$(BUILD)/helpers/%: tests/helpers/%.c $(INTERNAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(INTERNAL) $(LDFLAGS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -128,13 +177,13 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 deps:
 	@sh tests/deps.sh $(DEPS)
 
-check: deps $(PROCMGR) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN)
+check: deps $(PROCMGR) $(SHARED) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
-unit: $(MONITOR) $(UNIT_BIN) $(HELPER_BIN)
+unit: $(UNIT_BIN) $(HELPER_BIN) $(MONITOR)
 	@BUILD=$(BUILD) ONLY=unit sh tests/run.sh
 
-cli: $(PROCMGR) $(MONITOR) $(HELPER_BIN)
+cli: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR)
 	@BUILD=$(BUILD) ONLY=cli sh tests/run.sh
 
 coverage: deps
@@ -142,34 +191,99 @@ coverage: deps
 	$(MAKE) COVERAGE=1 check
 	@sh tests/coverage.sh build/cov
 
+# The build's procmgr uses the build's monitor, not an installed one.
 demo: deps $(PROCMGR) $(MONITOR) $(HELPER_BIN)
-	@BUILD=$(BUILD) sh examples/demo.sh
+	@PROCMGR=$(PROCMGR) EXAMPLED=$(BUILD)/helpers/exampled \
+		$(if $(MONITOR),PROCMGR_MONITOR=$(abspath $(MONITOR))) \
+		sh examples/demo.sh
 
-man: $(BUILD)/procmgr.1 $(BUILD)/procmgr.3
+man: $(MAN_PAGES)
 $(BUILD)/%: man/%.scd
 	@mkdir -p $(dir $@)
-	scdoc < $< > $@
+	$(SCDOC) < $< > $@
 
 bench: $(PROCMGR) $(MONITOR) $(BENCH_BIN) $(HELPER_BIN)
 	@BUILD=$(BUILD) sh bench/run.sh
 
-install: all man
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
-	install -m 755 $(PROCMGR) $(DESTDIR)$(PREFIX)/bin/procmgr
-	install -d $(DESTDIR)$(LIBEXECDIR)/procmgr
-	install -m 755 $(MONITOR) $(DESTDIR)$(LIBEXECDIR)/procmgr/
-	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+# ---- install ------------------------------------------------------------
+# Every file install writes is removed again by uninstall, below; keep the
+# two lists in step (tests/cli/install.bats checks both).
+
+ifneq ($(HAVE_SCDOC),)
+INSTALL_MAN := $(MAN_PAGES)
+endif
+
+install: all $(INSTALL_MAN) install-python
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 $(PROCMGR) $(DESTDIR)$(BINDIR)/procmgr
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libprocmgr.a
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libprocmgr.so.$(VERSION)
 	ln -sf libprocmgr.so.$(VERSION) \
-		$(DESTDIR)$(PREFIX)/lib/libprocmgr.so.$(SOVERSION)
-	ln -sf libprocmgr.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libprocmgr.so
-	install -m 644 include/procmgr.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-		procmgr.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/procmgr.pc
-	install -m 644 $(BUILD)/procmgr.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 $(BUILD)/procmgr.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+		$(DESTDIR)$(LIBDIR)/libprocmgr.so.$(SOVERSION)
+	ln -sf libprocmgr.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libprocmgr.so
+	install -m 644 include/procmgr.h $(DESTDIR)$(INCLUDEDIR)/procmgr.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' procmgr.pc.in \
+		>$(DESTDIR)$(PKGCONFIGDIR)/procmgr.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/procmgr.pc
+	install -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/procmgr
+	install -d $(DESTDIR)$(LIBEXECDIR)/procmgr
+	install -m 755 $(MONITOR) $(DESTDIR)$(MONITOR_PATH)
+ifneq ($(HAVE_SCDOC),)
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 644 $(BUILD)/procmgr.1 $(DESTDIR)$(MANDIR)/man1/procmgr.1
+	install -m 644 $(BUILD)/procmgr.3 $(DESTDIR)$(MANDIR)/man3/procmgr.3
+else
+	@echo "procmgr: warning: $(SCDOC) not found, man pages not installed" \
+		"(apt-get install scdoc)" >&2
+endif
+
+# The monitor and its directory go whether or not monitor/ exists here: a
+# tree installed by a newer checkout is still removed cleanly.
+uninstall: uninstall-python
+	rm -f $(DESTDIR)$(BINDIR)/procmgr \
+		$(DESTDIR)$(LIBDIR)/libprocmgr.a \
+		$(DESTDIR)$(LIBDIR)/libprocmgr.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/libprocmgr.so.$(SOVERSION) \
+		$(DESTDIR)$(LIBDIR)/libprocmgr.so \
+		$(DESTDIR)$(INCLUDEDIR)/procmgr.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/procmgr.pc \
+		$(DESTDIR)$(BASHCOMPDIR)/procmgr \
+		$(DESTDIR)$(MONITOR_PATH) \
+		$(DESTDIR)$(MANDIR)/man1/procmgr.1 \
+		$(DESTDIR)$(MANDIR)/man3/procmgr.3
+	[ ! -d $(DESTDIR)$(LIBEXECDIR)/procmgr ] || \
+		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBEXECDIR)/procmgr
+
+# HOOK: the Python package. python/ does not exist yet; when it does, its
+# install steps go in install-python (into $(DESTDIR)$(PYTHONDIR), honouring
+# PREFIX like the rest), their exact inverse in uninstall-python, its files
+# in tests/cli/install.bats, and a python3-procmgr package in debian/.
+# Until then both do nothing; once python/ appears, install fails here until
+# they are written, so that the package is never silently left out.
+PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
+install-python:
+ifneq ($(wildcard python/),)
+	@echo "procmgr: python/ exists but install-python is not written" >&2
+	@false
+endif
+uninstall-python:
+
+# The Debian packages (debian/), built in a copy of the tree so that the
+# work tree and its build/ stay as they are; the .debs land in $(BUILD)/deb.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@sh tests/deps.sh debhelper dpkg-dev scdoc
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/procmgr-$(VERSION)
+	tar -cf - --exclude=./build --exclude=./procmgr --exclude=./.git \
+		--exclude='*.gcda' --exclude='*.gcno' . | \
+		tar -xf - -C $(DEB_DIR)/procmgr-$(VERSION)
+	cd $(DEB_DIR)/procmgr-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build procmgr

@@ -87,12 +87,42 @@ extern "C" {
 #define PROCMGR_EXPORT
 #endif
 
-#define PROCMGR_VERSION "0.1.0"
+/*
+ * The version: these three numbers are its one source. The Makefile reads
+ * them from here (the shared library's file name and the pkg-config file),
+ * and debian/changelog must name the same version (tests/cli/version.bats
+ * checks it). PROCMGR_VERSION is the header's version as a string,
+ * PROCMGR_VERSION_NUMBER the same as one integer for #if comparisons
+ * (0.1.0 is 100, 1.2.3 is 10203). procmgr_version() is the version of the
+ * library actually loaded, which may be newer than the header a program
+ * was built with.
+ */
+#define PROCMGR_VERSION_MAJOR 0
+#define PROCMGR_VERSION_MINOR 1
+#define PROCMGR_VERSION_PATCH 0
+
+#define PROCMGR_STR_(x) #x
+#define PROCMGR_STR(x) PROCMGR_STR_(x)
+#define PROCMGR_VERSION                         \
+	PROCMGR_STR(PROCMGR_VERSION_MAJOR) "."  \
+	PROCMGR_STR(PROCMGR_VERSION_MINOR) "."  \
+	PROCMGR_STR(PROCMGR_VERSION_PATCH)
+#define PROCMGR_VERSION_NUMBER                  \
+	(PROCMGR_VERSION_MAJOR * 10000 +        \
+	 PROCMGR_VERSION_MINOR * 100 + PROCMGR_VERSION_PATCH)
+
 #define PROCMGR_NAME_MAX 64	/* longest NAME, without the NUL */
 #define PROCMGR_HOSTFP_LEN 12	/* hex digits of the host fingerprint */
 #define PROCMGR_SHA256_HEX 64	/* hex digits of a SHA-256 digest */
 
 typedef struct procmgr procmgr;
+
+/*
+ * The version of the library in use, "MAJOR.MINOR.PATCH": the
+ * PROCMGR_VERSION the library was built with, not the one of the header
+ * the caller was compiled against. A static string.
+ */
+PROCMGR_EXPORT const char *procmgr_version(void);
 
 /* ------------------------------------------------------------------ */
 /* Host, names and the base directory                                 */

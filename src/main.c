@@ -202,7 +202,7 @@ static int parse_global(struct cli *c, int argc, char **argv)
 		case 'h':
 			return main_help();
 		case 'V':
-			puts("procmgr " PROCMGR_VERSION);
+			printf("procmgr %s\n", procmgr_version());
 			return CLI_OK;
 		default:
 			return CLI_USAGE;
