@@ -393,7 +393,9 @@ static int socket_inodes(pid_t pid, struct inodes *s)
 
 /*
  * /proc/net/tcp and tcp6: the local ports our sockets listen on (state
- * 0A), then whether one of our established ones (01) uses such a port.
+ * 0A), then whether one of our established ones (01) uses such a port. A
+ * client still waiting in a listener's accept queue (its rx_queue) is
+ * connected too, though no process holds its socket yet.
  */
 static int tcp_client(const char *path, const struct inodes *ours)
 {
@@ -409,13 +411,16 @@ static int tcp_client(const char *path, const struct inodes *ours)
 			return 0;
 		while (!found && fgets(line, sizeof(line), f)) {
 			char local[64];
-			unsigned port, st;
+			unsigned port, st, txq, rxq;
 			unsigned long ino;
 
-			if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %x %*s "
+			if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %x %x:%x "
 				   "%*s %*s %*s %*s %lu", local, &port, &st,
-				   &ino) != 4 || !has_inode(ours, ino))
+				   &txq, &rxq, &ino) != 6 ||
+			    !has_inode(ours, ino))
 				continue;
+			if (pass == 0 && st == 0x0A && rxq > 0)
+				found = 1;
 			if (pass == 0 && st == 0x0A && nl < 64)
 				listening[nl++] = port;
 			for (size_t i = 0; pass == 1 && st == 0x01 && i < nl;
