@@ -355,6 +355,23 @@ static void main_ended(struct mon *m, int status, int sig, bool known)
 	int asked = m->ending ? 0 : stop_asked(m);
 
 	log_exit(m, status, sig, known);
+	/*
+	 * Removed (a stop or purge) or taken over by a successor: that never
+	 * turns back, so it needs no lock to see, and nothing is left to do
+	 * but clear our tree. Taking the lock here would make the next
+	 * command wait for us.
+	 */
+	if (!m->ending && !mon_owns_name(m, m->main.pid)) {
+		stop_leftovers(m);
+		if (m->main.pid == m->child)
+			reap(m->child);
+		if (m->first)
+			mon_answer_error(m, ECHILD, "%s (pid %d) ended while "
+					 "its metadata was removed",
+					 m->h->name, (int)m->main.pid);
+		m->done = true;
+		return;
+	}
 	if (asked && !(m->first && m->phase == PH_STARTING)) {
 		stopped_by_request(m, status, sig, known, asked == 1);
 		return;

@@ -40,7 +40,8 @@ if [ "${ONLY:-}" != cli ]; then
 		n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
 		f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
 		e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
-		[ $((f + e)) -gt 0 ] && grep -E ':[EF]:' "$log"
+		# A failure's own lines, and what a sanitizer said about it.
+		[ $((f + e)) -gt 0 ] && grep -vE '^(Running suite|[0-9]+%:)' "$log"
 		echo "unit $(basename "$t"): $line"
 		passed=$((passed + n - f - e))
 		failed=$((failed + f + e))

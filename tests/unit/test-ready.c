@@ -561,7 +561,7 @@ START_TEST(test_socket_unwatchable)
 		return;	/* needs root to become a lone uid */
 	cu_become_lone_uid(54322);
 	/* A DIR of that user's own: its monitor keeps no root powers. */
-	ck_assert_int_eq(procmgr_open(h, tu_tmpdir(), "nowatch"), 0);
+	ck_assert_int_eq(procmgr_open(h, tu_keep(tu_tmpdir()), "nowatch"), 0);
 	while (inotify_init1(IN_CLOEXEC) >= 0)
 		ck_assert_int_lt(++n, 100000);
 	ck_assert_int_eq(errno, EMFILE);

@@ -189,7 +189,8 @@ START_TEST(test_daemon_environment)
 	ck_assert(!environ_has(pid, "NOTIFY_SOCKET=/dev/null"));
 	t = NULL;
 	ck_assert_int_ge(asprintf(&t, "NOTIFY_SOCKET=%s",
-				  tu_key(h, "notify_socket")), 0);
+				  (char *)tu_keep(tu_key(h, "notify_socket"))),
+			 0);
 	ck_assert(environ_has(pid, t));
 	free(t);
 	t = NULL;
