@@ -52,6 +52,25 @@
  * prints and never exits. It keeps no global state; different handles may be
  * used from different threads at once, one handle by one thread at a time.
  *
+ * ABI policy. The shared library keeps its soname (libprocmgr.so.0) for
+ * every 0.x and 1.x release, so a program or binding built against 0.1
+ * runs with any later one:
+ *  - Functions are only added, never removed or changed.
+ *  - struct procmgr_spawn_opts and struct procmgr_status only grow, at
+ *    their end. Every call that takes one also takes its size, compiled
+ *    into the caller: the macros below pass sizeof for C (procmgr_start()
+ *    is procmgr_start_sized(..., sizeof(struct procmgr_spawn_opts), ...)),
+ *    and a binding passes its own struct's size to the _sized function.
+ *    The library reads a smaller (older) struct as if the fields it lacks
+ *    were zero, fills only the part of an output struct the caller has,
+ *    and refuses a larger (newer) input struct whose unknown fields are not
+ *    all zero with -E2BIG: an option this library does not know is never
+ *    silently ignored. (This is the convention of Linux's
+ *    copy_struct_from_user(), as in clone3() and openat2().)
+ *  - The structs these contain or point to (struct procmgr_ready, struct
+ *    procmgr_exit, struct procmgr_stop_opts, struct procmgr_monitor) and
+ *    the enums' existing values never change.
+ *
  * Domain errors map onto errno values:
  *	-EINVAL      bad name, key or option
  *	-ENOENT      key or metadata absent
@@ -272,7 +291,10 @@ struct procmgr_status {
 };
 
 /* Free what a struct procmgr_status holds (not the struct). Accepts NULL. */
-PROCMGR_EXPORT void procmgr_status_clear(struct procmgr_status *st);
+PROCMGR_EXPORT void procmgr_status_clear_sized(struct procmgr_status *st,
+					       size_t size);
+#define procmgr_status_clear(st) \
+	procmgr_status_clear_sized((st), sizeof(struct procmgr_status))
 
 /*
  * Read the NAME's state per SPEC §2. Corrupt metadata is not an error: it
@@ -280,7 +302,10 @@ PROCMGR_EXPORT void procmgr_status_clear(struct procmgr_status *st);
  * its monitor stopped for being idle is STOPPED, with its metadata kept
  * and exit.reason "idle".
  */
-PROCMGR_EXPORT int procmgr_status(procmgr *h, struct procmgr_status *ret);
+PROCMGR_EXPORT int procmgr_status_sized(procmgr *h, struct procmgr_status *ret,
+				       size_t size);
+#define procmgr_status(h, ret) \
+	procmgr_status_sized((h), (ret), sizeof(struct procmgr_status))
 
 /*
  * The identity of a live process as the start_time key holds it:
@@ -438,9 +463,12 @@ struct procmgr_spawn_opts {
  * content — or opts->fingerprint when set. ret_inputs (may be NULL) gets the
  * fingerprint_inputs key's text: "<kind> <sha256 hex>" per line.
  */
-PROCMGR_EXPORT int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
-				       char ret_fp[PROCMGR_SHA256_HEX + 1],
-				       char **ret_inputs);
+PROCMGR_EXPORT int procmgr_fingerprint_sized(
+	const struct procmgr_spawn_opts *opts, size_t size,
+	char ret_fp[PROCMGR_SHA256_HEX + 1], char **ret_inputs);
+#define procmgr_fingerprint(o, fp, inputs) \
+	procmgr_fingerprint_sized((o), sizeof(struct procmgr_spawn_opts), \
+				  (fp), (inputs))
 
 /*
  * Start the daemon and wait until it is ready, as its monitor reports.
@@ -450,8 +478,11 @@ PROCMGR_EXPORT int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
  * an exec failure returns its errno; -EINTR when a signal handler ran
  * while waiting (the daemon goes on starting under its monitor).
  */
-PROCMGR_EXPORT int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *opts,
-				 pid_t *ret_pid);
+PROCMGR_EXPORT int procmgr_start_sized(procmgr *h,
+				       const struct procmgr_spawn_opts *opts,
+				       size_t size, pid_t *ret_pid);
+#define procmgr_start(h, o, pid) \
+	procmgr_start_sized((h), (o), sizeof(struct procmgr_spawn_opts), (pid))
 
 /*
  * Keep a running daemon whose recorded fingerprint equals this one, that
@@ -461,8 +492,13 @@ PROCMGR_EXPORT int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *op
  * changed", "env FOO changed", "memory 4.2 GiB over --max-rss 4 GiB",
  * ...). ret_reason may be NULL.
  */
-PROCMGR_EXPORT int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
-				  pid_t *ret_pid, char **ret_reason);
+PROCMGR_EXPORT int procmgr_ensure_sized(procmgr *h,
+					const struct procmgr_spawn_opts *opts,
+					size_t size, pid_t *ret_pid,
+					char **ret_reason);
+#define procmgr_ensure(h, o, pid, reason) \
+	procmgr_ensure_sized((h), (o), sizeof(struct procmgr_spawn_opts), \
+			     (pid), (reason))
 
 /*
  * Without taking the lock: 1 (with ret_pid) when NAME runs with this
@@ -472,13 +508,20 @@ PROCMGR_EXPORT int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *o
  * caller that takes the lock around procmgr_ensure() itself can call it
  * before, to keep the common case as cheap as a status read.
  */
-PROCMGR_EXPORT int procmgr_ensure_kept(procmgr *h,
-				       const struct procmgr_spawn_opts *opts,
-				       pid_t *ret_pid);
+PROCMGR_EXPORT int procmgr_ensure_kept_sized(
+	procmgr *h, const struct procmgr_spawn_opts *opts, size_t size,
+	pid_t *ret_pid);
+#define procmgr_ensure_kept(h, o, pid) \
+	procmgr_ensure_kept_sized((h), (o), \
+				  sizeof(struct procmgr_spawn_opts), (pid))
 
 /* Stop (if running) then start. */
-PROCMGR_EXPORT int procmgr_restart(procmgr *h, const struct procmgr_spawn_opts *opts,
-				   pid_t *ret_pid);
+PROCMGR_EXPORT int procmgr_restart_sized(procmgr *h,
+					 const struct procmgr_spawn_opts *opts,
+					 size_t size, pid_t *ret_pid);
+#define procmgr_restart(h, o, pid) \
+	procmgr_restart_sized((h), (o), sizeof(struct procmgr_spawn_opts), \
+			      (pid))
 
 /*
  * The last n lines of the daemon's log (the log key, else the default
@@ -577,9 +620,14 @@ PROCMGR_EXPORT const char *procmgr_signal_name(int sig);
  * fingerprint, socket, started_at, exit), followed by the string pairs in
  * extra (key, value, key, value, ..., NULL; a NULL value is JSON null).
  */
-PROCMGR_EXPORT int procmgr_status_json(const char *name,
-				       const struct procmgr_status *st,
-				       const char *const *extra, char **ret_json);
+PROCMGR_EXPORT int procmgr_status_json_sized(const char *name,
+					     const struct procmgr_status *st,
+					     size_t size,
+					     const char *const *extra,
+					     char **ret_json);
+#define procmgr_status_json(name, st, extra, json) \
+	procmgr_status_json_sized((name), (st), sizeof(struct procmgr_status), \
+				  (extra), (json))
 
 /* s as a quoted JSON string (escapes control and non-UTF-8 bytes). */
 PROCMGR_EXPORT int procmgr_json_string(const char *s, char **ret_json);

@@ -296,16 +296,42 @@ static int start_under_lock(procmgr *h, const struct procmgr_spawn_opts *o,
 	return r < 0 ? r : 0;
 }
 
-int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *opts,
-		  pid_t *ret_pid)
+/* The caller's options, whatever the version of procmgr.h it was built with. */
+static int opts_in(procmgr *h, const struct procmgr_spawn_opts *in,
+		   size_t size, struct procmgr_spawn_opts *ret)
 {
-	return start_under_lock(h, opts, false, ret_pid);
+	int r;
+
+	if (!in)
+		return pm_error(h, EINVAL, "no spawn options given");
+	r = pm_struct_in(ret, sizeof(*ret), PM_SPAWN_OPTS_V1, in, size, true);
+	if (r == -E2BIG)
+		return pm_error(h, E2BIG, "the spawn options set fields this "
+				"library (%s) does not know; it is older than "
+				"the procmgr.h the caller was built with",
+				PROCMGR_VERSION);
+	if (r < 0)
+		return pm_error(h, EINVAL, "spawn options of %zu bytes are "
+				"smaller than any procmgr.h's", size);
+	return 0;
 }
 
-int procmgr_restart(procmgr *h, const struct procmgr_spawn_opts *opts,
-		    pid_t *ret_pid)
+int procmgr_start_sized(procmgr *h, const struct procmgr_spawn_opts *opts,
+			size_t size, pid_t *ret_pid)
 {
-	return start_under_lock(h, opts, true, ret_pid);
+	struct procmgr_spawn_opts o;
+	int r = opts_in(h, opts, size, &o);
+
+	return r < 0 ? r : start_under_lock(h, &o, false, ret_pid);
+}
+
+int procmgr_restart_sized(procmgr *h, const struct procmgr_spawn_opts *opts,
+			  size_t size, pid_t *ret_pid)
+{
+	struct procmgr_spawn_opts o;
+	int r = opts_in(h, opts, size, &o);
+
+	return r < 0 ? r : start_under_lock(h, &o, true, ret_pid);
 }
 
 /* "memory 4.2 GiB over --max-rss 4 GiB" when the tree uses too much. */
@@ -409,15 +435,14 @@ out:
  * right after this check could as well have begun right after the locked
  * path let go.
  */
-int procmgr_ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
-			pid_t *ret_pid)
+static int ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
+		       pid_t *ret_pid)
 {
 	struct procmgr_status st = { 0 };
 	char *reason = NULL;
 	int r;
 
-	if (!h || !o || !o->argv || procmgr_lock_held(h) ||
-	    pm_lock_free(h) != 1)
+	if (!h || !o->argv || procmgr_lock_held(h) || pm_lock_free(h) != 1)
 		return 0;
 	r = procmgr_status(h, &st);
 	if (r >= 0 && st.state == PROCMGR_RUNNING &&
@@ -433,17 +458,32 @@ int procmgr_ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
 	return r;
 }
 
-int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
-		   pid_t *ret_pid, char **ret_reason)
+int procmgr_ensure_kept_sized(procmgr *h,
+			      const struct procmgr_spawn_opts *opts,
+			      size_t size, pid_t *ret_pid)
 {
+	struct procmgr_spawn_opts o;
+
+	if (!opts || pm_struct_in(&o, sizeof(o), PM_SPAWN_OPTS_V1, opts, size,
+				  true) < 0)
+		return 0;
+	return ensure_kept(h, &o, ret_pid);
+}
+
+int procmgr_ensure_sized(procmgr *h, const struct procmgr_spawn_opts *in,
+			 size_t size, pid_t *ret_pid, char **ret_reason)
+{
+	struct procmgr_spawn_opts o, *opts = &o;
 	char *reason = NULL;
 	pid_t pid = 0;
 	int r;
 
-	r = check_opts(h, opts);
+	r = opts_in(h, in, size, &o);
+	if (r >= 0)
+		r = check_opts(h, opts);
 	if (r < 0)
 		return r;
-	if (procmgr_ensure_kept(h, opts, &pid) == 1) {
+	if (ensure_kept(h, opts, &pid) == 1) {
 		if (ret_pid)
 			*ret_pid = pid;
 		if (ret_reason)

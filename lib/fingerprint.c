@@ -256,10 +256,17 @@ fail:
 	return r;
 }
 
-int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
-			char ret_fp[PROCMGR_SHA256_HEX + 1], char **ret_inputs)
+int procmgr_fingerprint_sized(const struct procmgr_spawn_opts *opts,
+			      size_t size, char ret_fp[PROCMGR_SHA256_HEX + 1],
+			      char **ret_inputs)
 {
-	return pm_fingerprint(NULL, opts, ret_fp, ret_inputs);
+	struct procmgr_spawn_opts o;
+	int r;
+
+	if (!opts)
+		return pm_fingerprint(NULL, NULL, ret_fp, ret_inputs);
+	r = pm_struct_in(&o, sizeof(o), PM_SPAWN_OPTS_V1, opts, size, true);
+	return r < 0 ? r : pm_fingerprint(NULL, &o, ret_fp, ret_inputs);
 }
 
 static const char *next_line(const char *l)

@@ -70,6 +70,22 @@ void pm_deadline(double timeout, struct timespec *ret_deadline);
 /* Milliseconds left to deadline (>= 0), for poll(); timeout < 0: -1. */
 int pm_ms_left(double timeout, const struct timespec *deadline);
 
+/*
+ * Structs across library versions (procmgr.h, "ABI policy"). The sizes of
+ * the first release's structs, which every caller's are at least:
+ */
+#define PM_SPAWN_OPTS_V1 (offsetof(struct procmgr_spawn_opts, pid_file) + \
+			  sizeof(const char *))
+#define PM_STATUS_V1 (offsetof(struct procmgr_status, idle_timeout) + \
+		      sizeof(double))
+/*
+ * Read a caller's struct (size bytes) into ours (ours_size bytes), the
+ * fields it lacks zeroed: -EINVAL under min, and with strict, -E2BIG when
+ * the caller's struct is larger and what lies beyond ours is not zero.
+ */
+int pm_struct_in(void *ours, size_t ours_size, size_t min, const void *theirs,
+		 size_t size, bool strict);
+
 /* ---- sha256.c ----------------------------------------------------- */
 
 struct pm_sha256 {

@@ -157,15 +157,20 @@ static void put_exit(FILE *f, const struct procmgr_exit *e)
 	fputc('}', f);
 }
 
-int procmgr_status_json(const char *name, const struct procmgr_status *st,
-			const char *const *extra, char **ret_json)
+int procmgr_status_json_sized(const char *name,
+			      const struct procmgr_status *in, size_t size,
+			      const char *const *extra, char **ret_json)
 {
+	struct procmgr_status full, *st = &full;
 	static const char *const states[] = { "stopped", "stale", "running" };
 	char *buf = NULL, when[21];
 	size_t len;
 	FILE *f;
 
-	if (!name || !st || (unsigned)st->state > PROCMGR_RUNNING)
+	/* a newer caller's fields are not this library's to print */
+	if (!name || pm_struct_in(&full, sizeof(full), PM_STATUS_V1, in, size,
+				  false) < 0 ||
+	    (unsigned)st->state > PROCMGR_RUNNING)
 		return -EINVAL;
 	f = open_memstream(&buf, &len);
 	if (!f)

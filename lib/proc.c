@@ -546,20 +546,52 @@ static int optional_key(procmgr *h, const char *key, char **ret)
 	return 0;
 }
 
-void procmgr_status_clear(struct procmgr_status *st)
+/* The string fields of a status, for clearing only what a caller has. */
+static const size_t status_strings[] = {
+	offsetof(struct procmgr_status, fingerprint),
+	offsetof(struct procmgr_status, socket),
+	offsetof(struct procmgr_status, exit.at),
+	offsetof(struct procmgr_status, exit.reason),
+	offsetof(struct procmgr_status, status_text),
+};
+
+/* Free (and forget) the strings of st that lie within its first size bytes. */
+static void clear_strings(struct procmgr_status *st, size_t size)
 {
-	if (!st)
-		return;
-	free(st->fingerprint);
-	free(st->socket);
-	free(st->exit.at);
-	free(st->exit.reason);
-	free(st->status_text);
-	st->fingerprint = NULL;
-	st->socket = NULL;
-	st->exit.at = NULL;
-	st->exit.reason = NULL;
-	st->status_text = NULL;
+	for (size_t i = 0; i < sizeof(status_strings) / sizeof(size_t); i++) {
+		char **p = (char **)(void *)((char *)st + status_strings[i]);
+
+		if (status_strings[i] + sizeof(char *) <= size) {
+			free(*p);
+			*p = NULL;
+		}
+	}
+}
+
+void procmgr_status_clear_sized(struct procmgr_status *st, size_t size)
+{
+	if (st)
+		clear_strings(st, size);
+}
+
+/*
+ * Hand st out in the caller's size: the part it has, and what it does
+ * not have is freed here (a newer library's fields, an older caller).
+ */
+static void status_out(struct procmgr_status *st, struct procmgr_status *ret,
+		       size_t size)
+{
+	size_t n = size < sizeof(*st) ? size : sizeof(*st);
+
+	memcpy(ret, st, n);
+	if (size > sizeof(*st))
+		memset((char *)ret + sizeof(*st), 0, size - sizeof(*st));
+	/* what was copied is the caller's now; the rest is freed */
+	for (size_t i = 0; i < sizeof(status_strings) / sizeof(size_t); i++)
+		if (status_strings[i] + sizeof(char *) <= n)
+			*(char **)(void *)((char *)st + status_strings[i]) =
+				NULL;
+	clear_strings(st, sizeof(*st));
 }
 
 /* idle_timeout=N out of the supervision key. */
@@ -603,7 +635,7 @@ static int supervision_keys(procmgr *h, struct procmgr_status *st)
 	return r;
 }
 
-int procmgr_status(procmgr *h, struct procmgr_status *ret)
+int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 {
 	struct procmgr_status st = {
 		.state = PROCMGR_STOPPED,
@@ -615,6 +647,9 @@ int procmgr_status(procmgr *h, struct procmgr_status *ret)
 
 	if (!h || !ret)
 		return pm_error(h, EINVAL, "no handle or no status to fill");
+	if (size < PM_STATUS_V1)
+		return pm_error(h, EINVAL, "a status of %zu bytes is smaller "
+				"than any procmgr.h's", size);
 	r = pm_check_open(h);
 	if (r < 0)
 		return r;
@@ -647,7 +682,7 @@ int procmgr_status(procmgr *h, struct procmgr_status *ret)
 		st.state = PROCMGR_STOPPED;
 done:
 	pm_meta_unpin(h);
-	*ret = st;
+	status_out(&st, ret, size);
 	return 0;
 fail:
 	pm_meta_unpin(h);

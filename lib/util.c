@@ -135,3 +135,19 @@ int pm_ms_left(double timeout, const struct timespec *deadline)
 		ms = INT_MAX;
 	return (int)ms;
 }
+
+int pm_struct_in(void *ours, size_t ours_size, size_t min, const void *theirs,
+		 size_t size, bool strict)
+{
+	const unsigned char *extra = (const unsigned char *)theirs + ours_size;
+
+	if (!theirs || size < min)
+		return -EINVAL;
+	for (size_t i = 0; strict && size > ours_size && i < size - ours_size;
+	     i++)
+		if (extra[i])
+			return -E2BIG;
+	memset(ours, 0, ours_size);
+	memcpy(ours, theirs, size < ours_size ? size : ours_size);
+	return 0;
+}
