@@ -487,10 +487,11 @@ PROCMGR_EXPORT int procmgr_start_sized(procmgr *h,
 /*
  * Keep a running daemon whose recorded fingerprint equals this one, that
  * became ready and whose tree's memory is within opts->max_rss (returns
- * 0), else stop it and start anew (returns 1, ret_reason says why: "not
- * running", "stale pid 123", "stopped after idle", "not ready", "argv
- * changed", "env FOO changed", "memory 4.2 GiB over --max-rss 4 GiB",
- * ...). ret_reason may be NULL.
+ * 0); else stop it and start anew (returns 1) or, when it was not
+ * running, start it (returns 2). ret_reason says why: "not ready", "argv
+ * changed", "env FOO changed", "memory 4.2 GiB over --max-rss 4 GiB", ...
+ * for a restart; "not running", "stale pid 123", "stopped after idle" for
+ * a start. ret_reason may be NULL.
  */
 PROCMGR_EXPORT int procmgr_ensure_sized(procmgr *h,
 					const struct procmgr_spawn_opts *opts,

@@ -417,7 +417,7 @@ static int ensure_locked(procmgr *h, const struct procmgr_spawn_opts *o,
 	if (r >= 0)
 		r = start_locked(h, o, reason, ret_pid);
 	if (r >= 0) {
-		r = 1;
+		r = st.state == PROCMGR_RUNNING ? 1 : 2;
 		*ret_reason = reason;
 		reason = NULL;
 	}

@@ -145,6 +145,52 @@ static int hash_file(struct pm_sha256 *c, const char *path)
 	return r;
 }
 
+/* Fold the value VAR will have in the daemon in, as input env:VAR. */
+static void hash_env(struct fp_state *f, const struct procmgr_spawn_opts *o,
+		     const char *var, size_t n)
+{
+	char kind[PATH_MAX + 8], name[PATH_MAX];
+	struct pm_sha256 c;
+	const char *val;
+
+	snprintf(name, sizeof(name), "%.*s", (int)n, var);
+	val = env_value(o, name);
+	pm_sha256_init(&c);
+	put_u64(&c, val != NULL);
+	put_str(&c, val ? val : "");
+	snprintf(kind, sizeof(kind), "env:%s", name);
+	add_input(f, kind, &c);
+}
+
+/* Is VAR (n bytes) named before entry *at of v (VAR or VAR=VALUE)? */
+static bool named_before(char *const *v, char *const *at, const char *var,
+			 size_t n)
+{
+	for (; v && *v && v != at; v++)
+		if (!strncmp(*v, var, n) && ((*v)[n] == '=' || !(*v)[n]))
+			return true;
+	return false;
+}
+
+/*
+ * Every variable the daemon is given (--env VAR=VALUE) counts, as does
+ * each one named for the fingerprint (--fingerprint-env VAR): a change of
+ * either restarts the daemon, with reason "env VAR changed".
+ */
+static void hash_envs(struct fp_state *f, const struct procmgr_spawn_opts *o)
+{
+	for (char *const *v = o->fingerprint_env; v && *v; v++)
+		if (!named_before(o->fingerprint_env, v, *v, strlen(*v)))
+			hash_env(f, o, *v, strlen(*v));
+	for (char *const *e = o->env; e && *e; e++) {
+		size_t n = strcspn(*e, "=");
+
+		if (!named_before(o->fingerprint_env, NULL, *e, n) &&
+		    !named_before(o->env, e, *e, n))
+			hash_env(f, o, *e, n);
+	}
+}
+
 static void hash_inputs(struct fp_state *f,
 			const struct procmgr_spawn_opts *o, const char *cwd)
 {
@@ -166,15 +212,7 @@ static void hash_inputs(struct fp_state *f,
 	pm_sha256_init(&c);
 	hash_exe(&c, o->argv[0], cwd);
 	add_input(f, "exe", &c);
-	for (char *const *v = o->fingerprint_env; v && *v; v++) {
-		const char *val = env_value(o, *v);
-
-		pm_sha256_init(&c);
-		put_u64(&c, val != NULL);
-		put_str(&c, val ? val : "");
-		snprintf(kind, sizeof(kind), "env:%s", *v);
-		add_input(f, kind, &c);
-	}
+	hash_envs(f, o);
 	for (char *const *p = o->fingerprint_files; p && *p; p++) {
 		pm_sha256_init(&c);
 		r = hash_file(&c, *p);

@@ -262,6 +262,24 @@ static int failed(procmgr *h, int r, const struct spawn_args *a)
 	return cli_exit_code(r);
 }
 
+/*
+ * What ensure did, on stderr: "restarting web: argv changed" for a daemon
+ * that ran, "starting web" (and why, when something was left of an
+ * earlier run: "starting web: stale pid 123") for one that did not.
+ */
+static void say_start(const struct cli *c, procmgr *h, int r,
+		      const char *reason)
+{
+	const char *name = procmgr_get_name(h);
+
+	if (r == 1)
+		cli_info(c, "restarting %s: %s", name, reason);
+	else if (r == 2 && (!reason || !strcmp(reason, "not running")))
+		cli_info(c, "starting %s", name);
+	else if (r == 2)
+		cli_info(c, "starting %s: %s", name, reason);
+}
+
 static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 	       const struct spawn_args *a)
 {
@@ -290,10 +308,8 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 		action = "restarted";
 	} else {
 		r = procmgr_ensure(h, &a->opts, &pid, &reason);
-		action = r == 0 ? "kept" : "restarted";
-		if (r == 1)
-			cli_info(c, "restarting %s: %s", procmgr_get_name(h),
-				 reason ? reason : "not running");
+		action = r == 0 ? "kept" : r == 1 ? "restarted" : "started";
+		say_start(c, h, r, reason);
 	}
 	r = r < 0 ? failed(h, r, a) : report(c, h, pid, action, reason);
 	procmgr_unlock(h);

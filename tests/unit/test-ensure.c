@@ -82,7 +82,8 @@ START_TEST(test_ensure_reasons)
 	pid_t p1, p2, p3;
 
 	setenv("CU_ENSURE_VAR", "1", 1);
-	ck_assert_int_eq(procmgr_ensure(h, &o, &p1, &reason), 1);
+	/* Not running: started (2), not restarted (1). */
+	ck_assert_int_eq(procmgr_ensure(h, &o, &p1, &reason), 2);
 	cu_track(p1);
 	ck_assert_str_eq(reason, "not running");
 	free(reason);
@@ -107,7 +108,7 @@ START_TEST(test_ensure_reasons)
 	/* Stale: the recorded pid is dead. */
 	kill(p3, SIGKILL);
 	ck_assert(tu_wait_gone(p3, 10));
-	ck_assert_int_eq(procmgr_ensure(h, &o, &p1, &reason), 1);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &p1, &reason), 2);
 	cu_track(p1);
 	snprintf(dead, sizeof(dead), "stale pid %d", (int)p3);
 	ck_assert_str_eq(reason, dead);
@@ -196,7 +197,7 @@ START_TEST(test_ensure_foreign_metadata)
 	free(reason);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	ck_assert_int_eq(procmgr_write(h, "pid", "garbage"), 0);
-	ck_assert_int_eq(procmgr_ensure(h, &o, &p2, &reason), 1);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &p2, &reason), 2);
 	cu_track(p2);
 	ck_assert_str_eq(reason, "stale metadata");
 	free(reason);
@@ -253,8 +254,9 @@ START_TEST(test_concurrent_ensure)
 			ck_assert_int_eq(sscanf(s, "%d %d", &r, &pid), 2);
 			free(s);
 			free(outs[i]);
-			ck_assert_msg(r == 0 || r == 1, "racer %d: %d", i, r);
-			started += r;
+			/* one starts (2), the others keep it (0) */
+			ck_assert_msg(r == 0 || r == 2, "racer %d: %d", i, r);
+			started += r == 2;
 			if (!daemon) {
 				daemon = pid;
 				cu_track(daemon);

@@ -263,7 +263,7 @@ START_TEST(test_idle)
 	ck_assert_int_eq(st.pid, pid);	/* metadata kept */
 	procmgr_status_clear(&st);
 	o.argv = argv;
-	ck_assert_int_eq(procmgr_ensure(h, &o, &again, &reason), 1);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &again, &reason), 2);
 	cu_track(again);
 	ck_assert_str_eq(reason, "stopped after idle");
 	free(reason);
@@ -482,7 +482,7 @@ START_TEST(test_max_rss)
 	uint64_t rss;
 	pid_t pid, again;
 
-	ck_assert_int_eq(procmgr_ensure(h, &o, &pid, NULL), 1);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &pid, NULL), 2);
 	cu_track(pid);
 	ck_assert_int_eq(procmgr_tree_rss(h, &rss), 0);
 	ck_assert_uint_gt(rss, 4096);
