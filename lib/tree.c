@@ -211,27 +211,33 @@ static void keep_live(struct list *l)
 /* Without children files: every process of /proc, parents followed. */
 static int scan_all(pid_t root, struct list *l);
 
+/* The live ones of l to the caller (NULL arrays when none), or r < 0. */
+static int hand_out(struct list *l, int r, pid_t **ret_pids,
+		    unsigned long long **ret_starts, size_t *ret_n)
+{
+	if (r == 0)
+		keep_live(l);
+	if (r < 0 || l->n == 0) {
+		free(l->pids);
+		free(l->starts);
+		l->pids = NULL;
+		l->starts = NULL;
+		l->n = 0;
+	}
+	if (r < 0)
+		return r;
+	*ret_pids = l->pids;
+	*ret_starts = l->starts;
+	*ret_n = l->n;
+	return 0;
+}
+
 int pm_tree_scan(pid_t root, pid_t **ret_pids,
 		 unsigned long long **ret_starts, size_t *ret_n)
 {
 	struct list l = { 0 };
-	int r = scan_all(root, &l);
 
-	if (r == 0)
-		keep_live(&l);
-	if (r < 0 || l.n == 0) {
-		free(l.pids);
-		free(l.starts);
-		l.pids = NULL;
-		l.starts = NULL;
-		l.n = 0;
-	}
-	if (r < 0)
-		return r;
-	*ret_pids = l.pids;
-	*ret_starts = l.starts;
-	*ret_n = l.n;
-	return 0;
+	return hand_out(&l, scan_all(root, &l), ret_pids, ret_starts, ret_n);
 }
 
 static int scan_all(pid_t root, struct list *l)
@@ -290,26 +296,11 @@ int pm_tree(pid_t root, pid_t **ret_pids, unsigned long long **ret_starts,
 	struct list l = { 0 };
 	int r = walk_children(root, &l);
 
-	if (r == -ENOENT) {
-		free(l.pids);
-		free(l.starts);
-		return pm_tree_scan(root, ret_pids, ret_starts, ret_n);
-	}
-	if (r == 0)
-		keep_live(&l);
-	if (r < 0 || l.n == 0) {
-		free(l.pids);
-		free(l.starts);
-		l.pids = NULL;
-		l.starts = NULL;
-		l.n = 0;
-	}
-	if (r < 0)
-		return r;
-	*ret_pids = l.pids;
-	*ret_starts = l.starts;
-	*ret_n = l.n;
-	return 0;
+	if (r != -ENOENT)
+		return hand_out(&l, r, ret_pids, ret_starts, ret_n);
+	free(l.pids);
+	free(l.starts);
+	return pm_tree_scan(root, ret_pids, ret_starts, ret_n);
 }
 
 uint64_t pm_proc_rss(pid_t pid)
