@@ -8,9 +8,11 @@
  */
 #include "cli.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct command {
 	const char *name;
@@ -204,11 +206,27 @@ static int dispatch(struct cli *c, int argc, char **argv)
 	return k->fn(c, argc - optind, argv + optind);
 }
 
+/*
+ * Started with fd 0, 1 or 2 closed ("procmgr ... 2>&-"), the first file we
+ * open would take that number, and our messages would be written into it -
+ * into the lock file, say. /dev/null fills the gaps first.
+ */
+static void fill_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
 	int r;
 
+	fill_stdio();
 	r = dispatch(&c, argc, argv);
 	/* A full disk or closed pipe must not pass for success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -113,3 +113,16 @@ time.sleep(30)
 	run -1 --separate-stderr pm lock web -- true
 	[[ "$stderr" == *"$PROCMGR_DIR/.lock.web is not a regular file"*"remove it"* ]]
 }
+
+@test "with stderr closed, no message lands in the lock file" {
+	"$PROCMGR" lock web -- sleep 10 </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	# The waiting line and the timeout message have nowhere to go; the
+	# first file procmgr opens must not become its stderr.
+	for closed in '2>&-' '1>&- 2>&-' '<&- 2>&-'; do
+		run -4 sh -c "\"\$0\" lock web --lock-timeout 0.3 -- true $closed" \
+			"$PROCMGR"
+		[ ! -s "$PROCMGR_DIR/.lock.web" ]
+	done
+}
