@@ -223,7 +223,10 @@ PROCMGR_EXPORT void procmgr_status_clear(struct procmgr_status *st);
 
 /*
  * Read the NAME's state per SPEC §2. Corrupt metadata is not an error: it
- * makes the state STALE and leaves a warning (procmgr_warning()).
+ * makes the state STALE and leaves a warning (procmgr_warning()). Without
+ * a start_time key, a process that started after the pid key was last
+ * written is not the recorded one, and process_name matches argv[0]
+ * exactly or as a whole name followed by a blank or ':'.
  */
 PROCMGR_EXPORT int procmgr_status(procmgr *h, struct procmgr_status *ret);
 
@@ -287,7 +290,8 @@ struct procmgr_stop_opts {
  * Returns 1 if a process was stopped, 0 if there was nothing to stop (stale
  * or stopped: nothing signalled). Metadata is removed afterwards unless
  * keep_metadata. -EBUSY when the process survived the chain (metadata
- * kept), -EPERM when it belongs to another user. opts may be NULL.
+ * kept), -EPERM when it belongs to another user (for root: to another
+ * user than the owner of the metadata directory). opts may be NULL.
  * ret_pid (may be NULL) gets the pid stopped.
  */
 PROCMGR_EXPORT int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,

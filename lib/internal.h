@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define PM_ERRMSG_MAX 1024
@@ -56,6 +57,8 @@ char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *pm_strip(char *s);
 /* Parse a decimal pid (> 1, fits pid_t, nothing else but white space). */
 int pm_parse_pid(const char *s, pid_t *ret_pid);
+/* The same for len bytes read from a file: a NUL among them is corrupt. */
+int pm_parse_pid_len(const char *s, size_t len, pid_t *ret_pid);
 /* Seconds as a double to a struct timespec deadline on CLOCK_MONOTONIC. */
 void pm_deadline(double timeout, struct timespec *ret_deadline);
 /* Milliseconds left to deadline (>= 0), for poll(); timeout < 0: -1. */
@@ -118,6 +121,8 @@ int pm_rm_rf_at(int dirfd, const char *name);
 
 /* Check a key name (see procmgr.h). */
 int pm_key_check(procmgr *h, const char *key);
+/* lstat KEY in the metadata directory (the pinned one while pinned). */
+int pm_key_stat(procmgr *h, const char *key, struct stat *ret);
 
 /* ---- proc.c ------------------------------------------------------- */
 
@@ -134,7 +139,8 @@ int pm_proc_argv0(pid_t pid, char **ret_argv0);
 int pm_proc_uid(pid_t pid, uid_t *ret_uid);
 /*
  * Is pid the process the metadata names? Reads start_time / process_name
- * from h. 1 yes, 0 no (and a warning on corrupt keys).
+ * and the pid key's age from h. 1 yes, 0 no (and a warning on corrupt
+ * keys).
  */
 int pm_identity_matches(procmgr *h, pid_t pid);
 /*
@@ -142,6 +148,13 @@ int pm_identity_matches(procmgr *h, pid_t pid);
  * process the metadata names: -ESRCH otherwise.
  */
 int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd);
+/*
+ * May pid be signalled on h's behalf? Never another user's process: for a
+ * caller who is not root, pid must be the caller's; for root, pid must
+ * belong to the owner of the metadata directory. 0 yes, 1 pid (or the
+ * metadata) is gone meanwhile, -EPERM (with h's message) no.
+ */
+int pm_check_owner(procmgr *h, pid_t pid);
 /* Wait on a pidfd until the process exits or timeout: 1 exited, 0 not. */
 int pm_pidfd_wait(int pidfd, double timeout);
 /*

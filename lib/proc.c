@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Longest /proc/PID/stat: 52 fields of up to 20 digits plus comm (64). */
@@ -230,14 +232,16 @@ int procmgr_proc_identity(pid_t pid, char **ret_identity)
 }
 
 /*
- * A value for a warning: at most WARN_VALUE_MAX bytes, anything not
- * printable as \xNN, so binary garbage in a file cannot garble a terminal.
+ * A value for a warning: at most WARN_VALUE_MAX of its len bytes, anything
+ * not printable (a NUL too) as \xNN, so binary garbage in a file cannot
+ * garble a terminal.
  */
-static void quote_value(const char *v, char *out, size_t size)
+static void quote_value(const char *v, size_t len, char *out, size_t size)
 {
 	size_t o = 0;
 
-	for (size_t i = 0; v[i] && i < WARN_VALUE_MAX && o + 5 < size; i++) {
+	for (size_t i = 0; i < len && i < WARN_VALUE_MAX && o + 5 < size;
+	     i++) {
 		unsigned char c = (unsigned char)v[i];
 
 		if (isprint(c) && c != '\'')
@@ -245,20 +249,20 @@ static void quote_value(const char *v, char *out, size_t size)
 		else
 			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
 	}
-	if (v[0] && strlen(v) > WARN_VALUE_MAX && o + 4 < size) {
+	if (len > WARN_VALUE_MAX && o + 4 < size) {
 		memcpy(out + o, "...", 3);
 		o += 3;
 	}
 	out[o] = '\0';
 }
 
-/* Warn that key's value cannot be used, naming the file (SPEC §2). */
+/* Warn that key's value (len bytes) cannot be used, naming the file. */
 static void warn_corrupt(procmgr *h, const char *key, const char *value,
-			 const char *why)
+			 size_t len, const char *why)
 {
 	char q[WARN_VALUE_MAX * 4 + 8];
 
-	quote_value(value, q, sizeof(q));
+	quote_value(value, len, q, sizeof(q));
 	pm_warn(h, "corrupt %s file %s/%s: '%s' %s; treating %s as stale",
 		key, h->meta_dir, key, q, why, h->name);
 }
@@ -266,17 +270,31 @@ static void warn_corrupt(procmgr *h, const char *key, const char *value,
 /*
  * Read key into *ret (stripped, malloc'd). 0 read, -ENOENT absent; any
  * other failure warns and returns -EBADMSG so the caller treats it as a
- * key that cannot be parsed.
+ * key that cannot be parsed. A NUL byte is such a failure: read as a C
+ * string, "123\0garbage" would pass for "123".
  */
 static int read_key(procmgr *h, const char *key, char **ret)
 {
-	int r = procmgr_read(h, key, ret);
+	char *v, *s;
+	size_t len;
+	int r = procmgr_read_raw(h, key, &v, &len);
 
-	if (r == -ENOENT || r == -ENOMEM || r >= 0)
+	if (r == -ENOENT || r == -ENOMEM)
 		return r;
-	pm_warn(h, "cannot read %s/%s: %s; treating %s as stale",
-		h->meta_dir, key, strerror(-r), h->name);
-	return -EBADMSG;
+	if (r < 0) {
+		pm_warn(h, "cannot read %s/%s: %s; treating %s as stale",
+			h->meta_dir, key, strerror(-r), h->name);
+		return -EBADMSG;
+	}
+	if (memchr(v, '\0', len)) {
+		warn_corrupt(h, key, v, len, "holds a NUL byte");
+		free(v);
+		return -EBADMSG;
+	}
+	s = pm_strip(v);
+	memmove(v, s, strlen(s) + 1);
+	*ret = v;
+	return 0;
 }
 
 /* "<start time> <boot id>" as the start_time key holds it. */
@@ -308,7 +326,7 @@ static int start_time_matches(procmgr *h, pid_t pid, const char *v)
 	unsigned long long start, live;
 
 	if (parse_start_time(v, &start, boot) < 0) {
-		warn_corrupt(h, "start_time", v,
+		warn_corrupt(h, "start_time", v, strlen(v),
 			     "is not '<start time> <boot id>'");
 		return 0;
 	}
@@ -317,27 +335,70 @@ static int start_time_matches(procmgr *h, pid_t pid, const char *v)
 	return start == live && strcmp(boot, live_boot) == 0;
 }
 
+/*
+ * pants compares argv[0] exactly; its Rust client also accepts a live
+ * argv[0] that goes on after the recorded one: a daemon that set its
+ * process title ("pantsd [/repo]") still matches "pantsd". Only a whole
+ * name may be extended that way - the live text must go on with a blank
+ * or a ':' (a title's separators) - so "/usr/bin/py" does not match
+ * "/usr/bin/python3", nor "/" every absolute path.
+ */
 static int name_matches(procmgr *h, pid_t pid, const char *v)
 {
+	size_t n = strlen(v);
 	char *live;
 	int r;
 
-	if (!v[0]) {
-		warn_corrupt(h, "process_name", v, "is empty");
+	if (!n) {
+		warn_corrupt(h, "process_name", v, 0, "is empty");
 		return 0;
 	}
 	if (pm_proc_argv0(pid, &live) < 0)
 		return 0;
-	/* pants compares exactly; its Rust client accepts a prefix */
-	r = strncmp(live, v, strlen(v)) == 0;
+	r = strncmp(live, v, n) == 0 &&
+	    (live[n] == '\0' || live[n] == ' ' || live[n] == ':');
 	free(live);
 	return r;
 }
 
 /*
- * With neither start_time nor process_name recorded, a live pid counts as
- * running: that is what pants does for metadata without process_name, and
- * refusing would make such a daemon impossible to stop.
+ * 1 when pid's process started after the pid key was last written: then
+ * it cannot be the process the key records, whose pid has been reused.
+ * The start is in clock ticks since boot (CLOCK_BOOTTIME), the key's time
+ * is wall-clock time: the difference of the two clocks now converts. A
+ * tick of slack covers the truncation of both. 1 too when either cannot
+ * be read (the key or the process is gone): nothing to trust then.
+ */
+static int started_after_pid_key(procmgr *h, pid_t pid)
+{
+	long tck = sysconf(_SC_CLK_TCK);
+	struct timespec real, boot;
+	unsigned long long start;
+	double started, written;
+	struct stat st;
+	char state;
+
+	if (tck <= 0 || pm_key_stat(h, "pid", &st) < 0 ||
+	    pm_proc_stat(pid, &state, &start) < 0)
+		return 1;
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	started = (double)(real.tv_sec - boot.tv_sec) +
+		  (double)(real.tv_nsec - boot.tv_nsec) / 1e9 +
+		  (double)start / (double)tck;
+	written = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+	return started > written + 1.0 / (double)tck;
+}
+
+/*
+ * start_time, when recorded, alone decides: it is exact to the tick, and
+ * it does not depend on the wall clock, which may be set forward after
+ * the pid key was written. Without it (pants' metadata) a process that
+ * started after the pid key was written is not the recorded one; then,
+ * if recorded, process_name must match. With neither start_time nor
+ * process_name, a live pid older than its key counts as running: that is
+ * what pants does for metadata without process_name, and refusing would
+ * make such a daemon impossible to stop.
  */
 int pm_identity_matches(procmgr *h, pid_t pid)
 {
@@ -348,13 +409,14 @@ int pm_identity_matches(procmgr *h, pid_t pid)
 		return 0;
 	r = read_key(h, "start_time", &v);
 	if (r == 0) {
-		/* start_time, when recorded, alone decides */
 		r = start_time_matches(h, pid, v);
 		free(v);
 		return r;
 	}
 	if (r != -ENOENT)
 		return r == -ENOMEM ? r : 0;
+	if (started_after_pid_key(h, pid))
+		return 0;
 	r = read_key(h, "process_name", &v);
 	if (r == 0) {
 		r = name_matches(h, pid, v);
@@ -364,6 +426,43 @@ int pm_identity_matches(procmgr *h, pid_t pid)
 	if (r != -ENOENT)
 		return r == -ENOMEM ? r : 0;
 	return 1;
+}
+
+int pm_check_owner(procmgr *h, pid_t pid)
+{
+	uid_t uid, me = geteuid();
+	struct stat st;
+	int fd, r;
+
+	r = pm_proc_uid(pid, &uid);
+	if (r == -ESRCH)
+		return 1;
+	if (r < 0)
+		return pm_error(h, -r, "cannot read the owner of pid %d: %s",
+				(int)pid, strerror(-r));
+	if (me != 0) {
+		if (uid != me)
+			return pm_error(h, EPERM, "pid %d of %s belongs to uid "
+					"%u, not to you (uid %u); stop it as "
+					"that user", (int)pid, h->name,
+					(unsigned)uid, (unsigned)me);
+		return 0;
+	}
+	r = pm_open_meta(h, false, &fd);
+	if (r < 0)
+		return r == -ENOENT ? 1 : r;
+	r = fstat(fd, &st) < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return pm_error(h, -r, "cannot stat %s: %s", h->meta_dir,
+				strerror(-r));
+	if (uid != st.st_uid)
+		return pm_error(h, EPERM, "pid %d of %s belongs to uid %u, but "
+				"its metadata %s to uid %u; refusing to signal "
+				"a process of another user than the metadata's "
+				"owner", (int)pid, h->name, (unsigned)uid,
+				h->meta_dir, (unsigned)st.st_uid);
+	return 0;
 }
 
 int pm_pidfd_wait(int pidfd, double timeout)
@@ -510,7 +609,7 @@ static int status_pid(procmgr *h, struct procmgr_status *st)
 		return r;
 	r = pm_parse_pid(v, &pid);
 	if (r < 0) {
-		warn_corrupt(h, "pid", v, "is not a process id");
+		warn_corrupt(h, "pid", v, strlen(v), "is not a process id");
 		free(v);
 		return 0;
 	}

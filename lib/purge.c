@@ -45,7 +45,7 @@ static pid_t dir_pid(int hostfd, const char *name)
 	if (fd < 0)
 		return 0;
 	if (pm_read_at(fd, "pid", PM_READ_MAX, &v, &len) == 0) {
-		if (pm_parse_pid(v, &pid) < 0)
+		if (pm_parse_pid_len(v, len, &pid) < 0)
 			pid = 0;
 		free(v);
 	}

@@ -106,30 +106,6 @@ static int drop_metadata(procmgr *h, const struct procmgr_stop_opts *o,
 	return r == -ESTALE ? 0 : r;
 }
 
-/*
- * A pid owned by another user is never signalled (root may). 0 may signal,
- * 1 the process is gone meanwhile (it exited on its own: nothing to do).
- */
-static int check_owner(procmgr *h, pid_t pid)
-{
-	uid_t uid, me = geteuid();
-	int r;
-
-	if (me == 0)
-		return 0;
-	r = pm_proc_uid(pid, &uid);
-	if (r == -ESRCH)
-		return 1;
-	if (r < 0)
-		return pm_error(h, -r, "cannot read the owner of pid %d: %s",
-				(int)pid, strerror(-r));
-	if (uid != me)
-		return pm_error(h, EPERM, "pid %d of %s belongs to uid %u, not "
-				"to you (uid %u); stop it as that user",
-				(int)pid, h->name, (unsigned)uid, (unsigned)me);
-	return 0;
-}
-
 static const int default_chain[] = { SIGTERM, SIGKILL };
 
 /* Send the chain through the pidfd: 1 once the process is gone, 0 not. */
@@ -171,7 +147,7 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 		return drop_metadata(h, o, pid);
 	if (r < 0)
 		return r;
-	r = check_owner(h, pid);
+	r = pm_check_owner(h, pid);
 	if (r == 0)
 		r = signal_chain(h, pidfd, pid, o);
 	close(pidfd);

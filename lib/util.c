@@ -98,6 +98,14 @@ int pm_parse_pid(const char *s, pid_t *ret_pid)
 	return 0;
 }
 
+int pm_parse_pid_len(const char *s, size_t len, pid_t *ret_pid)
+{
+	/* "123\0garbage" is not 123: a NUL is no white space */
+	if (!s || memchr(s, '\0', len))
+		return -EBADMSG;
+	return pm_parse_pid(s, ret_pid);
+}
+
 void pm_deadline(double timeout, struct timespec *ret_deadline)
 {
 	struct timespec now;

@@ -133,3 +133,31 @@ assert o["stopped"] is False and o["stopped_pid"] is None, o'
 	run -0 pm stop --help
 	[[ "$output" == *"--keep-metadata"* ]]
 }
+
+@test "root never signals a process of a uid other than DIR's owner" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	# The issue's example: another user's process recorded by pid alone.
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$SLEEPER" \
+		</dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	track "$pid"
+	runs_sleeper() {
+		[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$SLEEPER")" ]
+	}
+	wait_for 10 runs_sleeper
+	run -0 pm set web pid "$pid"
+	run -1 --separate-stderr pm stop web --kill-wait 0.2
+	[[ "$stderr" == "procmgr: "*"$pid"*"uid 65534"* ]]
+	alive "$pid"
+	[ -e "$MD/web/pid" ]
+}
+
+@test "a pid key with a NUL and garbage after the digits is corrupt" {
+	sleeper
+	mkdir -p "$MD/web"
+	printf '%s\0garbage' "$SPID" >"$MD/web/pid"
+	run -1 --separate-stderr pm status web
+	[[ "$stderr" == *"corrupt pid file $MD/web/pid"* ]]
+	run -0 pm stop web --kill-wait 0.2
+	alive "$SPID"
+}

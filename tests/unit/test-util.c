@@ -47,6 +47,12 @@ START_TEST(test_parse_pid_null)
 	pid_t pid = 77;
 
 	ck_assert_int_eq(pm_parse_pid(NULL, &pid), -EBADMSG);
+	/* read from a file: the length counts, and a NUL is corrupt */
+	ck_assert_int_eq(pm_parse_pid_len("77\n", 3, &pid), 0);
+	ck_assert_int_eq(pid, 77);
+	ck_assert_int_eq(pm_parse_pid_len("77\0garbage", 10, &pid), -EBADMSG);
+	ck_assert_int_eq(pm_parse_pid_len("77\0", 3, &pid), -EBADMSG);
+	ck_assert_int_eq(pm_parse_pid_len(NULL, 0, &pid), -EBADMSG);
 	ck_assert_int_eq(pid, 77);
 }
 END_TEST
