@@ -18,7 +18,11 @@
  *
  * *Liveness* (procmgr_status()) answers "is the process my metadata names
  * still that process?": pid, start time and boot id must all match, so a
- * recycled pid never passes as running.
+ * recycled pid never passes as running. Where the kernel has pidfs (Linux
+ * 6.9 and later) a start also records key pidfd_ino, the inode number (in
+ * decimal) of a pidfd on the daemon, which no other process of the boot
+ * shares; when present it must match too, so even a pid reused within
+ * the daemon's start tick (start times count 10 ms ticks) is told apart.
  *
  * The *lifecycle lock* (procmgr_lock()) is an OFD fcntl lock on
  * DIR/.lock.NAME. It excludes other procmgr processes and pants' clients

@@ -264,6 +264,8 @@ static int record(procmgr *h, const struct procmgr_spawn_opts *o,
 	r = procmgr_write(h, "start_time", id);
 	free(id);
 	if (r >= 0)
+		r = pm_record_pidfd_ino(h, s->sp.pid);
+	if (r >= 0)
 		r = procmgr_write(h, "fingerprint", s->fp);
 	if (r >= 0)
 		r = procmgr_write(h, "fingerprint_inputs", s->inputs);

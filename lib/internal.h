@@ -138,9 +138,9 @@ int pm_proc_argv0(pid_t pid, char **ret_argv0);
 /* Real uid owning pid (from /proc/PID status). */
 int pm_proc_uid(pid_t pid, uid_t *ret_uid);
 /*
- * Is pid the process the metadata names? Reads start_time / process_name
- * and the pid key's age from h. 1 yes, 0 no (and a warning on corrupt
- * keys).
+ * Is pid the process the metadata names? Reads start_time, process_name,
+ * pidfd_ino and the pid key's age from h. 1 yes, 0 no (and a warning on
+ * corrupt keys).
  */
 int pm_identity_matches(procmgr *h, pid_t pid);
 /*
@@ -148,6 +148,14 @@ int pm_identity_matches(procmgr *h, pid_t pid);
  * process the metadata names: -ESRCH otherwise.
  */
 int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd);
+/*
+ * Record the pidfd_ino key for pid, the daemon about to be recorded: the
+ * inode of a pidfd on it, unique for the boot on pidfs (Linux >= 6.9).
+ * Call it after start_time and before pid, wherever a pid is recorded.
+ * Where pidfds have no such inode (older kernels) or cannot be opened, an
+ * older key is removed instead. -ESRCH when pid is gone.
+ */
+int pm_record_pidfd_ino(procmgr *h, pid_t pid);
 /*
  * May pid be signalled on h's behalf? Never another user's process: for a
  * caller who is not root, pid must be the caller's; for root, pid must

@@ -18,12 +18,14 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 /* Longest /proc/PID/stat: 52 fields of up to 20 digits plus comm (64). */
 #define STAT_MAX 2048
 #define WARN_VALUE_MAX 40
+#define PM_PIDFS_MAGIC 0x50494446	/* statfs f_type of pidfs */
 
 /*
  * Read a whole /proc file, looping (cmdline comes in page-sized chunks).
@@ -197,6 +199,43 @@ int pm_proc_uid(pid_t pid, uid_t *ret_uid)
 	}
 	free(buf);
 	return r;
+}
+
+/*
+ * The inode of a pidfd on pidfs (Linux 6.9 and later), where it names one
+ * process for the whole boot, unlike a pid or a start time in clock ticks.
+ * -EOPNOTSUPP on older kernels, whose pidfds all share one anonymous inode.
+ */
+static int pidfd_ino(int pidfd, unsigned long long *ret)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (fstatfs(pidfd, &sfs) < 0 || fstat(pidfd, &st) < 0)
+		return -errno;
+	if (sfs.f_type != PM_PIDFS_MAGIC)
+		return -EOPNOTSUPP;
+	*ret = (unsigned long long)st.st_ino;
+	return 0;
+}
+
+int pm_record_pidfd_ino(procmgr *h, pid_t pid)
+{
+	unsigned long long ino = 0;
+	char buf[32];
+	int fd, r;
+
+	fd = pidfd_open(pid, 0);
+	if (fd < 0 && errno == ESRCH)
+		return -ESRCH;
+	r = fd < 0 ? -errno : pidfd_ino(fd, &ino);
+	if (fd >= 0)
+		close(fd);
+	/* No pidfds or no pidfs: nothing to record; never an older one. */
+	if (r < 0)
+		return procmgr_delete(h, "pidfd_ino");
+	snprintf(buf, sizeof(buf), "%llu", ino);
+	return procmgr_write(h, "pidfd_ino", buf);
 }
 
 int procmgr_pid_alive(pid_t pid)
@@ -391,22 +430,50 @@ static int started_after_pid_key(procmgr *h, pid_t pid)
 }
 
 /*
- * start_time, when recorded, alone decides: it is exact to the tick, and
- * it does not depend on the wall clock, which may be set forward after
- * the pid key was written. Without it (pants' metadata) a process that
- * started after the pid key was written is not the recorded one; then,
- * if recorded, process_name must match. With neither start_time nor
- * process_name, a live pid older than its key counts as running: that is
- * what pants does for metadata without process_name, and refusing would
- * make such a daemon impossible to stop.
+ * The pidfd_ino key, when recorded, must be the inode of a pidfd on pid
+ * (pidfd, or one opened here when pidfd < 0). It tells apart a process
+ * that reused the pid within the recorded one's start tick, which
+ * start_time cannot. Where no pidfs inode can be had (pidfd_open refused
+ * by seccomp or valgrind) the other keys decide alone.
  */
-int pm_identity_matches(procmgr *h, pid_t pid)
+static int pidfd_ino_matches(procmgr *h, pid_t pid, int pidfd)
+{
+	unsigned long long want, live;
+	char *v, *end;
+	int fd = pidfd, r;
+
+	r = read_key(h, "pidfd_ino", &v);
+	if (r == -ENOENT || r == -ENOMEM)
+		return r == -ENOENT ? 1 : r;
+	if (r < 0)
+		return 0;
+	errno = 0;
+	want = strtoull(v, &end, 10);
+	if (!isdigit((unsigned char)v[0]) || errno || *end) {
+		warn_corrupt(h, "pidfd_ino", v, strlen(v), "is not an inode "
+			     "number");
+		free(v);
+		return 0;
+	}
+	free(v);
+	if (fd < 0)
+		fd = pidfd_open(pid, 0);
+	if (fd < 0)
+		return errno == ESRCH ? 0 : 1;
+	r = pidfd_ino(fd, &live);
+	if (fd != pidfd)
+		close(fd);
+	if (r < 0)
+		return r == -EOPNOTSUPP || r == -ENOSYS ? 1 : 0;
+	return live == want;
+}
+
+/* The keys other than pidfd_ino: see identity_matches(). */
+static int keys_match(procmgr *h, pid_t pid)
 {
 	char *v;
 	int r;
 
-	if (!procmgr_pid_alive(pid))
-		return 0;
 	r = read_key(h, "start_time", &v);
 	if (r == 0) {
 		r = start_time_matches(h, pid, v);
@@ -426,6 +493,34 @@ int pm_identity_matches(procmgr *h, pid_t pid)
 	if (r != -ENOENT)
 		return r == -ENOMEM ? r : 0;
 	return 1;
+}
+
+/*
+ * start_time, when recorded, decides among the other keys: it is exact to
+ * the tick, and it does not depend on the wall clock, which may be set
+ * forward after the pid key was written. Without it (pants' metadata) a
+ * process that started after the pid key was written is not the recorded
+ * one; then, if recorded, process_name must match. With neither start_time
+ * nor process_name, a live pid older than its key counts as running: that
+ * is what pants does for metadata without process_name, and refusing would
+ * make such a daemon impossible to stop. pidfd_ino, when recorded, must
+ * match as well.
+ */
+static int identity_matches(procmgr *h, pid_t pid, int pidfd)
+{
+	int r;
+
+	if (!procmgr_pid_alive(pid))
+		return 0;
+	r = keys_match(h, pid);
+	if (r == 1)
+		r = pidfd_ino_matches(h, pid, pidfd);
+	return r;
+}
+
+int pm_identity_matches(procmgr *h, pid_t pid)
+{
+	return identity_matches(h, pid, -1);
 }
 
 int pm_check_owner(procmgr *h, pid_t pid)
@@ -502,7 +597,7 @@ int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd)
 	if (fd < 0)
 		return pm_error(h, errno, "cannot open pidfd for pid %d of %s: "
 				"%s", (int)pid, h->name, strerror(errno));
-	r = pm_identity_matches(h, pid);
+	r = identity_matches(h, pid, fd);
 	if (r < 0)
 		goto fail;
 	if (r == 1)

@@ -268,6 +268,8 @@ static int main_pid(struct waiter *w, const char *value)
 		return 0;
 	r = procmgr_write(w->h, "start_time", id);
 	free(id);
+	if (r >= 0)
+		r = pm_record_pidfd_ino(w->h, pid);
 	snprintf(text, sizeof(text), "%d", (int)pid);
 	if (r >= 0)
 		r = procmgr_write(w->h, "pid", text);

@@ -161,3 +161,16 @@ assert o["stopped"] is False and o["stopped_pid"] is None, o'
 	run -0 pm stop web --kill-wait 0.2
 	alive "$SPID"
 }
+
+@test "a pid reused within the daemon's start tick is not the daemon" {
+	[ "$(id -u)" -eq 0 ] || skip "a private pid namespace needs root"
+	command -v unshare >/dev/null || skip "no unshare"
+	# pid-reuse is pid 1 of its own pid namespace and steers the reuse
+	# with ns_last_pid; it records the first process (start_time and
+	# pidfd_ino) and checks the second is stale and not signalled.
+	run timeout -k 5 120 unshare -pf --mount-proc "$HELPERS/pid-reuse" \
+		"$T/pm" 3>&-
+	[ "$status" -ne 77 ] || skip "$output"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}

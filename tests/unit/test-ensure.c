@@ -49,6 +49,40 @@ START_TEST(test_start_twice)
 }
 END_TEST
 
+/*
+ * A start records pidfd_ino, the pidfs inode of a pidfd on the daemon, and
+ * an inode that is not the live process's makes it stale.
+ */
+START_TEST(test_pidfd_ino_recorded)
+{
+	struct procmgr_spawn_opts o = { .argv = argv_a };
+	procmgr *h = cu_open("ino", NULL);
+	char want[32], *v;
+	pid_t pid;
+
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
+	cu_track(pid);
+	v = tu_key(h, "pidfd_ino");
+	if (!cu_pidfd_ino(pid, want, sizeof(want))) {
+		ck_assert_ptr_null(v);	/* nothing to record here */
+		procmgr_free(h);
+		return;
+	}
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, want);
+	free(v);
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", "1"), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", "12x"), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "pidfd_ino"));
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", want), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	procmgr_free(h);
+}
+END_TEST
+
 START_TEST(test_stale_cleared)
 {
 	struct procmgr_spawn_opts o = { .argv = argv_a };
@@ -448,6 +482,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_start_twice);
+	tcase_add_test(tc, test_pidfd_ino_recorded);
 	tcase_add_test(tc, test_stale_cleared);
 	tcase_add_test(tc, test_ensure_reasons);
 	tcase_add_test(tc, test_restart);
