@@ -16,7 +16,9 @@
  * helper thread that writes an eventfd when it returns, while the caller
  * poll()s that eventfd together with an inotify watch on DIR (for the
  * .lock_message file being written, renamed into place or deleted), with
- * the time left as poll's timeout. A new holder's message is reported
+ * the time left as poll's timeout. The watch is best-effort: a user out
+ * of inotify instances still waits in the kernel, and the message is then
+ * read again every second. A new holder's message is reported
  * through the wait callback. On timeout the helper is cancelled
  * (F_OFD_SETLKW is a cancellation point in glibc) and joined, and the fd is
  * closed: closing the last fd of the description drops the lock even if
@@ -37,6 +39,9 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Without a watch, how often a waiter reads the holder's message again. */
+#define MESSAGE_RECHECK_MS 1000
 
 /*
  * What the helper thread uses lives here, in the caller's frame, not in
@@ -192,29 +197,47 @@ static int watch_messages(int dirfd, int *ret_ifd)
 	return 0;
 }
 
-/* poll() the helper's eventfd and the watch until granted or timed out. */
+/*
+ * How long one poll() of the wait may sleep: the time left, or, without a
+ * watch on the message file, at most MESSAGE_RECHECK_MS, after which the
+ * message is read again to see whether the holder changed.
+ */
+static int wait_ms(procmgr *h, int ifd, const struct timespec *deadline)
+{
+	int ms = pm_ms_left(h->lock_timeout, deadline);
+
+	if (ifd < 0 && (ms < 0 || ms > MESSAGE_RECHECK_MS))
+		ms = MESSAGE_RECHECK_MS;
+	return ms;
+}
+
+/*
+ * poll() the helper's eventfd and the watch until granted or timed out.
+ * ifd < 0: no watch; the message is read again now and then instead.
+ */
 static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
 		     char **shown)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = w->efd, .events = POLLIN },
-		{ .fd = ifd, .events = POLLIN },
+		{ .fd = ifd, .events = POLLIN },	/* ignored when -1 */
 	};
 	struct timespec deadline;
 	int n, r;
 
 	pm_deadline(h->lock_timeout, &deadline);
 	for (;;) {
-		n = poll(pfd, 2, pm_ms_left(h->lock_timeout, &deadline));
+		n = poll(pfd, 2, wait_ms(h, ifd, &deadline));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0)
+		if (n == 0 && h->lock_timeout >= 0 &&
+		    pm_ms_left(h->lock_timeout, &deadline) == 0)
 			return -ETIMEDOUT;
 		if (pfd[0].revents)
 			return 1;
-		if (message_changed(h, ifd)) {
+		if (ifd < 0 || message_changed(h, ifd)) {
 			r = report_holder(h, dirfd, shown);
 			if (r < 0)
 				return r;
@@ -222,7 +245,12 @@ static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
 	}
 }
 
-/* Block until fd's lock is granted (0) or h->lock_timeout passes. */
+/*
+ * Block until fd's lock is granted (0) or h->lock_timeout passes. The
+ * wait is the kernel's and needs no inotify; watching the message file
+ * does, and the user may have no instance left (the per-user
+ * fs.inotify.max_user_instances): then the message is re-read on a timer.
+ */
 static int wait_lock(procmgr *h, int dirfd, int fd, char **shown)
 {
 	struct waiter w = { .fd = fd, .efd = -1 };
@@ -230,9 +258,11 @@ static int wait_lock(procmgr *h, int dirfd, int fd, char **shown)
 	int ifd = -1, r;
 
 	w.efd = eventfd(0, EFD_CLOEXEC);
-	r = w.efd < 0 ? -errno : watch_messages(dirfd, &ifd);
+	r = w.efd < 0 ? -errno : 0;
 	if (r < 0)
 		goto out;
+	if (watch_messages(dirfd, &ifd) < 0)
+		ifd = -1;
 	r = waiter_start(&w, &thread);
 	if (r < 0)
 		goto out;

@@ -8,6 +8,8 @@
  * it dies. tcp:PORT and unix:PATH are the exception: the kernel has no
  * event for "someone started listening", so there we retry connect() with a
  * short backoff - still inside the same poll, so death is noticed at once.
+ * So is socket when the user has no inotify instance left: the key is then
+ * looked for on the same back-off.
  */
 #include "internal.h"
 
@@ -419,6 +421,23 @@ static int check_now(struct waiter *w)
 	return 0;
 }
 
+/*
+ * Watch the metadata directory for the socket key. A user out of inotify
+ * instances (or watches) gets false: the key is then looked for on the
+ * back-off timer, as a connect is for tcp:PORT.
+ */
+static bool watch_socket_key(struct waiter *w, uint32_t mask)
+{
+	w->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (w->inotify_fd >= 0 &&
+	    inotify_add_watch(w->inotify_fd, w->h->meta_dir, mask) >= 0)
+		return true;
+	if (w->inotify_fd >= 0)
+		close(w->inotify_fd);
+	w->inotify_fd = -1;
+	return false;
+}
+
 static int setup(struct waiter *w)
 {
 	enum procmgr_ready_kind k = w->rw->mode->kind;
@@ -432,14 +451,9 @@ static int setup(struct waiter *w)
 		w->pfd[1].fd = w->rw->notify_fd;
 	else if (k == PROCMGR_READY_FD)
 		w->pfd[1].fd = w->rw->pipe_r;
-	else if (k == PROCMGR_READY_SOCKET) {
-		w->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-		if (w->inotify_fd < 0 ||
-		    inotify_add_watch(w->inotify_fd, w->h->meta_dir, mask) < 0)
-			return pm_error(w->h, errno, "watching %s: %s",
-					w->h->meta_dir, strerror(errno));
+	else if (k == PROCMGR_READY_SOCKET && watch_socket_key(w, mask))
 		w->pfd[1].fd = w->inotify_fd;
-	} else {
+	else {
 		w->nfds = 1;
 	}
 	return 0;
@@ -456,7 +470,8 @@ static int poll_ms(struct waiter *w, double timeout,
 
 		return ms < 0 || grace < ms ? grace : ms;
 	}
-	if (k != PROCMGR_READY_TCP && k != PROCMGR_READY_UNIX)
+	if (k != PROCMGR_READY_TCP && k != PROCMGR_READY_UNIX &&
+	    !(k == PROCMGR_READY_SOCKET && w->inotify_fd < 0))
 		return ms;
 	/* The one polling loop: retry connect with a growing backoff. */
 	if (ms < 0 || ms > w->backoff_ms)

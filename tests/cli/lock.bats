@@ -126,3 +126,22 @@ time.sleep(30)
 		[ ! -s "$PROCMGR_DIR/.lock.web" ]
 	done
 }
+
+@test "a lock wait needs no inotify instance" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as a uid of its own"
+	uid=$(lone_uid)
+	dir=$(dir_of_uid "$uid")
+	as_uid "$uid" "$PROCMGR" --dir "$dir" lock web -- sleep 2 \
+		</dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$dir/.lock.web.lock_message"
+	# The uid has no inotify instance left: the waiter still waits in the
+	# kernel, and gets the lock when the holder lets go.
+	run --separate-stderr as_uid "$uid" "$HELPERS/inotify-hog" \
+		"$PROCMGR" --dir "$dir" lock web --lock-timeout 60 -- echo got it
+	[ "$status" -ne 77 ] || skip "$stderr"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "got it" ]
+	[[ "$stderr" == *"waiting for a file lock"*"held by: "*"sleep 2"* ]]
+}

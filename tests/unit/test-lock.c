@@ -7,10 +7,12 @@
  * taking lockf() locks as pants' clients (fasteners) do.
  */
 #include "b-util.h"
+#include "c-util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 
 static char *dir;
@@ -280,6 +282,40 @@ START_TEST(test_holder_change_reprints)
 }
 END_TEST
 
+/*
+ * With no inotify instance left for the user, a waiter still waits in the
+ * kernel, and still reports a new holder: it reads the message again
+ * every second instead of watching it.
+ */
+START_TEST(test_wait_without_inotify)
+{
+	procmgr *h = tu_open(dir, "web");
+	struct seen s = { 0 };
+	struct holder x;
+	char *want;
+	int n = 0;
+
+	if (getuid() != 0)
+		return;	/* needs root to become a lone uid */
+	cu_become_lone_uid(54325);
+	while (inotify_init1(IN_CLOEXEC) >= 0)
+		ck_assert_int_lt(++n, 100000);
+	ck_assert_int_eq(errno, EMFILE);
+	holder_start(&x);
+	s.x = &x;
+	s.on_first = 'm';
+	s.on_second = 'r';
+	procmgr_set_lock_wait(h, 60, on_wait, &s);
+	ck_assert_msg(procmgr_lock(h) == 0, "%s", procmgr_errmsg(h));
+	ck_assert_int_eq(s.calls, 2);
+	want = pm_asprintf("%d (new holder)", (int)x.pid);
+	ck_assert_str_eq(s.msg[1], want);
+	free(want);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
 /* Run python3 with a script and argv; it reports through result. */
 static pid_t python(const char *script, const char *a1, const char *a2)
 {
@@ -520,6 +556,7 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_killed_holder);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_holder_change_reprints);
+	tcase_add_test(tc, test_wait_without_inotify);
 	tcase_add_test(tc, test_pants_lockf_holder_blocks_us);
 	tcase_add_test(tc, test_we_block_pants_lockf);
 	tcase_add_test(tc, test_stale_message);
