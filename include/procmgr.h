@@ -403,6 +403,15 @@ PROCMGR_EXPORT int procmgr_log_tail(procmgr *h, size_t n, char **ret_text);
 PROCMGR_EXPORT int procmgr_log_path(procmgr *h, char **ret_path);
 
 /*
+ * Open the daemon's log (procmgr_log_path()) for reading, O_CLOEXEC.
+ * Only a regular file is opened: a symlink is refused (-ELOOP) rather
+ * than followed, and a FIFO or any other kind of file (-EBADFD) rather
+ * than waited on. -ENOENT when there is none. ret_path (may be NULL) gets
+ * its path.
+ */
+PROCMGR_EXPORT int procmgr_log_open(procmgr *h, int *ret_fd, char **ret_path);
+
+/*
  * For daemons: is the calling process still the one the metadata names?
  * 1 yes, 0 no (pid or start_time name another process, or the metadata is
  * gone). A daemon that gets 0 should exit: a newer instance owns the NAME.

@@ -115,12 +115,15 @@ static int follow(procmgr *h, const char *path, unsigned long long n)
 	struct pollfd p[2] = { { .fd = -1 }, { .fd = -1 } };
 	int fd, r = CLI_OK;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	r = procmgr_log_open(h, &fd, NULL);
+	if (r == -ENOENT) {
 		cli_err("cannot open the log %s: %s; has %s been started?",
-			path, strerror(errno), procmgr_get_name(h));
+			path, strerror(-r), procmgr_get_name(h));
 		return CLI_ERROR;
 	}
+	if (r < 0)
+		return cli_fail(h, r);
+	r = CLI_OK;
 	print_tail(fd, n);
 	p[0] = (struct pollfd){ .fd = inotify_init1(IN_CLOEXEC),
 				.events = POLLIN };

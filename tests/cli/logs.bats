@@ -71,3 +71,20 @@ teardown() { lc_teardown; }
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == "procmgr: "* ]]
 }
+
+@test "logs of a FIFO or a symlink fails at once instead of hanging" {
+	mkdir -p "$MD/web"
+	mkfifo "$T/fifo"
+	printf '%s' "$T/fifo" >"$MD/web/log"
+	for follow in "" -f; do
+		run -1 --separate-stderr timeout -k 5 20 "$PROCMGR" --dir "$D" \
+			logs web $follow 3>&-
+		[[ "$stderr" == "procmgr: "*"$T/fifo"*"not a regular file"* ]]
+	done
+	rm "$MD/web/log"
+	echo secret >"$T/target"
+	ln -s "$T/target" "$MD/web.log"
+	run -1 --separate-stderr pm logs web
+	[[ "$stderr" == "procmgr: "*"$MD/web.log"*"symlink"* ]]
+	[[ "$output" != *secret* ]]
+}

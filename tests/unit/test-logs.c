@@ -179,8 +179,8 @@ START_TEST(test_log_unreadable)
 	procmgr *h = cu_open("ldir", &dir);
 
 	ck_assert_int_eq(procmgr_write(h, "log", dir), 0);
-	ck_assert_int_eq(procmgr_log_tail(h, 5, &t), -EISDIR);
-	ck_assert_msg(strstr(procmgr_errmsg(h), "cannot read log") &&
+	ck_assert_int_eq(procmgr_log_tail(h, 5, &t), -EBADFD);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "not a regular file") &&
 		      strstr(procmgr_errmsg(h), dir), "%s", procmgr_errmsg(h));
 	ck_assert_ptr_null(t);
 	/* The log key itself unreadable: its error, not the default log. */
@@ -197,6 +197,48 @@ START_TEST(test_log_unreadable)
 }
 END_TEST
 
+/*
+ * A log that is a FIFO or a symlink is refused, for writing (start) and
+ * for reading, at once: a FIFO never blocks the open.
+ */
+START_TEST(test_log_not_regular)
+{
+	char *dir, *fifo, *link, *t = NULL;
+	procmgr *h = cu_open("lfifo", &dir);
+	double t0 = tu_now();
+	int fd = -1;
+
+	fifo = tu_path(dir, "fifo");
+	link = tu_path(dir, "link.log");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(start_daemon(h, fifo, NULL), -EBADFD);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "not a regular"));
+	ck_assert_ptr_null(tu_key(h, "pid"));
+	ck_assert_int_eq(procmgr_write(h, "log", fifo), 0);
+	ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), -EBADFD);
+	ck_assert_int_eq(procmgr_log_tail(h, 1, &t), -EBADFD);
+	ck_assert_double_lt(tu_now() - t0, 10);
+	/* the default log a symlink: neither written nor read through */
+	ck_assert_int_eq(procmgr_delete(h, "log"), 0);
+	tu_write_file(link, "secret\n", 7);
+	ck_assert_int_eq(symlink(link, procmgr_default_log(h)), 0);
+	ck_assert_int_eq(start_daemon(h, NULL, NULL), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
+	ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), -ELOOP);
+	ck_assert_int_eq(fd, -1);
+	/* a regular log opens, its path given back */
+	ck_assert_int_eq(unlink(procmgr_default_log(h)), 0);
+	tu_write_file(procmgr_default_log(h), "x\n", 2);
+	ck_assert_int_eq(procmgr_log_open(h, &fd, &t), 0);
+	ck_assert_str_eq(t, procmgr_default_log(h));
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	free(t);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("logs");
@@ -208,6 +250,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_log_mode);
 	tcase_add_test(tc, test_rotation_fails);
 	tcase_add_test(tc, test_log_unreadable);
+	tcase_add_test(tc, test_log_not_regular);
 	suite_add_tcase(s, tc);
 	return s;
 }
