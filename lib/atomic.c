@@ -134,6 +134,12 @@ static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	       size_t *ret_len)
 {
+	return pm_read_at_stat(dirfd, name, max, ret_data, ret_len, NULL);
+}
+
+int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
+		    size_t *ret_len, struct stat *ret_st)
+{
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
@@ -156,6 +162,8 @@ int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	*ret_data = buf;
 	if (ret_len)
 		*ret_len = len;
+	if (ret_st)
+		*ret_st = st;
 	return 0;
 }
 

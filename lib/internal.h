@@ -85,6 +85,13 @@ void pm_hex(const unsigned char *bytes, size_t len, char *ret_hex);
  * the message.
  */
 int pm_check_dir(procmgr *h, int fd, const char *path);
+/* True when a file of uid may be trusted: the caller's or root's. */
+bool pm_trusted_uid(uid_t uid);
+/*
+ * -EACCES with a message naming path and its owner when st (a file in a
+ * DIR others may write to, such as a sticky /tmp) is another user's.
+ */
+int pm_check_file_owner(procmgr *h, const struct stat *st, const char *path);
 /*
  * Open DIR (create=true: make it, 0700, if missing), checked, as an
  * O_PATH-free O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC fd.
@@ -114,6 +121,9 @@ int pm_write_atomic_at(int dirfd, const char *name, const void *data,
 /* Read name in dirfd whole (at most max bytes); ret NUL-terminated. */
 int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	       size_t *ret_len);
+/* pm_read_at(), and the fstat of the file it read into *ret_st. */
+int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
+		    size_t *ret_len, struct stat *ret_st);
 /* Remove directory name in dirfd and everything in it (no symlink follow). */
 int pm_rm_rf_at(int dirfd, const char *name);
 

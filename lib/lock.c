@@ -78,13 +78,19 @@ static int setlk(int fd, int cmd, short type)
 static char *read_message(procmgr *h, int dirfd)
 {
 	char *v = NULL, *s, *m;
+	struct stat st;
 	size_t len;
 	pid_t pid;
 	int n = 0;
 
-	if (pm_read_at(dirfd, basename_of(h->lock_msg_path), 4096, &v,
-		       &len) < 0)
+	if (pm_read_at_stat(dirfd, basename_of(h->lock_msg_path), 4096, &v,
+			    &len, &st) < 0)
 		return strdup("");
+	/* in a DIR others may write to, another user's message is a fake */
+	if (!pm_trusted_uid(st.st_uid)) {
+		free(v);
+		return strdup("");
+	}
 	s = pm_strip(v);
 	while (s[n] >= '0' && s[n] <= '9')
 		n++;
@@ -349,6 +355,12 @@ static void write_message(procmgr *h, int dirfd)
 	free(msg);
 }
 
+/*
+ * Open (creating) the lock file. In a DIR that others may write to (a
+ * sticky /tmp), another user could have made it, to hold the lock for
+ * ever; or the message file, to show waiters a fake holder that we could
+ * neither replace nor remove. Both must be ours or root's.
+ */
 static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
 {
 	struct stat st;
@@ -359,12 +371,22 @@ static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
 	if (fd < 0 && errno == ELOOP)
 		return pm_error(h, ELOOP, "lock file %s is a symlink, refusing "
 				"to follow it; remove it", h->lock_path);
+	if (fd < 0 && errno == EACCES &&
+	    fstatat(dirfd, basename_of(h->lock_path), &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && !pm_trusted_uid(st.st_uid))
+		return pm_check_file_owner(h, &st, h->lock_path);
 	if (fd < 0)
 		return pm_error(h, errno, "cannot open lock file %s: %s",
 				h->lock_path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		r = pm_error(h, EBADFD, "lock file %s is not a regular file; "
 			     "remove it", h->lock_path);
+	else
+		r = pm_check_file_owner(h, &st, h->lock_path);
+	if (r >= 0 && fstatat(dirfd, basename_of(h->lock_msg_path), &st,
+			      AT_SYMLINK_NOFOLLOW) == 0)
+		r = pm_check_file_owner(h, &st, h->lock_msg_path);
+	if (r < 0) {
 		close(fd);
 		return r;
 	}

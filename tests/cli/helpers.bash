@@ -124,6 +124,15 @@ lone_uid() {
 	return 1
 }
 
+# other_lone_uid UID: lone_uid, but not UID.
+other_lone_uid() {
+	local uid
+	for _ in $(seq 50); do
+		uid=$(lone_uid) && [ "$uid" != "$1" ] && { echo "$uid"; return 0; }
+	done
+	return 1
+}
+
 # as_uid UID CMD...: run CMD as UID (group UID too, no supplementary ones).
 as_uid() {
 	local uid=$1

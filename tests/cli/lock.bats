@@ -145,3 +145,62 @@ time.sleep(30)
 	[ "$output" = "got it" ]
 	[[ "$stderr" == *"waiting for a file lock"*"held by: "*"sleep 2"* ]]
 }
+
+# shared_dir: a DIR all users share, as /tmp is (root's, mode 1777).
+shared_dir() {
+	local dir
+	dir=$(mktemp -d /tmp/pm-shared.XXXXXX)
+	echo "$dir" >>"$T/cleanup-dirs"
+	chmod 1777 "$dir"
+	echo "$dir"
+}
+
+@test "in a shared sticky DIR, another user's lock file is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
+	dir=$(shared_dir)
+	mallory=$(lone_uid)
+	alice=$(other_lone_uid "$mallory")
+	as_uid "$mallory" sh -c 'umask 0; : >"$0/.lock.web"' "$dir"
+	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		lock web --lock-timeout 5 -- echo ran
+	[ -z "$output" ]
+	[[ "$stderr" == "procmgr: "*"$dir/.lock.web"*"uid $mallory"* ]]
+	# one alice cannot even open is refused the same way
+	chmod 0600 "$dir/.lock.web"
+	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		lock web --lock-timeout 5 -- echo ran
+	[[ "$stderr" == "procmgr: "*"$dir/.lock.web"*"uid $mallory"* ]]
+}
+
+@test "in a shared sticky DIR, another user's lock message is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
+	dir=$(shared_dir)
+	mallory=$(lone_uid)
+	alice=$(other_lone_uid "$mallory")
+	as_uid "$mallory" sh -c 'echo "1 (fake holder)" \
+		>"$0/.lock.web.lock_message"' "$dir"
+	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		lock web --lock-timeout 5 -- echo ran
+	[ -z "$output" ]
+	[[ "$stderr" == "procmgr: "*"$dir/.lock.web.lock_message"*"uid $mallory"* ]]
+}
+
+@test "in a shared sticky DIR, another user's HOSTFP directory is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
+	dir=$(shared_dir)
+	mallory=$(lone_uid)
+	alice=$(other_lone_uid "$mallory")
+	as_uid "$mallory" mkdir -m 0777 "$dir/$HFP"
+	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		set web socket 1
+	[[ "$stderr" == "procmgr: "*"$dir/$HFP"*"uid $mallory"* ]]
+}
+
+@test "in a shared sticky DIR, root's files are trusted as root's DIR is" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as another user"
+	dir=$(shared_dir)
+	alice=$(lone_uid)
+	(umask 0 && : >"$dir/.lock.web")
+	run -0 as_uid "$alice" "$PROCMGR" --dir "$dir" lock web -- echo ran
+	[ "$output" = ran ]
+}

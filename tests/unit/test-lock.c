@@ -102,8 +102,25 @@ struct seen {
 	struct holder *x;
 	char on_first, on_second;	/* command for the holder, or 0 */
 	bool kill_first;
+	const char *fake;	/* on the first call, another user writes it */
 	double t_last;
 };
+
+/* As uid 65533, create the file arg with a holder's message in it. */
+static void write_fake_message(void *arg)
+{
+	int fd;
+
+	if (b_become_other()) {
+		fd = open(arg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			if (write(fd, "1 (fake holder)", 15) != 15)
+				_exit(1);
+			close(fd);
+		}
+	}
+	b_other_done();
+}
 
 static void on_wait(procmgr *h, const char *msg, const char *line, void *ud)
 {
@@ -116,6 +133,9 @@ static void on_wait(procmgr *h, const char *msg, const char *line, void *ud)
 	}
 	s->calls++;
 	s->t_last = tu_now();
+	if (s->calls == 1 && s->fake)
+		ck_assert_int_eq(tu_child_status(tu_fork(write_fake_message,
+							 (void *)s->fake)), 0);
 	if (s->calls == 1 && s->kill_first)
 		kill(s->x->pid, SIGKILL);
 	else if (s->calls == 1 && s->on_first)
@@ -374,6 +394,42 @@ START_TEST(test_pants_lockf_holder_blocks_us)
 }
 END_TEST
 
+/*
+ * In a DIR others may write to (sticky, as /tmp), another user's message
+ * file appearing while we wait is a fake: never shown as the holder.
+ */
+START_TEST(test_foreign_message_ignored)
+{
+	procmgr *h = tu_open(dir, "web");
+	struct seen s = { 0 };
+	char *ready = pm_asprintf("%s/py.ready", dir);
+	pid_t py;
+
+	if (geteuid() != 0)
+		return;	/* needs root to act as another user */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes the lock file */
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	py = python(py_hold, h->lock_path, ready);
+	ck_assert(b_wait_file(ready, 20));
+	s.fake = h->lock_msg_path;
+	procmgr_set_lock_wait(h, 1.5, on_wait, &s);
+	ck_assert_int_eq(procmgr_lock(h), -ETIMEDOUT);
+	ck_assert(b_exists(h->lock_msg_path));	/* it was there */
+	ck_assert_int_eq(s.calls, 1);
+	ck_assert_str_eq(s.msg[0], "");
+	ck_assert_ptr_null(strstr(procmgr_errmsg(h), "fake"));
+	/* and, there before we start, it is refused, naming it */
+	ck_assert_int_eq(procmgr_lock(h), -EACCES);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_msg_path));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "uid 65533"));
+	tu_kill(py);
+	ck_assert_int_eq(unlink(h->lock_msg_path), 0);
+	free(ready);
+	procmgr_free(h);
+}
+END_TEST
+
 static char *python_try(procmgr *h, const char *result)
 {
 	pid_t py = python(py_try, h->lock_path, result);
@@ -558,6 +614,7 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_holder_change_reprints);
 	tcase_add_test(tc, test_wait_without_inotify);
 	tcase_add_test(tc, test_pants_lockf_holder_blocks_us);
+	tcase_add_test(tc, test_foreign_message_ignored);
 	tcase_add_test(tc, test_we_block_pants_lockf);
 	tcase_add_test(tc, test_stale_message);
 	tcase_add_test(tc, test_reentry_and_handles);
