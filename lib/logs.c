@@ -36,6 +36,22 @@ static int abs_path(const char *path, char **ret)
 	return 0;
 }
 
+/* What name in dirfd is, for a message: "a FIFO", "a directory"... */
+static const char *kind_of(int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return "gone";
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	if (S_ISFIFO(st.st_mode))
+		return "a FIFO";
+	if (S_ISSOCK(st.st_mode))
+		return "a socket";
+	return "a device";
+}
+
 /*
  * Open name in dirfd (its absolute path is path, for messages) as a log:
  * flags plus O_NOFOLLOW, so a symlink planted as the log cannot send the
@@ -72,9 +88,9 @@ static int open_regular(procmgr *h, int dirfd, const char *name,
 				"with --log", path);
 	/* ENXIO: a FIFO nobody reads (opened for writing) */
 	if (r == EISDIR || r == ENXIO)
-		return pm_error(h, EBADFD, "log %s is not a regular file; "
+		return pm_error(h, EBADFD, "log %s is %s, not a regular file; "
 				"remove it or give a regular file with --log",
-				path);
+				path, kind_of(dirfd, name));
 	return pm_error(h, r, "cannot open log %s: %s%s", path, strerror(r),
 			flags & O_CREAT ? "; check that its directory exists "
 			"and is writable" : "");
