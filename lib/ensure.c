@@ -434,6 +434,7 @@ static int start_under_lock(procmgr *h, const struct procmgr_spawn_opts *o,
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
+	pm_sweep_litter(h);
 	r = restart ? procmgr_stop(h, o->stop, NULL) : 0;
 	if (r >= 0)
 		r = start_locked(h, o, &pid);
@@ -572,6 +573,7 @@ int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
+	pm_sweep_litter(h);
 	r = ensure_locked(h, opts, &pid, &reason);
 	procmgr_unlock(h);
 	if (r >= 0 && ret_pid)

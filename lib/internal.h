@@ -126,6 +126,12 @@ int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
 		    size_t *ret_len, struct stat *ret_st);
 /* Remove directory name in dirfd and everything in it (no symlink follow). */
 int pm_rm_rf_at(int dirfd, const char *name);
+/*
+ * Remove the temp files in dirfd that a writer which died (crashed, was
+ * killed) before its rename left, and only those: their names carry their
+ * creator. only (may be NULL) limits it to the temp files of that name.
+ */
+void pm_sweep_temps(int dirfd, const char *only);
 
 /* ---- meta.c ------------------------------------------------------- */
 
@@ -141,6 +147,15 @@ int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start);
 /* Field 3 (state letter) and field 22 (start time) of a /proc stat line. */
 int pm_parse_stat(const char *line, char *ret_state,
 		  unsigned long long *ret_start);
+/*
+ * "<pid>.<start time>" of the calling process, for the names of the
+ * temporary files and directories it makes: a later sweep removes those
+ * whose creator is gone (pm_creator_gone()), never a write under way.
+ */
+#define PM_CREATOR_TAG_MAX 40
+void pm_creator_tag(char *buf, size_t size);
+/* 1 when process pid with start time start (0: unknown) no longer runs. */
+int pm_creator_gone(pid_t pid, unsigned long long start);
 /* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
 /* argv[0] of pid as /proc/PID/cmdline holds it. */
@@ -180,6 +195,15 @@ int pm_pidfd_wait(int pidfd, double timeout);
  * (0: absent or unparsable). Rename aside, verify, remove. -ESTALE if not.
  */
 int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
+
+/*
+ * Clear what crashed state changes of NAME left: temp files in its metadata
+ * directory and of its lock message, and its directories moved aside for
+ * removal (".NAME.purge.*") - each only when its creator is gone. A moved
+ * aside copy goes back when NAME is missing (the removal never finished),
+ * and is removed otherwise. Best-effort; call it holding the lock, first.
+ */
+void pm_sweep_litter(procmgr *h);
 
 /* ---- lock.c ------------------------------------------------------- */
 

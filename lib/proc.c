@@ -238,6 +238,28 @@ int pm_record_pidfd_ino(procmgr *h, pid_t pid)
 	return procmgr_write(h, "pidfd_ino", buf);
 }
 
+void pm_creator_tag(char *buf, size_t size)
+{
+	unsigned long long start = 0;
+	pid_t pid = getpid();
+	char state;
+
+	if (pm_proc_stat(pid, &state, &start) < 0)
+		start = 0;
+	snprintf(buf, size, "%d.%llu", (int)pid, start);
+}
+
+int pm_creator_gone(pid_t pid, unsigned long long start)
+{
+	unsigned long long live;
+	char state;
+
+	if (pid <= 0 || pm_proc_stat(pid, &state, &live) < 0)
+		return 1;
+	/* a zombie writes nothing more; another start time is a reuse */
+	return state == 'Z' || state == 'X' || (start && live != start);
+}
+
 int procmgr_pid_alive(pid_t pid)
 {
 	unsigned long long start;

@@ -200,6 +200,7 @@ int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
+	pm_sweep_litter(h);
 	r = procmgr_status(h, &st);
 	if (r < 0)
 		goto out;
