@@ -412,6 +412,15 @@ PROCMGR_EXPORT int procmgr_log_path(procmgr *h, char **ret_path);
 PROCMGR_EXPORT int procmgr_log_open(procmgr *h, int *ret_fd, char **ret_path);
 
 /*
+ * The last n lines of a log opened with procmgr_log_open(), as it is now,
+ * however long they are, leaving fd's offset where they end: reading on
+ * from fd gives what is appended later (a follower). ret_len (may be
+ * NULL) gets the text's length, which counts NUL bytes a log may hold.
+ */
+PROCMGR_EXPORT int procmgr_log_tail_fd(procmgr *h, int fd, size_t n,
+				       char **ret_text, size_t *ret_len);
+
+/*
  * For daemons: is the calling process still the one the metadata names?
  * 1 yes, 0 no (pid or start_time name another process, or the metadata is
  * gone). A daemon that gets 0 should exit: a newer instance owns the NAME.

@@ -255,7 +255,8 @@ static int tail_start(int fd, off_t size, size_t n, off_t *ret_start)
 	return 0;
 }
 
-static int read_from(int fd, off_t start, off_t size, char **ret)
+static int read_from(int fd, off_t start, off_t size, char **ret,
+		     size_t *ret_len)
 {
 	size_t len = (size_t)(size - start), got = 0;
 	char *buf = malloc(len + 1);
@@ -271,6 +272,7 @@ static int read_from(int fd, off_t start, off_t size, char **ret)
 	}
 	buf[got] = '\0';
 	*ret = buf;
+	*ret_len = got;
 	return 0;
 }
 
@@ -303,34 +305,59 @@ int procmgr_log_open(procmgr *h, int *ret_fd, char **ret_path)
 	return 0;
 }
 
-int procmgr_log_tail(procmgr *h, size_t n, char **ret_text)
+/*
+ * The last n lines of fd up to its size now, and fd's offset left where
+ * they end. -errno, no message.
+ */
+static int read_tail(int fd, size_t n, char **ret_text, size_t *ret_len)
 {
-	char *path = NULL, *text = NULL;
 	struct stat st;
 	off_t start = 0;
+	size_t len;
+	char *text;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (n == 0)
+		start = st.st_size;
+	else if ((r = tail_start(fd, st.st_size, n, &start)) < 0)
+		return r;
+	r = read_from(fd, start, st.st_size, &text, &len);
+	if (r < 0)
+		return r;
+	if (lseek(fd, start + (off_t)len, SEEK_SET) < 0) {
+		free(text);
+		return -errno;
+	}
+	*ret_text = text;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+int procmgr_log_tail_fd(procmgr *h, int fd, size_t n, char **ret_text,
+			size_t *ret_len)
+{
+	int r = read_tail(fd, n, ret_text, ret_len);
+
+	if (r < 0)
+		return pm_error(h, -r, "cannot read the log: %s", strerror(-r));
+	return 0;
+}
+
+int procmgr_log_tail(procmgr *h, size_t n, char **ret_text)
+{
+	char *path = NULL;
 	int fd = -1, r;
 
 	r = procmgr_log_open(h, &fd, &path);
 	if (r < 0)
 		return r;
-	if (fstat(fd, &st) < 0) {
-		r = pm_error(h, errno, "cannot read log %s: %s", path,
-			     strerror(errno));
-		goto fail;
-	}
-	if (n == 0)
-		start = st.st_size;
-	else
-		r = tail_start(fd, st.st_size, n, &start);
-	if (r >= 0)
-		r = read_from(fd, start, st.st_size, &text);
-	if (r < 0) {
+	r = read_tail(fd, n, ret_text, NULL);
+	if (r < 0)
 		r = pm_error(h, -r, "cannot read log %s: %s", path,
 			     strerror(-r));
-		goto fail;
-	}
-	*ret_text = text;
-fail:
 	close(fd);
 	free(path);
 	return r;

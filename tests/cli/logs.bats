@@ -88,3 +88,18 @@ teardown() { lc_teardown; }
 	[[ "$stderr" == "procmgr: "*"$MD/web.log"*"symlink"* ]]
 	[[ "$output" != *secret* ]]
 }
+
+@test "logs -n 1, with and without -f, prints a long last line whole" {
+	mkdir -p "$MD/web"
+	{ echo first; head -c 2000000 /dev/zero | tr '\0' x; echo; } \
+		>"$MD/web.log"
+	run -0 pm logs web -f -n 1
+	[ "${#output}" -eq 2000000 ]
+	[[ "$output" != *first* ]]
+	run -0 pm logs web -n 1
+	[ "${#output}" -eq 2000000 ]
+	# and the last two lines are both lines
+	run -0 pm logs web -f -n 2
+	[ "${#output}" -eq 2000006 ]
+	[[ "$output" == first$'\n'x* ]]
+}
