@@ -449,6 +449,15 @@ PROCMGR_EXPORT int procmgr_status_json(const char *name,
 				       const struct procmgr_status *st,
 				       const char *const *extra, char **ret_json);
 
+/*
+ * s made safe to show on a terminal, into buf (size bytes with the NUL;
+ * cut short, never inside an escape, when it does not fit): control
+ * characters, bytes that are not UTF-8 and the C1 controls as \xNN,
+ * printable UTF-8 as it is. Returns the length written. The messages of
+ * procmgr_errmsg() and procmgr_warning() are escaped so already.
+ */
+PROCMGR_EXPORT size_t procmgr_escape(const char *s, char *buf, size_t size);
+
 /* s as a quoted JSON string (escapes control and non-UTF-8 bytes). */
 PROCMGR_EXPORT int procmgr_json_string(const char *s, char **ret_json);
 
