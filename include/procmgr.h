@@ -278,6 +278,26 @@ PROCMGR_EXPORT int procmgr_unlock(procmgr *h);
 /* 1 if this handle holds the lock. */
 PROCMGR_EXPORT int procmgr_lock_held(const procmgr *h);
 
+/*
+ * Handing the held lock to a child process, so that a command run under
+ * the lock may itself start, stop or purge the NAME (`procmgr lock web --
+ * procmgr stop web`) instead of waiting for its parent for ever: the
+ * child gets the lock's fd and, in its environment, PROCMGR_LOCK_ENV set
+ * to "<fd>:<lock path>". procmgr_lock() in the child then uses that fd,
+ * if it is open on this NAME's lock file and its open file description
+ * holds the lock, and does not release the lock when it unlocks; the
+ * parent must keep holding it until the child is done.
+ *
+ * procmgr_lock_child_env() gives the fd and the "NAME=VALUE" text
+ * (malloc'd); the fd is close-on-exec: clear that in the child only (for
+ * example with posix_spawn_file_actions_adddup2(fa, fd, fd)). -ENOLCK
+ * when this handle does not hold the lock. Daemons started by procmgr
+ * inherit neither the fd nor the variable.
+ */
+#define PROCMGR_LOCK_ENV "PROCMGR_LOCK_FD"
+PROCMGR_EXPORT int procmgr_lock_child_env(procmgr *h, int *ret_fd,
+					  char **ret_env);
+
 /* ------------------------------------------------------------------ */
 /* Stop and purge                                                     */
 

@@ -43,7 +43,7 @@ static bool env_named(const char *entry, const char *var, size_t n)
 static bool env_own(const char *e)
 {
 	static const char *const own[] = { "PROCMGR_NAME", "PROCMGR_DIR",
-					   "NOTIFY_SOCKET" };
+					   "NOTIFY_SOCKET", PROCMGR_LOCK_ENV };
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (env_named(e, own[i], strlen(own[i])))
@@ -55,7 +55,8 @@ static bool env_own(const char *e)
  * Is environ's entry e replaced by ours or by an extra? procmgr owns
  * PROCMGR_NAME, PROCMGR_DIR and NOTIFY_SOCKET: an inherited
  * NOTIFY_SOCKET (procmgr run by systemd) would make the daemon notify
- * the wrong manager.
+ * the wrong manager. PROCMGR_LOCK_FD (a lock inherited from `procmgr
+ * lock`) is dropped: the daemon does not get the fd it names.
  */
 static bool env_replaced(const char *e, char *const *extra)
 {

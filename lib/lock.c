@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -404,6 +405,63 @@ void procmgr_set_lock_wait(procmgr *h, double timeout,
 	h->lock_userdata = userdata;
 }
 
+/* lock_path's fd in "<fd>:<lock path>" (PROCMGR_LOCK_FD's value), or -1. */
+static int inherited_fd(procmgr *h, const char *v)
+{
+	const char *colon = v ? strchr(v, ':') : NULL;
+	char *end;
+	long fd;
+
+	if (!colon || colon == v || strcmp(colon + 1, h->lock_path))
+		return -1;
+	errno = 0;
+	fd = strtol(v, &end, 10);
+	if (errno || end != colon || fd < 0 || fd > INT_MAX)
+		return -1;
+	return (int)fd;
+}
+
+/*
+ * A process run under the lock by `procmgr lock NAME -- CMD` inherits it:
+ * PROCMGR_LOCK_FD=<fd>:<lock path>. Were it to take the lock anew it
+ * would wait for its own parent for ever. The fd is trusted only when it
+ * is open on this very lock file (device and inode of the one in DIR) and
+ * its open file description holds the lock: F_OFD_GETLK on it finds no
+ * conflicting lock (a description never conflicts with itself), while on
+ * a description of our own it finds one. Then h uses a copy of it: 1.
+ * Anything else: 0, and the lock is taken as usual.
+ */
+static int adopt_inherited(procmgr *h, int dirfd)
+{
+	struct flock mine = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock theirs = mine;
+	const char *name = basename_of(h->lock_path);
+	int fd = inherited_fd(h, getenv(PROCMGR_LOCK_ENV)), own, copy;
+	struct stat a, b;
+
+	if (fd < 0 || fstat(fd, &a) < 0 || !S_ISREG(a.st_mode) ||
+	    fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+	    fcntl(fd, F_OFD_GETLK, &theirs) < 0 || theirs.l_type != F_UNLCK)
+		return 0;
+	own = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		     O_NOCTTY | O_NONBLOCK);
+	if (own < 0)
+		return 0;
+	if (fcntl(own, F_OFD_GETLK, &mine) < 0 || mine.l_type == F_UNLCK ||
+	    (copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		close(own);
+		return 0;
+	}
+	close(own);
+	/* what this process runs next must not pin the lock: only h's copy */
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	h->lock_fd = copy;
+	h->lock_depth = 1;
+	h->lock_inherited = true;
+	return 1;
+}
+
 int procmgr_lock(procmgr *h)
 {
 	int dirfd = -1, fd = -1, r;
@@ -418,6 +476,10 @@ int procmgr_lock(procmgr *h)
 	r = pm_open_base(h, true, &dirfd);
 	if (r < 0)
 		return r;
+	if (adopt_inherited(h, dirfd)) {
+		close(dirfd);
+		return 0;
+	}
 	r = open_lock_file(h, dirfd, &fd);
 	if (r < 0)
 		goto fail;
@@ -468,6 +530,13 @@ int procmgr_unlock(procmgr *h)
 				"handle", h->lock_path ? h->lock_path : "");
 	if (--h->lock_depth > 0)
 		return 0;
+	/* an inherited lock is the parent's to release, message and all */
+	if (h->lock_inherited) {
+		close(h->lock_fd);
+		h->lock_fd = -1;
+		h->lock_inherited = false;
+		return 0;
+	}
 	/* message first: once the lock is free a new holder writes its own */
 	unlink(h->lock_msg_path);
 	/*
@@ -483,4 +552,20 @@ int procmgr_unlock(procmgr *h)
 int procmgr_lock_held(const procmgr *h)
 {
 	return h && h->lock_depth > 0;
+}
+
+int procmgr_lock_child_env(procmgr *h, int *ret_fd, char **ret_env)
+{
+	char *env;
+
+	if (!h || !procmgr_lock_held(h))
+		return pm_error(h, ENOLCK, "the lock %s is not held by this "
+				"handle", h && h->lock_path ? h->lock_path : "");
+	env = pm_asprintf("%s=%d:%s", PROCMGR_LOCK_ENV, h->lock_fd,
+			  h->lock_path);
+	if (!env)
+		return pm_error(h, ENOMEM, "out of memory");
+	*ret_fd = h->lock_fd;
+	*ret_env = env;
+	return 0;
 }

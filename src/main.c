@@ -94,7 +94,8 @@ static const struct command commands[] = {
 	  "procmgr purge web" },
 	{ "lock", cmd_lock, "lock NAME [--lock-timeout SEC] -- CMD [ARG...]",
 	  "Run CMD while holding NAME's lifecycle lock (pants' clients\n"
-	  "respect it too); exit with CMD's status. Exit 4 on timeout.",
+	  "respect it too); exit with CMD's status. Exit 4 on timeout.\n"
+	  "CMD inherits the lock: a procmgr it runs for NAME uses it.",
 	  "  --lock-timeout SEC  give up after SEC seconds (default: wait)\n",
 	  "procmgr lock web -- ./migrate-db" },
 	{ "logs", cmd_logs, "logs NAME [-n LINES] [-f]",

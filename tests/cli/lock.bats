@@ -89,7 +89,12 @@ time.sleep(30)
 	holder=$!
 	track "$holder"
 	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	cmd=$(pgrep -P "$holder")
+	track "$cmd"
 	kill -KILL "$holder"
+	# CMD inherited the lock (as flock(1)'s command does): still held
+	run -4 pm lock web --lock-timeout 0.3 -- true
+	kill -KILL "$cmd"
 	# Its stale message file does not make the next one wait.
 	run -0 pm lock web --lock-timeout 10 -- true
 }
@@ -203,4 +208,53 @@ shared_dir() {
 	(umask 0 && : >"$dir/.lock.web")
 	run -0 as_uid "$alice" "$PROCMGR" --dir "$dir" lock web -- echo ran
 	[ "$output" = ran ]
+}
+
+@test "CMD may change the NAME's state under the lock: it inherits it" {
+	sleeper --exit-on-term
+	record web "$SPID"
+	run -0 --separate-stderr pm lock web -- \
+		"$PROCMGR" stop web --lock-timeout 10
+	gone "$SPID"
+	[ ! -e "$MD/web" ]
+	# nested, and the inner one does not let go of the outer's lock
+	run -0 pm lock web -- sh -c '
+		"$0" lock web --lock-timeout 10 -- true || exit 9
+		test -e "$1/.lock.web.lock_message" || exit 8
+		PROCMGR_LOCK_FD= "$0" lock web --lock-timeout 0 -- true \
+			2>/dev/null && exit 7
+		exit 0' "$PROCMGR" "$PROCMGR_DIR"
+}
+
+@test "an inherited lock must really be that lock's, held" {
+	mkdir -p "$PROCMGR_DIR"
+	exec 7<>"$PROCMGR_DIR/.lock.web"
+	# the lock file itself, but nobody holds the lock: locks for itself
+	PROCMGR_LOCK_FD="7:$PROCMGR_DIR/.lock.web" run -0 pm lock web -- true
+	# another file, another NAME's lock, garbage: ignored as well
+	exec 8<>"$T/other"
+	for v in "8:$PROCMGR_DIR/.lock.web" "7:$PROCMGR_DIR/.lock.db" \
+		"x:y" "99:$PROCMGR_DIR/.lock.web" ""; do
+		PROCMGR_LOCK_FD=$v run -0 pm lock web --lock-timeout 5 -- true
+	done
+	# held by another process: not ours, we wait
+	"$PROCMGR" lock web -- sleep 10 </dev/null >/dev/null 2>&1 3>&- 7>&- 8>&- &
+	track $!
+	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	PROCMGR_LOCK_FD="7:$PROCMGR_DIR/.lock.web" \
+		run -4 pm lock web --lock-timeout 0.3 -- true
+	exec 7>&- 8>&-
+}
+
+@test "a daemon started under the lock holds neither the lock nor its fd" {
+	run -0 pm lock web -- "$PROCMGR" start web -- "$HELPERS/e-daemon" pause
+	pid=$output
+	track "$pid"
+	alive "$pid"
+	! grep -qz '^PROCMGR_LOCK_FD=' "/proc/$pid/environ"
+	for fd in /proc/"$pid"/fd/*; do
+		[ "$(readlink "$fd")" != "$PROCMGR_DIR/.lock.web" ]
+	done
+	run -0 pm lock web --lock-timeout 0 -- true
+	run -0 pm stop web
 }

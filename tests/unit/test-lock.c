@@ -336,6 +336,53 @@ START_TEST(test_wait_without_inotify)
 }
 END_TEST
 
+/* A child that locks web without waiting; exits 0 when it got it. */
+static void lock_now_child(void *arg)
+{
+	procmgr *h = procmgr_new();
+	int r = 1;
+
+	(void)arg;
+	if (h && procmgr_open(h, dir, "web") == 0) {
+		procmgr_set_lock_wait(h, 0, NULL, NULL);
+		if (procmgr_lock(h) == 0 && procmgr_lock_held(h) == 1 &&
+		    procmgr_lock(h) == 0 && procmgr_unlock(h) == 0 &&
+		    procmgr_unlock(h) == 0)
+			r = 0;
+	}
+	procmgr_free(h);
+	tu_child_exit(r);
+}
+
+/*
+ * A child handed the lock (its fd and PROCMGR_LOCK_FD) uses it instead of
+ * waiting for its parent; its unlock leaves the parent's lock and message
+ * alone. Without the variable, it waits like anyone.
+ */
+START_TEST(test_lock_inherited)
+{
+	procmgr *h = tu_open(dir, "web");
+	char *env = NULL;
+	int fd = -1;
+
+	ck_assert_int_eq(procmgr_lock_child_env(h, &fd, &env), -ENOLCK);
+	ck_assert_int_eq(procmgr_lock_child_env(NULL, &fd, &env), -ENOLCK);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(procmgr_lock_child_env(h, &fd, &env), 0);
+	ck_assert_int_eq(fd, h->lock_fd);
+	ck_assert_ptr_nonnull(strstr(env, h->lock_path));
+	ck_assert_int_eq(putenv(env), 0);
+	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 0);
+	ck_assert(b_exists(h->lock_msg_path));
+	ck_assert_int_eq(unsetenv(PROCMGR_LOCK_ENV), 0);
+	free(env);
+	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 1);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 0);
+	procmgr_free(h);
+}
+END_TEST
+
 /* Run python3 with a script and argv; it reports through result. */
 static pid_t python(const char *script, const char *a1, const char *a2)
 {
@@ -613,6 +660,7 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_holder_change_reprints);
 	tcase_add_test(tc, test_wait_without_inotify);
+	tcase_add_test(tc, test_lock_inherited);
 	tcase_add_test(tc, test_pants_lockf_holder_blocks_us);
 	tcase_add_test(tc, test_foreign_message_ignored);
 	tcase_add_test(tc, test_we_block_pants_lockf);
