@@ -206,7 +206,8 @@ shared_dir() {
 	dir=$(shared_dir)
 	alice=$(lone_uid)
 	(umask 0 && : >"$dir/.lock.web")
-	run -0 as_uid "$alice" "$PROCMGR" --dir "$dir" lock web -- echo ran
+	run -0 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		lock web -- echo ran
 	[ "$output" = ran ]
 }
 

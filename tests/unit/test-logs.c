@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 static char *tail(procmgr *h, size_t n)
 {
@@ -226,6 +227,24 @@ START_TEST(test_log_not_regular)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
 	ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), -ELOOP);
 	ck_assert_int_eq(fd, -1);
+	/* a device, a socket: named for what they are */
+	ck_assert_int_eq(procmgr_write(h, "log", "/dev/null"), 0);
+	ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), -EBADFD);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "a device"));
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		char *sock = tu_path(dir, "sock.log");
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		ck_assert_int_eq(bind(sfd, (struct sockaddr *)&sa,
+				      sizeof(sa)), 0);
+		ck_assert_int_eq(procmgr_write(h, "log", sock), 0);
+		ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), -EBADFD);
+		ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "a socket"));
+		close(sfd);
+	}
+	ck_assert_int_eq(procmgr_delete(h, "log"), 0);
 	/* a regular log opens, its path given back */
 	ck_assert_int_eq(unlink(procmgr_default_log(h)), 0);
 	tu_write_file(procmgr_default_log(h), "x\n", 2);
