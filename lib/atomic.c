@@ -49,7 +49,7 @@ static int open_temp(int dirfd, const char *name, char *ret_tmp, size_t size)
 		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
 		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 		x ^= x >> 31;
-		/* at most 1 + 200 + 1 + 39 + 1 + 6: short enough for NAME_MAX */
+		/* 1 + 200 + 1 + 39 + 1 + 6 at most: within NAME_MAX */
 		j = snprintf(ret_tmp, size, ".%.200s.%s.", name, tag);
 		for (k = 0; k < TEMP_LETTERS; k++)
 			ret_tmp[j + k] = letters[(x >> (k * 6)) % 62];

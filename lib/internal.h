@@ -33,7 +33,7 @@ struct procmgr {
 	int meta_pin;		/* pinned DIR/HOSTFP/NAME fd, or -1 */
 	int lock_fd;		/* -1 when the lock is not held */
 	unsigned lock_depth;
-	bool lock_inherited;	/* lock_fd is a parent's (PROCMGR_LOCK_FD) */
+	bool lock_inherited;	/* lock_fd: a parent's (PROCMGR_LOCK_FD) */
 	double lock_timeout;
 	procmgr_lock_wait_fn lock_fn;
 	void *lock_userdata;

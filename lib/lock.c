@@ -560,7 +560,8 @@ int procmgr_lock_child_env(procmgr *h, int *ret_fd, char **ret_env)
 
 	if (!h || !procmgr_lock_held(h))
 		return pm_error(h, ENOLCK, "the lock %s is not held by this "
-				"handle", h && h->lock_path ? h->lock_path : "");
+				"handle",
+				h && h->lock_path ? h->lock_path : "");
 	env = pm_asprintf("%s=%d:%s", PROCMGR_LOCK_ENV, h->lock_fd,
 			  h->lock_path);
 	if (!env)

@@ -55,7 +55,8 @@ size_t procmgr_escape(const char *s, char *buf, size_t size)
 			o += n;
 			p += n;
 		} else if (!n && o + 4 < size) {
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", *p++);
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x",
+					      *p++);
 		} else {
 			break;
 		}

@@ -235,7 +235,8 @@ shared_dir() {
 	# another file, another NAME's lock, garbage: ignored as well
 	exec 8<>"$T/other"
 	for v in "8:$PROCMGR_DIR/.lock.web" "7:$PROCMGR_DIR/.lock.db" \
-		"x:y" "99:$PROCMGR_DIR/.lock.web" ""; do
+		"x:y" "99:$PROCMGR_DIR/.lock.web" "" \
+		"99999999999:$PROCMGR_DIR/.lock.web" ":$PROCMGR_DIR/.lock.web"; do
 		PROCMGR_LOCK_FD=$v run -0 pm lock web --lock-timeout 5 -- true
 	done
 	# held by another process: not ours, we wait

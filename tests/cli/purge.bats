@@ -73,7 +73,9 @@ start_of() {
 	sleeper
 	live="$SPID.$(start_of "$SPID")"
 	dead="$(dead_pid).1"
-	mkdir -p "$MD/web" "$MD/.web.purge.$dead.42/" "$MD/.web.purge.$live.43"
+	old="$(dead_pid).7"
+	mkdir -p "$MD/web" "$MD/.web.purge.$dead.42/" "$MD/.web.purge.$live.43" \
+		"$MD/.web.purge.$old" "$MD/.web.purge.$dead.x"
 	printf '%s' "$(dead_pid)" >"$MD/web/pid"
 	echo 1 >"$MD/.web.purge.$dead.42/pid"
 	touch "$MD/web/.socket.$dead.abcdef" "$MD/web/.pid.$live.ghijkl" \
@@ -92,6 +94,9 @@ start_of() {
 	[ -e "$PROCMGR_DIR/..lock.db.lock_message.$dead.yzabcd" ]
 	[ -e "$MD/web/.socket.oldstyle" ]
 	[ -e "$MD/web/pid" ]
+	# asides named as before (no start time) or not at all: kept
+	[ -e "$MD/.web.purge.$old" ]
+	[ -e "$MD/.web.purge.$dead.x" ]
 }
 
 @test "a purge that died after moving NAME aside is undone" {

@@ -3,6 +3,7 @@
  * metadata, restart reasons, and 32 concurrent ensures starting one daemon.
  */
 #include "c-util.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -78,6 +79,19 @@ START_TEST(test_pidfd_ino_recorded)
 	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "pidfd_ino"));
 	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", want), 0);
 	ck_assert_int_eq(cu_state(h), PROCMGR_RUNNING);
+	/* recorded again for the same process: the same value */
+	ck_assert_int_eq(pm_record_pidfd_ino(h, pid), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(pm_record_pidfd_ino(h, tu_dead_pid()), -ESRCH);
+	/* a key that cannot be read: stale, with a warning */
+	v = pm_asprintf("%s/pidfd_ino", procmgr_meta_dir(h));
+	ck_assert_int_eq(unlink(v), 0);
+	ck_assert_int_eq(mkdir(v, 0700), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), v));
+	ck_assert_int_eq(rmdir(v), 0);
+	free(v);
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", want), 0);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	procmgr_free(h);
 }

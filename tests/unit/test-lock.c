@@ -477,6 +477,53 @@ START_TEST(test_foreign_message_ignored)
 }
 END_TEST
 
+/* As uid 65533, lock web in dir; report the result on the pipe *arg. */
+static void lock_as_other(void *arg)
+{
+	int *out = arg, r = -1000;
+	procmgr *h;
+
+	if (b_become_other()) {
+		h = procmgr_new();
+		if (h && procmgr_open(h, dir, "web") == 0) {
+			r = procmgr_lock(h);
+			if (r == -EACCES &&
+			    !strstr(procmgr_errmsg(h), "uid 65534"))
+				r = -2000;
+		}
+		procmgr_free(h);
+	}
+	if (write(*out, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	b_other_done();
+}
+
+/*
+ * Another user's lock file that we cannot even open (mode 0600) is
+ * refused naming its owner, not as a bare "permission denied".
+ */
+START_TEST(test_foreign_lock_file_unreadable)
+{
+	procmgr *h = tu_open(dir, "web");
+	int fds[2], r = 0;
+	pid_t child;
+
+	if (geteuid() != 0)
+		return;	/* needs root to act as two other users */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	tu_write_file(h->lock_path, "", 0);
+	ck_assert_int_eq(chown(h->lock_path, 65534, 65534), 0);
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	child = tu_fork(lock_as_other, &fds[1]);
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &r, sizeof(r)), sizeof(r));
+	ck_assert_int_eq(r, -EACCES);
+	tu_wait_gone(child, 10);	/* let it write its coverage */
+	close(fds[0]);
+	procmgr_free(h);
+}
+END_TEST
+
 static char *python_try(procmgr *h, const char *result)
 {
 	pid_t py = python(py_try, h->lock_path, result);
@@ -663,6 +710,7 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_lock_inherited);
 	tcase_add_test(tc, test_pants_lockf_holder_blocks_us);
 	tcase_add_test(tc, test_foreign_message_ignored);
+	tcase_add_test(tc, test_foreign_lock_file_unreadable);
 	tcase_add_test(tc, test_we_block_pants_lockf);
 	tcase_add_test(tc, test_stale_message);
 	tcase_add_test(tc, test_reentry_and_handles);
