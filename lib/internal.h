@@ -182,6 +182,8 @@ int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd);
  * older key is removed instead. -ESRCH when pid is gone.
  */
 int pm_record_pidfd_ino(procmgr *h, pid_t pid);
+/* The same in the metadata directory dirfd (no message): for the monitor. */
+int pm_put_pidfd_ino(int dirfd, pid_t pid);
 /*
  * May pid be signalled on h's behalf? Never another user's process: for a
  * caller who is not root, pid must be the caller's; for root, pid must

@@ -219,7 +219,7 @@ static int pidfd_ino(int pidfd, unsigned long long *ret)
 	return 0;
 }
 
-int pm_record_pidfd_ino(procmgr *h, pid_t pid)
+int pm_put_pidfd_ino(int dirfd, pid_t pid)
 {
 	unsigned long long ino = 0;
 	char buf[32];
@@ -233,9 +233,25 @@ int pm_record_pidfd_ino(procmgr *h, pid_t pid)
 		close(fd);
 	/* No pidfds or no pidfs: nothing to record; never an older one. */
 	if (r < 0)
-		return procmgr_delete(h, "pidfd_ino");
+		return unlinkat(dirfd, "pidfd_ino", 0) < 0 && errno != ENOENT ?
+			       -errno : 0;
 	snprintf(buf, sizeof(buf), "%llu", ino);
-	return procmgr_write(h, "pidfd_ino", buf);
+	return pm_write_atomic_at(dirfd, "pidfd_ino", buf, strlen(buf), 0644);
+}
+
+int pm_record_pidfd_ino(procmgr *h, pid_t pid)
+{
+	int fd, r;
+
+	r = pm_open_meta(h, true, &fd);
+	if (r < 0)
+		return r;
+	r = pm_put_pidfd_ino(fd, pid);
+	close(fd);
+	if (r < 0 && r != -ESRCH)
+		return pm_error(h, -r, "cannot write %s/pidfd_ino: %s",
+				h->meta_dir, strerror(-r));
+	return r;
 }
 
 void pm_creator_tag(char *buf, size_t size)
