@@ -18,21 +18,17 @@
  */
 static void put_escaped(const char *fmt, va_list ap)
 {
-	char *raw = NULL, *safe;
+	char *raw = NULL, *safe = NULL;
 	size_t size;
 
-	if (vasprintf(&raw, fmt, ap) < 0) {
-		fputs("out of memory", stderr);
-		return;
-	}
-	size = strlen(raw) * 4 + 1;
-	safe = malloc(size);
-	if (safe) {
+	if (vasprintf(&raw, fmt, ap) < 0)
+		raw = NULL;
+	size = raw ? strlen(raw) * 4 + 1 : 0;
+	if (raw)
+		safe = malloc(size);
+	if (safe)
 		procmgr_escape(raw, safe, size);
-		fputs(safe, stderr);
-	} else {
-		fputs("out of memory", stderr);
-	}
+	fputs(safe ? safe : "out of memory", stderr);
 	free(safe);
 	free(raw);
 }

@@ -258,6 +258,44 @@ START_TEST(test_log_not_regular)
 }
 END_TEST
 
+/*
+ * procmgr_log_tail_fd() leaves the offset where the lines end, so reading
+ * on gives what comes later; an fd it cannot read says so.
+ */
+START_TEST(test_tail_fd)
+{
+	procmgr *h = cu_open("tfd", NULL);
+	char *t = NULL, buf[16];
+	size_t len = 0;
+	int fd, wfd, p[2];
+
+	ck_assert_int_eq(procmgr_write(h, "x", "1"), 0);	/* the dirs */
+	tu_write_file(procmgr_default_log(h), "a\nb\0c\n", 6);
+	ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), 0);
+	ck_assert_int_eq(procmgr_log_tail_fd(h, fd, 1, &t, &len), 0);
+	ck_assert_uint_eq(len, 4);	/* "b\0c\n": the NUL counts */
+	ck_assert_int_eq(memcmp(t, "b\0c\n", 4), 0);
+	free(t);
+	wfd = open(procmgr_default_log(h), O_WRONLY | O_APPEND | O_CLOEXEC);
+	ck_assert_int_eq(write(wfd, "d\n", 2), 2);
+	close(wfd);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 2);
+	ck_assert_int_eq(memcmp(buf, "d\n", 2), 0);
+	close(fd);
+	/* not a readable log: closed, write-only, a pipe */
+	ck_assert_int_eq(procmgr_log_tail_fd(h, fd, 1, &t, NULL), -EBADF);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "cannot read"));
+	fd = open(procmgr_default_log(h), O_WRONLY | O_CLOEXEC);
+	ck_assert_int_eq(procmgr_log_tail_fd(h, fd, 1, &t, NULL), -EBADF);
+	close(fd);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(procmgr_log_tail_fd(h, p[0], 0, &t, NULL), -ESPIPE);
+	close(p[0]);
+	close(p[1]);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("logs");
@@ -270,6 +308,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_rotation_fails);
 	tcase_add_test(tc, test_log_unreadable);
 	tcase_add_test(tc, test_log_not_regular);
+	tcase_add_test(tc, test_tail_fd);
 	suite_add_tcase(s, tc);
 	return s;
 }

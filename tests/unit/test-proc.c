@@ -314,6 +314,31 @@ START_TEST(test_started_after_pid_written)
 END_TEST
 
 /*
+ * The owner rule: a gone process or gone metadata leaves nothing to
+ * signal (1); the caller's own process may be (0). The identity check
+ * without a pid key to date the process names nobody.
+ */
+START_TEST(test_owner_and_undated)
+{
+	procmgr *h = tu_open(dir, "web");
+	pid_t pid = sleeper();
+	char *p;
+
+	ck_assert_int_eq(pm_check_owner(h, tu_dead_pid()), 1);
+	if (geteuid() == 0)	/* root asks the metadata's owner: none */
+		ck_assert_int_eq(pm_check_owner(h, pid), 1);
+	b_record(h, pid, false);
+	ck_assert_int_eq(pm_check_owner(h, pid), 0);
+	ck_assert_int_eq(pm_identity_matches(h, pid), 1);
+	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(pm_identity_matches(h, pid), 0);
+	free(p);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
  * The prefix rule of pants' Rust client (a live argv[0] longer than the
  * record) only extends a whole name: "pantsd" matches the title "pantsd
  * [/repo]", but a record that stops inside a word or a path does not.
@@ -734,6 +759,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_pid_with_nul);
 	tcase_add_test(tc, test_started_after_pid_written);
 	tcase_add_test(tc, test_process_name_partial);
+	tcase_add_test(tc, test_owner_and_undated);
 	tcase_add_test(tc, test_zombie);
 	tcase_add_test(tc, test_dead_pid);
 	tcase_add_test(tc, test_stopped_and_empty);
