@@ -18,7 +18,11 @@
  *
  * *Liveness* (procmgr_status()) answers "is the process my metadata names
  * still that process?": pid, start time and boot id must all match, so a
- * recycled pid never passes as running.
+ * recycled pid never passes as running. Where the kernel has pidfs (Linux
+ * 6.9 and later) a start also records key pidfd_ino, the inode number (in
+ * decimal) of a pidfd on the daemon, which no other process of the boot
+ * shares; when present it must match too, so even a pid reused within
+ * the daemon's start tick (start times count 10 ms ticks) is told apart.
  *
  * The *lifecycle lock* (procmgr_lock()) is an OFD fcntl lock on
  * DIR/.lock.NAME. It excludes other procmgr processes and pants' clients
@@ -298,9 +302,12 @@ PROCMGR_EXPORT void procmgr_status_clear_sized(struct procmgr_status *st,
 
 /*
  * Read the NAME's state per SPEC §2. Corrupt metadata is not an error: it
- * makes the state STALE and leaves a warning (procmgr_warning()). A daemon
- * its monitor stopped for being idle is STOPPED, with its metadata kept
- * and exit.reason "idle".
+ * makes the state STALE and leaves a warning (procmgr_warning()). Without
+ * a start_time key, a process that started after the pid key was last
+ * written is not the recorded one, and process_name matches argv[0]
+ * exactly or as a whole name followed by a blank or ':'. A daemon its
+ * monitor stopped for being idle is STOPPED, with its metadata kept and
+ * exit.reason "idle".
  */
 PROCMGR_EXPORT int procmgr_status_sized(procmgr *h, struct procmgr_status *ret,
 				       size_t size);
@@ -351,6 +358,26 @@ PROCMGR_EXPORT int procmgr_unlock(procmgr *h);
 /* 1 if this handle holds the lock. */
 PROCMGR_EXPORT int procmgr_lock_held(const procmgr *h);
 
+/*
+ * Handing the held lock to a child process, so that a command run under
+ * the lock may itself start, stop or purge the NAME (`procmgr lock web --
+ * procmgr stop web`) instead of waiting for its parent for ever: the
+ * child gets the lock's fd and, in its environment, PROCMGR_LOCK_ENV set
+ * to "<fd>:<lock path>". procmgr_lock() in the child then uses that fd,
+ * if it is open on this NAME's lock file and its open file description
+ * holds the lock, and does not release the lock when it unlocks; the
+ * parent must keep holding it until the child is done.
+ *
+ * procmgr_lock_child_env() gives the fd and the "NAME=VALUE" text
+ * (malloc'd); the fd is close-on-exec: clear that in the child only (for
+ * example with posix_spawn_file_actions_adddup2(fa, fd, fd)). -ENOLCK
+ * when this handle does not hold the lock. Daemons started by procmgr
+ * inherit neither the fd nor the variable.
+ */
+#define PROCMGR_LOCK_ENV "PROCMGR_LOCK_FD"
+PROCMGR_EXPORT int procmgr_lock_child_env(procmgr *h, int *ret_fd,
+					  char **ret_env);
+
 /* ------------------------------------------------------------------ */
 /* Stop and purge                                                     */
 
@@ -380,7 +407,8 @@ struct procmgr_stop_opts {
  * Returns 1 if a process was stopped, 0 if there was nothing to stop (stale
  * or stopped: nothing signalled). Metadata is removed afterwards unless
  * keep_metadata. -EBUSY when a process survived the chain (metadata
- * kept), -EPERM when it belongs to another user, -EINTR when a signal
+ * kept), -EPERM when it belongs to another user (for root: to another
+ * user than the owner of the metadata directory), -EINTR when a signal
  * handler ran (metadata kept; the signals sent so far stay sent). opts may
  * be NULL. ret_pid (may be NULL) gets the pid stopped.
  */
@@ -534,6 +562,24 @@ PROCMGR_EXPORT int procmgr_log_tail(procmgr *h, size_t n, char **ret_text);
 PROCMGR_EXPORT int procmgr_log_path(procmgr *h, char **ret_path);
 
 /*
+ * Open the daemon's log (procmgr_log_path()) for reading, O_CLOEXEC.
+ * Only a regular file is opened: a symlink is refused (-ELOOP) rather
+ * than followed, and a FIFO or any other kind of file (-EBADFD) rather
+ * than waited on. -ENOENT when there is none. ret_path (may be NULL) gets
+ * its path.
+ */
+PROCMGR_EXPORT int procmgr_log_open(procmgr *h, int *ret_fd, char **ret_path);
+
+/*
+ * The last n lines of a log opened with procmgr_log_open(), as it is now,
+ * however long they are, leaving fd's offset where they end: reading on
+ * from fd gives what is appended later (a follower). ret_len (may be
+ * NULL) gets the text's length, which counts NUL bytes a log may hold.
+ */
+PROCMGR_EXPORT int procmgr_log_tail_fd(procmgr *h, int fd, size_t n,
+				       char **ret_text, size_t *ret_len);
+
+/*
  * For daemons: is the calling process still the one the metadata names?
  * 1 yes, 0 no (pid or start_time name another process, or the metadata is
  * gone). A daemon that gets 0 should exit: a newer instance owns the NAME.
@@ -629,6 +675,15 @@ PROCMGR_EXPORT int procmgr_status_json_sized(const char *name,
 #define procmgr_status_json(name, st, extra, json) \
 	procmgr_status_json_sized((name), (st), sizeof(struct procmgr_status), \
 				  (extra), (json))
+
+/*
+ * s made safe to show on a terminal, into buf (size bytes with the NUL;
+ * cut short, never inside an escape, when it does not fit): control
+ * characters, bytes that are not UTF-8 and the C1 controls as \xNN,
+ * printable UTF-8 as it is. Returns the length written. The messages of
+ * procmgr_errmsg() and procmgr_warning() are escaped so already.
+ */
+PROCMGR_EXPORT size_t procmgr_escape(const char *s, char *buf, size_t size);
 
 /* s as a quoted JSON string (escapes control and non-UTF-8 bytes). */
 PROCMGR_EXPORT int procmgr_json_string(const char *s, char **ret_json);

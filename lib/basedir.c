@@ -48,6 +48,26 @@ static void user_name(uid_t uid, char *buf, size_t size)
 		snprintf(buf, size, "unknown user");
 }
 
+bool pm_trusted_uid(uid_t uid)
+{
+	return uid == geteuid() || uid == 0;
+}
+
+int pm_check_file_owner(procmgr *h, const struct stat *st, const char *path)
+{
+	char owner[64], self[64];
+	uid_t me = geteuid();
+
+	if (pm_trusted_uid(st->st_uid))
+		return 0;
+	user_name(st->st_uid, owner, sizeof(owner));
+	user_name(me, self, sizeof(self));
+	return pm_error(h, EACCES, "unsafe file %s: owned by uid %u (%s), not "
+			"you (uid %u, %s); another user may fake or hold it: "
+			"have it removed or pass a --dir of your own", path,
+			(unsigned)st->st_uid, owner, (unsigned)me, self);
+}
+
 int pm_check_dir(procmgr *h, int fd, const char *path)
 {
 	struct stat st;

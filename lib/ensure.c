@@ -43,6 +43,7 @@ static bool env_own(const char *e)
 	static const char *const own[] = {
 		"PROCMGR_NAME", "PROCMGR_DIR", "PROCMGR_META_DIR",
 		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+		PROCMGR_LOCK_ENV,
 	};
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
@@ -56,6 +57,8 @@ static bool env_own(const char *e)
  * PROCMGR_NAME, PROCMGR_DIR, PROCMGR_META_DIR, NOTIFY_SOCKET and the
  * watchdog's variables: an inherited NOTIFY_SOCKET (procmgr run by
  * systemd) would make the daemon notify the wrong manager.
+ * PROCMGR_LOCK_FD (a lock inherited from `procmgr lock`) is dropped: the
+ * daemon does not get the fd it names.
  */
 static bool env_replaced(const char *e, char *const *extra)
 {
@@ -287,6 +290,7 @@ static int start_under_lock(procmgr *h, const struct procmgr_spawn_opts *o,
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
+	pm_sweep_litter(h);
 	r = restart ? procmgr_stop(h, o->stop, NULL) : 0;
 	if (r >= 0)
 		r = start_locked(h, o, restart ? "restart" : "start", &pid);
@@ -493,6 +497,7 @@ int procmgr_ensure_sized(procmgr *h, const struct procmgr_spawn_opts *in,
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
+	pm_sweep_litter(h);
 	r = ensure_locked(h, opts, &pid, &reason);
 	procmgr_unlock(h);
 	if (r >= 0 && ret_pid)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define PM_ERRMSG_MAX 1024
@@ -33,6 +34,7 @@ struct procmgr {
 	int meta_pin;		/* pinned DIR/HOSTFP/NAME fd, or -1 */
 	int lock_fd;		/* -1 when the lock is not held */
 	unsigned lock_depth;
+	bool lock_inherited;	/* lock_fd: a parent's (PROCMGR_LOCK_FD) */
 	double lock_timeout;
 	procmgr_lock_wait_fn lock_fn;
 	void *lock_userdata;
@@ -65,6 +67,8 @@ char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *pm_strip(char *s);
 /* Parse a decimal pid (> 1, fits pid_t, nothing else but white space). */
 int pm_parse_pid(const char *s, pid_t *ret_pid);
+/* The same for len bytes read from a file: a NUL among them is corrupt. */
+int pm_parse_pid_len(const char *s, size_t len, pid_t *ret_pid);
 /* Seconds as a double to a struct timespec deadline on CLOCK_MONOTONIC. */
 void pm_deadline(double timeout, struct timespec *ret_deadline);
 /* Milliseconds left to deadline (>= 0), for poll(); timeout < 0: -1. */
@@ -107,6 +111,13 @@ void pm_hex(const unsigned char *bytes, size_t len, char *ret_hex);
  * the message.
  */
 int pm_check_dir(procmgr *h, int fd, const char *path);
+/* True when a file of uid may be trusted: the caller's or root's. */
+bool pm_trusted_uid(uid_t uid);
+/*
+ * -EACCES with a message naming path and its owner when st (a file in a
+ * DIR others may write to, such as a sticky /tmp) is another user's.
+ */
+int pm_check_file_owner(procmgr *h, const struct stat *st, const char *path);
 /*
  * Open DIR (create=true: make it, 0700, if missing), checked, as an
  * O_PATH-free O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC fd.
@@ -136,13 +147,24 @@ int pm_write_atomic_at(int dirfd, const char *name, const void *data,
 /* Read name in dirfd whole (at most max bytes); ret NUL-terminated. */
 int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	       size_t *ret_len);
+/* pm_read_at(), and the fstat of the file it read into *ret_st. */
+int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
+		    size_t *ret_len, struct stat *ret_st);
 /* Remove directory name in dirfd and everything in it (no symlink follow). */
 int pm_rm_rf_at(int dirfd, const char *name);
+/*
+ * Remove the temp files in dirfd that a writer which died (crashed, was
+ * killed) before its rename left, and only those: their names carry their
+ * creator. only (may be NULL) limits it to the temp files of that name.
+ */
+void pm_sweep_temps(int dirfd, const char *only);
 
 /* ---- meta.c ------------------------------------------------------- */
 
 /* Check a key name (see procmgr.h). */
 int pm_key_check(procmgr *h, const char *key);
+/* lstat KEY in the metadata directory (the pinned one while pinned). */
+int pm_key_stat(procmgr *h, const char *key, struct stat *ret);
 
 /* ---- proc.c ------------------------------------------------------- */
 
@@ -151,6 +173,15 @@ int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start);
 /* Field 3 (state letter) and field 22 (start time) of a /proc stat line. */
 int pm_parse_stat(const char *line, char *ret_state,
 		  unsigned long long *ret_start);
+/*
+ * "<pid>.<start time>" of the calling process, for the names of the
+ * temporary files and directories it makes: a later sweep removes those
+ * whose creator is gone (pm_creator_gone()), never a write under way.
+ */
+#define PM_CREATOR_TAG_MAX 40
+void pm_creator_tag(char *buf, size_t size);
+/* 1 when process pid with start time start (0: unknown) no longer runs. */
+int pm_creator_gone(pid_t pid, unsigned long long start);
 /* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
 /* argv[0] of pid as /proc/PID/cmdline holds it. */
@@ -158,8 +189,9 @@ int pm_proc_argv0(pid_t pid, char **ret_argv0);
 /* Real uid owning pid (from /proc/PID status). */
 int pm_proc_uid(pid_t pid, uid_t *ret_uid);
 /*
- * Is pid the process the metadata names? Reads start_time / process_name
- * from h. 1 yes, 0 no (and a warning on corrupt keys).
+ * Is pid the process the metadata names? Reads start_time, process_name,
+ * pidfd_ino and the pid key's age from h. 1 yes, 0 no (and a warning on
+ * corrupt keys).
  */
 int pm_identity_matches(procmgr *h, pid_t pid);
 /*
@@ -167,6 +199,23 @@ int pm_identity_matches(procmgr *h, pid_t pid);
  * process the metadata names: -ESRCH otherwise.
  */
 int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd);
+/*
+ * Record the pidfd_ino key for pid, the daemon about to be recorded: the
+ * inode of a pidfd on it, unique for the boot on pidfs (Linux >= 6.9).
+ * Call it after start_time and before pid, wherever a pid is recorded.
+ * Where pidfds have no such inode (older kernels) or cannot be opened, an
+ * older key is removed instead. -ESRCH when pid is gone.
+ */
+int pm_record_pidfd_ino(procmgr *h, pid_t pid);
+/* The same in the metadata directory dirfd (no message): for the monitor. */
+int pm_put_pidfd_ino(int dirfd, pid_t pid);
+/*
+ * May pid be signalled on h's behalf? Never another user's process: for a
+ * caller who is not root, pid must be the caller's; for root, pid must
+ * belong to the owner of the metadata directory. 0 yes, 1 pid (or the
+ * metadata) is gone meanwhile, -EPERM (with h's message) no.
+ */
+int pm_check_owner(procmgr *h, pid_t pid);
 /* Wait on a pidfd until the process exits or timeout: 1 exited, 0 not. */
 int pm_pidfd_wait(int pidfd, double timeout);
 /*
@@ -174,6 +223,15 @@ int pm_pidfd_wait(int pidfd, double timeout);
  * (0: absent or unparsable). Rename aside, verify, remove. -ESTALE if not.
  */
 int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
+
+/*
+ * Clear what crashed state changes of NAME left: temp files in its metadata
+ * directory and of its lock message, and its directories moved aside for
+ * removal (".NAME.purge.*") - each only when its creator is gone. A moved
+ * aside copy goes back when NAME is missing (the removal never finished),
+ * and is removed otherwise. Best-effort; call it holding the lock, first.
+ */
+void pm_sweep_litter(procmgr *h);
 
 /* ---- lock.c ------------------------------------------------------- */
 

@@ -250,6 +250,18 @@ static int key_open(procmgr *h, const char *key, bool create, int *ret_fd)
 	return 0;
 }
 
+int pm_key_stat(procmgr *h, const char *key, struct stat *ret)
+{
+	int fd, r;
+
+	r = key_open(h, key, false, &fd);
+	if (r < 0)
+		return r;
+	r = fstatat(fd, key, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 int procmgr_read_raw(procmgr *h, const char *key, char **ret_value,
 		     size_t *ret_len)
 {

@@ -375,24 +375,50 @@ static int spawn_attr(posix_spawnattr_t *at)
 	return -r;
 }
 
+/*
+ * Our environment for the monitor, but for a lock inherited from `procmgr
+ * lock` (PROCMGR_LOCK_FD): the monitor does not get that fd, and the
+ * number could name another of its fds.
+ */
+static char **monitor_env(void)
+{
+	size_t n = 0, k = 0, len = strlen(PROCMGR_LOCK_ENV);
+	char **v;
+
+	while (environ && environ[n])
+		n++;
+	v = calloc(n + 1, sizeof(*v));
+	for (size_t i = 0; v && i < n; i++)
+		if (strncmp(environ[i], PROCMGR_LOCK_ENV, len) ||
+		    environ[i][len] != '=')
+			v[k++] = environ[i];
+	return v;
+}
+
 static int exec_monitor(procmgr *h, const char *path,
 			const struct spawn_fds *f)
 {
 	char *argv[] = { (char *)PM_MONITOR_NAME, h->dir, h->name, NULL };
+	char **envp = monitor_env();
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	pid_t pid;
 	int r;
 
+	if (!envp)
+		return pm_error(h, ENOMEM, "out of memory");
 	r = file_actions(&fa, f);
-	if (r < 0)
+	if (r < 0) {
+		free(envp);
 		return pm_error(h, -r, "cannot prepare the monitor: %s",
 				strerror(-r));
+	}
 	r = spawn_attr(&at);
 	if (r == 0)
-		r = -posix_spawn(&pid, path, &fa, &at, argv, environ);
+		r = -posix_spawn(&pid, path, &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
+	free(envp);
 	if (r == -EAGAIN || r == -ENOMEM)
 		return pm_error(h, -r, "cannot fork to start the monitor %s: "
 				"%s; check the limits on processes and memory "

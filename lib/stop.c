@@ -177,7 +177,12 @@ static int send_sig(struct pm_pref *p, int sig)
 	return r;
 }
 
-/* A pid owned by another user is never signalled (root may). */
+/*
+ * A process of the tree owned by another user is not signalled (the kernel
+ * would refuse anyway). Root may: the kernel listed it as a descendant of
+ * the monitor or the daemon, so it is theirs whatever its uid (workers of
+ * a root daemon often drop to another user).
+ */
 static bool owned(pid_t pid)
 {
 	uid_t uid, me = geteuid();
@@ -358,29 +363,6 @@ static int drop_metadata(procmgr *h, const struct procmgr_stop_opts *o,
 	return r == -ESTALE ? 0 : r;
 }
 
-/*
- * A pid owned by another user is never signalled (root may). 0 may signal,
- * 1 the process is gone meanwhile (it exited on its own: nothing to do).
- */
-static int check_owner(procmgr *h, pid_t pid)
-{
-	uid_t uid, me = geteuid();
-	int r;
-
-	if (me == 0)
-		return 0;
-	r = pm_proc_uid(pid, &uid);
-	if (r == -ESRCH)
-		return 1;
-	if (r < 0)
-		return pm_error(h, -r, "cannot read the owner of pid %d: %s",
-				(int)pid, strerror(-r));
-	if (uid != me)
-		return pm_error(h, EPERM, "pid %d of %s belongs to uid %u, not "
-				"to you (uid %u); stop it as that user",
-				(int)pid, h->name, (unsigned)uid, (unsigned)me);
-	return 0;
-}
 
 /*
  * A reference on the recorded daemon, checked after it was opened to be
@@ -435,7 +417,7 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 		return drop_metadata(h, o, pid);
 	if (r < 0)
 		return r;
-	r = check_owner(h, pid);
+	r = pm_check_owner(h, pid);
 	if (r != 0) {
 		pm_pref_close(&m);
 		return r < 0 ? r : drop_metadata(h, o, pid);
@@ -512,6 +494,7 @@ int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
+	pm_sweep_litter(h);
 	r = procmgr_status(h, &st);
 	if (r < 0)
 		goto out;

@@ -214,13 +214,14 @@ int mon_meta_if_ours(struct mon *m, pid_t pid)
 {
 	char *v = NULL, *mon = NULL;
 	pid_t recorded;
+	size_t len;
 	int fd;
 	bool ours;
 
 	if (pm_open_meta(m->h, false, &fd) < 0)
 		return -1;
-	ours = pm_read_at(fd, "pid", 64, &v, NULL) == 0 &&
-	       pm_parse_pid(v, &recorded) == 0 && recorded == pid &&
+	ours = pm_read_at(fd, "pid", 64, &v, &len) == 0 &&
+	       pm_parse_pid_len(v, len, &recorded) == 0 && recorded == pid &&
 	       pm_read_at(fd, "monitor", 256, &mon, NULL) == 0 &&
 	       !strcmp(pm_strip(mon), m->self_id);
 	free(v);
@@ -245,14 +246,23 @@ bool mon_owns_name(struct mon *m, pid_t pid)
 int mon_record_main(struct mon *m, pid_t pid)
 {
 	char *id = NULL, text[16];
-	int r = procmgr_proc_identity(pid, &id);
+	int fd, r = procmgr_proc_identity(pid, &id);
 
 	if (r < 0)
 		return r;
-	r = mon_key(m, "start_time", id);
+	r = pm_open_meta(m->h, false, &fd);
+	if (r >= 0) {
+		r = pm_write_atomic_at(fd, "start_time", id, strlen(id), 0644);
+		if (r >= 0)
+			r = pm_put_pidfd_ino(fd, pid);
+		snprintf(text, sizeof(text), "%d", (int)pid);
+		if (r >= 0)
+			r = pm_write_atomic_at(fd, "pid", text, strlen(text),
+					       0644);
+		close(fd);
+	}
 	free(id);
-	snprintf(text, sizeof(text), "%d", (int)pid);
-	return r < 0 ? r : mon_key(m, "pid", text);
+	return r;
 }
 
 static int put(int fd, const char *key, const char *value, size_t len)
@@ -312,6 +322,9 @@ static int record(struct mon *m, pid_t pid)
 	r = procmgr_proc_identity(pid, &id);
 	if (r >= 0)
 		r = put_str(fd, "start_time", id);
+	/* pidfs: tells apart a pid reused within the daemon's start tick */
+	if (r >= 0)
+		r = pm_put_pidfd_ino(fd, pid);
 	if (r >= 0)
 		r = put_str(fd, "fingerprint", m->job.fingerprint);
 	if (r >= 0)

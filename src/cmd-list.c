@@ -15,6 +15,7 @@ struct row {
 	char pid[24];
 	char uptime[32];
 	struct procmgr_status st;
+	char *error;		/* why NAME could not be read, or NULL */
 };
 
 static const char *const state_names[] = {
@@ -23,20 +24,37 @@ static const char *const state_names[] = {
 	[PROCMGR_RUNNING] = "running",
 };
 
-/* Read one NAME's state into row; with --json print its object at once. */
-static int fill_row(struct cli *c, const char *name, struct row *row,
-		    bool first)
+/*
+ * A NAME that cannot be read (an unsafe directory, say) is a row of its
+ * own with state "error" and a warning, not the end of the listing.
+ */
+static int error_row(const char *name, const char *msg, struct row *row)
 {
-	procmgr *h = NULL;
-	char *json = NULL;
+	cli_err("warning: %s", msg);
+	snprintf(row->name, sizeof(row->name), "%s", name);
+	row->state = "error";
+	strcpy(row->pid, "-");
+	strcpy(row->uptime, "-");
+	row->error = strdup(msg);
+	return row->error ? CLI_OK : CLI_ERROR;
+}
+
+/* Read one NAME's state into row. */
+static int fill_row(struct cli *c, const char *name, struct row *row)
+{
+	procmgr *h = procmgr_new();
 	long long up;
 	int r;
 
-	if ((r = cli_open(c, name, &h)) != CLI_CONTINUE)
-		return r;
-	r = procmgr_status(h, &row->st);
+	if (!h) {
+		cli_err("out of memory");
+		return CLI_ERROR;
+	}
+	r = procmgr_open(h, c->dir, name);
+	if (r >= 0)
+		r = procmgr_status(h, &row->st);
 	if (r < 0) {
-		r = cli_fail(h, r);
+		r = error_row(name, procmgr_errmsg(h), row);
 		goto out;
 	}
 	if (procmgr_warning(h))
@@ -50,18 +68,55 @@ static int fill_row(struct cli *c, const char *name, struct row *row,
 	strcpy(row->uptime, "-");
 	if (up >= 0)
 		cli_duration(up, row->uptime, sizeof(row->uptime));
-	if (c->json) {
-		r = procmgr_status_json(row->name, &row->st, NULL, &json);
-		if (r < 0) {
-			r = cli_fail(h, r);
-			goto out;
-		}
-		printf("%s%s", first ? "[\n  " : ",\n  ", json);
-	}
-	r = CLI_CONTINUE;
+	r = CLI_OK;
 out:
-	free(json);
 	procmgr_free(h);
+	return r;
+}
+
+/* One row as a JSON object: the status's, or name, state "error", error. */
+static int row_json(const struct row *row, char **ret)
+{
+	char *name = NULL, *err = NULL;
+	int r;
+
+	if (!row->error)
+		return procmgr_status_json(row->name, &row->st, NULL, ret);
+	r = procmgr_json_string(row->name, &name);
+	if (r >= 0)
+		r = procmgr_json_string(row->error, &err);
+	if (r >= 0) {
+		*ret = NULL;
+		if (asprintf(ret, "{\"name\": %s, \"state\": \"error\", "
+			     "\"pid\": null, \"fingerprint\": null, "
+			     "\"socket\": null, \"started_at\": null, "
+			     "\"exit\": null, \"error\": %s}", name, err) < 0)
+			r = -ENOMEM;
+	}
+	free(name);
+	free(err);
+	return r;
+}
+
+/* The rows as one JSON array; every row or none, so always valid. */
+static int print_json(const struct row *rows, size_t n)
+{
+	char **objs = calloc(n + 1, sizeof(*objs));
+	int r = objs ? CLI_OK : CLI_ERROR;
+
+	for (size_t i = 0; i < n && r == CLI_OK; i++)
+		if (row_json(&rows[i], &objs[i]) < 0)
+			r = CLI_ERROR;
+	if (r == CLI_OK) {
+		fputs(n ? "[\n  " : "[]\n", stdout);
+		for (size_t i = 0; i < n; i++)
+			printf("%s%s", objs[i], i + 1 < n ? ",\n  " : "\n]\n");
+	} else {
+		cli_err("out of memory");
+	}
+	for (size_t i = 0; objs && i < n; i++)
+		free(objs[i]);
+	free(objs);
 	return r;
 }
 
@@ -136,16 +191,16 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		n++;
 	rows = calloc(n + 1, sizeof(*rows));
 	r = rows ? CLI_OK : CLI_ERROR;
-	for (size_t i = 0; i < n && r == CLI_OK; i++) {
-		r = fill_row(c, names[i], &rows[i], i == 0);
-		r = r == CLI_CONTINUE ? CLI_OK : r;
-	}
+	for (size_t i = 0; i < n && r == CLI_OK; i++)
+		r = fill_row(c, names[i], &rows[i]);
 	if (r == CLI_OK && c->json)
-		puts(n ? "\n]" : "[]");
+		r = print_json(rows, n);
 	else if (r == CLI_OK)
 		print_table(rows, n);
-	for (size_t i = 0; rows && i < n; i++)
+	for (size_t i = 0; rows && i < n; i++) {
 		procmgr_status_clear(&rows[i].st);
+		free(rows[i].error);
+	}
 	free(rows);
 	procmgr_strv_free(names);
 	return r;

@@ -16,8 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TAIL_WINDOW (1 << 20)	/* look for the last lines this far back */
-
 struct logs_args {
 	unsigned long long lines;
 	bool follow;
@@ -62,35 +60,6 @@ static void copy_new(int fd)
 	fflush(stdout);
 }
 
-/* Print the last n lines of fd and leave its offset where they end. */
-static void print_tail(int fd, unsigned long long n)
-{
-	unsigned long long seen = 0;
-	struct stat sb;
-	off_t start = 0;
-	char *buf;
-	ssize_t len = -1, i;
-
-	if (fstat(fd, &sb) == 0 && sb.st_size > TAIL_WINDOW)
-		start = sb.st_size - TAIL_WINDOW;
-	buf = malloc(TAIL_WINDOW);
-	if (buf)
-		len = pread(fd, buf, TAIL_WINDOW, start);
-	if (len < 0)
-		goto out;
-	/* Back over n newlines, not counting the one that ends the text. */
-	i = len > 0 && buf[len - 1] == '\n' ? len - 1 : len;
-	for (; n > 0 && i > 0; i--)
-		if (buf[i - 1] == '\n' && ++seen == n)
-			break;
-	if (n == 0)
-		i = len;
-	fwrite(buf + i, 1, (size_t)(len - i), stdout);
-	lseek(fd, start + len, SEEK_SET);
-out:
-	free(buf);
-}
-
 /* A pidfd on the running daemon, confirmed after opening; -1 if none. */
 static int daemon_pidfd(procmgr *h)
 {
@@ -113,20 +82,32 @@ static int follow(procmgr *h, const char *path, unsigned long long n)
 {
 	char events[4096] __attribute__((aligned(8)));
 	struct pollfd p[2] = { { .fd = -1 }, { .fd = -1 } };
-	int fd, r = CLI_OK;
+	char *text;
+	size_t len;
+	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	r = procmgr_log_open(h, &fd, NULL);
+	if (r == -ENOENT) {
 		cli_err("cannot open the log %s: %s; has %s been started?",
-			path, strerror(errno), procmgr_get_name(h));
+			path, strerror(-r), procmgr_get_name(h));
 		return CLI_ERROR;
 	}
-	print_tail(fd, n);
+	if (r < 0)
+		return cli_fail(h, r);
+	r = procmgr_log_tail_fd(h, fd, (size_t)n, &text, &len);
+	if (r < 0) {
+		close(fd);
+		return cli_fail(h, r);
+	}
+	fwrite(text, 1, len, stdout);
+	free(text);
+	r = CLI_OK;
 	p[0] = (struct pollfd){ .fd = inotify_init1(IN_CLOEXEC),
 				.events = POLLIN };
 	p[1] = (struct pollfd){ .fd = daemon_pidfd(h), .events = POLLIN };
 	if (p[0].fd < 0 ||
-	    inotify_add_watch(p[0].fd, path, IN_MODIFY | IN_ATTRIB) < 0) {
+	    inotify_add_watch(p[0].fd, path, IN_MODIFY | IN_ATTRIB |
+			      IN_DONT_FOLLOW) < 0) {
 		cli_err("cannot watch %s: %s", path, strerror(errno));
 		r = CLI_ERROR;
 		goto out;

@@ -8,9 +8,11 @@
  */
 #include "cli.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct command {
 	const char *name;
@@ -108,7 +110,8 @@ static const struct command commands[] = {
 	  "procmgr purge web" },
 	{ "lock", cmd_lock, "lock NAME [--lock-timeout SEC] -- CMD [ARG...]",
 	  "Run CMD while holding NAME's lifecycle lock (pants' clients\n"
-	  "respect it too); exit with CMD's status. Exit 4 on timeout.",
+	  "respect it too); exit with CMD's status. Exit 4 on timeout.\n"
+	  "CMD inherits the lock: a procmgr it runs for NAME uses it.",
 	  "  --lock-timeout SEC  give up after SEC seconds (default: wait)\n",
 	  "procmgr lock web -- ./migrate-db" },
 	{ "logs", cmd_logs, "logs NAME [-n LINES] [-f]",
@@ -236,11 +239,27 @@ static int dispatch(struct cli *c, int argc, char **argv)
 	return k->fn(c, argc - optind, argv + optind);
 }
 
+/*
+ * Started with fd 0, 1 or 2 closed ("procmgr ... 2>&-"), the first file we
+ * open would take that number, and our messages would be written into it -
+ * into the lock file, say. /dev/null fills the gaps first.
+ */
+static void fill_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
 	int r;
 
+	fill_stdio();
 	cli_catch_signals();
 	r = dispatch(&c, argc, argv);
 	cli_wait_clear();

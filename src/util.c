@@ -12,6 +12,27 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * A message on stderr, escaped (procmgr_escape()): it echoes what the
+ * user typed (NAMEs, keys, commands), which may hold terminal controls.
+ */
+static void put_escaped(const char *fmt, va_list ap)
+{
+	char *raw = NULL, *safe = NULL;
+	size_t size;
+
+	if (vasprintf(&raw, fmt, ap) < 0)
+		raw = NULL;
+	size = raw ? strlen(raw) * 4 + 1 : 0;
+	if (raw)
+		safe = malloc(size);
+	if (safe)
+		procmgr_escape(raw, safe, size);
+	fputs(safe ? safe : "out of memory", stderr);
+	free(safe);
+	free(raw);
+}
+
 void cli_err(const char *fmt, ...)
 {
 	va_list ap;
@@ -19,7 +40,7 @@ void cli_err(const char *fmt, ...)
 	cli_stderr_lock();
 	fputs("procmgr: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_escaped(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	cli_stderr_unlock();
@@ -33,7 +54,7 @@ void cli_info(const struct cli *c, const char *fmt, ...)
 		return;
 	cli_stderr_lock();
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_escaped(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	cli_stderr_unlock();
@@ -47,7 +68,7 @@ int cli_usage(const struct cli *c, const char *fmt, ...)
 	if (c->cmd)
 		fprintf(stderr, "%s: ", c->cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_escaped(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'procmgr %s%s--help'.\n", c->cmd ? c->cmd : "",
 		c->cmd ? " " : "");

@@ -77,3 +77,35 @@ teardown() { lc_teardown; }
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == "procmgr: "* ]]
 }
+
+@test "logs of a FIFO or a symlink fails at once instead of hanging" {
+	mkdir -p "$MD/web"
+	mkfifo "$T/fifo"
+	printf '%s' "$T/fifo" >"$MD/web/log"
+	for follow in "" -f; do
+		run -1 --separate-stderr timeout -k 5 20 "$PROCMGR" --dir "$D" \
+			logs web $follow 3>&-
+		[[ "$stderr" == "procmgr: "*"$T/fifo"*"not a regular file"* ]]
+	done
+	rm "$MD/web/log"
+	echo secret >"$T/target"
+	ln -s "$T/target" "$MD/web.log"
+	run -1 --separate-stderr pm logs web
+	[[ "$stderr" == "procmgr: "*"$MD/web.log"*"symlink"* ]]
+	[[ "$output" != *secret* ]]
+}
+
+@test "logs -n 1, with and without -f, prints a long last line whole" {
+	mkdir -p "$MD/web"
+	{ echo first; head -c 2000000 /dev/zero | tr '\0' x; echo; } \
+		>"$MD/web.log"
+	run -0 pm logs web -f -n 1
+	[ "${#output}" -eq 2000000 ]
+	[[ "$output" != *first* ]]
+	run -0 pm logs web -n 1
+	[ "${#output}" -eq 2000000 ]
+	# and the last two lines are both lines
+	run -0 pm logs web -f -n 2
+	[ "${#output}" -eq 2000006 ]
+	[[ "$output" == first$'\n'x* ]]
+}

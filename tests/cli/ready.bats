@@ -240,3 +240,29 @@ never_ready() {
 	[[ "$stderr" == *"waiting for readiness with no time limit"* ]]
 	[ "$(cat "$MD/web/socket")" = 4242 ]
 }
+
+@test "--ready socket works when the uid has no inotify instance left" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as a uid of its own"
+	uid=$(lone_uid)
+	dir=$(dir_of_uid "$uid")
+	# Held by another process of the uid at first: start waits for the
+	# lock, then for the key, with no inotify instance to use for either.
+	as_uid "$uid" "$PROCMGR" --dir "$dir" lock web -- sleep 1 \
+		</dev/null >/dev/null 2>&1 3>&- &
+	note_pid $!
+	wait_for 20 test -e "$dir/.lock.web.lock_message"
+	run --separate-stderr as_uid "$uid" "$HELPERS/inotify-hog" \
+		"$PROCMGR" --dir "$dir" start web --ready socket \
+		--ready-timeout 60 -- "$DAEMON" sleep=0.5 key=socket=4242 pause
+	[ "$status" -ne 77 ] || skip "$stderr"
+	echo "status=$status stderr=$stderr"
+	[ "$status" -eq 0 ]
+	assert_pid_output
+	pid=$output
+	note_pid "$pid"
+	[[ "$stderr" == *"waiting for a file lock"* ]]
+	[ "$(cat "$dir/$HFP/web/socket")" = 4242 ]
+	alive "$pid"
+	run -0 as_uid "$uid" "$PROCMGR" --dir "$dir" stop web
+	wait_for 10 gone "$pid"
+}

@@ -229,3 +229,29 @@ assert o["name"] == "web" and o["state"] == "running", o'
 	[[ "$stderr" == *"log $MD/web.log"* ]]
 	[ "$output" = hello ]
 }
+
+@test "what the user typed is echoed in messages escaped, never raw" {
+	esc=$'\x1b'
+	csi=$'\xc2\x9b'	# U+009B, a terminal's CSI too
+	# escaped: the text shows; raw: not a byte of it on stderr
+	shown() {
+		[[ "$stderr" == *"$1"* && "$stderr" != *"$esc"* &&
+			"$stderr" != *"$csi"* ]]
+	}
+	run -2 --separate-stderr pm status "we${esc}[31mb"
+	shown 'we\x1b[31mb'
+	run -2 --separate-stderr pm "bogus${esc}]0;title"
+	shown 'bogus\x1b]0;title'
+	run -2 --separate-stderr pm stop web --signals "TERM${csi}"
+	shown 'TERM\xc2\x9b'
+	run -3 --separate-stderr pm get web "k${esc}ey"
+	shown 'k\x1bey'
+	run -127 --separate-stderr pm lock web -- "/no/${esc}cmd"
+	shown '/no/\x1bcmd'
+	mkdir -m 0777 "$T/a${esc}b"
+	run -1 --separate-stderr pm --dir "$T/a${esc}b" set web k v
+	shown 'a\x1bb'
+	# printable UTF-8 is printable: kept as it is
+	run -2 --separate-stderr pm status "wéb"
+	[[ "$stderr" == *"'wéb'"* ]]
+}

@@ -3,6 +3,7 @@
  * metadata, restart reasons, and 32 concurrent ensures starting one daemon.
  */
 #include "c-util.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -45,6 +46,53 @@ START_TEST(test_start_twice)
 	ck_assert_int_eq(again, pid);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "already running"));
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * A start records pidfd_ino, the pidfs inode of a pidfd on the daemon, and
+ * an inode that is not the live process's makes it stale.
+ */
+START_TEST(test_pidfd_ino_recorded)
+{
+	struct procmgr_spawn_opts o = { .argv = argv_a };
+	procmgr *h = cu_open("ino", NULL);
+	char want[32], *v;
+	pid_t pid;
+
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
+	cu_track(pid);
+	v = tu_key(h, "pidfd_ino");
+	if (!cu_pidfd_ino(pid, want, sizeof(want))) {
+		ck_assert_ptr_null(v);	/* nothing to record here */
+		procmgr_free(h);
+		return;
+	}
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, want);
+	free(v);
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", "1"), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", "12x"), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "pidfd_ino"));
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", want), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_RUNNING);
+	/* recorded again for the same process: the same value */
+	ck_assert_int_eq(pm_record_pidfd_ino(h, pid), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(pm_record_pidfd_ino(h, tu_dead_pid()), -ESRCH);
+	/* a key that cannot be read: stale, with a warning */
+	v = pm_asprintf("%s/pidfd_ino", procmgr_meta_dir(h));
+	ck_assert_int_eq(unlink(v), 0);
+	ck_assert_int_eq(mkdir(v, 0700), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), v));
+	ck_assert_int_eq(rmdir(v), 0);
+	free(v);
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", want), 0);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	procmgr_free(h);
 }
 END_TEST
@@ -450,6 +498,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_start_twice);
+	tcase_add_test(tc, test_pidfd_ino_recorded);
 	tcase_add_test(tc, test_stale_cleared);
 	tcase_add_test(tc, test_ensure_reasons);
 	tcase_add_test(tc, test_restart);

@@ -151,6 +151,15 @@ START_TEST(test_notify_mainpid)
 	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
 	ck_assert_int_eq(st.pid, pid);
 	procmgr_status_clear(&st);
+	/* the adopted process's own pidfd inode, not the first one's */
+	{
+		char want[32];
+
+		v = tu_key(h, "pidfd_ino");
+		if (cu_pidfd_ino(pid, want, sizeof(want)))
+			ck_assert_str_eq(v, want);
+		free(v);
+	}
 	/* The first process exits; the monitor must not record it. */
 	ck_assert(tu_wait_gone(first, 10));
 	usleep(200000);
