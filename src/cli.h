@@ -28,7 +28,7 @@ enum cli_exit {
 	CLI_DIED = 7,		/* died before ready */
 };
 
-/* Returned by cli_operands() when the command should go on. */
+/* Returned by cli_parse() and friends when the command should go on. */
 #define CLI_CONTINUE (-1)
 
 /* The global options. */
@@ -97,30 +97,50 @@ void cli_info(const struct cli *c, const char *fmt, ...)
 /* A usage error: the message and a pointer to --help; returns CLI_USAGE. */
 int cli_usage(const struct cli *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A JSON document went to stdout (with --json). */
+void cli_json_printed(void);
+/*
+ * With --json, a command that failed (code) without printing JSON prints
+ * {"error": {"exit": code, "message": "..."}, "command": "..."}, so that
+ * stdout always holds exactly one JSON document.
+ */
+void cli_json_error(const struct cli *c, int code);
 /* The exit code for a library failure r (< 0). */
 int cli_exit_code(int r);
 /* Print h's message about failure r; returns cli_exit_code(r). */
 int cli_fail(procmgr *h, int r);
 
+/* What a command takes on its command line. */
+struct cli_syntax {
+	int npos;			/* operands: NAME, KEY, VALUE */
+	const char *what;		/* "NAME KEY", for messages */
+	const char *shortopts;		/* besides -h, -q, -v; NULL: none */
+	const struct option *longopts;	/* besides --help, the globals */
+	bool rest;			/* a command follows (-- CMD...) */
+};
+
+/* Take option o (with arg): CLI_CONTINUE, or an exit code. */
+typedef int (*cli_option_fn)(struct cli *c, int o, char *arg, void *ctx);
+
 /*
- * Take a command's npos leading operands (what names them, for the usage
- * message: "NAME KEY"). *argc and *argv are shifted so that getopt_long()
- * parses the options that follow, and cli_getopt() is reset. Returns
- * CLI_CONTINUE, or an exit code (help shown, or a usage error).
+ * Parse a command's arguments (argv[0] is the command): options before
+ * and after the operands, as getopt users expect (`logs -n 5 web`), each
+ * handed to fn; the operands into ops[] (none may start with '-'); with
+ * rest, the daemon's command, after "--" or at the first word that is
+ * not an option, into *ret_rest, never parsed. --help shows the command's
+ * help. CLI_CONTINUE, or an exit code (help shown, or a usage error).
  */
-int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
-		 const char *what);
+int cli_parse(struct cli *c, int argc, char **argv,
+	      const struct cli_syntax *s, cli_option_fn fn, void *ctx,
+	      char **ops, char ***ret_rest);
 /*
  * getopt_long() with the leading '+' (stop at "--" and at the first operand,
- * so a daemon's flags are never parsed) and our own messages: returns the
- * option, -1 at the end, '?' after printing a usage message.
+ * so a daemon's flags are never parsed), --help, the global options, and
+ * our own messages: returns the option, -1 at the end, '?' after printing
+ * a usage message.
  */
 int cli_getopt(struct cli *c, int argc, char **argv,
 	       const char *shortopts, const struct option *longopts);
-/* Fail with a usage message when operands are left over. */
-int cli_no_more(const struct cli *c, int argc, char **argv);
-/* Parse the options of a command that has none but --help. */
-int cli_plain(struct cli *c, int argc, char **argv);
 
 #define CLI_MAX_SIGNALS 16
 
@@ -136,12 +156,6 @@ int cli_seconds(const struct cli *c, const char *opt, const char *s,
 		double *ret);
 int cli_count(const struct cli *c, const char *opt, const char *s,
 	      unsigned long long *ret);
-/*
- * Parse the options of a command whose only option (but --help) is opt
- * ("--timeout"), in seconds, into *ret. CLI_CONTINUE or an exit code.
- */
-int cli_seconds_option(struct cli *c, int argc, char **argv,
-		       const char *opt, double *ret);
 
 /* Check NAME (exit 2 naming the rule) and open a handle on it. */
 int cli_open(const struct cli *c, const char *name, procmgr **ret_h);

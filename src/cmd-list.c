@@ -108,6 +108,7 @@ static int print_json(const struct row *rows, size_t n)
 		if (row_json(&rows[i], &objs[i]) < 0)
 			r = CLI_ERROR;
 	if (r == CLI_OK) {
+		cli_json_printed();
 		fputs(n ? "[\n  " : "[]\n", stdout);
 		for (size_t i = 0; i < n; i++)
 			printf("%s%s", objs[i], i + 1 < n ? ",\n  " : "\n]\n");
@@ -120,7 +121,9 @@ static int print_json(const struct row *rows, size_t n)
 	return r;
 }
 
-static void print_table(const struct row *rows, size_t n)
+/* The table; with -q without its header, for scripts. */
+static void print_table(const struct cli *c, const struct row *rows,
+			size_t n)
 {
 	int wn = 4, ws = 7, wp = 3, wu = 6;
 
@@ -132,8 +135,9 @@ static void print_table(const struct row *rows, size_t n)
 		if ((int)strlen(rows[i].uptime) > wu)
 			wu = (int)strlen(rows[i].uptime);
 	}
-	printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, "NAME", ws, "STATE", wp,
-	       "PID", wu, "UPTIME", "SOCKET");
+	if (!c->quiet)
+		printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, "NAME", ws, "STATE",
+		       wp, "PID", wu, "UPTIME", "SOCKET");
 	for (size_t i = 0; i < n; i++)
 		printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, rows[i].name, ws,
 		       rows[i].state, wp, rows[i].pid, wu, rows[i].uptime,
@@ -174,13 +178,14 @@ static void say_dir(const struct cli *c)
 
 int cmd_list(struct cli *c, int argc, char **argv)
 {
+	static const struct cli_syntax syntax = { 0, "", NULL, NULL, false };
 	struct row *rows = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 0, "")) != CLI_CONTINUE ||
-	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE)
+	r = cli_parse(c, argc, argv, &syntax, NULL, NULL, NULL, NULL);
+	if (r != CLI_CONTINUE)
 		return r;
 	r = procmgr_list(c->dir, &names);
 	if (r < 0)
@@ -196,7 +201,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	if (r == CLI_OK && c->json)
 		r = print_json(rows, n);
 	else if (r == CLI_OK)
-		print_table(rows, n);
+		print_table(c, rows, n);
 	for (size_t i = 0; rows && i < n; i++) {
 		procmgr_status_clear(&rows[i].st);
 		free(rows[i].error);

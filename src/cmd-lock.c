@@ -20,17 +20,10 @@
 
 extern char **environ;
 
-static int parse(struct cli *c, int argc, char **argv, double *ret_timeout)
+static int take(struct cli *c, int o, char *arg, void *timeout)
 {
-	int r;
-
-	r = cli_seconds_option(c, argc, argv, "--lock-timeout", ret_timeout);
-	if (r != CLI_CONTINUE)
-		return r;
-	if (optind >= argc)
-		return cli_usage(c, "expects a command after '--' to run "
-				 "under the lock");
-	return CLI_CONTINUE;
+	(void)o;
+	return cli_seconds(c, "--lock-timeout", arg, timeout);
 }
 
 /*
@@ -124,13 +117,19 @@ out:
 
 int cmd_lock(struct cli *c, int argc, char **argv)
 {
-	char **op = argv + 1;
+	static const struct option opts[] = {
+		{ "lock-timeout", required_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct cli_syntax syntax = { 1, "NAME", NULL, opts,
+						  true };
+	char *op[1], **cmd = NULL;
 	double timeout = -1;
 	procmgr *h = NULL;
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE ||
-	    (r = parse(c, argc, argv, &timeout)) != CLI_CONTINUE ||
+	if ((r = cli_parse(c, argc, argv, &syntax, take, &timeout, op,
+			   &cmd)) != CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	cli_lock_wait(c, h, timeout);
@@ -139,7 +138,7 @@ int cmd_lock(struct cli *c, int argc, char **argv)
 		r = cli_fail(h, r);
 		goto out;
 	}
-	r = run(h, argv + optind);
+	r = run(h, cmd);
 	procmgr_unlock(h);
 out:
 	procmgr_free(h);

@@ -21,28 +21,14 @@ struct logs_args {
 	bool follow;
 };
 
-static int parse(struct cli *c, int argc, char **argv, struct logs_args *a)
+static int take(struct cli *c, int o, char *arg, void *ctx)
 {
-	static const struct option opts[] = {
-		{ "lines", required_argument, NULL, 'n' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o, r = CLI_CONTINUE;
+	struct logs_args *a = ctx;
 
-	while (r == CLI_CONTINUE &&
-	       (o = cli_getopt(c, argc, argv, "n:fh", opts)) != -1) {
-		if (o == 'h')
-			r = cli_help(c->cmd);
-		else if (o == 'n')
-			r = cli_count(c, "--lines", optarg, &a->lines);
-		else if (o == 'f')
-			a->follow = true;
-		else
-			r = CLI_USAGE;
-	}
-	return r == CLI_CONTINUE ? cli_no_more(c, argc, argv) : r;
+	if (o == 'n')
+		return cli_count(c, "--lines", arg, &a->lines);
+	a->follow = true;
+	return CLI_CONTINUE;
 }
 
 /* Copy what was appended to fd since the last call to stdout. */
@@ -129,14 +115,20 @@ out:
 
 int cmd_logs(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "lines", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct cli_syntax syntax = { 1, "NAME", "n:f", opts,
+						  false };
 	struct logs_args a = { .lines = 10 };
-	char *text = NULL, *path = NULL;
-	char **op = argv + 1;
+	char *text = NULL, *path = NULL, *op[1];
 	procmgr *h = NULL;
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE ||
-	    (r = parse(c, argc, argv, &a)) != CLI_CONTINUE ||
+	if ((r = cli_parse(c, argc, argv, &syntax, take, &a, op, NULL)) !=
+		    CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_log_path(h, &path);

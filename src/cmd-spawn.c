@@ -48,7 +48,6 @@ static const struct option spawn_opts[] = {
 	{ "signals", required_argument, NULL, 's' },
 	{ "kill-wait", required_argument, NULL, 'w' },
 	{ "kill-mode", required_argument, NULL, 'k' },
-	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -165,9 +164,23 @@ static int parse_value(const struct cli *c, int o, char *arg,
 	return r;
 }
 
-static int parse(struct cli *c, int argc, char **argv, struct spawn_args *a)
+static int take(struct cli *c, int o, char *arg, void *ctx)
 {
-	int o, r = CLI_CONTINUE;
+	struct spawn_args *a = ctx;
+
+	if (o != 'K')
+		return parse_value(c, o, arg, a);
+	a->opts.kill_on_timeout = true;
+	return CLI_CONTINUE;
+}
+
+static int parse(struct cli *c, int argc, char **argv, struct spawn_args *a,
+		 char **ret_name)
+{
+	static const struct cli_syntax syntax = { 1, "NAME", NULL, spawn_opts,
+						  true };
+	char **cmd = NULL;
+	int r;
 
 	/* Each repeatable option appears at most argc times. */
 	a->env = calloc((size_t)argc + 1, sizeof(char *));
@@ -178,20 +191,8 @@ static int parse(struct cli *c, int argc, char **argv, struct spawn_args *a)
 	a->opts.env = a->env;
 	a->opts.fingerprint_env = a->fp_env;
 	a->opts.fingerprint_files = a->fp_files;
-	while (r == CLI_CONTINUE &&
-	       (o = cli_getopt(c, argc, argv, "h", spawn_opts)) != -1) {
-		if (o == 'h')
-			r = cli_help(c->cmd);
-		else if (o == 'K')
-			a->opts.kill_on_timeout = true;
-		else if (o == '?')
-			r = CLI_USAGE;
-		else
-			r = parse_value(c, o, optarg, a);
-	}
-	if (r == CLI_CONTINUE && optind >= argc)
-		r = cli_usage(c, "expects the daemon's command after '--'");
-	a->opts.argv = argv + optind;
+	r = cli_parse(c, argc, argv, &syntax, take, a, ret_name, &cmd);
+	a->opts.argv = cmd;
 	return r;
 }
 
@@ -203,10 +204,12 @@ static int died(procmgr *h, int r)
 	cli_fail(h, r);
 	if (procmgr_log_path(h, &log) >= 0 &&
 	    procmgr_start_log_tail(h, 20, &tail) >= 0 && tail[0]) {
+		cli_stderr_lock();
 		fprintf(stderr, "procmgr: the last lines of %s:\n%s", log,
 			tail);
 		if (tail[strlen(tail) - 1] != '\n')
 			fputc('\n', stderr);
+		cli_stderr_unlock();
 	}
 	free(tail);
 	free(log);
@@ -320,12 +323,11 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 static int spawn(struct cli *c, int argc, char **argv, enum spawn_kind kind)
 {
 	struct spawn_args a = { .lock_timeout = -1, .stop.kill_wait = -1 };
-	char **op = argv + 1;
 	procmgr *h = NULL;
+	char *op[1];
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) == CLI_CONTINUE &&
-	    (r = parse(c, argc, argv, &a)) == CLI_CONTINUE &&
+	if ((r = parse(c, argc, argv, &a, op)) == CLI_CONTINUE &&
 	    (r = cli_open(c, op[0], &h)) == CLI_CONTINUE)
 		r = run(c, h, kind, &a);
 	procmgr_free(h);

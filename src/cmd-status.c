@@ -145,13 +145,16 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		[PROCMGR_STALE] = CLI_ERROR,
 		[PROCMGR_RUNNING] = CLI_OK,
 	};
+	static const struct cli_syntax syntax = { 1, "NAME", NULL, NULL,
+						  false };
 	struct procmgr_status st = { 0 };
 	procmgr *h = NULL;
+	char *op[1];
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE ||
-	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE ||
-	    (r = cli_open(c, argv[0], &h)) != CLI_CONTINUE)
+	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
+		    CLI_CONTINUE ||
+	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_status(h, &st);
 	if (r < 0) {

@@ -19,38 +19,29 @@ struct stop_args {
 	bool all;
 };
 
-static int parse(struct cli *c, int argc, char **argv, struct stop_args *a)
-{
-	static const struct option opts[] = {
-		{ "signals", required_argument, NULL, 's' },
-		{ "kill-wait", required_argument, NULL, 'w' },
-		{ "kill-mode", required_argument, NULL, 'k' },
-		{ "keep-metadata", no_argument, NULL, 'K' },
-		{ "lock-timeout", required_argument, NULL, 'L' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o, r = CLI_CONTINUE;
+static const struct option stop_opts[] = {
+	{ "signals", required_argument, NULL, 's' },
+	{ "kill-wait", required_argument, NULL, 'w' },
+	{ "kill-mode", required_argument, NULL, 'k' },
+	{ "keep-metadata", no_argument, NULL, 'K' },
+	{ "lock-timeout", required_argument, NULL, 'L' },
+	{ "all", no_argument, NULL, 'a' },
+	{ NULL, 0, NULL, 0 },
+};
 
-	while (r == CLI_CONTINUE &&
-	       (o = cli_getopt(c, argc, argv, "h", opts)) != -1) {
-		if (o == 'h')
-			r = cli_help(c->cmd);
-		else if (o == 's' || o == 'w' || o == 'k')
-			r = cli_stop_option(c, o, optarg, &a->opts,
-					    a->signals);
-		else if (o == 'K')
-			a->opts.keep_metadata = true;
-		else if (o == 'a')
-			a->all = true;
-		else if (o == 'L')
-			r = cli_seconds(c, "--lock-timeout", optarg,
-					&a->lock_timeout);
-		else
-			r = CLI_USAGE;
-	}
-	return r == CLI_CONTINUE ? cli_no_more(c, argc, argv) : r;
+static int take(struct cli *c, int o, char *arg, void *ctx)
+{
+	struct stop_args *a = ctx;
+
+	if (o == 'K')
+		a->opts.keep_metadata = true;
+	else if (o == 'a')
+		a->all = true;
+	else if (o == 'L')
+		return cli_seconds(c, "--lock-timeout", arg, &a->lock_timeout);
+	else
+		return cli_stop_option(c, o, arg, &a->opts, a->signals);
+	return CLI_CONTINUE;
 }
 
 static int report(struct cli *c, procmgr *h, int stopped, pid_t pid)
@@ -73,6 +64,7 @@ static int report(struct cli *c, procmgr *h, int stopped, pid_t pid)
 	procmgr_status_clear(&st);
 	if (r < 0)
 		return cli_fail(h, r);
+	cli_json_printed();
 	/* "stopped" is a JSON boolean, which the library's string pairs
 	 * cannot express: splice it in before the closing brace. */
 	json[strlen(json) - 1] = '\0';
@@ -97,23 +89,24 @@ static bool wants_all(int argc, char **argv)
 
 int cmd_stop(struct cli *c, int argc, char **argv)
 {
+	static const struct cli_syntax one = { 1, "NAME", NULL, stop_opts,
+					       false };
+	static const struct cli_syntax all = { 0, "", NULL, stop_opts, false };
 	struct stop_args a = { .opts.kill_wait = -1, .lock_timeout = -1 };
-	char **op = argv + 1;
 	procmgr *h = NULL;
+	char *op[1];
 	pid_t pid = 0;
 	int r;
 
 	if (wants_all(argc, argv)) {
-		if ((r = cli_operands(c, &argc, &argv, 0, "")) != CLI_CONTINUE ||
-		    (r = parse(c, argc, argv, &a)) != CLI_CONTINUE)
-			return r;
-		return cli_stop_many(c, false, &a.opts, a.lock_timeout);
+		r = cli_parse(c, argc, argv, &all, take, &a, NULL, NULL);
+		return r != CLI_CONTINUE ? r :
+		       cli_stop_many(c, false, &a.opts, a.lock_timeout);
 	}
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE ||
-	    (r = parse(c, argc, argv, &a)) != CLI_CONTINUE ||
+	if ((r = cli_parse(c, argc, argv, &one, take, &a, op, NULL)) !=
+		    CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
-
 	cli_lock_wait(c, h, a.lock_timeout);
 	r = procmgr_stop(h, &a.opts, &pid);
 	if (r == -EBUSY) {

@@ -12,13 +12,16 @@
 
 int cmd_touch(struct cli *c, int argc, char **argv)
 {
+	static const struct cli_syntax syntax = { 1, "NAME", NULL, NULL,
+						  false };
 	struct procmgr_status st = { 0 };
 	procmgr *h = NULL;
+	char *op[1];
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE ||
-	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE ||
-	    (r = cli_open(c, argv[0], &h)) != CLI_CONTINUE)
+	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
+		    CLI_CONTINUE ||
+	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_status(h, &st);
 	if (r < 0)
@@ -100,7 +103,8 @@ static void fill_row(const struct cli *c, const struct procmgr_monitor *m,
 	procmgr_free(h);
 }
 
-static void print_table(const struct row *rows, size_t n)
+static void print_table(const struct cli *c, const struct row *rows,
+			size_t n)
 {
 	int wd = 3, wn = 4, wp = 3;
 
@@ -112,8 +116,9 @@ static void print_table(const struct row *rows, size_t n)
 		wn = m > wn ? m : wn;
 		wp = p > wp ? p : wp;
 	}
-	printf("%-*s  %-*s  %*s  %-8s %-8s %s\n", wd, "DIR", wn, "NAME", wp,
-	       "PID", "STATE", "UPTIME", "RSS");
+	if (!c->quiet)
+		printf("%-*s  %-*s  %*s  %-8s %-8s %s\n", wd, "DIR", wn, "NAME",
+		       wp, "PID", "STATE", "UPTIME", "RSS");
 	for (size_t i = 0; i < n; i++)
 		printf("%-*s  %-*s  %*s  %-8s %-8s %s\n", wd, rows[i].dir, wn,
 		       rows[i].name, wp, rows[i].pid, rows[i].state,
@@ -122,6 +127,7 @@ static void print_table(const struct row *rows, size_t n)
 
 static int print_json_rows(const struct row *rows, size_t n)
 {
+	cli_json_printed();
 	fputc('[', stdout);
 	for (size_t i = 0; i < n; i++) {
 		char *json = NULL, bytes[32];
@@ -143,13 +149,14 @@ static int print_json_rows(const struct row *rows, size_t n)
 
 int cmd_ps(struct cli *c, int argc, char **argv)
 {
+	static const struct cli_syntax syntax = { 0, "", NULL, NULL, false };
 	struct procmgr_monitor *mons = NULL;
 	struct row *rows = NULL;
 	size_t n = 0;
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 0, "")) != CLI_CONTINUE ||
-	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE)
+	r = cli_parse(c, argc, argv, &syntax, NULL, NULL, NULL, NULL);
+	if (r != CLI_CONTINUE)
 		return r;
 	r = procmgr_monitors(&mons, &n);
 	if (r < 0) {
@@ -166,8 +173,8 @@ int cmd_ps(struct cli *c, int argc, char **argv)
 		fill_row(c, &mons[i], &rows[i]);
 	if (c->json)
 		r = print_json_rows(rows, n);
-	else if (!c->quiet || n > 0)
-		print_table(rows, n);
+	else
+		print_table(c, rows, n);
 	for (size_t i = 0; i < n; i++)
 		procmgr_status_clear(&rows[i].st);
 	free(rows);
@@ -264,8 +271,10 @@ int cli_stop_many(struct cli *c, bool all_dirs,
 		cli_err("cannot list the daemons to stop: %s", strerror(-r));
 		return CLI_ERROR;
 	}
-	if (c->json)
+	if (c->json) {
+		cli_json_printed();
 		fputc('[', stdout);
+	}
 	for (size_t i = 0; i < n && !cli_signal; i++) {
 		r = stop_one(c, &v[i], all_dirs, opts, lock_timeout, &first);
 		if (r != CLI_OK && (worst == CLI_OK || r > 128))
@@ -281,30 +290,30 @@ int cli_stop_many(struct cli *c, bool all_dirs,
 	return worst;
 }
 
+static int take_stop(struct cli *c, int o, char *arg, void *ctx)
+{
+	struct procmgr_stop_opts *stop = ctx;
+
+	/* the chain is kept in the options' own array, below */
+	return cli_stop_option(c, o, arg, stop, (int *)stop->signals);
+}
+
 int cmd_killall(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "signals", required_argument, NULL, 's' },
 		{ "kill-wait", required_argument, NULL, 'w' },
 		{ "kill-mode", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct cli_syntax syntax = { 0, "", NULL, opts, false };
+	int signals[CLI_MAX_SIGNALS];
 	struct procmgr_stop_opts stop = { .kill_wait = -1 };
-	int signals[CLI_MAX_SIGNALS], o, r = CLI_CONTINUE;
+	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 0, "")) != CLI_CONTINUE)
-		return r;
-	while (r == CLI_CONTINUE &&
-	       (o = cli_getopt(c, argc, argv, "h", opts)) != -1) {
-		if (o == 'h')
-			r = cli_help(c->cmd);
-		else if (o == '?')
-			r = CLI_USAGE;
-		else
-			r = cli_stop_option(c, o, optarg, &stop, signals);
-	}
-	if (r == CLI_CONTINUE)
-		r = cli_no_more(c, argc, argv);
+	stop.signals = signals;	/* where take_stop keeps the chain */
+	r = cli_parse(c, argc, argv, &syntax, take_stop, &stop, NULL, NULL);
+	if (!stop.n_signals)
+		stop.signals = NULL;
 	return r == CLI_CONTINUE ? cli_stop_many(c, true, &stop, -1) : r;
 }

@@ -32,7 +32,8 @@ struct command {
 	"                          (default: DIR/HOSTFP/NAME.log)\n" \
 	"  --log-max BYTES         rotate a log over BYTES to .1 at start\n" \
 	"                          (default, and 0: 10 MiB)\n" \
-	"  --env VAR=VALUE         add to its environment (repeatable)\n" \
+	"  --env VAR=VALUE         add to its environment (repeatable;\n" \
+	"                          part of the fingerprint)\n" \
 	"  --process-name STR      record STR as process_name (pants)\n" \
 	"  --ready MODE            exec, socket, notify, fd:N, tcp:PORT,\n" \
 	"                          unix:PATH (default: exec)\n" \
@@ -179,7 +180,8 @@ static int main_help(void)
 	     "  -h, --help     this help; 'procmgr COMMAND --help' for one\n"
 	     "  --version      print the version\n\n"
 	     "--dir, --json, -q and -v may also follow the command, as in\n"
-	     "'procmgr list --json'; what follows '--' is the daemon's.\n\n"
+	     "'procmgr list --json'. A command's options go before or after\n"
+	     "NAME; what follows '--' is the daemon's.\n\n"
 	     "Commands:");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf("  %s\n      e.g. %s\n", commands[i].synopsis,
@@ -263,6 +265,7 @@ int main(int argc, char **argv)
 	cli_catch_signals();
 	r = dispatch(&c, argc, argv);
 	cli_wait_clear();
+	cli_json_error(&c, r);
 	/* A full disk or closed pipe must not pass for success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_err("cannot write to standard output");

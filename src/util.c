@@ -33,10 +33,46 @@ static void put_escaped(const char *fmt, va_list ap)
 	free(raw);
 }
 
+/* What --json prints for a failure that printed no JSON of its own. */
+static struct {
+	bool printed;			/* a JSON document went to stdout */
+	char message[1024];		/* the last error said on stderr */
+} json_state;
+
+void cli_json_printed(void)
+{
+	json_state.printed = true;
+}
+
+static void remember(const char *fmt, va_list ap)
+{
+	vsnprintf(json_state.message, sizeof(json_state.message), fmt, ap);
+}
+
+void cli_json_error(const struct cli *c, int code)
+{
+	char *msg = NULL, *cmd = NULL;
+
+	if (!c->json || code == CLI_OK || json_state.printed)
+		return;
+	if (procmgr_json_string(json_state.message, &msg) < 0 ||
+	    procmgr_json_string(c->cmd ? c->cmd : "", &cmd) < 0) {
+		free(msg);
+		return;
+	}
+	printf("{\"error\": {\"exit\": %d, \"message\": %s}, "
+	       "\"command\": %s}\n", code, msg, c->cmd ? cmd : "null");
+	free(msg);
+	free(cmd);
+}
+
 void cli_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	remember(fmt, ap);
+	va_end(ap);
 	cli_stderr_lock();
 	fputs("procmgr: ", stderr);
 	va_start(ap, fmt);
@@ -64,6 +100,9 @@ int cli_usage(const struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	remember(fmt, ap);
+	va_end(ap);
 	fputs("procmgr: ", stderr);
 	if (c->cmd)
 		fprintf(stderr, "%s: ", c->cmd);
@@ -104,82 +143,64 @@ int cli_fail(procmgr *h, int r)
 	return cli_exit_code(r);
 }
 
-/*
- * How many arguments at v[i] make one global option ("--json", "-q",
- * "--dir DIR", "--dir=DIR"): 1 or 2, or 0 when v[i] is not one.
- */
-static int global_width(char **v, int n, int i)
+/* Options until the first operand (or "--"): CLI_CONTINUE or exit. */
+static int options(struct cli *c, int argc, char **argv,
+		   const struct cli_syntax *s, cli_option_fn fn, void *ctx)
 {
-	const char *a = v[i];
+	int o, r = CLI_CONTINUE;
 
-	if (!strcmp(a, "--dir"))
-		return i + 1 < n ? 2 : 0;
-	if (!strncmp(a, "--dir=", 6) || !strcmp(a, "--json") ||
-	    !strcmp(a, "--quiet") || !strcmp(a, "--verbose"))
-		return 1;
-	return a[0] == '-' && a[1] && strspn(a + 1, "qv") == strlen(a + 1);
-}
-
-static void reverse(char **v, int from, int to)
-{
-	for (char *t; from < --to; from++) {
-		t = v[from];
-		v[from] = v[to];
-		v[to] = t;
+	while (r == CLI_CONTINUE &&
+	       (o = cli_getopt(c, argc, argv, s->shortopts, s->longopts)) !=
+		       -1) {
+		if (o == 'h')
+			r = cli_help(c->cmd);
+		else if (o == '?' || !fn)
+			r = CLI_USAGE;
+		else
+			r = fn(c, o, optarg, ctx);
 	}
+	return r;
 }
 
-/*
- * Global options typed between the command and its operands ("procmgr
- * status --json web") are moved after the operands, where cli_getopt()
- * takes them; any other long option there is a usage error, not a NAME.
- */
-static int leading_options(struct cli *c, char **v, int n, int npos,
-			   const char *what)
+/* Did the last options() stop at "--" (which getopt then consumed)? */
+static bool at_dashes(int argc, char **argv)
 {
-	int i = 1, w;
+	return optind > 1 && optind <= argc && !strcmp(argv[optind - 1], "--");
+}
 
-	while (i < n && v[i][0] == '-' && strcmp(v[i], "--")) {
-		if (!strcmp(v[i], "--help") || !strcmp(v[i], "-h"))
-			return cli_help(c->cmd);
-		w = global_width(v, n, i);
-		if (w == 0 && !strcmp(v[i], "--dir"))
-			return cli_usage(c, "option '--dir' needs a value");
-		if (w == 0 && !strncmp(v[i], "--", 2))
-			return cli_usage(c, "option '%s' goes after %s", v[i],
-					 what);
-		if (w == 0)
-			break;
-		i += w;
+int cli_parse(struct cli *c, int argc, char **argv,
+	      const struct cli_syntax *s, cli_option_fn fn, void *ctx,
+	      char **ops, char ***ret_rest)
+{
+	int r;
+
+	optind = 0;	/* a fresh getopt for each command */
+	r = options(c, argc, argv, s, fn, ctx);
+	for (int i = 0; r == CLI_CONTINUE && i < s->npos; i++) {
+		if ((i == 0 && at_dashes(argc, argv)) || optind >= argc)
+			return cli_usage(c, "expects %s%s", s->what,
+					 at_dashes(argc, argv) ?
+					 " before '--'" : "");
+		/*
+		 * getopt leaves "-" alone: a NAME may not look like a flag.
+		 * A KEY or VALUE after it is taken as it is ("-5").
+		 */
+		if (i == 0 && argv[optind][0] == '-')
+			return cli_usage(c, "NAME cannot start with '-': '%s'",
+					 argv[optind]);
+		ops[i] = argv[optind++];
 	}
-	if (i == 1)
-		return CLI_CONTINUE;
-	if (n - i < npos)
-		return cli_usage(c, "expects %s", what);
-	/* Rotate v[1 .. i + npos) so that the operands come first. */
-	reverse(v, 1, i);
-	reverse(v, i, i + npos);
-	reverse(v, 1, i + npos);
-	return CLI_CONTINUE;
-}
-
-int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
-		 const char *what)
-{
-	char **v = *argv;
-	int n = *argc, r;
-
-	optind = 0;
-	if (npos > 0 &&
-	    (r = leading_options(c, v, n, npos, what)) != CLI_CONTINUE)
+	/* then options after the operands, as before them */
+	if (r == CLI_CONTINUE && s->npos > 0 && !at_dashes(argc, argv))
+		r = options(c, argc, argv, s, fn, ctx);
+	if (r != CLI_CONTINUE)
 		return r;
-	for (int i = 1; i <= npos && i < n; i++)
-		if (!strcmp(v[i], "--help") || !strcmp(v[i], "-h"))
-			return cli_help(c->cmd);
-	if (n - 1 < npos)
-		return cli_usage(c, "expects %s", what);
-	*argv = v + npos;
-	*argc = n - npos;
+	if (s->rest && optind >= argc)
+		return cli_usage(c, "expects a command to run after '--'");
+	if (!s->rest && optind < argc)
+		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	if (s->rest)
+		*ret_rest = argv + optind;
 	return CLI_CONTINUE;
 }
 
@@ -222,17 +243,19 @@ static bool take_global(struct cli *c, int o)
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts)
 {
-	struct option all[MAX_OPTS + N_GLOBAL + 1];
+	static const struct option help = { "help", no_argument, NULL, 'h' };
+	struct option all[MAX_OPTS + N_GLOBAL + 2];
 	char spec[64];
 	const char *arg;
 	size_t n = 0;
 	int o;
 
-	for (; longopts[n].name && n < MAX_OPTS; n++)
+	for (; longopts && longopts[n].name && n < MAX_OPTS; n++)
 		all[n] = longopts[n];
+	all[n++] = help;
 	memcpy(all + n, global_opts, sizeof(global_opts));
 	all[n + N_GLOBAL] = (struct option){ 0 };
-	snprintf(spec, sizeof(spec), "+:%sqv", shortopts);
+	snprintf(spec, sizeof(spec), "+:h%sqv", shortopts ? shortopts : "");
 	opterr = 0;
 	do
 		o = getopt_long(argc, argv, spec, all, NULL);
@@ -247,13 +270,6 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	else
 		cli_usage(c, "unknown option '-%c'", optopt);
 	return '?';
-}
-
-int cli_no_more(const struct cli *c, int argc, char **argv)
-{
-	if (optind < argc)
-		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
-	return CLI_CONTINUE;
 }
 
 /* "TERM,KILL" or "SIGINT,15" into signals; no empty items. */
@@ -323,28 +339,6 @@ int cli_seconds(const struct cli *c, const char *opt, const char *s,
 fail:
 	return cli_usage(c, "%s wants seconds (a number >= 0, like 2.5), "
 			 "not '%s'", opt, s);
-}
-
-int cli_seconds_option(struct cli *c, int argc, char **argv,
-		       const char *opt, double *ret)
-{
-	const struct option opts[] = {
-		{ opt + 2, required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o, r = CLI_CONTINUE;
-
-	while (r == CLI_CONTINUE &&
-	       (o = cli_getopt(c, argc, argv, "h", opts)) != -1) {
-		if (o == 'h')
-			r = cli_help(c->cmd);
-		else if (o == 's')
-			r = cli_seconds(c, opt, optarg, ret);
-		else
-			r = CLI_USAGE;
-	}
-	return r;
 }
 
 int cli_count(const struct cli *c, const char *opt, const char *s,
@@ -419,6 +413,7 @@ int cli_print_json(procmgr *h, const struct procmgr_status *st,
 	r = procmgr_status_json(procmgr_get_name(h), st, extra, &json);
 	if (r < 0)
 		return cli_fail(h, r);
+	cli_json_printed();
 	puts(json);
 	free(json);
 	return CLI_OK;
@@ -493,19 +488,6 @@ long long cli_uptime(const struct procmgr_status *st)
 		return proc_uptime(st->pid);
 	d = (long long)(time(NULL) - st->started_at);
 	return d < 0 ? 0 : d;
-}
-
-int cli_plain(struct cli *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o = cli_getopt(c, argc, argv, "h", opts);
-
-	if (o != -1)
-		return o == 'h' ? cli_help(c->cmd) : CLI_USAGE;
-	return cli_no_more(c, argc, argv);
 }
 
 char *cli_printable(char *value, size_t len)
