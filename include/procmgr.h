@@ -202,6 +202,15 @@ PROCMGR_EXPORT void procmgr_free(procmgr *h);
 PROCMGR_EXPORT int procmgr_open(procmgr *h, const char *dir, const char *name);
 
 /*
+ * procmgr_open() for reading only: status, keys, the log. Root may then
+ * read another user's DIR (its owner is accepted as root's own would be;
+ * symlinks and open-to-all directories are still refused). Every call that
+ * would write, lock or change state fails with -EROFS.
+ */
+PROCMGR_EXPORT int procmgr_open_read_only(procmgr *h, const char *dir,
+					  const char *name);
+
+/*
  * The message about the last failure on this handle ("" if none). Valid
  * until the next call on the handle. Accepts NULL (out of memory).
  */

@@ -22,6 +22,7 @@
 
 struct procmgr {
 	bool opened;
+	bool read_only;		/* procmgr_open_read_only(): reads only */
 	char name[PROCMGR_NAME_MAX + 1];
 	char hostfp[PROCMGR_HOSTFP_LEN + 1];
 	char *dir;		/* DIR, absolute or as given */
@@ -111,6 +112,14 @@ void pm_hex(const unsigned char *bytes, size_t len, char *ret_hex);
  * the message.
  */
 int pm_check_dir(procmgr *h, int fd, const char *path);
+/*
+ * The message for EACCES on name in atfd (path in messages): whose it is
+ * and that its daemons are that user's to act on. Returns -EACCES.
+ */
+int pm_denied(procmgr *h, int atfd, const char *name, const char *path,
+	      const char *what);
+/* -EROFS with a message when h is read-only; 0 otherwise. */
+int pm_check_writable(procmgr *h);
 /* True when a file of uid may be trusted: the caller's or root's. */
 bool pm_trusted_uid(uid_t uid);
 /*

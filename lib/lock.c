@@ -380,6 +380,13 @@ static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
 	    fstatat(dirfd, basename_of(h->lock_path), &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 && !pm_trusted_uid(st.st_uid))
 		return pm_check_file_owner(h, &st, h->lock_path);
+	/* not ours to lock: say whose, and so whose daemons these are */
+	if (fd < 0 && errno == EACCES)
+		return fstatat(dirfd, basename_of(h->lock_path), &st,
+			       AT_SYMLINK_NOFOLLOW) == 0 ?
+		       pm_denied(h, dirfd, basename_of(h->lock_path),
+				 h->lock_path, "lock file") :
+		       pm_denied(h, dirfd, ".", h->dir, "directory");
 	if (fd < 0)
 		return pm_error(h, errno, "cannot open lock file %s: %s",
 				h->lock_path, strerror(errno));
@@ -471,6 +478,8 @@ int procmgr_lock(procmgr *h)
 	int dirfd = -1, fd = -1, r;
 
 	r = pm_check_open(h);
+	if (r >= 0)
+		r = pm_check_writable(h);
 	if (r < 0)
 		return r;
 	if (h->lock_depth > 0) {

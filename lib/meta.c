@@ -129,6 +129,20 @@ fail:
 	return r;
 }
 
+int procmgr_open_read_only(procmgr *h, const char *dir, const char *name)
+{
+	int r;
+
+	if (!h)
+		return -EINVAL;
+	if (!h->opened)
+		h->read_only = true;
+	r = procmgr_open(h, dir, name);
+	if (r < 0 && !h->opened)
+		h->read_only = false;
+	return r;
+}
+
 int procmgr_open(procmgr *h, const char *dir, const char *name)
 {
 	char norm[PROCMGR_NAME_MAX + 1];
@@ -332,6 +346,9 @@ int procmgr_delete(procmgr *h, const char *key)
 {
 	int fd, r;
 
+	r = pm_check_writable(h);
+	if (r < 0)
+		return r;
 	r = key_open(h, key, false, &fd);
 	if (r == -ENOENT)
 		return 0;
@@ -458,6 +475,7 @@ int procmgr_list(const char *dir, char ***ret_names)
 
 	if (!h)
 		return -ENOMEM;
+	h->read_only = true;	/* it only reads: root may list anyone's */
 	r = set_paths(h, dir, NULL);
 	if (r < 0)
 		goto out;

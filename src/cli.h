@@ -159,6 +159,9 @@ int cli_count(const struct cli *c, const char *opt, const char *s,
 
 /* Check NAME (exit 2 naming the rule) and open a handle on it. */
 int cli_open(const struct cli *c, const char *name, procmgr **ret_h);
+/* The same for reading only: root may read another user's DIR. */
+int cli_open_read_only(const struct cli *c, const char *name,
+		       procmgr **ret_h);
 /* procmgr_set_lock_wait() with a callback printing pants' waiting line. */
 void cli_lock_wait(struct cli *c, procmgr *h, double timeout);
 

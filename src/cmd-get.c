@@ -21,7 +21,7 @@ int cmd_get(struct cli *c, int argc, char **argv)
 
 	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
 		    CLI_CONTINUE ||
-	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
+	    (r = cli_open_read_only(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_read_raw(h, op[1], &value, &len);
 	if (r == -ENOENT) {

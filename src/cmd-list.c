@@ -50,7 +50,7 @@ static int fill_row(struct cli *c, const char *name, struct row *row)
 		cli_err("out of memory");
 		return CLI_ERROR;
 	}
-	r = procmgr_open(h, c->dir, name);
+	r = procmgr_open_read_only(h, c->dir, name);
 	if (r >= 0)
 		r = procmgr_status(h, &row->st);
 	if (r < 0) {
@@ -151,7 +151,7 @@ static void print_table(const struct cli *c, const struct row *rows,
 static int list_failed(const struct cli *c, int r)
 {
 	procmgr *h = procmgr_new();
-	int r2 = h ? procmgr_open(h, c->dir, "list") : -ENOMEM;
+	int r2 = h ? procmgr_open_read_only(h, c->dir, "list") : -ENOMEM;
 
 	if (r2 < 0)
 		r = cli_fail(h, r2);

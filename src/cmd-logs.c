@@ -129,7 +129,7 @@ int cmd_logs(struct cli *c, int argc, char **argv)
 
 	if ((r = cli_parse(c, argc, argv, &syntax, take, &a, op, NULL)) !=
 		    CLI_CONTINUE ||
-	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
+	    (r = cli_open_read_only(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_log_path(h, &path);
 	if (r < 0) {

@@ -360,7 +360,8 @@ fail:
 	return cli_usage(c, "%s wants a whole number >= 0, not '%s'", opt, s);
 }
 
-int cli_open(const struct cli *c, const char *name, procmgr **ret_h)
+static int open_name(const struct cli *c, const char *name, bool read_only,
+		     procmgr **ret_h)
 {
 	char norm[PROCMGR_NAME_MAX + 1];
 	procmgr *h;
@@ -375,7 +376,8 @@ int cli_open(const struct cli *c, const char *name, procmgr **ret_h)
 		cli_err("out of memory");
 		return CLI_ERROR;
 	}
-	r = procmgr_open(h, c->dir, name);
+	r = read_only ? procmgr_open_read_only(h, c->dir, name) :
+			procmgr_open(h, c->dir, name);
 	if (r < 0) {
 		r = cli_fail(h, r);
 		procmgr_free(h);
@@ -387,6 +389,16 @@ int cli_open(const struct cli *c, const char *name, procmgr **ret_h)
 	cli_wait_line(c, h);
 	*ret_h = h;
 	return CLI_CONTINUE;
+}
+
+int cli_open(const struct cli *c, const char *name, procmgr **ret_h)
+{
+	return open_name(c, name, false, ret_h);
+}
+
+int cli_open_read_only(const struct cli *c, const char *name, procmgr **ret_h)
+{
+	return open_name(c, name, true, ret_h);
 }
 
 static void on_lock_wait(procmgr *h, const char *message,

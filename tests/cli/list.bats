@@ -103,16 +103,29 @@ assert a[1]["state"] == "stale" and a[2]["state"] == "running", a
 ' "$MD/bad"
 }
 
-@test "a NAME directory of another user is an error row too" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root to chown"
-	mkdir -p "$MD/theirs" "$MD/ours"
-	chown 65534 "$MD/theirs"
+@test "a NAME directory open to all is an error row too" {
+	mkdir -p "$MD/open" "$MD/ours"
+	chmod 0777 "$MD/open"
 	run -0 --separate-stderr pm --json list
-	[[ "$stderr" == *"warning: "*"$MD/theirs"* ]]
+	[[ "$stderr" == *"warning: "*"$MD/open"* ]]
 	echo "$output" | python3 -c '
 import json, sys
 a = json.load(sys.stdin)
 assert [(o["name"], o["state"]) for o in a] == [
-    ("ours", "stale"), ("theirs", "error")], a
+    ("open", "error"), ("ours", "stale")], a
+'
+}
+
+@test "root lists another user's NAME, which it may read" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+	mkdir -p "$MD/theirs" "$MD/ours"
+	chown 65534 "$MD/theirs"
+	run -0 --separate-stderr pm --json list
+	[ -z "$stderr" ]
+	echo "$output" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+assert [(o["name"], o["state"]) for o in a] == [
+    ("ours", "stale"), ("theirs", "stale")], a
 '
 }
