@@ -197,7 +197,10 @@ PROCMGR_EXPORT void procmgr_free(procmgr *h);
  * directory (not a symlink: -ELOOP), owned by the caller or by root
  * (-EACCES), and not group/world-writable unless sticky (-EACCES). Nothing is
  * created here: directories are made, mode 0700, by the first call that
- * writes or locks. A handle is opened once.
+ * writes or locks. A handle is opened once. When DIR/HOSTFP/NAME does not
+ * exist but another HOSTFP of DIR holds NAME as a live process of this
+ * boot (the host was renamed under it), the handle uses that one, and
+ * procmgr_warning() says so.
  */
 PROCMGR_EXPORT int procmgr_open(procmgr *h, const char *dir, const char *name);
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -143,6 +144,89 @@ int procmgr_open_read_only(procmgr *h, const char *dir, const char *name)
 	return r;
 }
 
+/* Point h's NAME paths into DIR/fp instead of DIR/HOSTFP. */
+static int use_hostfp(procmgr *h, const char *fp)
+{
+	char *host = pm_asprintf("%s%s%s", h->dir, strcmp(h->dir, "/") ?
+				 "/" : "", fp);
+	char *meta = host ? pm_asprintf("%s/%s", host, h->name) : NULL;
+	char *log = host ? pm_asprintf("%s/%s.log", host, h->name) : NULL;
+
+	if (!host || !meta || !log) {
+		free(host);
+		free(meta);
+		free(log);
+		return -ENOMEM;
+	}
+	free(h->host_dir);
+	free(h->meta_dir);
+	free(h->default_log);
+	h->host_dir = host;
+	h->meta_dir = meta;
+	h->default_log = log;
+	memcpy(h->hostfp, fp, PROCMGR_HOSTFP_LEN + 1);
+	return 0;
+}
+
+/* Is DIR/fp/NAME this boot's live daemon (start_time and all)? */
+static bool runs_under(procmgr *h, const char *fp)
+{
+	struct procmgr_status st;
+	char *v = NULL;
+	bool r;
+
+	if (use_hostfp(h, fp) < 0 || procmgr_status(h, &st) < 0)
+		return false;
+	/* pants' metadata (no start_time) is not matched on a guess */
+	r = st.state == PROCMGR_RUNNING && procmgr_read(h, "start_time", &v) ==
+						  0;
+	free(v);
+	procmgr_status_clear(&st);
+	return r;
+}
+
+static bool is_hostfp(const char *s)
+{
+	return strlen(s) == PROCMGR_HOSTFP_LEN &&
+	       strspn(s, "0123456789abcdef") == PROCMGR_HOSTFP_LEN;
+}
+
+/*
+ * No DIR/HOSTFP/NAME: a change of the host's name (or kernel) changes
+ * HOSTFP under a running daemon, which would then look stopped, and an
+ * ensure would start a second copy. So look under the other host
+ * directories of DIR for a NAME that is a live process of this boot
+ * (start_time carries the boot id), use it, and say so once.
+ */
+static void find_moved(procmgr *h)
+{
+	char here[PROCMGR_HOSTFP_LEN + 1], *err = strdup(h->errmsg);
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+	int fd;
+
+	memcpy(here, h->hostfp, sizeof(here));
+	if (pm_open_base(h, false, &fd) < 0 || !(d = fdopendir(fd))) {
+		free(err);
+		return;
+	}
+	while (!found && (e = readdir(d)))
+		found = is_hostfp(e->d_name) && strcmp(e->d_name, here) &&
+			runs_under(h, e->d_name);
+	if (found)
+		pm_warn(h, "%s runs with its metadata in %s, under another host "
+			"fingerprint than this host's %s (its name or kernel "
+			"changed since it started); using that", h->name,
+			h->meta_dir, here);
+	else
+		use_hostfp(h, here);
+	closedir(d);
+	if (err)
+		snprintf(h->errmsg, sizeof(h->errmsg), "%s", err);
+	free(err);
+}
+
 int procmgr_open(procmgr *h, const char *dir, const char *name)
 {
 	char norm[PROCMGR_NAME_MAX + 1];
@@ -163,14 +247,14 @@ int procmgr_open(procmgr *h, const char *dir, const char *name)
 		goto fail;
 	/* Vet what exists now; creating waits for the first write. */
 	r = pm_open_meta(h, false, &fd);
-	if (r == -ENOENT)
-		r = 0;
-	else if (r >= 0)
+	if (r >= 0)
 		close(fd);
-	if (r < 0)
+	if (r < 0 && r != -ENOENT)
 		goto fail;
 	h->errmsg[0] = '\0';
 	h->opened = true;
+	if (r == -ENOENT)
+		find_moved(h);
 	return 0;
 fail:
 	free_paths(h);

@@ -383,6 +383,9 @@ static int open_name(const struct cli *c, const char *name, bool read_only,
 		procmgr_free(h);
 		return r;
 	}
+	/* said once, here: the daemon was found under another HOSTFP */
+	if (procmgr_warning(h))
+		cli_err("warning: %s", procmgr_warning(h));
 	if (c->verbose)
 		cli_info(c, "procmgr: %s: metadata in %s, lock %s", norm,
 			 procmgr_meta_dir(h), procmgr_lock_path(h));
