@@ -76,6 +76,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_COMMON := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
+EXAMPLE_SRC := examples/notify-daemon.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -84,6 +85,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_COMMON_OBJ := $(UNIT_COMMON:%.c=$(BUILD)/%.o)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 
 # Two static libraries. libprocmgr.a is the one installed: its objects are
 # linked into one (ld -r) whose hidden symbols are then made local, so only
@@ -108,7 +110,7 @@ OBJCOPY ?= objcopy
 SCDOC ?= scdoc
 HAVE_SCDOC := $(shell command -v $(SCDOC) 2>/dev/null)
 
-DEPS := build-essential check bats gcovr scdoc python3 pkg-config
+DEPS := build-essential check bats gcovr scdoc python3 pkg-config socat
 
 .PHONY: all check unit cli coverage demo deps clean install uninstall man \
 	bench deb install-python uninstall-python FORCE
@@ -168,6 +170,11 @@ $(BUILD)/helpers/%: tests/helpers/%.c $(INTERNAL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(INTERNAL) $(LDFLAGS_ALL)
 
+# The examples use the installed API alone, as a user's program would.
+$(BUILD)/examples/%: examples/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(LDFLAGS_ALL)
+
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(LDFLAGS_ALL)
@@ -177,13 +184,14 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 deps:
 	@sh tests/deps.sh $(DEPS)
 
-check: deps $(PROCMGR) $(SHARED) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN)
+check: deps $(PROCMGR) $(SHARED) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN) \
+		$(EXAMPLE_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
 unit: $(UNIT_BIN) $(HELPER_BIN) $(MONITOR)
 	@BUILD=$(BUILD) ONLY=unit sh tests/run.sh
 
-cli: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR)
+cli: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR) $(EXAMPLE_BIN)
 	@BUILD=$(BUILD) ONLY=cli sh tests/run.sh
 
 coverage: deps
