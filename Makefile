@@ -35,7 +35,7 @@ OPT ?= -O2 -g
 ifeq ($(COVERAGE),1)
 OPT := -O0 -g
 endif
-CFLAGS_ALL := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Ilib \
+CFLAGS_ALL := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude \
 	-fvisibility=hidden -DPROCMGR_BUILD
 LDFLAGS_ALL :=
 
@@ -120,6 +120,11 @@ $(BUILD)/%.o: %.c include/procmgr.h lib/internal.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -MMD -c -o $@ $<
 
+# lib/internal.h is for the library, the monitor and the tests; the CLI
+# and the examples see procmgr.h alone.
+INTERNAL_INC := -Ilib
+$(LIB_OBJ) $(MONITOR_OBJ) $(UNIT_COMMON_OBJ): CFLAGS_ALL += $(INTERNAL_INC)
+
 # The library reaches the monitor by a path fixed at build time. The stamp
 # holds that path and changes only when it does, so that building with
 # another PREFIX or LIBEXECDIR recompiles lib/ and nothing else does.
@@ -163,12 +168,13 @@ procmgr: $(PROCMGR)
 
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_COMMON_OBJ) $(INTERNAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -o $@ $< $(UNIT_COMMON_OBJ) \
+	$(CC) $(CFLAGS_ALL) $(INTERNAL_INC) $(CHECK_CFLAGS) -o $@ $< \
+		$(UNIT_COMMON_OBJ) \
 		$(INTERNAL) $(CHECK_LIBS) $(LDFLAGS_ALL)
 
 $(BUILD)/helpers/%: tests/helpers/%.c $(INTERNAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(INTERNAL) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) $(INTERNAL_INC) -o $@ $< $(INTERNAL) $(LDFLAGS_ALL)
 
 # The examples use the installed API alone, as a user's program would.
 $(BUILD)/examples/%: examples/%.c $(STATIC)

@@ -296,7 +296,8 @@ struct procmgr_status {
 	pid_t pid;		/* recorded pid, 0 if none or unparsable */
 	char *fingerprint;	/* NULL when not recorded */
 	char *socket;		/* NULL when not recorded */
-	time_t started_at;	/* from start_time; -1 unknown */
+	time_t started_at;	/* from start_time, else (pants' metadata)
+				 * the live process's start; -1 unknown */
 	struct procmgr_exit exit;
 	bool ready;		/* it became ready (key ready); metadata not
 				 * written by a monitor counts as ready */
@@ -569,6 +570,19 @@ PROCMGR_EXPORT int procmgr_restart_sized(procmgr *h,
  * log) as one string.
  */
 PROCMGR_EXPORT int procmgr_log_tail(procmgr *h, size_t n, char **ret_text);
+
+/*
+ * Follow the daemon's log as tail -f does: fn gets its last n lines, then
+ * each piece appended to it, until the daemon ends (at once when it does
+ * not run). A log truncated meanwhile is read again from its start. It
+ * wakes on inotify and on the daemon's exit (a pidfd), or looks every
+ * second without them. fn returns 0 to go on, < 0 to stop (that value is
+ * returned). -EINTR when a signal handler ran; -ENOENT when there is no
+ * log.
+ */
+typedef int (*procmgr_log_fn)(const char *data, size_t len, void *userdata);
+PROCMGR_EXPORT int procmgr_log_follow(procmgr *h, size_t n, procmgr_log_fn fn,
+				      void *userdata);
 
 /* Path of the daemon's log (the log key, else the default). */
 PROCMGR_EXPORT int procmgr_log_path(procmgr *h, char **ret_path);

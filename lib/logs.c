@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -380,4 +382,100 @@ int pm_log_tail_from(procmgr *h, off_t from, size_t n, char **ret_text)
 	close(fd);
 	free(path);
 	return r;
+}
+
+/* ---- following ---------------------------------------------------- */
+
+/* Hand what was appended to fd since the last call to fn. */
+static int pass_new(int fd, procmgr_log_fn fn, void *userdata)
+{
+	char buf[8192];
+	struct stat sb;
+	ssize_t n;
+	int r = 0;
+
+	/* A log truncated under us starts over. */
+	if (fstat(fd, &sb) == 0 && sb.st_size < lseek(fd, 0, SEEK_CUR))
+		lseek(fd, 0, SEEK_SET);
+	while (r == 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		r = fn(buf, (size_t)n, userdata);
+	return r;
+}
+
+/* The running daemon, as a reference checked after it was opened. */
+static bool daemon_ref(procmgr *h, struct pm_pref *ret)
+{
+	struct procmgr_status st = { 0 };
+	bool r = false;
+
+	if (procmgr_status(h, &st) >= 0 && st.state == PROCMGR_RUNNING &&
+	    pm_pref_open(st.pid, 0, ret) == 0)
+		r = pm_identity_matches(h, st.pid) == 1 &&
+		    pm_pref_exited(ret) == 0;
+	procmgr_status_clear(&st);
+	if (!r && ret->pid > 0)
+		pm_pref_close(ret);
+	return r;
+}
+
+/* A watch for writes to path, or -1: then the loop looks every second. */
+static int watch_log(const char *path)
+{
+	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	if (ifd >= 0 && inotify_add_watch(ifd, path, IN_MODIFY | IN_ATTRIB |
+					  IN_DONT_FOLLOW) < 0) {
+		close(ifd);
+		ifd = -1;
+	}
+	return ifd;
+}
+
+static int follow_loop(int fd, int ifd, struct pm_pref *d, procmgr_log_fn fn,
+		       void *userdata)
+{
+	char events[4096] __attribute__((aligned(8)));
+	struct pollfd p[2] = { { .fd = ifd, .events = POLLIN },
+			       { .fd = d->fd, .events = POLLIN } };
+	int r;
+
+	for (;;) {
+		/* written between the tail and the watch: pass it first */
+		r = pass_new(fd, fn, userdata);
+		if (r < 0 || pm_pref_exited(d))
+			return r < 0 ? r : pass_new(fd, fn, userdata);
+		if (poll(p, 2, ifd < 0 || d->fd < 0 ? 1000 : -1) < 0)
+			return -errno;	/* -EINTR: a signal handler ran */
+		if (ifd >= 0 && (p[0].revents & POLLIN))
+			(void)!read(ifd, events, sizeof(events));
+	}
+}
+
+int procmgr_log_follow(procmgr *h, size_t n, procmgr_log_fn fn,
+		       void *userdata)
+{
+	struct pm_pref d = { .fd = -1 };
+	char *path = NULL, *text = NULL;
+	size_t len;
+	int fd, ifd = -1, r;
+
+	r = procmgr_log_open(h, &fd, &path);
+	if (r < 0)
+		return r;
+	r = procmgr_log_tail_fd(h, fd, n, &text, &len);
+	if (r >= 0)
+		r = fn(text, len, userdata);
+	free(text);
+	if (r >= 0 && daemon_ref(h, &d)) {
+		ifd = watch_log(path);
+		r = follow_loop(fd, ifd, &d, fn, userdata);
+		pm_pref_close(&d);
+	}
+	if (r == -EINTR)
+		r = pm_error(h, EINTR, "interrupted while following %s", path);
+	if (ifd >= 0)
+		close(ifd);
+	close(fd);
+	free(path);
+	return r < 0 ? r : 0;
 }

@@ -675,19 +675,38 @@ static int boot_time(time_t *ret)
 }
 
 /* When the process in start_time started, if it started in this boot. */
-static time_t started_at(procmgr *h)
+/* Seconds since the epoch of start, in clock ticks since this boot. */
+static time_t ticks_to_time(unsigned long long start)
+{
+	long tck = sysconf(_SC_CLK_TCK);
+	time_t bt;
+
+	if (tck <= 0 || boot_time(&bt) < 0)
+		return -1;
+	return bt + (time_t)(start / (unsigned long long)tck);
+}
+
+/*
+ * When the process in start_time started, if it started in this boot;
+ * without start_time (pants' metadata), when the live process it names
+ * started, if it runs.
+ */
+static time_t started_at(procmgr *h, const struct procmgr_status *st)
 {
 	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], *v;
 	unsigned long long start;
-	long tck = sysconf(_SC_CLK_TCK);
-	time_t bt, t = -1;
+	time_t t = -1;
+	char state;
 
-	if (procmgr_read(h, "start_time", &v) < 0)
-		return -1;
+	if (procmgr_read(h, "start_time", &v) < 0) {
+		if (st->state == PROCMGR_RUNNING &&
+		    pm_proc_stat(st->pid, &state, &start) == 0)
+			t = ticks_to_time(start);
+		return t;
+	}
 	if (parse_start_time(v, &start, boot) == 0 &&
-	    pm_boot_id(live_boot) == 0 && strcmp(boot, live_boot) == 0 &&
-	    tck > 0 && boot_time(&bt) == 0)
-		t = bt + (time_t)(start / (unsigned long long)tck);
+	    pm_boot_id(live_boot) == 0 && strcmp(boot, live_boot) == 0)
+		t = ticks_to_time(start);
 	free(v);
 	return t;
 }
@@ -900,7 +919,7 @@ int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 		r = optional_key(h, "socket", &st.socket);
 	if (r < 0)
 		goto fail;
-	st.started_at = started_at(h);
+	st.started_at = started_at(h, &st);
 	if (procmgr_read(h, "exit", &v) == 0) {
 		parse_exit(v, &st.exit);
 		free(v);

@@ -457,6 +457,10 @@ int cli_print_value(const struct cli *c, procmgr *h, const char *key,
 
 void cli_duration(long long secs, char *buf, size_t size)
 {
+	if (secs < 0) {
+		snprintf(buf, size, "?");
+		return;
+	}
 	if (secs >= 86400)
 		snprintf(buf, size, "%lldd%lldh", secs / 86400,
 			 secs % 86400 / 3600);
@@ -469,38 +473,12 @@ void cli_duration(long long secs, char *buf, size_t size)
 		snprintf(buf, size, "%llds", secs);
 }
 
-/*
- * pants' metadata has no start_time: the uptime then comes from the live
- * process's start (in clock ticks since boot) and the system's uptime.
- */
-static long long proc_uptime(pid_t pid)
-{
-	unsigned long long ticks;
-	long long ret = -1;
-	char *id = NULL;
-	double up;
-	FILE *f;
-
-	if (procmgr_proc_identity(pid, &id) < 0)
-		return -1;
-	f = fopen("/proc/uptime", "re");
-	if (f && sscanf(id, "%llu", &ticks) == 1 &&
-	    fscanf(f, "%lf", &up) == 1)
-		ret = (long long)(up - (double)ticks / sysconf(_SC_CLK_TCK));
-	if (f)
-		fclose(f);
-	free(id);
-	return ret < 0 ? 0 : ret;
-}
-
 long long cli_uptime(const struct procmgr_status *st)
 {
 	long long d;
 
-	if (st->state != PROCMGR_RUNNING)
+	if (st->state != PROCMGR_RUNNING || st->started_at < 0)
 		return -1;
-	if (st->started_at < 0)
-		return proc_uptime(st->pid);
 	d = (long long)(time(NULL) - st->started_at);
 	return d < 0 ? 0 : d;
 }
