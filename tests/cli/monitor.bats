@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# procmgr-monitor (SPEC §6): its own program, "procmgr-monitor DIR NAME" in
+# ps, the daemon's parent and a child subreaper, gone with the daemon.
+
+bats_require_minimum_version 1.5.0
+load supervise_helpers
+
+setup() { lc_setup; }
+teardown() { lc_teardown; }
+
+@test "ps shows procmgr-monitor DIR NAME as the daemon's parent" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	mon=$(mon_of web)
+	note_pid "$mon"
+	[ "$(ps -o args= -p "$mon")" = "procmgr-monitor $D web" ]
+	# its own program, not a copy of procmgr
+	[ "$(basename "$(readlink "/proc/$mon/exe")")" = procmgr-monitor ]
+	parent_is "$pid" "$mon"
+	# the key names it with its start time, so a reused pid never passes
+	[ "$(cut -d' ' -f2- "$MD/web/monitor")" = "$(start_time_of "$mon")" ]
+	run -0 pm status web
+	[[ "$output" == *"  monitor       $mon"* ]]
+}
+
+@test "the daemon gets no fd of the monitor's" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	[ "$(ls "/proc/$pid/fd" | sort -n | tr '\n' ' ')" = "0 1 2 " ]
+}
+
+@test "the monitor stays small" {
+	pm start web -- "$DAEMON" pause
+	mon=$(mon_of web)
+	kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$mon/status")
+	echo "monitor RssAnon: $kb kB"
+	[ "$kb" -le 1024 ]
+}
+
+@test "a child the daemon orphans is reparented to the monitor" {
+	# A subshell starts a grandchild and exits: without a subreaper the
+	# grandchild would go to init.
+	pid=$(pm start web -- sh -c '( "$0" pause & echo $! >"$1" ); exec "$0" pause' \
+		"$DAEMON" "$T/orphan")
+	wait_for 10 test -s "$T/orphan"
+	orphan=$(pids_in "$T/orphan")
+	mon=$(mon_of web)
+	wait_for 10 parent_is "$orphan" "$mon"
+	parent_is "$pid" "$mon"
+	# It is the daemon's tree: stop takes it too.
+	run -0 pm stop web --kill-wait 2
+	gone "$orphan"
+}
+
+@test "the monitor ends with the daemon" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	mon=$(mon_of web)
+	note_pid "$mon"
+	run -0 pm stop web
+	wait_for 10 gone "$mon"
+
+	# ... and when the daemon ends by itself
+	pid=$(pm start web -- "$DAEMON" pause)
+	mon=$(mon_of web)
+	note_pid "$mon"
+	kill -TERM "$pid"
+	wait_for 10 gone "$mon"
+	key_has web exit '^signal=TERM at='
+}
+
+@test "each NAME has its own monitor" {
+	a=$(pm start web -- "$DAEMON" pause)
+	b=$(pm start api -- "$DAEMON" pause)
+	[ "$(mon_of web)" != "$(mon_of api)" ]
+	[ "$(ps -o args= -p "$(mon_of api)")" = "procmgr-monitor $D api" ]
+	parent_is "$b" "$(mon_of api)"
+	parent_is "$a" "$(mon_of web)"
+}
