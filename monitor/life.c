@@ -295,16 +295,11 @@ static pid_t pid_file_pid(struct mon *m)
 	pid_t *tree = NULL;
 	unsigned long long *starts = NULL;
 	size_t n = 0;
-	int fd;
 
-	fd = open(m->job.pid_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-		  O_NONBLOCK);
-	if (fd < 0)
-		return 0;
-	if (pm_read_at(fd, "", 64, &v, NULL) < 0 ||
+	/* A regular file, not followed through a symlink, never a FIFO. */
+	if (pm_read_at(AT_FDCWD, m->job.pid_file, 64, &v, NULL) < 0 ||
 	    pm_parse_pid(v, &pid) < 0)
 		pid = 0;
-	close(fd);
 	free(v);
 	if (pid && pm_tree(getpid(), &tree, &starts, &n) == 0) {
 		size_t i = 0;
