@@ -405,7 +405,9 @@ static int open_daemon(procmgr *h, pid_t pid, struct pm_pref *ret)
  * Tell a live monitor the end is asked for, so that it neither restarts
  * the daemon nor takes the stop for a crash: key stopping says whether
  * the metadata stays ("keep", so the monitor records the exit) or goes
- * ("remove": it writes nothing into a directory being removed), and who
+ * ("remove": it writes nothing into a directory being removed), whether
+ * the stop spares the rest of the tree ("process", for --kill-mode
+ * process: the monitor must not take it with its own kill mode), and who
  * asked.
  */
 static void mark_stopping(procmgr *h, const struct procmgr_stop_opts *o,
@@ -415,11 +417,30 @@ static void mark_stopping(procmgr *h, const struct procmgr_stop_opts *o,
 
 	if (monitor <= 0)
 		return;
-	v = pm_asprintf("%s by %s", o && o->keep_metadata ? "keep" : "remove",
-			who ? who : "a process");
+	v = pm_asprintf("%s%s by %s", o && o->keep_metadata ? "keep" : "remove",
+			o && o->kill_mode == PROCMGR_KILL_PROCESS ?
+			" process" : "", who ? who : "a process");
 	if (v)
 		procmgr_write(h, "stopping", v);
 	free(v);
+}
+
+/*
+ * --kill-mode process leaves the rest of the tree alive, but the monitor
+ * learns of the stop only from key stopping, and once the daemon is gone
+ * a monitor that finds the metadata removed takes what is left for
+ * leftovers of a crash. So let it read the key first: wait (bounded; it
+ * needs no lock for this) until the monitor, seeing the stop, has ended.
+ */
+static void let_monitor_see(const struct pm_chain *c, pid_t monitor)
+{
+	struct pm_pref mon;
+
+	if (monitor <= 0 || c->kill_mode != PROCMGR_KILL_PROCESS ||
+	    pm_pref_open(monitor, 0, &mon) < 0)
+		return;
+	pm_pref_wait(&mon, 1, DEFAULT_KILL_WAIT);
+	pm_pref_close(&mon);
 }
 
 static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
@@ -445,6 +466,8 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 	log_fd = pm_event_log_open(h);
 	pm_event(log_fd, "stop requested by %s", who ? who : "a process");
 	r = pm_stop_tree(h, &m, monitor > 0 ? monitor : pid, c, log_fd);
+	if (r == 1)
+		let_monitor_see(c, monitor);
 	if (log_fd >= 0)
 		close(log_fd);
 	/* Not stopped after all: a later crash is a crash again. */

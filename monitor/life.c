@@ -110,10 +110,13 @@ static void log_exit(struct mon *m, int status, int sig, bool known)
 			 (int)m->main.pid, status);
 }
 
-/* Whatever is left of the tree, along the chain (kill mode tree). */
+/*
+ * Whatever is left of the tree, along the chain (kill mode tree), unless
+ * the stop asked for was --kill-mode process: that leaves the rest alone.
+ */
 static void stop_leftovers(struct mon *m)
 {
-	if (m->job.stop.kill_mode == PROCMGR_KILL_TREE)
+	if (m->job.stop.kill_mode == PROCMGR_KILL_TREE && !m->stop_process)
 		pm_stop_tree(m->h, NULL, getpid(), &m->job.stop, m->log);
 }
 
@@ -166,14 +169,22 @@ static void stopped_by_request(struct mon *m, int status, int sig,
 	m->done = true;
 }
 
-/* 0 no stop asked, 1 asked and the metadata stays, 2 asked, it goes. */
+/*
+ * 0 no stop asked, 1 asked and the metadata stays, 2 asked, it goes.
+ * "<keep|remove> [process ]by <who>": notes whether the stopper spares
+ * the rest of the tree.
+ */
 static int stop_asked(struct mon *m)
 {
 	char *v = NULL;
+	const char *rest;
 	int r = 0;
 
-	if (procmgr_read(m->h, "stopping", &v) == 0)
+	if (procmgr_read(m->h, "stopping", &v) == 0) {
 		r = strncmp(v, "remove ", 7) ? 1 : 2;
+		rest = strchr(v, ' ');
+		m->stop_process = rest && !strncmp(rest, " process by ", 12);
+	}
 	free(v);
 	return r;
 }

@@ -50,6 +50,7 @@ struct mon {
 	off_t log_offset;	/* where this run's "started" line begins */
 	double t_start;		/* monotonic, when it was forked */
 	const char *ending;	/* why procmgr ends it: "idle", ... or NULL */
+	bool stop_process;	/* the stop asked for spares the tree */
 
 	/* Deadlines, monotonic seconds; < 0 none. */
 	double d_ready, d_connect, d_idle, d_watchdog, d_restart, d_adopt;
