@@ -158,3 +158,16 @@ pinger() {
 	run -0 pm stop web
 	gone "$new"
 }
+
+@test "what a daemon sends just before it exits is not lost" {
+	# READY=1 and STATUS= are on the socket before the exit is: the start
+	# is ready (exit 0) and the text is kept, every time, whatever the
+	# order the monitor learns them in.
+	for i in $(seq 10); do
+		run -0 pm start "web$i" --ready notify -- "$DAEMON" \
+			'notify=STATUS=bye\nREADY=1' exit=3
+		wait_for 20 test -e "$MD/web$i/exit"
+		key_is "web$i" status_text bye
+		key_has "web$i" exit '^status=3 at='
+	done
+}
