@@ -162,12 +162,13 @@ pinger() {
 @test "what a daemon sends just before it exits is not lost" {
 	# READY=1 and STATUS= are on the socket before the exit is: the start
 	# is ready (exit 0) and the text is kept, every time, whatever the
-	# order the monitor learns them in.
-	for i in $(seq 10); do
-		run -0 pm start "web$i" --ready notify -- "$DAEMON" \
+	# order the monitor learns them in. (Not $i: bats' run sets it.)
+	local n
+	for n in $(seq 10); do
+		run -0 pm start "web$n" --ready notify -- "$DAEMON" \
 			'notify=STATUS=bye\nREADY=1' exit=3
-		wait_for 20 test -e "$MD/web$i/exit"
-		key_is "web$i" status_text bye
-		key_has "web$i" exit '^status=3 at='
+		wait_for 20 test -e "$MD/web$n/exit"
+		key_is "web$n" status_text bye
+		key_has "web$n" exit '^status=3 at='
 	done
 }
