@@ -221,10 +221,15 @@ static void loop(struct mon *m)
 			break;
 		if (p[5].revents)
 			starter_gone(m);
-		if (p[0].revents)
-			on_signals(m);
-		if (!m->done && p[1].revents)
+		/*
+		 * The socket first: what the daemon sent before it died
+		 * (READY=1, STATUS=) was queued before its SIGCHLD, and must
+		 * count before its end does (systemd orders them the same).
+		 */
+		if (p[1].revents)
 			mon_on_notify(m);
+		if (!m->done && p[0].revents)
+			on_signals(m);
 		if (!m->done && p[2].revents)
 			mon_on_ready_fd(m);
 		if (!m->done && p[3].revents)
