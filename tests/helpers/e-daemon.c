@@ -15,6 +15,8 @@
  *	unix=PATH	listen on the unix socket PATH
  *	accept		accept one connection on the socket the last tcp= or
  *			unix= opened, and keep it open (a connected client)
+ *	drain		read the accepted connection until the client closes
+ *			it, then close it too
  *	mem=MIB		allocate MIB mebibytes and touch every page, so they
  *			count in the resident set
  *	key=K=V		write metadata key K through libprocmgr
@@ -116,6 +118,8 @@ static void do_notify(const char *msg)
 
 /* The listening socket of the last tcp= or unix=, for accept. */
 static int listening = -1;
+/* The connection the last accept took, for drain. */
+static int accepted = -1;
 
 static void do_tcp(const char *port)
 {
@@ -161,7 +165,24 @@ static void do_accept(void)
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		die("accept", "");
-	/* The connection stays open until the process ends. */
+	/* The connection stays open until drain or the process ends. */
+	accepted = fd;
+}
+
+static void do_drain(void)
+{
+	char buf[512];
+	ssize_t n;
+
+	if (accepted < 0) {
+		errno = EBADF;
+		die("drain", "(no accept before it)");
+	}
+	do
+		n = read(accepted, buf, sizeof(buf));
+	while (n > 0 || (n < 0 && errno == EINTR));
+	close(accepted);
+	accepted = -1;
 }
 
 /* Held here, so the compiler cannot drop the writes as dead. */
@@ -298,6 +319,8 @@ static int act(const char *a)
 		do_unix(v);
 	else if (IS("accept"))
 		do_accept();
+	else if (IS("drain"))
+		do_drain();
 	else if (IS("mem"))
 		do_mem(v);
 	else if (IS("key"))
