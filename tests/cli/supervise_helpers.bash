@@ -82,3 +82,37 @@ pids_in() {
 lines_in() {
 	[ -e "$1" ] && [ "$(wc -l <"$1")" -eq "$2" ]
 }
+
+# ---- a private pid namespace, for ps and killall -------------------
+#
+# procmgr ps and killall see every daemon of the user on the machine; as
+# root on a shared machine that is other people's. In a new pid namespace
+# with its own /proc they see only the processes started in it, and
+# everything in it dies when its first process (the script) ends.
+
+# Skip when this user cannot make one (no root, no user namespaces).
+need_pid_ns() {
+	unshare -pf --mount-proc true 2>/dev/null ||
+		skip "needs unshare -pf --mount-proc (root, or user namespaces)"
+}
+
+# in_ns SCRIPT: run the bash SCRIPT in a private pid namespace. It has
+# pm (procmgr on $D), alive, gone, wait_for and the test's variables.
+in_ns() {
+	export D T PROCMGR DAEMON HELPERS
+	export -f pm alive gone wait_for
+	unshare -pf --mount-proc bash -c "set -u; $1" 3>&-
+}
+
+# A DIR (and scratch space) owned by nobody, outside $T, which nobody
+# cannot enter; removed by the teardown. Its path in $ND.
+nobody_dir() {
+	ND=$(mktemp -d /tmp/pm-nobody.XXXXXX)
+	echo "$ND" >>"$T/cleanup-dirs"
+	chown nobody:nogroup "$ND"
+}
+
+# as_nobody CMD...: run CMD as nobody, with no groups.
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
