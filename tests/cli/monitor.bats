@@ -74,3 +74,22 @@ teardown() { lc_teardown; }
 	parent_is "$b" "$(mon_of api)"
 	parent_is "$a" "$(mon_of web)"
 }
+
+@test "status --json has the supervision fields" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	mon=$(mon_of web)
+	run -0 pm --json status web
+	[ "$(json 'd["monitor"]' <<<"$output")" = "$mon" ]
+	[ "$(json 'd["ready"]' <<<"$output")" = true ]
+	[ "$(json 'd["restarts"]' <<<"$output")" = 0 ]
+	[ "$(json 'd["status_text"]' <<<"$output")" = null ]
+	[ "$(json 'd["exit"]' <<<"$output")" = null ]
+	# and a NAME that ended: exit has a reason (null when it ended by
+	# itself), the monitor is gone
+	kill -TERM "$pid"
+	wait_for 10 gone "$mon"
+	run -1 pm --json status web
+	[ "$(json 'd["exit"]["signal"]' <<<"$output")" = '"TERM"' ]
+	[ "$(json 'd["exit"]["reason"]' <<<"$output")" = null ]
+	[ "$(json 'd["monitor"]' <<<"$output")" = null ]
+}

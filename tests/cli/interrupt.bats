@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# Cancellable waits (SPEC §6) and the live wait line (SPEC §4).
+#
+# Ctrl-C is SIGINT to procmgr: every wait (readiness, lock, kill chain,
+# await) ends, the lock is released, the metadata stays whole, and procmgr
+# dies by SIGINT (130 in the shell). bash ignores SIGINT in background
+# jobs, so the tests send it with timeout -s INT, which restores it.
+#
+# A wait over a second tells a person at a terminal what it waits for, on
+# one stderr line rewritten in place; nothing of it with -q or when
+# stderr is not a terminal. script(1) gives procmgr a terminal.
+
+bats_require_minimum_version 1.5.0
+load supervise_helpers
+
+setup() { lc_setup; }
+teardown() { lc_teardown; }
+
+# ctrl_c SEC PROCMGR-ARGS...: run procmgr on $D and send it SIGINT after
+# SEC seconds; its exit status is procmgr's (130: died by SIGINT).
+ctrl_c() {
+	local sec=$1
+	shift
+	timeout -k 30 --preserve-status -s INT "$sec" "$PROCMGR" --dir "$D" \
+		"$@" 3>&-
+}
+
+# The lock is free: taking it without waiting works.
+lock_free() {
+	pm lock "$1" --lock-timeout 0 -- true
+}
+
+@test "Ctrl-C during a start's readiness wait: 130, lock free, daemon kept" {
+	run -130 --separate-stderr ctrl_c 1 start web --ready notify -- \
+		"$DAEMON" pause
+	[ -z "$output" ]
+	[[ "$stderr" == *"procmgr: interrupted while waiting for web to be ready"* ]]
+	lock_free web
+	# the metadata is whole: running, not ready, under its monitor
+	pid=$(cat "$MD/web/pid")
+	alive "$pid"
+	[ "$(cat "$MD/web/start_time")" = "$(start_time_of "$pid")" ]
+	parent_is "$pid" "$(mon_of web)"
+	run -0 pm status web
+	[[ "${lines[0]}" == "web: running (not ready), pid $pid, "* ]]
+	run -0 pm stop web
+	gone "$pid"
+}
+
+@test "an interrupted start goes on under its monitor and gets ready" {
+	run -130 ctrl_c 0.5 start web --ready notify -- "$DAEMON" sleep=2 \
+		notify=READY=1 pause
+	pid=$(cat "$MD/web/pid")
+	wait_for 20 test -e "$MD/web/ready"
+	run -0 pm status web
+	[[ "${lines[0]}" == "web: running, pid $pid, "* ]]
+}
+
+@test "Ctrl-C during a stop's kill wait: 130, metadata kept, not stopping" {
+	pid=$(pm start web --restart on-failure -- "$DAEMON" ignore=TERM pause)
+	wait_for 10 ignores "$pid" 15
+	run -130 --separate-stderr ctrl_c 1 stop web --kill-wait 60
+	[[ "$stderr" == *"procmgr: interrupted while stopping web (pid $pid); its metadata is kept"* ]]
+	lock_free web
+	alive "$pid"
+	[ ! -e "$MD/web/stopping" ]
+	run -0 pm status web
+	# Not stopped after all: a crash now is a crash, and is restarted.
+	kill -KILL "$pid"
+	wait_for 20 has_event '^started pid [0-9]+ \(restart 1 of 5\)$'
+}
+
+@test "Ctrl-C during a lock wait: 130, nothing started, the holder keeps it" {
+	"$PROCMGR" --dir "$D" lock web -- sleep 60 </dev/null >/dev/null 2>&1 3>&- &
+	holder=$!
+	note_pid "$holder"
+	wait_for 20 test -e "$D/.lock.web.lock_message"
+	run -130 --separate-stderr ctrl_c 1 start web -- "$DAEMON" pause
+	[[ "$stderr" == *"waiting for a file lock ($D/.lock.web)"* ]]
+	[ ! -e "$MD/web/pid" ]
+	alive "$holder"
+	run -4 pm lock web --lock-timeout 0 -- true
+	# (procmgr lock holds it until its command ends, or it dies)
+	kill -KILL "$holder"
+	wait_for 20 lock_free web
+}
+
+@test "Ctrl-C during await: 130" {
+	run -130 ctrl_c 1 await web socket --timeout 60
+}
+
+@test "SIGTERM ends a wait too, by SIGTERM" {
+	run -143 timeout --preserve-status -s TERM 1 "$PROCMGR" --dir "$D" \
+		start web --ready notify -- "$DAEMON" pause
+	lock_free web
+}
+
+# on_tty CMD...: run CMD with a terminal as stdin, stdout and stderr;
+# everything it wrote (both streams) in $T/tty, its exit status returned.
+on_tty() {
+	local cmd
+	cmd=$(printf '%q ' "$@")
+	script -qec "$cmd" /dev/null </dev/null >"$T/tty" 2>&1 3>&-
+}
+
+# A wait line, as the terminal received it: "\r<what>… Ns\e[K".
+wait_line() {
+	printf '\r%s\xe2\x80\xa6 %s\033[K' "$1" "$2"
+}
+
+@test "a readiness wait shows a live line on a terminal" {
+	run -4 on_tty "$PROCMGR" --dir "$D" start web --ready notify \
+		--ready-timeout 2.5 -- "$DAEMON" pause
+	grep -qF "$(wait_line 'waiting for web to be ready (notify)' 1s)" "$T/tty"
+	grep -qF "$(wait_line 'waiting for web to be ready (notify)' 2s)" "$T/tty"
+	# wiped before the message that follows
+	grep -qF $'\r\033[Kprocmgr: web (pid ' "$T/tty"
+}
+
+@test "a kill chain wait shows a live line on a terminal" {
+	pid=$(pm start web -- "$DAEMON" ignore=TERM pause)
+	wait_for 10 ignores "$pid" 15
+	run -0 on_tty "$PROCMGR" --dir "$D" stop web --kill-wait 1.5
+	grep -qF "$(wait_line "waiting for pid $pid of web to exit after SIGTERM" 1s)" \
+		"$T/tty"
+}
+
+@test "a lock wait shows a live line on a terminal" {
+	"$PROCMGR" --dir "$D" lock web -- sleep 60 </dev/null >/dev/null 2>&1 3>&- &
+	note_pid $!
+	wait_for 20 test -e "$D/.lock.web.lock_message"
+	run -4 on_tty "$PROCMGR" --dir "$D" start web --lock-timeout 1.5 -- \
+		"$DAEMON" pause
+	grep -qF "$(wait_line 'waiting for the lock of web' 1s)" "$T/tty"
+}
+
+@test "no wait line with -q, nor when stderr is not a terminal" {
+	run -4 on_tty "$PROCMGR" -q --dir "$D" start web --ready notify \
+		--ready-timeout 1.5 -- "$DAEMON" pause
+	! grep -q waiting "$T/tty" || false
+	pm stop web
+	run -4 --separate-stderr pm start web --ready notify \
+		--ready-timeout 1.5 -- "$DAEMON" pause
+	[[ "$stderr" != *"waiting for"* ]]
+	[[ "$stderr" != *$'\r'* ]]
+}
+
+@test "a wait under a second shows no line" {
+	run -0 on_tty "$PROCMGR" --dir "$D" start web --ready notify -- \
+		"$DAEMON" sleep=0.2 notify=READY=1 pause
+	! grep -q waiting "$T/tty" || false
+}
