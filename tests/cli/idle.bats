@@ -77,7 +77,7 @@ keep_using() {
 	! has_event '^idle for' || false
 	# then left alone, it is stopped
 	wait_for 20 gone "$pid"
-	key_has web exit 'reason=idle$'
+	wait_for 20 key_has web exit 'reason=idle$'
 }
 
 @test "ensure that keeps the daemon re-arms the idle timer" {
@@ -86,7 +86,7 @@ keep_using() {
 	alive "$pid"
 	key_is web pid "$pid"
 	wait_for 20 gone "$pid"
-	key_has web exit 'reason=idle$'
+	wait_for 20 key_has web exit 'reason=idle$'
 }
 
 @test "touch of a NAME that is not running exits 3" {
@@ -120,7 +120,7 @@ keep_using() {
 	# The client leaves: idle again, stopped.
 	exec 4>&-
 	wait_for 20 gone "$pid"
-	key_has web exit 'reason=idle$'
+	wait_for 20 key_has web exit 'reason=idle$'
 	grep -qx closed "$(log_of)"
 }
 
@@ -146,7 +146,7 @@ time.sleep(3600)' "$1" </dev/null >/dev/null 2>&1 3>&- &
 	! has_event '^idle for' || false
 	kill "$CLIENT"
 	wait_for 20 gone "$pid"
-	key_has web exit 'reason=idle$'
+	wait_for 20 key_has web exit 'reason=idle$'
 	grep -qx closed "$(log_of)"
 }
 
@@ -161,7 +161,7 @@ time.sleep(3600)' "$1" </dev/null >/dev/null 2>&1 3>&- &
 	wait_for 20 grep -qx accepted "$(log_of)"
 	kill "$CLIENT"
 	wait_for 20 gone "$pid"
-	key_has web exit 'reason=idle$'
+	wait_for 20 key_has web exit 'reason=idle$'
 }
 
 @test "a connection whose TCP client has gone does not count" {
@@ -172,7 +172,7 @@ time.sleep(3600)' "$1" </dev/null >/dev/null 2>&1 3>&- &
 	wait_for 20 grep -qx accepted "$(log_of)"
 	exec 4>&-
 	wait_for 20 gone "$pid"
-	key_has web exit 'reason=idle$'
+	wait_for 20 key_has web exit 'reason=idle$'
 }
 
 @test "the readiness probe's connection is not a client" {
@@ -181,7 +181,7 @@ time.sleep(3600)' "$1" </dev/null >/dev/null 2>&1 3>&- &
 	pid=$(pm start web --idle-timeout 1 --ready "tcp:$port" -- \
 		"$DAEMON" tcp="$port" pause)
 	wait_for 20 gone "$pid"
-	key_has web exit 'reason=idle$'
+	wait_for 20 key_has web exit 'reason=idle$'
 }
 
 @test "status shows the idle timeout among the supervision" {

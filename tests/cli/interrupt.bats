@@ -141,7 +141,7 @@ wait_line() {
 	pm stop web
 	run -4 --separate-stderr pm start web --ready notify \
 		--ready-timeout 1.5 -- "$DAEMON" pause
-	[[ "$stderr" != *"waiting for"* ]]
+	[[ "$stderr" != *"waiting for web to be ready"* ]]
 	[[ "$stderr" != *$'\r'* ]]
 }
 

@@ -88,13 +88,13 @@ uid_of() {
 	done
 	alive "$pid"
 	wait_for 20 gone "$pid"
-	grep -q 'reason=idle$' "$NMD/web/exit"
+	wait_for 20 grep -q 'reason=idle$' "$NMD/web/exit"
 	run -3 npm status web
 	[ "${lines[0]}" = "web: stopped (idle 1s)" ]
 
 	pid=$(npm start api --watchdog 0.5 -- "$DAEMON" pause)
 	wait_for 20 gone "$pid"
-	grep -q 'reason=watchdog$' "$NMD/api/exit"
+	wait_for 20 grep -q 'reason=watchdog$' "$NMD/api/exit"
 }
 
 @test "another user cannot speak for a daemon on its notify socket" {
