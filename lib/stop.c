@@ -194,6 +194,13 @@ static int stop_main(procmgr *h, struct pm_pref *m, const struct pm_chain *c,
 
 	for (size_t i = 0; i < c->n_signals; i++) {
 		sig_text(c->signals[i], sig, sizeof(sig));
+		if (pm_pref_exited(m))
+			return 1;
+		/*
+		 * Logged before it is sent: the monitor logs the death, and
+		 * the story must not have the daemon die before the signal.
+		 */
+		pm_event(log_fd, "sent %s to pid %d", sig, (int)m->pid);
 		r = send_sig(m, c->signals[i]);
 		if (r == -ESRCH)
 			return 1;
@@ -201,7 +208,6 @@ static int stop_main(procmgr *h, struct pm_pref *m, const struct pm_chain *c,
 			return pm_error(h, -r, "cannot send %s to pid %d of %s: "
 					"%s", sig, (int)m->pid, h->name,
 					strerror(-r));
-		pm_event(log_fd, "sent %s to pid %d", sig, (int)m->pid);
 		pm_waiting(h, "pid %d of %s to exit after %s", (int)m->pid,
 			   h->name, sig);
 		r = pm_pref_wait(m, 1, wait_after(c, c->signals[i]));
