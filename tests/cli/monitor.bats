@@ -93,3 +93,18 @@ teardown() { lc_teardown; }
 	[ "$(json 'd["exit"]["reason"]' <<<"$output")" = null ]
 	[ "$(json 'd["monitor"]' <<<"$output")" = null ]
 }
+
+@test "stop returns once the monitor is gone, leaving it nothing to lock" {
+	# Otherwise the old monitor could take the lock after the stop (to
+	# record an end it took for a crash), and the next command would
+	# wait for it. (Not $i: bats' run sets it.)
+	local n
+	for n in $(seq 10); do
+		pm restart web -- "$DAEMON" pause >/dev/null
+		mon=$(mon_of web)
+		run -5 --separate-stderr pm start web -- "$DAEMON" pause
+		[[ "$stderr" != *"waiting for a file lock"* ]]
+		run -0 pm stop web
+		gone "$mon"
+	done
+}
