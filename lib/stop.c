@@ -432,18 +432,19 @@ static void mark_stopping(procmgr *h, const struct procmgr_stop_opts *o,
 }
 
 /*
- * --kill-mode process leaves the rest of the tree alive, but the monitor
- * learns of the stop only from key stopping, and once the daemon is gone
- * a monitor that finds the metadata removed takes what is left for
- * leftovers of a crash. So let it read the key first: wait (bounded; it
- * needs no lock for this) until the monitor, seeing the stop, has ended.
+ * The monitor learns of the stop from key stopping, when the daemon dies.
+ * Had we removed the metadata by then, it would take the end for a crash:
+ * clear what is left of the tree with its own kill mode (killing the
+ * children --kill-mode process spares) and take the lock to record it, so
+ * that the next command on NAME waits for a monitor that is going away.
+ * So let it read the key first: wait (bounded; it needs no lock for this)
+ * until the monitor, seeing the stop, has ended.
  */
-static void let_monitor_see(const struct pm_chain *c, pid_t monitor)
+static void let_monitor_see(pid_t monitor)
 {
 	struct pm_pref mon;
 
-	if (monitor <= 0 || c->kill_mode != PROCMGR_KILL_PROCESS ||
-	    pm_pref_open(monitor, 0, &mon) < 0)
+	if (monitor <= 0 || pm_pref_open(monitor, 0, &mon) < 0)
 		return;
 	pm_pref_wait(&mon, 1, DEFAULT_KILL_WAIT);
 	pm_pref_close(&mon);
@@ -473,7 +474,7 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 	pm_event(log_fd, "stop requested by %s", who ? who : "a process");
 	r = pm_stop_tree(h, &m, monitor > 0 ? monitor : pid, c, log_fd);
 	if (r == 1)
-		let_monitor_see(c, monitor);
+		let_monitor_see(monitor);
 	if (log_fd >= 0)
 		close(log_fd);
 	/* Not stopped after all: a later crash is a crash again. */

@@ -361,7 +361,8 @@ static void main_ended(struct mon *m, int status, int sig, bool known)
 	int asked = m->ending ? 0 : stop_asked(m);
 
 	log_exit(m, status, sig, known);
-	if (asked && !(m->first && m->phase == PH_STARTING)) {
+	/* Only a starter still waiting is owed the death as its answer. */
+	if (asked && !(m->first && m->phase == PH_STARTING && m->ctl >= 0)) {
 		stopped_by_request(m, status, sig, known, asked == 1);
 		return;
 	}
