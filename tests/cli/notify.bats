@@ -172,3 +172,14 @@ pinger() {
 		key_has "web$n" exit '^status=3 at='
 	done
 }
+
+@test "a watchdog stop before ready is a death before ready (exit 7)" {
+	# The starter gets a typed result, never "the monitor ended without
+	# saying": the daemon died (was stopped) before it was ready.
+	run -7 --separate-stderr pm start web --ready notify --ready-timeout 30 \
+		--watchdog 0.5 -- "$DAEMON" sleep=5 notify=READY=1 pause
+	echo "$stderr"
+	[[ "$stderr" == *"died before it was ready"* ]]
+	[[ "$stderr" == *"watchdog: no WATCHDOG=1 for 0.5s: stopping"* ]]
+	key_has web exit 'reason=watchdog$'
+}
