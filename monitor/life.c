@@ -266,7 +266,13 @@ static void finish(struct mon *m, int status, int sig, bool known,
 	/* The run is over: nothing of it may wake the loop any more. */
 	pm_pref_close(&m->main);
 	mon_ready_close(m);
-	if (m->first && starting && !reason) {
+	/*
+	 * The starter is owed exactly one answer: a first run that ends
+	 * before it is ready died before ready, whether it crashed or was
+	 * stopped (watchdog, the monitor's SIGTERM). Not restarted, as a
+	 * crash before ready is not.
+	 */
+	if (m->first && starting) {
 		mon_answer(m, &died);
 		end(m);
 		return;
