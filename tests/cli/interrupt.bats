@@ -56,6 +56,17 @@ lock_free() {
 	[[ "${lines[0]}" == "web: running, pid $pid, "* ]]
 }
 
+@test "after an interrupted start, a restart lets the lock go when ready" {
+	run -130 ctrl_c 0.5 start web --ready notify --restart on-failure -- \
+		"$DAEMON" sleep=1 notify=READY=1 pause
+	wait_for 20 test -e "$MD/web/ready"
+	pid=$(cat "$MD/web/pid")
+	kill -KILL "$pid"
+	wait_for 20 has_event '^started pid [0-9]+ \(restart 1 of 5\)$'
+	wait_for 20 test -e "$MD/web/ready"
+	run -0 pm stop web --lock-timeout 5
+}
+
 @test "Ctrl-C during a stop's kill wait: 130, metadata kept, not stopping" {
 	pid=$(pm start web --restart on-failure -- "$DAEMON" ignore=TERM pause)
 	wait_for 10 ignores "$pid" 15

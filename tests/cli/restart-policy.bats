@@ -138,6 +138,21 @@ started_pid() {
 	[ ! -e "$MD/web" ]
 }
 
+@test "a crash loop before ready leaves the lock free between restarts" {
+	# Run 1 is ready and crashes; each restart crashes before READY=1.
+	# During every back-off the lock must be free, so a stop gets in.
+	pm start web --restart on-failure --restart-limit 10 --ready notify \
+		-- sh -c 'if [ -e "$1" ]; then exit 3; fi; touch "$1"; "$0" notify=READY=1
+		while [ ! -e "$PROCMGR_META_DIR/ready" ]; do sleep 0.05; done; exit 3' \
+		"$DAEMON" "$T/ran"
+	wait_for 30 has_event '^restarting in 0\.8s '
+	mon=$(mon_of web)
+	note_pid "$mon"
+	run -0 --separate-stderr pm stop web --lock-timeout 5
+	wait_for 20 gone "$mon"
+	! has_event '^gave up' || false
+}
+
 @test "stop of a daemon under --restart always does not restart it" {
 	pid=$(pm start web --restart always -- "$DAEMON" pause)
 	mon=$(mon_of web)
