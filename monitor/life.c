@@ -242,6 +242,8 @@ static void finish(struct mon *m, int status, int sig, bool known,
 	bool starting = m->phase == PH_STARTING;
 
 	m->d_ready = m->d_connect = m->d_adopt = -1;
+	/* A restart that never got ready: its start is over too. */
+	mon_start_unlock(m);
 	if (!mon_owns_name(m, m->main.pid)) {
 		/* Stopped and purged, or a successor took NAME over. */
 		stop_leftovers(m);
@@ -508,8 +510,11 @@ void mon_on_restart_deadline(struct mon *m)
 	m->restarts++;
 	snprintf(why, sizeof(why), "restart %d of %d", m->in_a_row, limit);
 	/* The lock stays ours until the new run is ready or fails. */
-	if (mon_launch(m, why) < 0)
+	m->start_locked = true;
+	if (mon_launch(m, why) < 0) {
+		m->start_locked = false;
 		end(m);
+	}
 }
 
 void mon_on_idle_deadline(struct mon *m)

@@ -67,6 +67,14 @@ void mon_unlock(struct mon *m)
 	procmgr_unlock(m->h);
 }
 
+void mon_start_unlock(struct mon *m)
+{
+	if (!m->start_locked)
+		return;
+	m->start_locked = false;
+	mon_unlock(m);
+}
+
 static int load_job(struct mon *m)
 {
 	struct stat st;

@@ -36,6 +36,8 @@ struct mon {
 	int log;		/* the daemon's log, O_APPEND */
 	int lock;		/* the starter's lock, shared while starting */
 	unsigned own_locks;	/* procmgr_lock() calls of ours outstanding */
+	bool start_locked;	/* one of them is a restart's, held until
+				   its run is ready or over */
 	int sigfd;		/* SIGCHLD, SIGTERM, SIGINT, SIGHUP */
 	int notify;		/* $NOTIFY_SOCKET, bound by the kernel */
 	char notify_addr[64];	/* "@" + the abstract address */
@@ -73,6 +75,8 @@ double mon_now(void);
 /* Take NAME's lock unless the starter's is shared with us; mon_unlock(). */
 int mon_lock(struct mon *m);
 void mon_unlock(struct mon *m);
+/* Let go of the lock a restart took for its start, if still held. */
+void mon_start_unlock(struct mon *m);
 /* The deadline of timeout seconds from now, or -1 for none (<= 0). */
 double mon_after(double timeout);
 
