@@ -206,6 +206,19 @@ started_pid() {
 	key_is web restarts 3
 }
 
+@test "a restart whose exec fails is logged, and fails like a crash" {
+	cp "$DAEMON" "$T/daemon"
+	pid=$(pm start web --restart on-failure --restart-limit 2 -- \
+		"$T/daemon" pause)
+	rm "$T/daemon"
+	kill -KILL "$pid"
+	wait_for 30 key_has web exit '^status=127 at=[^ ]+ reason=gave-up$'
+	[ "$(count_events "^cannot start $T/daemon: No such file or directory\$")" -eq 2 ]
+	# it never ran: never ready
+	[ "$(count_events '^ready after')" -eq 1 ]
+	[ ! -e "$MD/web/ready" ]
+}
+
 @test "a bad --restart or --restart-limit is a usage error" {
 	run -2 --separate-stderr pm start web --restart sometimes -- "$DAEMON" pause
 	[[ "$stderr" == *"--restart wants no, on-failure or always"* ]]
