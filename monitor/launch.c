@@ -377,7 +377,8 @@ static void first_failed(struct mon *m, pid_t pid, int step, int err)
 	m->exit_code = 1;
 }
 
-static void started(struct mon *m, struct launch *l, pid_t pid)
+/* arm: wait for its readiness; not for a run whose exec failed. */
+static void started(struct mon *m, struct launch *l, pid_t pid, bool arm)
 {
 	struct pm_result res = { .kind = PM_RES_STARTED, .pid = pid };
 
@@ -392,7 +393,8 @@ static void started(struct mon *m, struct launch *l, pid_t pid)
 	m->ending = NULL;
 	if (m->first && m->ctl >= 0)
 		send(m->ctl, &res, sizeof(res), MSG_NOSIGNAL);
-	mon_ready_arm(m);
+	if (arm)
+		mon_ready_arm(m);
 }
 
 int mon_launch(struct mon *m, const char *reason)
@@ -439,9 +441,17 @@ int mon_launch(struct mon *m, const char *reason)
 	} else if (release(&l, true, &msg) < 0 && m->first) {
 		first_failed(m, pid, msg.step, msg.err);
 		r = -msg.err;
+	} else if (msg.err) {
+		/*
+		 * A restart's failed exec ends as exit 127, like a crash; it
+		 * never ran, so it is never ready. Say why.
+		 */
+		pm_event(m->log, "cannot start %s: %s", m->job.exe,
+			 strerror(msg.err));
+		started(m, &l, pid, false);
+		r = 0;
 	} else {
-		/* A restart's failed exec ends as exit 127, like a crash. */
-		started(m, &l, pid);
+		started(m, &l, pid, true);
 		r = 0;
 	}
 	launch_clear(&l);
