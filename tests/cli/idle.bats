@@ -63,7 +63,7 @@ keep_using() {
 	local n=$1
 	shift
 	while [ "$n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 3>&-
+		"$@" >/dev/null 2>&1 3>&- || true
 		sleep 0.1
 		n=$((n - 1))
 	done
@@ -87,6 +87,24 @@ keep_using() {
 	key_is web pid "$pid"
 	wait_for 20 gone "$pid"
 	wait_for 20 key_has web exit 'reason=idle$'
+}
+
+@test "a start refused because it runs is a use too" {
+	pid=$(pm start web --idle-timeout 1 -- "$DAEMON" pause)
+	keep_using 25 pm start web --idle-timeout 1 -- "$DAEMON" pause
+	alive "$pid"
+	wait_for 20 gone "$pid"
+	wait_for 20 key_has web exit 'reason=idle$'
+}
+
+@test "an idle stop is not undone by --restart always" {
+	pid=$(pm start web --idle-timeout 0.5 --restart always -- "$DAEMON" pause)
+	wait_for 20 key_has web exit 'reason=idle$'
+	mon=$(mon_of web)
+	note_pid "$mon"
+	wait_for 20 gone "$mon"
+	[ "$(count_events '^started pid ')" -eq 1 ]
+	run -3 pm status web
 }
 
 @test "touch of a NAME that is not running exits 3" {
