@@ -58,6 +58,46 @@ daemon_with_children() {
 	gone "$orphan"
 }
 
+@test "the rest of the tree gets the stop's own chain, not the start's" {
+	# stop --signals TERM: a child that ignores TERM survives, and stop
+	# says so (exit 6); nobody sends it KILL behind the stopper's back.
+	export T_KIDS=$T/kids
+	START_OPTS=()
+	pid=$(daemon_with_children 1 ignore=TERM pause)
+	wait_for 10 lines_in "$T/kids" 1
+	kid=$(pids_in "$T/kids")
+	wait_for 10 ignores "$kid" $SIGTERM
+	run -6 --separate-stderr pm stop web --signals TERM --kill-wait 0.5
+	[[ "$stderr" == *"survived SIGTERM: $kid"* ]]
+	gone "$pid"
+	sleep 1
+	alive "$kid"
+	! has_event '^sent SIGKILL' || false
+	# a second stop, with KILL, finishes the job
+	run -0 pm stop web --kill-wait 0.5
+	gone "$kid"
+}
+
+@test "the rest of the tree gets the stop's --kill-wait" {
+	# TERM, then 3 s before KILL: the child is still there after 2 s,
+	# though the start named a kill wait of 0.5 s for the monitor's own
+	# stops.
+	export T_KIDS=$T/kids
+	START_OPTS=(--kill-wait 0.5)
+	pid=$(daemon_with_children 1 ignore=TERM pause)
+	wait_for 10 lines_in "$T/kids" 1
+	kid=$(pids_in "$T/kids")
+	wait_for 10 ignores "$kid" $SIGTERM
+	"$PROCMGR" --dir "$D" stop web --kill-wait 3 </dev/null >/dev/null 2>&1 3>&- &
+	stopper=$!
+	note_pid "$stopper"
+	wait_for 10 gone "$pid"
+	sleep 2
+	alive "$kid"
+	wait "$stopper"
+	gone "$kid"
+}
+
 @test "--kill-mode process stops the daemon alone" {
 	export T_KIDS=$T/kids
 	START_OPTS=()
