@@ -307,8 +307,9 @@ static int stop_rest(procmgr *h, struct tree *t, pid_t root, pid_t main_pid,
 		r = tree_add(t, root, main_pid);
 		if (r < 0)
 			return r;
+		/* The chain is done and nothing new came: see who is left. */
 		if (i >= c->n_signals && r == 0)
-			return 1;
+			break;
 		live_pids(t, pids, sizeof(pids));
 		if (!pids[0])
 			return 1;
