@@ -74,6 +74,18 @@ static int children(pid_t **ret, size_t *ret_n)
 	return 0;
 }
 
+/* Have all our children been reaped? */
+static bool tree_empty(void)
+{
+	pid_t *v = NULL;
+	size_t n = 0;
+
+	if (children(&v, &n) < 0)
+		return true;
+	free(v);
+	return n == 0;
+}
+
 /* Is one of our children (pid) a zombie: 1 with its status, 0 not. */
 static int exited(pid_t pid, int *ret_status, int *ret_sig)
 {
@@ -163,10 +175,28 @@ static void stopped_by_request(struct mon *m, int status, int sig,
 		pm_write_atomic_at(fd, "exit", text, strlen(text), 0644);
 		close(fd);
 	}
-	stop_leftovers(m);
-	if (m->main.pid == m->child)
-		reap(m->child);
-	m->done = true;
+	/* Ours to reap if it is our child: forked, or adopted and orphaned. */
+	waitpid(m->main.pid, NULL, WNOHANG);
+	pm_pref_close(&m->main);
+	mon_ready_close(m);
+	/*
+	 * The stopper takes the rest of the tree along its own chain (with
+	 * --kill-mode process, it leaves it): ours would override its
+	 * signals and waits. Stay the tree's subreaper, so that its walk of
+	 * our descendants still finds every process, until none is left.
+	 */
+	if (m->stop_process) {
+		m->done = true;
+		return;
+	}
+	m->phase = PH_DRAINING;
+	m->d_ready = m->d_connect = m->d_idle = m->d_watchdog = -1;
+	m->d_adopt = m->d_restart = -1;
+	/* Nothing the tree says matters any more (a MAINPID= least). */
+	if (m->notify >= 0)
+		close(m->notify);
+	m->notify = -1;
+	m->done = tree_empty();
 }
 
 /*
@@ -431,14 +461,18 @@ void mon_on_sigchld(struct mon *m)
 	for (size_t i = 0; i < n && !m->done; i++) {
 		if (!exited(v[i], &status, &sig))
 			continue;
-		if (v[i] != m->main.pid)
-			reap(v[i]);	/* an orphan, or a former main */
-		else if (m->phase != PH_ADOPTING && m->phase != PH_BACKOFF)
+		/* an orphan, a former main, or (draining) the last one */
+		if (v[i] != m->main.pid || m->phase == PH_DRAINING)
+			reap(v[i]);
+		else if (m->phase != PH_ADOPTING && m->phase != PH_BACKOFF &&
+			 m->phase != PH_DRAINING)
 			main_ended(m, status, sig, true);
 	}
 	free(v);
 	if (!m->done && m->phase == PH_ADOPTING)
 		try_adopt(m, false);
+	if (!m->done && m->phase == PH_DRAINING)
+		m->done = tree_empty();
 }
 
 void mon_on_main_fd(struct mon *m)
@@ -446,7 +480,7 @@ void mon_on_main_fd(struct mon *m)
 	int status, sig;
 
 	if (!pm_pref_exited(&m->main) || m->phase == PH_ADOPTING ||
-	    m->phase == PH_BACKOFF)
+	    m->phase == PH_BACKOFF || m->phase == PH_DRAINING)
 		return;
 	/* Ours now (its parent died): SIGCHLD tells, with the status. */
 	if (exited(m->main.pid, &status, &sig))

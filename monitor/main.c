@@ -132,7 +132,8 @@ static void on_signals(struct mon *m)
 	while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
 			chld = true;
-		} else if (!m->done && m->phase != PH_BACKOFF) {
+		} else if (!m->done && m->phase != PH_BACKOFF &&
+			   m->phase != PH_DRAINING) {
 			pm_event(m->log, "procmgr-monitor got SIG%s: stopping "
 				 "the daemon", procmgr_signal_name(
 				 (int)si.ssi_signo));

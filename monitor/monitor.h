@@ -27,6 +27,8 @@ enum phase {
 	PH_RUNNING,		/* ready (or past its readiness timeout) */
 	PH_ADOPTING,		/* it exited 0; waiting to see what it left */
 	PH_BACKOFF,		/* it ended; restart at d_restart */
+	PH_DRAINING,		/* a stop took it; the stopper takes the
+				   rest of the tree: wait till it is empty */
 };
 
 struct mon {
