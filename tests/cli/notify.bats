@@ -48,10 +48,12 @@ teardown() { lc_teardown; }
 	has_event "^pid $main is the daemon now \(MAINPID\)$"
 	run -0 pm status web
 	[[ "${lines[0]}" == "web: running, pid $main, "* ]]
+	mon=$(mon_of web)
 	run -0 --separate-stderr pm stop web
 	[ "$stderr" = "stopped web (pid $main)" ]
 	gone "$main"
 	gone "$first"
+	gone "$mon"
 }
 
 @test "MAINPID= of a process outside the tree is ignored" {

@@ -147,10 +147,12 @@ daemon_with_children() {
 	has_event "^pid $server is the daemon now \(forked and exited 0\)$"
 	run -0 pm status web
 	[[ "${lines[0]}" == "web: running, pid $server, "* ]]
-	# It is the daemon now: stop ends it, and a stop finds nothing left.
+	# It is the daemon now: stop ends it, and its monitor with it.
+	mon=$(mon_of web)
 	run -0 --separate-stderr pm stop web
 	[ "$stderr" = "stopped web (pid $server)" ]
 	gone "$server"
+	gone "$mon"
 	[ ! -e "$MD/web" ]
 }
 
