@@ -108,3 +108,17 @@ teardown() { lc_teardown; }
 		gone "$mon"
 	done
 }
+
+@test "the monitor is found beside procmgr, or where PROCMGR_MONITOR says" {
+	# An uninstalled build finds its own, beside the program.
+	env -u PROCMGR_MONITOR "$PROCMGR" --dir "$D" start web -- \
+		"$DAEMON" pause 3>&- >/dev/null
+	mon=$(mon_of web)
+	[ "$(readlink "/proc/$mon/exe")" = "$(dirname "$PROCMGR")/procmgr-monitor" ]
+	# A wrong PROCMGR_MONITOR is an error that says what to do, and
+	# nothing runs.
+	run -1 --separate-stderr env PROCMGR_MONITOR="$T/none/procmgr-monitor" \
+		"$PROCMGR" --dir "$D" start api -- "$DAEMON" pause
+	[[ "$stderr" == "procmgr: cannot run the monitor $T/none/procmgr-monitor: No such file or directory; "*PROCMGR_MONITOR* ]]
+	[ ! -e "$MD/api/pid" ]
+}
