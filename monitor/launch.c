@@ -286,21 +286,26 @@ static int put_cmdline(int fd, char **argv)
 	return r;
 }
 
-/* What the monitor was asked to do, for status; NULL when nothing. */
-static char *supervision_text(const struct pm_job *j)
+/*
+ * What the monitor was asked to do, for status; NULL when nothing. The
+ * limit in effect, not 0 for "the default".
+ */
+static char *supervision_text(const struct mon *m)
 {
+	const struct pm_job *j = &m->job;
+
 	if (!j->restart && j->idle_timeout <= 0 && j->watchdog <= 0 &&
 	    !j->pid_file)
 		return NULL;
 	return pm_asprintf("restart=%s restart_limit=%d idle_timeout=%g "
 			   "watchdog=%g", procmgr_restart_name(j->restart),
-			   j->restart_limit, j->idle_timeout, j->watchdog);
+			   mon_restart_limit(m), j->idle_timeout, j->watchdog);
 }
 
 /* This run's identity keys and the job's, pid last. */
 static int record(struct mon *m, pid_t pid)
 {
-	char *id = NULL, *sup = supervision_text(&m->job);
+	char *id = NULL, *sup = supervision_text(m);
 	char num[32];
 	int fd, r;
 

@@ -35,7 +35,6 @@
 #define BACKOFF_MAX 30.0
 #define LONG_RUN 10.0		/* a run this long resets the back-off */
 #define ADOPT_GRACE 2.0		/* for a forking server's middle child */
-#define DEFAULT_LIMIT 5
 
 /* Our direct children, zombies included. */
 static int children(pid_t **ret, size_t *ret_n)
@@ -239,8 +238,7 @@ static void end(struct mon *m)
 
 static void back_off(struct mon *m, int status, int sig, bool known)
 {
-	int limit = m->job.restart_limit > 0 ? m->job.restart_limit :
-					      DEFAULT_LIMIT;
+	int limit = mon_restart_limit(m);
 
 	if (m->in_a_row >= limit) {
 		write_exit(m, status, sig, known, "gave-up");
@@ -526,8 +524,7 @@ void mon_stop_self(struct mon *m, const char *reason)
 void mon_on_restart_deadline(struct mon *m)
 {
 	char why[64];
-	int limit = m->job.restart_limit > 0 ? m->job.restart_limit :
-					      DEFAULT_LIMIT;
+	int limit = mon_restart_limit(m);
 
 	m->d_restart = -1;
 	if (mon_lock(m) < 0) {

@@ -47,6 +47,11 @@ double mon_after(double timeout)
 	return timeout > 0 ? mon_now() + timeout : -1;
 }
 
+int mon_restart_limit(const struct mon *m)
+{
+	return m->job.restart_limit > 0 ? m->job.restart_limit : 5;
+}
+
 int mon_lock(struct mon *m)
 {
 	int r;

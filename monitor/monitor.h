@@ -81,6 +81,8 @@ void mon_unlock(struct mon *m);
 void mon_start_unlock(struct mon *m);
 /* The deadline of timeout seconds from now, or -1 for none (<= 0). */
 double mon_after(double timeout);
+/* --restart-limit, or its default (5) when not given. */
+int mon_restart_limit(const struct mon *m);
 
 /* launch.c */
 /* Fork, record and exec one run; reason goes to the log. */

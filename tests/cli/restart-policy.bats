@@ -34,7 +34,8 @@ started_pid() {
 	run -0 pm status web
 	[[ "${lines[0]}" == "web: running, pid $new, "* ]]
 	[[ "$output" == *"  restarts      1"* ]]
-	[[ "$output" == *"  supervision   restart=on-failure "* ]]
+	# the limit in effect, the default when none was given
+	[[ "$output" == *"  supervision   restart=on-failure restart_limit=5 "* ]]
 	run -0 pm --json status web
 	[ "$(json 'd["restarts"]' <<<"$output")" = 1 ]
 	[ "$(json 'd["ready"]' <<<"$output")" = true ]
