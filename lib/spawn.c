@@ -505,6 +505,24 @@ static int interrupted(procmgr *h, int ctl, bool recorded, pid_t pid)
 			h->name, pid > 0 ? "" : " (not recorded yet)");
 }
 
+/*
+ * Does the daemon outlive its monitor? Whatever killed the monitor often
+ * killed it too (kill -9 of the session's group), and its death may not
+ * be complete yet: give it a moment to finish dying before saying it
+ * runs on.
+ */
+static bool outlives_monitor(pid_t pid)
+{
+	struct pm_pref p;
+	bool alive;
+
+	if (pid <= 0 || pm_pref_open(pid, 0, &p) < 0)
+		return false;
+	alive = pm_pref_wait(&p, 1, 0.5) > 0;
+	pm_pref_close(&p);
+	return alive;
+}
+
 static int await_result(procmgr *h, const struct pm_job *job, int ctl,
 			pid_t *ret_pid)
 {
@@ -527,7 +545,7 @@ static int await_result(procmgr *h, const struct pm_job *job, int ctl,
 			return pm_error(h, EIO, "the monitor of %s ended "
 					"without saying how the start went "
 					"(was it killed?); %s; see its log %s",
-					h->name, procmgr_pid_alive(pid) ?
+					h->name, outlives_monitor(pid) ?
 					"the daemon runs on without it" :
 					"the daemon is not running",
 					job->log_path);

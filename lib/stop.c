@@ -199,6 +199,13 @@ static int stop_main(procmgr *h, struct pm_pref *m, const struct pm_chain *c,
 
 	for (size_t i = 0; i < c->n_signals; i++) {
 		sig_text(c->signals[i], sig, sizeof(sig));
+		if (pm_pref_exited(m))
+			return 1;
+		/*
+		 * Logged before it is sent: the monitor logs the death, and
+		 * the story must not have the daemon die before the signal.
+		 */
+		pm_event(log_fd, "sent %s to pid %d", sig, (int)m->pid);
 		r = send_sig(m, c->signals[i]);
 		if (r == -ESRCH)
 			return 1;
@@ -206,7 +213,6 @@ static int stop_main(procmgr *h, struct pm_pref *m, const struct pm_chain *c,
 			return pm_error(h, -r, "cannot send %s to pid %d of %s: "
 					"%s", sig, (int)m->pid, h->name,
 					strerror(-r));
-		pm_event(log_fd, "sent %s to pid %d", sig, (int)m->pid);
 		pm_waiting(h, "pid %d of %s to exit after %s", (int)m->pid,
 			   h->name, sig);
 		r = pm_pref_wait(m, 1, wait_after(c, c->signals[i]));
@@ -306,8 +312,9 @@ static int stop_rest(procmgr *h, struct tree *t, pid_t root, pid_t main_pid,
 		r = tree_add(t, root, main_pid);
 		if (r < 0)
 			return r;
+		/* The chain is done and nothing new came: see who is left. */
 		if (i >= c->n_signals && r == 0)
-			return 1;
+			break;
 		live_pids(t, pids, sizeof(pids));
 		if (!pids[0])
 			return 1;
@@ -387,7 +394,9 @@ static int open_daemon(procmgr *h, pid_t pid, struct pm_pref *ret)
  * Tell a live monitor the end is asked for, so that it neither restarts
  * the daemon nor takes the stop for a crash: key stopping says whether
  * the metadata stays ("keep", so the monitor records the exit) or goes
- * ("remove": it writes nothing into a directory being removed), and who
+ * ("remove": it writes nothing into a directory being removed), whether
+ * the stop spares the rest of the tree ("process", for --kill-mode
+ * process: the monitor must not take it with its own kill mode), and who
  * asked.
  */
 static void mark_stopping(procmgr *h, const struct procmgr_stop_opts *o,
@@ -397,11 +406,31 @@ static void mark_stopping(procmgr *h, const struct procmgr_stop_opts *o,
 
 	if (monitor <= 0)
 		return;
-	v = pm_asprintf("%s by %s", o && o->keep_metadata ? "keep" : "remove",
-			who ? who : "a process");
+	v = pm_asprintf("%s%s by %s", o && o->keep_metadata ? "keep" : "remove",
+			o && o->kill_mode == PROCMGR_KILL_PROCESS ?
+			" process" : "", who ? who : "a process");
 	if (v)
 		procmgr_write(h, "stopping", v);
 	free(v);
+}
+
+/*
+ * The monitor learns of the stop from key stopping, when the daemon dies.
+ * Had we removed the metadata by then, it would take the end for a crash:
+ * clear what is left of the tree with its own kill mode (killing the
+ * children --kill-mode process spares) and take the lock to record it, so
+ * that the next command on NAME waits for a monitor that is going away.
+ * So let it read the key first: wait (bounded; it needs no lock for this)
+ * until the monitor, seeing the stop, has ended.
+ */
+static void let_monitor_see(pid_t monitor)
+{
+	struct pm_pref mon;
+
+	if (monitor <= 0 || pm_pref_open(monitor, 0, &mon) < 0)
+		return;
+	pm_pref_wait(&mon, 1, DEFAULT_KILL_WAIT);
+	pm_pref_close(&mon);
 }
 
 static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
@@ -427,6 +456,8 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 	log_fd = pm_event_log_open(h);
 	pm_event(log_fd, "stop requested by %s", who ? who : "a process");
 	r = pm_stop_tree(h, &m, monitor > 0 ? monitor : pid, c, log_fd);
+	if (r == 1)
+		let_monitor_see(monitor);
 	if (log_fd >= 0)
 		close(log_fd);
 	/* Not stopped after all: a later crash is a crash again. */

@@ -384,9 +384,10 @@ static int socket_inodes(pid_t pid, struct inodes *s)
 
 /*
  * /proc/net/tcp and tcp6: the local ports our sockets listen on (state
- * 0A), then whether one of our established ones (01) uses such a port. A
- * client still waiting in a listener's accept queue (its rx_queue) is
- * connected too, though no process holds its socket yet.
+ * 0A), then whether one of our established ones (01) uses such a port.
+ * A connection still in a listener's accept queue does not count: the
+ * queue keeps one whose client has gone (tcp:PORT readiness's own probe,
+ * for one) for as long as the daemon does not accept.
  */
 static int tcp_client(const char *path, const struct inodes *ours)
 {
@@ -402,16 +403,13 @@ static int tcp_client(const char *path, const struct inodes *ours)
 			return 0;
 		while (!found && fgets(line, sizeof(line), f)) {
 			char local[64];
-			unsigned port, st, txq, rxq;
+			unsigned port, st;
 			unsigned long ino;
 
-			if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %x %x:%x "
+			if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %x %*s "
 				   "%*s %*s %*s %*s %lu", local, &port, &st,
-				   &txq, &rxq, &ino) != 6 ||
-			    !has_inode(ours, ino))
+				   &ino) != 4 || !has_inode(ours, ino))
 				continue;
-			if (pass == 0 && st == 0x0A && rxq > 0)
-				found = 1;
 			if (pass == 0 && st == 0x0A && nl < 64)
 				listening[nl++] = port;
 			for (size_t i = 0; pass == 1 && st == 0x01 && i < nl;

@@ -296,21 +296,26 @@ static int put_cmdline(int fd, char **argv)
 	return r;
 }
 
-/* What the monitor was asked to do, for status; NULL when nothing. */
-static char *supervision_text(const struct pm_job *j)
+/*
+ * What the monitor was asked to do, for status; NULL when nothing. The
+ * limit in effect, not 0 for "the default".
+ */
+static char *supervision_text(const struct mon *m)
 {
+	const struct pm_job *j = &m->job;
+
 	if (!j->restart && j->idle_timeout <= 0 && j->watchdog <= 0 &&
 	    !j->pid_file)
 		return NULL;
 	return pm_asprintf("restart=%s restart_limit=%d idle_timeout=%g "
 			   "watchdog=%g", procmgr_restart_name(j->restart),
-			   j->restart_limit, j->idle_timeout, j->watchdog);
+			   mon_restart_limit(m), j->idle_timeout, j->watchdog);
 }
 
 /* This run's identity keys and the job's, pid last. */
 static int record(struct mon *m, pid_t pid)
 {
-	char *id = NULL, *sup = supervision_text(&m->job);
+	char *id = NULL, *sup = supervision_text(m);
 	char num[32];
 	int fd, r;
 
@@ -390,7 +395,8 @@ static void first_failed(struct mon *m, pid_t pid, int step, int err)
 	m->exit_code = 1;
 }
 
-static void started(struct mon *m, struct launch *l, pid_t pid)
+/* arm: wait for its readiness; not for a run whose exec failed. */
+static void started(struct mon *m, struct launch *l, pid_t pid, bool arm)
 {
 	struct pm_result res = { .kind = PM_RES_STARTED, .pid = pid };
 
@@ -405,7 +411,8 @@ static void started(struct mon *m, struct launch *l, pid_t pid)
 	m->ending = NULL;
 	if (m->first && m->ctl >= 0)
 		send(m->ctl, &res, sizeof(res), MSG_NOSIGNAL);
-	mon_ready_arm(m);
+	if (arm)
+		mon_ready_arm(m);
 }
 
 int mon_launch(struct mon *m, const char *reason)
@@ -452,9 +459,17 @@ int mon_launch(struct mon *m, const char *reason)
 	} else if (release(&l, true, &msg) < 0 && m->first) {
 		first_failed(m, pid, msg.step, msg.err);
 		r = -msg.err;
+	} else if (msg.err) {
+		/*
+		 * A restart's failed exec ends as exit 127, like a crash; it
+		 * never ran, so it is never ready. Say why.
+		 */
+		pm_event(m->log, "cannot start %s: %s", m->job.exe,
+			 strerror(msg.err));
+		started(m, &l, pid, false);
+		r = 0;
 	} else {
-		/* A restart's failed exec ends as exit 127, like a crash. */
-		started(m, &l, pid);
+		started(m, &l, pid, true);
 		r = 0;
 	}
 	launch_clear(&l);

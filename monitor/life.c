@@ -35,7 +35,6 @@
 #define BACKOFF_MAX 30.0
 #define LONG_RUN 10.0		/* a run this long resets the back-off */
 #define ADOPT_GRACE 2.0		/* for a forking server's middle child */
-#define DEFAULT_LIMIT 5
 
 /* Our direct children, zombies included. */
 static int children(pid_t **ret, size_t *ret_n)
@@ -74,6 +73,18 @@ static int children(pid_t **ret, size_t *ret_n)
 	return 0;
 }
 
+/* Have all our children been reaped? */
+static bool tree_empty(void)
+{
+	pid_t *v = NULL;
+	size_t n = 0;
+
+	if (children(&v, &n) < 0)
+		return true;
+	free(v);
+	return n == 0;
+}
+
 /* Is one of our children (pid) a zombie: 1 with its status, 0 not. */
 static int exited(pid_t pid, int *ret_status, int *ret_sig)
 {
@@ -110,10 +121,13 @@ static void log_exit(struct mon *m, int status, int sig, bool known)
 			 (int)m->main.pid, status);
 }
 
-/* Whatever is left of the tree, along the chain (kill mode tree). */
+/*
+ * Whatever is left of the tree, along the chain (kill mode tree), unless
+ * the stop asked for was --kill-mode process: that leaves the rest alone.
+ */
 static void stop_leftovers(struct mon *m)
 {
-	if (m->job.stop.kill_mode == PROCMGR_KILL_TREE)
+	if (m->job.stop.kill_mode == PROCMGR_KILL_TREE && !m->stop_process)
 		pm_stop_tree(m->h, NULL, getpid(), &m->job.stop, m->log);
 }
 
@@ -160,20 +174,46 @@ static void stopped_by_request(struct mon *m, int status, int sig,
 		pm_write_atomic_at(fd, "exit", text, strlen(text), 0644);
 		close(fd);
 	}
-	stop_leftovers(m);
-	if (m->main.pid == m->child)
-		reap(m->child);
-	m->done = true;
+	/* Ours to reap if it is our child: forked, or adopted and orphaned. */
+	waitpid(m->main.pid, NULL, WNOHANG);
+	pm_pref_close(&m->main);
+	mon_ready_close(m);
+	/*
+	 * The stopper takes the rest of the tree along its own chain (with
+	 * --kill-mode process, it leaves it): ours would override its
+	 * signals and waits. Stay the tree's subreaper, so that its walk of
+	 * our descendants still finds every process, until none is left.
+	 */
+	if (m->stop_process) {
+		m->done = true;
+		return;
+	}
+	m->phase = PH_DRAINING;
+	m->d_ready = m->d_connect = m->d_idle = m->d_watchdog = -1;
+	m->d_adopt = m->d_restart = -1;
+	/* Nothing the tree says matters any more (a MAINPID= least). */
+	if (m->notify >= 0)
+		close(m->notify);
+	m->notify = -1;
+	m->done = tree_empty();
 }
 
-/* 0 no stop asked, 1 asked and the metadata stays, 2 asked, it goes. */
+/*
+ * 0 no stop asked, 1 asked and the metadata stays, 2 asked, it goes.
+ * "<keep|remove> [process ]by <who>": notes whether the stopper spares
+ * the rest of the tree.
+ */
 static int stop_asked(struct mon *m)
 {
 	char *v = NULL;
+	const char *rest;
 	int r = 0;
 
-	if (procmgr_read(m->h, "stopping", &v) == 0)
+	if (procmgr_read(m->h, "stopping", &v) == 0) {
 		r = strncmp(v, "remove ", 7) ? 1 : 2;
+		rest = strchr(v, ' ');
+		m->stop_process = rest && !strncmp(rest, " process by ", 12);
+	}
 	free(v);
 	return r;
 }
@@ -198,8 +238,7 @@ static void end(struct mon *m)
 
 static void back_off(struct mon *m, int status, int sig, bool known)
 {
-	int limit = m->job.restart_limit > 0 ? m->job.restart_limit :
-					      DEFAULT_LIMIT;
+	int limit = mon_restart_limit(m);
 
 	if (m->in_a_row >= limit) {
 		write_exit(m, status, sig, known, "gave-up");
@@ -231,6 +270,8 @@ static void finish(struct mon *m, int status, int sig, bool known,
 	bool starting = m->phase == PH_STARTING;
 
 	m->d_ready = m->d_connect = m->d_adopt = -1;
+	/* A restart that never got ready: its start is over too. */
+	mon_start_unlock(m);
 	if (!mon_owns_name(m, m->main.pid)) {
 		/* Stopped and purged, or a successor took NAME over. */
 		stop_leftovers(m);
@@ -255,7 +296,13 @@ static void finish(struct mon *m, int status, int sig, bool known,
 	/* The run is over: nothing of it may wake the loop any more. */
 	pm_pref_close(&m->main);
 	mon_ready_close(m);
-	if (m->first && starting && !reason) {
+	/*
+	 * The starter is owed exactly one answer: a first run that ends
+	 * before it is ready died before ready, whether it crashed or was
+	 * stopped (watchdog, the monitor's SIGTERM). Not restarted, as a
+	 * crash before ready is not.
+	 */
+	if (m->first && starting) {
 		mon_answer(m, &died);
 		end(m);
 		return;
@@ -295,16 +342,11 @@ static pid_t pid_file_pid(struct mon *m)
 	pid_t *tree = NULL;
 	unsigned long long *starts = NULL;
 	size_t n = 0;
-	int fd;
 
-	fd = open(m->job.pid_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-		  O_NONBLOCK);
-	if (fd < 0)
-		return 0;
-	if (pm_read_at(fd, "", 64, &v, NULL) < 0 ||
+	/* A regular file, not followed through a symlink, never a FIFO. */
+	if (pm_read_at(AT_FDCWD, m->job.pid_file, 64, &v, NULL) < 0 ||
 	    pm_parse_pid(v, &pid) < 0)
 		pid = 0;
-	close(fd);
 	free(v);
 	if (pid && pm_tree(getpid(), &tree, &starts, &n) == 0) {
 		size_t i = 0;
@@ -372,7 +414,8 @@ static void main_ended(struct mon *m, int status, int sig, bool known)
 		m->done = true;
 		return;
 	}
-	if (asked && !(m->first && m->phase == PH_STARTING)) {
+	/* Only a starter still waiting is owed the death as its answer. */
+	if (asked && !(m->first && m->phase == PH_STARTING && m->ctl >= 0)) {
 		stopped_by_request(m, status, sig, known, asked == 1);
 		return;
 	}
@@ -433,14 +476,18 @@ void mon_on_sigchld(struct mon *m)
 	for (size_t i = 0; i < n && !m->done; i++) {
 		if (!exited(v[i], &status, &sig))
 			continue;
-		if (v[i] != m->main.pid)
-			reap(v[i]);	/* an orphan, or a former main */
-		else if (m->phase != PH_ADOPTING && m->phase != PH_BACKOFF)
+		/* an orphan, a former main, or (draining) the last one */
+		if (v[i] != m->main.pid || m->phase == PH_DRAINING)
+			reap(v[i]);
+		else if (m->phase != PH_ADOPTING && m->phase != PH_BACKOFF &&
+			 m->phase != PH_DRAINING)
 			main_ended(m, status, sig, true);
 	}
 	free(v);
 	if (!m->done && m->phase == PH_ADOPTING)
 		try_adopt(m, false);
+	if (!m->done && m->phase == PH_DRAINING)
+		m->done = tree_empty();
 }
 
 void mon_on_main_fd(struct mon *m)
@@ -448,7 +495,7 @@ void mon_on_main_fd(struct mon *m)
 	int status, sig;
 
 	if (!pm_pref_exited(&m->main) || m->phase == PH_ADOPTING ||
-	    m->phase == PH_BACKOFF)
+	    m->phase == PH_BACKOFF || m->phase == PH_DRAINING)
 		return;
 	/* Ours now (its parent died): SIGCHLD tells, with the status. */
 	if (exited(m->main.pid, &status, &sig))
@@ -494,8 +541,7 @@ void mon_stop_self(struct mon *m, const char *reason)
 void mon_on_restart_deadline(struct mon *m)
 {
 	char why[64];
-	int limit = m->job.restart_limit > 0 ? m->job.restart_limit :
-					      DEFAULT_LIMIT;
+	int limit = mon_restart_limit(m);
 
 	m->d_restart = -1;
 	if (mon_lock(m) < 0) {
@@ -512,8 +558,11 @@ void mon_on_restart_deadline(struct mon *m)
 	m->restarts++;
 	snprintf(why, sizeof(why), "restart %d of %d", m->in_a_row, limit);
 	/* The lock stays ours until the new run is ready or fails. */
-	if (mon_launch(m, why) < 0)
+	m->start_locked = true;
+	if (mon_launch(m, why) < 0) {
+		m->start_locked = false;
 		end(m);
+	}
 }
 
 void mon_on_idle_deadline(struct mon *m)

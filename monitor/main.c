@@ -47,6 +47,11 @@ double mon_after(double timeout)
 	return timeout > 0 ? mon_now() + timeout : -1;
 }
 
+int mon_restart_limit(const struct mon *m)
+{
+	return m->job.restart_limit > 0 ? m->job.restart_limit : 5;
+}
+
 int mon_lock(struct mon *m)
 {
 	int r;
@@ -65,6 +70,14 @@ void mon_unlock(struct mon *m)
 		return;
 	m->own_locks--;
 	procmgr_unlock(m->h);
+}
+
+void mon_start_unlock(struct mon *m)
+{
+	if (!m->start_locked)
+		return;
+	m->start_locked = false;
+	mon_unlock(m);
 }
 
 static int load_job(struct mon *m)
@@ -124,7 +137,8 @@ static void on_signals(struct mon *m)
 	while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
 			chld = true;
-		} else if (!m->done && m->phase != PH_BACKOFF) {
+		} else if (!m->done && m->phase != PH_BACKOFF &&
+			   m->phase != PH_DRAINING) {
 			pm_event(m->log, "procmgr-monitor got SIG%s: stopping "
 				 "the daemon", procmgr_signal_name(
 				 (int)si.ssi_signo));
@@ -221,10 +235,15 @@ static void loop(struct mon *m)
 			break;
 		if (p[5].revents)
 			starter_gone(m);
-		if (p[0].revents)
-			on_signals(m);
-		if (!m->done && p[1].revents)
+		/*
+		 * The socket first: what the daemon sent before it died
+		 * (READY=1, STATUS=) was queued before its SIGCHLD, and must
+		 * count before its end does (systemd orders them the same).
+		 */
+		if (p[1].revents)
 			mon_on_notify(m);
+		if (!m->done && p[0].revents)
+			on_signals(m);
 		if (!m->done && p[2].revents)
 			mon_on_ready_fd(m);
 		if (!m->done && p[3].revents)

@@ -27,6 +27,8 @@ enum phase {
 	PH_RUNNING,		/* ready (or past its readiness timeout) */
 	PH_ADOPTING,		/* it exited 0; waiting to see what it left */
 	PH_BACKOFF,		/* it ended; restart at d_restart */
+	PH_DRAINING,		/* a stop took it; the stopper takes the
+				   rest of the tree: wait till it is empty */
 };
 
 struct mon {
@@ -36,6 +38,8 @@ struct mon {
 	int log;		/* the daemon's log, O_APPEND */
 	int lock;		/* the starter's lock, shared while starting */
 	unsigned own_locks;	/* procmgr_lock() calls of ours outstanding */
+	bool start_locked;	/* one of them is a restart's, held until
+				   its run is ready or over */
 	int sigfd;		/* SIGCHLD, SIGTERM, SIGINT, SIGHUP */
 	int notify;		/* $NOTIFY_SOCKET, bound by the kernel */
 	char notify_addr[64];	/* "@" + the abstract address */
@@ -50,6 +54,7 @@ struct mon {
 	off_t log_offset;	/* where this run's "started" line begins */
 	double t_start;		/* monotonic, when it was forked */
 	const char *ending;	/* why procmgr ends it: "idle", ... or NULL */
+	bool stop_process;	/* the stop asked for spares the tree */
 
 	/* Deadlines, monotonic seconds; < 0 none. */
 	double d_ready, d_connect, d_idle, d_watchdog, d_restart, d_adopt;
@@ -72,8 +77,12 @@ double mon_now(void);
 /* Take NAME's lock unless the starter's is shared with us; mon_unlock(). */
 int mon_lock(struct mon *m);
 void mon_unlock(struct mon *m);
+/* Let go of the lock a restart took for its start, if still held. */
+void mon_start_unlock(struct mon *m);
 /* The deadline of timeout seconds from now, or -1 for none (<= 0). */
 double mon_after(double timeout);
+/* --restart-limit, or its default (5) when not given. */
+int mon_restart_limit(const struct mon *m);
 
 /* launch.c */
 /* Fork, record and exec one run; reason goes to the log. */

@@ -36,6 +36,8 @@ void mon_answer(struct mon *m, struct pm_result *r)
 		close(m->lock);
 		m->lock = -1;
 	}
+	/* The first run has its result, whether or not anyone hears it. */
+	m->first = false;
 	if (m->ctl < 0)
 		return;
 	r->log_offset = m->log_offset;
@@ -43,7 +45,6 @@ void mon_answer(struct mon *m, struct pm_result *r)
 	send(m->ctl, r, sizeof(*r), MSG_NOSIGNAL);
 	close(m->ctl);
 	m->ctl = -1;
-	m->first = false;
 }
 
 void mon_answer_error(struct mon *m, int err, const char *fmt, ...)
@@ -193,7 +194,7 @@ void mon_became_ready(struct mon *m)
 	if (m->first)
 		mon_answer(m, &r);
 	else
-		mon_unlock(m);
+		mon_start_unlock(m);
 	close_inotify(m);
 }
 
@@ -211,7 +212,7 @@ void mon_ready_timeout(struct mon *m)
 				 "writing a newline: it will not report "
 				 "ready", m->h->name, (int)m->main.pid,
 				 m->job.ready.fd);
-		mon_unlock(m);
+		mon_start_unlock(m);
 		return;
 	}
 	pm_ready_text(&m->job.ready, mode, sizeof(mode));
