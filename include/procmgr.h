@@ -613,6 +613,15 @@ PROCMGR_EXPORT int procmgr_log_tail_fd(procmgr *h, int fd, size_t n,
 PROCMGR_EXPORT int procmgr_self_check(procmgr *h);
 
 /*
+ * Also end every wait of the handle (with -EINTR, state consistent as for
+ * a signal handler) once fd is readable: the self-pipe a caller's signal
+ * handler writes to (Python's signal.set_wakeup_fd() gives one), so that
+ * a signal that lands just before a wait begins still ends it. The library
+ * only polls fd, never reads it: the caller empties it. -1: none.
+ */
+PROCMGR_EXPORT void procmgr_set_cancel_fd(procmgr *h, int fd);
+
+/*
  * Count a use of the daemon: its monitor re-arms the idle timer
  * (spawn_opts.idle_timeout). procmgr_start() and procmgr_ensure() touch
  * the daemon themselves; a client that uses it otherwise, or the daemon

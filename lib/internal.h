@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -40,6 +41,7 @@ struct procmgr {
 	procmgr_lock_wait_fn lock_fn;
 	void *lock_userdata;
 
+	int cancel_fd;		/* procmgr_set_cancel_fd(), or -1 */
 	procmgr_wait_fn wait_fn;
 	void *wait_userdata;
 	off_t start_log_offset;	/* of the last start's first line; -1 */
@@ -74,6 +76,12 @@ int pm_parse_pid_len(const char *s, size_t len, pid_t *ret_pid);
 void pm_deadline(double timeout, struct timespec *ret_deadline);
 /* Milliseconds left to deadline (>= 0), for poll(); timeout < 0: -1. */
 int pm_ms_left(double timeout, const struct timespec *deadline);
+/*
+ * poll() the n fds of pfd and h's cancel fd, which pfd has room for at
+ * [n] (h may be NULL: none): what poll() returns for the n, or -EINTR
+ * when a signal handler ran or the cancel fd is readable.
+ */
+int pm_poll(procmgr *h, struct pollfd *pfd, nfds_t n, int ms);
 
 /*
  * Structs across library versions (procmgr.h, "ABI policy"). The sizes of
@@ -399,7 +407,7 @@ int pm_pref_exited(struct pm_pref *p);
  * Wait until every process of v has exited or timeout passes: the number
  * still alive (0: all gone), or -EINTR when a signal handler ran.
  */
-int pm_pref_wait(struct pm_pref *v, size_t n, double timeout);
+int pm_pref_wait(procmgr *h, struct pm_pref *v, size_t n, double timeout);
 /* Fields 4 (ppid), 6 (session) and 20 (threads) of a stat line. */
 int pm_parse_stat_more(const char *line, pid_t *ret_ppid, pid_t *ret_sid,
 		       long *ret_threads);

@@ -225,7 +225,7 @@ static int wait_ms(procmgr *h, int ifd, const struct timespec *deadline)
 static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
 		     char **shown)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = w->efd, .events = POLLIN },
 		{ .fd = ifd, .events = POLLIN },	/* ignored when -1 */
 	};
@@ -234,10 +234,10 @@ static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
 
 	pm_deadline(h->lock_timeout, &deadline);
 	for (;;) {
-		n = poll(pfd, 2, wait_ms(h, ifd, &deadline));
+		n = pm_poll(h, pfd, 2, wait_ms(h, ifd, &deadline));
 		/* -EINTR: a signal handler ran; the caller may give up. */
 		if (n < 0)
-			return -errno;
+			return n;
 		if (n == 0 && h->lock_timeout >= 0 &&
 		    pm_ms_left(h->lock_timeout, &deadline) == 0)
 			return -ETIMEDOUT;

@@ -431,11 +431,11 @@ static int watch_log(const char *path)
 	return ifd;
 }
 
-static int follow_loop(int fd, int ifd, struct pm_pref *d, procmgr_log_fn fn,
-		       void *userdata)
+static int follow_loop(procmgr *h, int fd, int ifd, struct pm_pref *d,
+		       procmgr_log_fn fn, void *userdata)
 {
 	char events[4096] __attribute__((aligned(8)));
-	struct pollfd p[2] = { { .fd = ifd, .events = POLLIN },
+	struct pollfd p[3] = { { .fd = ifd, .events = POLLIN },
 			       { .fd = d->fd, .events = POLLIN } };
 	int r;
 
@@ -444,8 +444,9 @@ static int follow_loop(int fd, int ifd, struct pm_pref *d, procmgr_log_fn fn,
 		r = pass_new(fd, fn, userdata);
 		if (r < 0 || pm_pref_exited(d))
 			return r < 0 ? r : pass_new(fd, fn, userdata);
-		if (poll(p, 2, ifd < 0 || d->fd < 0 ? 1000 : -1) < 0)
-			return -errno;	/* -EINTR: a signal handler ran */
+		r = pm_poll(h, p, 2, ifd < 0 || d->fd < 0 ? 1000 : -1);
+		if (r < 0)
+			return r;	/* -EINTR: a signal handler ran */
 		if (ifd >= 0 && (p[0].revents & POLLIN))
 			(void)!read(ifd, events, sizeof(events));
 	}
@@ -468,7 +469,7 @@ int procmgr_log_follow(procmgr *h, size_t n, procmgr_log_fn fn,
 	free(text);
 	if (r >= 0 && daemon_ref(h, &d)) {
 		ifd = watch_log(path);
-		r = follow_loop(fd, ifd, &d, fn, userdata);
+		r = follow_loop(h, fd, ifd, &d, fn, userdata);
 		pm_pref_close(&d);
 	}
 	if (r == -EINTR)

@@ -25,6 +25,7 @@ procmgr *procmgr_new(void)
 	if (!h)
 		return NULL;
 	h->meta_pin = -1;
+	h->cancel_fd = -1;
 	h->lock_fd = -1;
 	h->lock_timeout = -1;
 	h->start_log_offset = -1;
@@ -646,7 +647,7 @@ int procmgr_await(procmgr *h, const char *key, double timeout,
 		  char **ret_value)
 {
 	struct timespec deadline;
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	int ifd, wd = -1, r, n;
 
 	r = key_call(h, key);
@@ -666,18 +667,18 @@ int procmgr_await(procmgr *h, const char *key, double timeout,
 		r = procmgr_read(h, key, ret_value);
 		if (r != -ENOENT)
 			break;
-		pfd = (struct pollfd){ .fd = ifd, .events = POLLIN };
+		pfd[0] = (struct pollfd){ .fd = ifd, .events = POLLIN };
 		pm_waiting(h, "key %s of %s", key, h->name);
-		n = poll(&pfd, 1, pm_ms_left(timeout, &deadline));
+		n = pm_poll(h, pfd, 1, pm_ms_left(timeout, &deadline));
 		pm_waiting(h, NULL);
-		if (n < 0 && errno == EINTR) {
+		if (n == -EINTR) {
 			r = pm_error(h, EINTR, "interrupted while waiting for "
 				     "%s/%s", h->meta_dir, key);
 			break;
 		}
 		if (n < 0) {
-			r = pm_error(h, errno, "cannot await %s/%s: %s",
-				     h->meta_dir, key, strerror(errno));
+			r = pm_error(h, -n, "cannot await %s/%s: %s",
+				     h->meta_dir, key, strerror(-n));
 			break;
 		}
 		if (n == 0) {

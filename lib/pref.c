@@ -124,9 +124,9 @@ static size_t alive_fds(struct pm_pref *v, size_t n, struct pollfd *pfd,
 	return alive;
 }
 
-int pm_pref_wait(struct pm_pref *v, size_t n, double timeout)
+int pm_pref_wait(procmgr *h, struct pm_pref *v, size_t n, double timeout)
 {
-	struct pollfd *pfd = calloc(n ? n : 1, sizeof(*pfd));
+	struct pollfd *pfd = calloc(n + 1, sizeof(*pfd));	/* + cancel */
 	struct timespec deadline;
 	int backoff = BACKOFF_MIN_MS, ms, r;
 	size_t alive, np;
@@ -148,7 +148,7 @@ int pm_pref_wait(struct pm_pref *v, size_t n, double timeout)
 								 backoff * 2;
 		}
 		/* One readable pidfd is enough to look at all of them again. */
-		if (poll(pfd, np, ms) < 0 && errno == EINTR) {
+		if (pm_poll(h, pfd, np, ms) == -EINTR) {
 			r = -EINTR;
 			break;
 		}

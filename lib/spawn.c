@@ -433,18 +433,22 @@ static int exec_monitor(procmgr *h, const char *path,
 	return 0;
 }
 
-/* One message of the monitor: 1 read, 0 EOF, -EINTR, or an error. */
-static int read_result(int fd, double timeout, struct pm_result *ret)
+/*
+ * One message of the monitor: 1 read, 0 EOF, -EINTR, or an error. h (may
+ * be NULL: not cancellable) gives the cancel fd.
+ */
+static int read_result(procmgr *h, int fd, double timeout,
+		       struct pm_result *ret)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN } };
 	struct timespec deadline;
 	ssize_t n;
 	int r;
 
 	pm_deadline(timeout, &deadline);
-	r = poll(&p, 1, pm_ms_left(timeout, &deadline));
+	r = pm_poll(h, p, 1, pm_ms_left(timeout, &deadline));
 	if (r < 0)
-		return -errno;
+		return r;
 	if (r == 0)
 		return -ETIMEDOUT;
 	n = recv(fd, ret, sizeof(*ret), 0);
@@ -491,7 +495,7 @@ static int interrupted(procmgr *h, int ctl, bool recorded, pid_t pid)
 	double t = RECORD_WAIT;
 
 	while (!recorded && t > 0) {
-		int r = read_result(ctl, 0.1, &res);
+		int r = read_result(NULL, ctl, 0.1, &res);
 
 		t -= 0.1;
 		if (r == -EINTR || r == -ETIMEDOUT)
@@ -518,7 +522,7 @@ static bool outlives_monitor(pid_t pid)
 
 	if (pid <= 0 || pm_pref_open(pid, 0, &p) < 0)
 		return false;
-	alive = pm_pref_wait(&p, 1, 0.5) > 0;
+	alive = pm_pref_wait(NULL, &p, 1, 0.5) > 0;
 	pm_pref_close(&p);
 	return alive;
 }
@@ -534,7 +538,7 @@ static int await_result(procmgr *h, const struct pm_job *job, int ctl,
 	pm_ready_text(&job->ready, mode, sizeof(mode));
 	for (;;) {
 		pm_waiting(h, "%s to be ready (%s)", h->name, mode);
-		r = read_result(ctl, -1, &res);
+		r = read_result(h, ctl, -1, &res);
 		pm_waiting(h, NULL);
 		if (r == -EINTR)
 			return interrupted(h, ctl, pid > 0, pid);

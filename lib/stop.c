@@ -215,7 +215,7 @@ static int stop_main(procmgr *h, struct pm_pref *m, const struct pm_chain *c,
 					strerror(-r));
 		pm_waiting(h, "pid %d of %s to exit after %s", (int)m->pid,
 			   h->name, sig);
-		r = pm_pref_wait(m, 1, wait_after(c, c->signals[i]));
+		r = pm_pref_wait(h, m, 1, wait_after(c, c->signals[i]));
 		pm_waiting(h, NULL);
 		if (r <= 0)
 			return r == 0 ? 1 : r;
@@ -325,7 +325,7 @@ static int stop_rest(procmgr *h, struct tree *t, pid_t root, pid_t main_pid,
 			 h->name, pids);
 		pm_waiting(h, "the rest of %s's tree to exit after %s",
 			   h->name, sig);
-		r = pm_pref_wait(t->v, t->n, wait_after(c, s));
+		r = pm_pref_wait(h, t->v, t->n, wait_after(c, s));
 		pm_waiting(h, NULL);
 		if (r < 0)
 			return r;
@@ -429,7 +429,7 @@ static void let_monitor_see(pid_t monitor)
 
 	if (monitor <= 0 || pm_pref_open(monitor, 0, &mon) < 0)
 		return;
-	pm_pref_wait(&mon, 1, DEFAULT_KILL_WAIT);
+	pm_pref_wait(NULL, &mon, 1, DEFAULT_KILL_WAIT);
 	pm_pref_close(&mon);
 }
 

@@ -43,6 +43,12 @@ const char *procmgr_restart_name(enum procmgr_restart_policy r)
 	return (unsigned)r <= PROCMGR_RESTART_ALWAYS ? restart_names[r] : NULL;
 }
 
+void procmgr_set_cancel_fd(procmgr *h, int fd)
+{
+	if (h)
+		h->cancel_fd = fd;
+}
+
 void procmgr_set_wait_fn(procmgr *h, procmgr_wait_fn fn, void *userdata)
 {
 	if (!h)

@@ -225,3 +225,16 @@ int pm_struct_in(void *ours, size_t ours_size, size_t min, const void *theirs,
 	memcpy(ours, theirs, size < ours_size ? size : ours_size);
 	return 0;
 }
+
+int pm_poll(procmgr *h, struct pollfd *pfd, nfds_t n, int ms)
+{
+	int cancel = h ? h->cancel_fd : -1, r;
+
+	pfd[n] = (struct pollfd){ .fd = cancel, .events = POLLIN };
+	r = poll(pfd, n + (cancel >= 0), ms);
+	if (r < 0)
+		return -errno;	/* -EINTR: a signal handler ran */
+	if (cancel >= 0 && (pfd[n].revents & (POLLIN | POLLHUP | POLLERR)))
+		return -EINTR;
+	return r;
+}

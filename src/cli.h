@@ -73,6 +73,8 @@ int cli_stop_many(struct cli *c, bool all_dirs,
 extern volatile sig_atomic_t cli_signal;
 /* Note those signals instead of dying, so library waits return -EINTR. */
 void cli_catch_signals(void);
+/* The fd a caught signal makes readable, for procmgr_set_cancel_fd(). */
+int cli_cancel_fd(void);
 /* After cleaning up: die by the signal that interrupted us, if any. */
 void cli_end_by_signal(void);
 /* The live wait line for h's waits, when stderr is a terminal and not -q. */

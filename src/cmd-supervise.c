@@ -61,6 +61,7 @@ static int open_entry(const struct cli *c, const struct entry *e,
 		return r;
 	}
 	cli_wait_line(c, h);
+	procmgr_set_cancel_fd(h, cli_cancel_fd());
 	*ret = h;
 	return CLI_CONTINUE;
 }

@@ -390,6 +390,7 @@ static int open_name(const struct cli *c, const char *name, bool read_only,
 		cli_info(c, "procmgr: %s: metadata in %s, lock %s", norm,
 			 procmgr_meta_dir(h), procmgr_lock_path(h));
 	cli_wait_line(c, h);
+	procmgr_set_cancel_fd(h, cli_cancel_fd());
 	*ret_h = h;
 	return CLI_CONTINUE;
 }

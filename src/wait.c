@@ -1,9 +1,10 @@
 /*
  * wait.c - interrupts and the live wait line.
  *
- * Ctrl-C: SIGINT, SIGTERM and SIGHUP get a handler that only notes the
- * signal, installed without SA_RESTART, so a library wait returns -EINTR
- * (SPEC §6). The command then unwinds as for any error - the handle is
+ * Ctrl-C: SIGINT, SIGTERM and SIGHUP get a handler that notes the signal
+ * and writes a byte to a self-pipe every handle watches
+ * (procmgr_set_cancel_fd()), so a library wait returns -EINTR (SPEC §6)
+ * even when the signal came just before it began to wait. The command then unwinds as for any error - the handle is
  * freed, which releases the lock - and main() ends by the same signal, so
  * the shell sees 128 + its number (130 for Ctrl-C).
  *
@@ -21,6 +22,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +32,9 @@
 #include <unistd.h>
 
 volatile sig_atomic_t cli_signal;
+
+/* The self-pipe the handler writes to, which every library wait polls. */
+static int cancel_r = -1, cancel_w = -1;
 
 static struct {
 	pthread_mutex_t mu;
@@ -44,19 +49,49 @@ static struct {
 
 static void on_signal(int sig)
 {
+	int saved = errno;
+
 	cli_signal = sig;
+	if (cancel_w >= 0)
+		(void)!write(cancel_w, "", 1);
+	errno = saved;
+}
+
+int cli_cancel_fd(void)
+{
+	return cancel_r;
 }
 
 void cli_catch_signals(void)
 {
+	static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
+	int p[2];
+
+	/*
+	 * A signal that lands after the handler is in place but before a
+	 * wait blocks would only be noted: the pipe makes the wait see it.
+	 */
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0) {
+		cancel_r = p[0];
+		cancel_w = p[1];
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: waits return EINTR */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++) {
+		struct sigaction old;
+
+		/*
+		 * An ignored signal stays ignored, as the shell meant it: a
+		 * background job's SIGINT, nohup's SIGHUP.
+		 */
+		if (sigaction(caught[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(caught[i], &sa, NULL);
+	}
 }
 
 void cli_end_by_signal(void)

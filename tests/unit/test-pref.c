@@ -71,9 +71,9 @@ static void check_signal_and_wait(bool with_pidfd)
 	ck_assert_int_eq(pm_pref_open(pid, start_of(pid), &p), 0);
 	ck_assert_int_eq(p.fd >= 0, with_pidfd);
 	ck_assert_int_eq(pm_pref_exited(&p), 0);
-	ck_assert_int_eq(pm_pref_wait(&p, 1, 0.05), 1);	/* still alive */
+	ck_assert_int_eq(pm_pref_wait(NULL, &p, 1, 0.05), 1);	/* still alive */
 	ck_assert_int_eq(pm_pref_signal(&p, SIGTERM), 0);
-	ck_assert_int_eq(pm_pref_wait(&p, 1, 30), 0);
+	ck_assert_int_eq(pm_pref_wait(NULL, &p, 1, 30), 0);
 	ck_assert_int_eq(pm_pref_exited(&p), 1);
 	ck_assert_int_eq(pm_pref_signal(&p, SIGTERM), -ESRCH);
 	pm_pref_close(&p);
@@ -156,7 +156,7 @@ static void check_interrupted_wait(void)
 
 	ck_assert_int_eq(pm_pref_open(pid, 0, &p), 0);
 	arm_interrupt(0.2);
-	ck_assert_int_eq(pm_pref_wait(&p, 1, 60), -EINTR);
+	ck_assert_int_eq(pm_pref_wait(NULL, &p, 1, 60), -EINTR);
 	ck_assert_double_lt(tu_now() - t0, 30);
 	pm_pref_close(&p);
 }
@@ -185,13 +185,13 @@ START_TEST(test_wait_many)
 
 		ck_assert_int_eq(pm_pref_open(pid, 0, &v[i]), 0);
 	}
-	ck_assert_int_eq(pm_pref_wait(v, 3, 0.05), 3);
+	ck_assert_int_eq(pm_pref_wait(NULL, v, 3, 0.05), 3);
 	ck_assert_int_eq(pm_pref_signal(&v[1], SIGTERM), 0);
-	ck_assert_int_eq(pm_pref_wait(&v[1], 1, 30), 0);
-	ck_assert_int_eq(pm_pref_wait(v, 3, 0.05), 2);
+	ck_assert_int_eq(pm_pref_wait(NULL, &v[1], 1, 30), 0);
+	ck_assert_int_eq(pm_pref_wait(NULL, v, 3, 0.05), 2);
 	ck_assert_int_eq(pm_pref_signal(&v[0], SIGTERM), 0);
 	ck_assert_int_eq(pm_pref_signal(&v[2], SIGTERM), 0);
-	ck_assert_int_eq(pm_pref_wait(v, 3, 30), 0);
+	ck_assert_int_eq(pm_pref_wait(NULL, v, 3, 30), 0);
 	for (int i = 0; i < 3; i++)
 		pm_pref_close(&v[i]);
 }

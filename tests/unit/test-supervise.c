@@ -694,6 +694,50 @@ START_TEST(test_waits_interrupted)
 }
 END_TEST
 
+/*
+ * A readable cancel fd (a signal handler's self-pipe) ends every wait at
+ * once, even one that begins after the byte was written - the race a
+ * signal handler alone cannot close.
+ */
+START_TEST(test_cancel_fd)
+{
+	char *argv[] = { (char *)"/bin/sh", (char *)"-c",
+			 (char *)"trap '' TERM; exec sleep 1000", NULL };
+	struct procmgr_spawn_opts o = { .argv = argv };
+	const int term[] = { SIGTERM };
+	struct procmgr_stop_opts so = { .signals = term, .n_signals = 1,
+					.kill_wait = 60 };
+	char *dir, *v = NULL;
+	procmgr *h = cu_open("cancel", &dir), *holder = tu_open(dir, "cancel");
+	int p[2];
+	pid_t pid;
+
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
+	cu_track(pid);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "x", 1), 1);	/* before any wait */
+	procmgr_set_cancel_fd(h, p[0]);
+	procmgr_set_cancel_fd(NULL, p[0]);	/* harmless */
+	ck_assert_int_eq(procmgr_await(h, "never", 60, &v), -EINTR);
+	ck_assert_int_eq(procmgr_stop(h, &so, NULL), -EINTR);
+	ck_assert(procmgr_pid_alive(pid));
+	ck_assert_int_eq(procmgr_lock(holder), 0);
+	ck_assert_int_eq(procmgr_lock(h), -EINTR);
+	ck_assert_int_eq(procmgr_unlock(holder), 0);
+	o.ready.kind = PROCMGR_READY_NOTIFY;
+	ck_assert_int_eq(procmgr_restart(h, &o, &pid), -EINTR);
+	cu_track(pid);
+	/* emptied: the waits wait again */
+	procmgr_set_cancel_fd(h, -1);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	close(p[0]);
+	close(p[1]);
+	free(dir);
+	procmgr_free(holder);
+	procmgr_free(h);
+}
+END_TEST
+
 /* ---- the monitor is not a copy of a big caller (SPEC §6) ----------- */
 
 struct big_start {
@@ -777,6 +821,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_wait_callback);
 	tcase_add_test(tc, test_start_interrupted);
 	tcase_add_test(tc, test_waits_interrupted);
+	tcase_add_test(tc, test_cancel_fd);
 	tcase_add_test(tc, test_monitor_of_big_caller);
 	suite_add_tcase(s, tc);
 	return s;
