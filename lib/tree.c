@@ -1,6 +1,7 @@
 /*
  * tree.c - a daemon's process tree: its descendants, their memory, and
- * whether any of them serves a connected client.
+ * whether any of them serves a connected client (TCP from /proc/net/tcp,
+ * unix from the kernel's sock_diag).
  *
  * The monitor is a child subreaper, so every process the daemon starts
  * stays below it even after its parent exits: the tree is the monitor's
@@ -13,14 +14,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define STAT_MAX 2048
 #define TREE_MAX 65536		/* processes: more is a fork bomb */
+#define SHUTDOWN_MASK 3		/* RCV_SHUTDOWN | SEND_SHUTDOWN (net/sock.h) */
 
 int pm_parse_stat_more(const char *line, pid_t *ret_ppid, pid_t *ret_sid,
 		       long *ret_threads)
@@ -421,34 +429,106 @@ static int tcp_client(const char *path, const struct inodes *ours)
 	return found;
 }
 
-/* /proc/net/unix: a connected stream socket (state 03) on our path. */
+/* One unix stream socket of ours, as sock_diag describes it. */
+struct unix_sock {
+	unsigned char state;		/* TCP_LISTEN or TCP_ESTABLISHED */
+	unsigned char shutdown;		/* SHUTDOWN_MASK once the peer left */
+	char name[108];			/* its address ("" unnamed) */
+	size_t name_len;
+};
+
+/* The attributes of one unix_diag message that we use. */
+static void unix_attrs(struct nlmsghdr *nh, struct unix_sock *u)
+{
+	struct unix_diag_msg *m = NLMSG_DATA(nh);
+	struct rtattr *a = (struct rtattr *)(m + 1);
+	int len = (int)nh->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+
+	u->state = m->udiag_state;
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		size_t n = RTA_PAYLOAD(a);
+
+		if (a->rta_type == UNIX_DIAG_SHUTDOWN && n >= 1)
+			u->shutdown = *(unsigned char *)RTA_DATA(a);
+		if (a->rta_type == UNIX_DIAG_NAME && n <= sizeof(u->name)) {
+			memcpy(u->name, RTA_DATA(a), n);
+			u->name_len = n;
+		}
+	}
+}
+
+/* Ask the kernel (sock_diag) for every unix stream socket and its state. */
+static int unix_dump(int fd)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct unix_diag_req req;
+	} q = {
+		.nh = { .nlmsg_len = sizeof(q),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0U,
+			 .udiag_show = UDIAG_SHOW_NAME },
+	};
+
+	return send(fd, &q, sizeof(q), 0) == (ssize_t)sizeof(q) ? 0 : -errno;
+}
+
+/* Our stream sockets from the dump, into v (at most max); their count. */
+static size_t unix_ours(int fd, const struct inodes *ours,
+			struct unix_sock *v, size_t max)
+{
+	char buf[16384] __attribute__((aligned(8)));
+	size_t n = 0;
+	ssize_t got;
+
+	while ((got = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		struct nlmsghdr *nh = (struct nlmsghdr *)(void *)buf;
+		int len = (int)got;
+
+		for (; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
+			struct unix_diag_msg *m = NLMSG_DATA(nh);
+
+			if (nh->nlmsg_type == NLMSG_DONE ||
+			    nh->nlmsg_type == NLMSG_ERROR)
+				return n;
+			if (m->udiag_type != SOCK_STREAM ||
+			    !has_inode(ours, m->udiag_ino) || n == max)
+				continue;
+			memset(&v[n], 0, sizeof(v[n]));
+			unix_attrs(nh, &v[n++]);
+		}
+	}
+	return n;
+}
+
+/*
+ * A unix stream connection accepted on a path one of ours listens on,
+ * whose client is still there. sock_diag tells what /proc/net/unix does
+ * not: a socket whose peer closed is shut down both ways
+ * (UNIX_DIAG_SHUTDOWN), though it still counts as connected until the
+ * daemon closes it.
+ */
 static int unix_client(const struct inodes *ours)
 {
-	char line[4096], paths[8][256];
-	size_t np = 0;
+	struct unix_sock *v = calloc(ours->n ? ours->n : 1, sizeof(*v));
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			NETLINK_SOCK_DIAG);
+	size_t n = 0;
 	int found = 0;
 
-	for (int pass = 0; pass < 2 && !found; pass++) {
-		FILE *f = fopen("/proc/net/unix", "re");
-
-		if (!f)
-			return 0;
-		while (!found && fgets(line, sizeof(line), f)) {
-			unsigned flags, type, st;
-			unsigned long ino;
-			char path[256] = "";
-
-			if (sscanf(line, "%*s %*s %*s %x %x %x %lu %255s",
-				   &flags, &type, &st, &ino, path) < 4 ||
-			    type != 1 || !path[0] || !has_inode(ours, ino))
-				continue;
-			if (pass == 0 && st == 1 && np < 8)
-				memcpy(paths[np++], path, sizeof(path));
-			for (size_t i = 0; pass == 1 && st == 3 && i < np; i++)
-				found |= !strcmp(paths[i], path);
-		}
-		fclose(f);
-	}
+	if (v && fd >= 0 && unix_dump(fd) == 0)
+		n = unix_ours(fd, ours, v, ours->n);
+	for (size_t i = 0; i < n && !found; i++)
+		for (size_t j = 0; j < n && !found; j++)
+			found = v[i].state == TCP_LISTEN && v[i].name_len &&
+				v[j].state == TCP_ESTABLISHED &&
+				v[j].shutdown != SHUTDOWN_MASK &&
+				v[j].name_len == v[i].name_len &&
+				!memcmp(v[i].name, v[j].name, v[i].name_len);
+	if (fd >= 0)
+		close(fd);
+	free(v);
 	return found;
 }
 
