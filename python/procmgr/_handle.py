@@ -1,4 +1,4 @@
-"""The C handles behind ProcessManager objects, and Ctrl-C.
+"""The C handles behind ProcessManager objects, the lock, and Ctrl-C.
 
 One NAME under one DIR gets one pair of C handles per process, shared by
 every ProcessManager object naming it:
@@ -26,20 +26,29 @@ returns (a SIGCHLD or SIGUSR1 handler of the application, say) means "go
 on": waits that can be resumed (the lock, await, stop) are retried, as
 PEP 475 retries system calls; a start cannot be resumed, so the spawning
 calls raise errors.Interrupted instead.
+
+For that to hold, no Python code may run inside a library call that waits:
+Python runs pending signal handlers at the next bytecode of the main
+thread, and an exception raised in a ctypes callback is printed and
+dropped, so a Ctrl-C landing there would be lost and the wait resumed. The
+binding therefore gives the library no callbacks. pants' "waiting for a
+file lock ... held by" line is produced in Python before the wait: a first
+attempt does not wait, and only when it finds the lock held does message_fn
+hear about it and the waiting attempt begin. The state-changing calls take
+the lock that way themselves before calling into the library, which then
+finds it held by its handle and only counts up.
 """
 
 import ctypes
 import errno
-import logging
 import os
 import threading
+import time
 import weakref
 
-from . import _lib, errors
+from . import errors
 from ._alive import Liveness
 from ._lib import dec, enc, lib, take
-
-_log = logging.getLogger("procmgr")
 
 _check_signals = ctypes.pythonapi.PyErr_CheckSignals
 _check_signals.argtypes = []
@@ -100,8 +109,8 @@ class Handle:
 
 
 class Entry:
-    """The shared state of one NAME: its two handles, its callbacks, and
-    the liveness cache (see _alive.py)."""
+    """The shared state of one NAME: its two handles and the liveness
+    cache (see _alive.py)."""
 
     def __init__(self, dir, name):
         self.main = Handle(dir, name)
@@ -113,20 +122,7 @@ class Entry:
         self.dir = dec(lib.procmgr_get_dir(h))
         self.meta_dir = dec(lib.procmgr_meta_dir(h))
         self.lock_path = dec(lib.procmgr_lock_path(h))
-        self.default_log = dec(lib.procmgr_default_log(h))
-        # Who hears about a wait for the lock: set for the call at hand.
-        self.lock_message_fn = None
-        self._lock_cb = _lib_lock_wait_fn(weakref.ref(self))
-        self._wait_cb = _lib_wait_fn(self.name)
-        lib.procmgr_set_wait_fn(h, self._wait_cb, None)
         self.liveness = Liveness(self)
-
-    def set_lock_wait(self, timeout, message_fn):
-        """How the next call on main waits for the lock: timeout None
-        forever, 0 not at all, else seconds; message_fn(line) is told."""
-        self.lock_message_fn = message_fn
-        t = -1.0 if timeout is None else max(float(timeout), 0.0)
-        lib.procmgr_set_lock_wait(self.main.ptr, t, self._lock_cb, None)
 
     def close(self):
         self.liveness.close()
@@ -141,35 +137,6 @@ class Entry:
         self.mutex = threading.RLock()
         self.qmutex = threading.Lock()
 
-
-def missing_message_line(lock_path):
-    """pants' words for a lock held by a process that left no message."""
-    return (f"Pid {os.getpid()} waiting for a file lock ({lock_path}), but "
-            f"there was no message at {lock_path}.lock_message indicating "
-            "who is holding it.")
-
-
-def _lib_lock_wait_fn(entry_ref):
-    def on_wait(h, message, line, userdata):
-        entry = entry_ref()
-        if entry is None or entry.lock_message_fn is None:
-            return
-        try:
-            if message:
-                text = dec(line)
-            else:
-                text = missing_message_line(entry.lock_path)
-            entry.lock_message_fn(text)
-        except Exception:       # an exception cannot cross the C frames
-            _log.exception("the lock wait callback failed")
-    return _lib.LOCK_WAIT_FN(on_wait)
-
-
-def _lib_wait_fn(name):
-    def on_wait(h, what, userdata):
-        if what:
-            _log.debug("%s: waiting for %s", name, dec(what))
-    return _lib.WAIT_FN(on_wait)
 
 _entries = weakref.WeakValueDictionary()
 _entries_lock = threading.Lock()
@@ -212,3 +179,61 @@ def call_waiting(entry, attempt, resumable=True):
         run_signal_handlers()
         if not resumable:
             raise errors.Interrupted(msg)
+
+
+def missing_message_line(lock_path):
+    """pants' words for a lock held by a process that left no message."""
+    return (f"Pid {os.getpid()} waiting for a file lock ({lock_path}), but "
+            f"there was no message at {lock_path}.lock_message indicating "
+            "who is holding it.")
+
+
+def wait_line(lock_path):
+    """pants' line for a lock held elsewhere, naming the holder."""
+    try:
+        with open(lock_path + ".lock_message", "rb") as f:
+            message = f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return missing_message_line(lock_path)
+    return (f"PID {os.getpid()} waiting for a file lock ({lock_path}) held "
+            f"by: {message}")
+
+
+def _lock_within(seconds):
+    def attempt(h):
+        lib.procmgr_set_lock_wait(h, seconds, None, None)
+        return lib.procmgr_lock(h)
+    return attempt
+
+
+def take_lock(entry, timeout, message_fn):
+    """Take the entry's lifecycle lock: (True, None) once held, (False,
+    the library's message) when timeout seconds passed first (None: no
+    limit; 0: no wait at all). message_fn(line), if given, hears pants'
+    line once when the lock is found held elsewhere."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    r, msg = call_waiting(entry, _lock_within(0.0))
+    if r == -errno.EWOULDBLOCK:
+        if message_fn is not None:
+            message_fn(wait_line(entry.lock_path))
+        if timeout != 0:
+            def attempt(h):
+                # a wait resumed after a signal gets the time left
+                left = -1.0
+                if deadline is not None:
+                    left = max(deadline - time.monotonic(), 0.0)
+                return _lock_within(left)(h)
+
+            r, msg = call_waiting(entry, attempt)
+    if r >= 0:
+        return True, None
+    if r in (-errno.EWOULDBLOCK, -errno.ETIMEDOUT):
+        return False, msg
+    raise errors.from_errno(-r, msg)
+
+
+def release_lock(entry):
+    with entry.mutex:
+        r = lib.procmgr_unlock(entry.main.ptr)
+        if r < 0:
+            raise entry.main.error(r)

@@ -157,13 +157,6 @@ class Monitor(ctypes.Structure):
     ]
 
 
-# void (*)(procmgr *h, const char *message, const char *wait_line, void *)
-LOCK_WAIT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p,
-                                ctypes.c_char_p, ctypes.c_void_p)
-# void (*)(procmgr *h, const char *what, void *userdata)
-WAIT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p,
-                           ctypes.c_void_p)
-
 # ---- functions ---------------------------------------------------------
 
 _h = ctypes.c_void_p
@@ -201,7 +194,10 @@ _PROTOTYPES = {
     "procmgr_status_sized": (_i, [_h, ctypes.POINTER(Status), _size]),
     "procmgr_proc_identity": (_i, [pid_t, _out_s]),
     "procmgr_pid_alive": (_i, [pid_t]),
-    "procmgr_set_lock_wait": (None, [_h, ctypes.c_double, LOCK_WAIT_FN,
+    # The callbacks are always NULL: Python code run from inside a wait
+    # would run the signal handlers there, and ctypes drops what they
+    # raise (see _handle.py).
+    "procmgr_set_lock_wait": (None, [_h, ctypes.c_double, ctypes.c_void_p,
                                      ctypes.c_void_p]),
     "procmgr_lock": (_i, [_h]),
     "procmgr_unlock": (_i, [_h]),
@@ -230,7 +226,7 @@ _PROTOTYPES = {
     "procmgr_monitors": (_i, [ctypes.POINTER(ctypes.POINTER(Monitor)),
                               ctypes.POINTER(_size)]),
     "procmgr_monitors_free": (None, [ctypes.POINTER(Monitor), _size]),
-    "procmgr_set_wait_fn": (None, [_h, WAIT_FN, ctypes.c_void_p]),
+    "procmgr_set_wait_fn": (None, [_h, ctypes.c_void_p, ctypes.c_void_p]),
     "procmgr_start_log_tail": (_i, [_h, _size, _out_s]),
     "procmgr_format_size": (None, [ctypes.c_uint64, ctypes.c_char_p, _size]),
     "procmgr_size_parse": (_i, [_s, ctypes.POINTER(ctypes.c_uint64)]),

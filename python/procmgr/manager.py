@@ -15,9 +15,10 @@ import os
 import signal
 import sys
 import time
+from contextlib import contextmanager
 
 from . import _handle, _lib, _status, errors
-from ._handle import call_waiting, entry_for
+from ._handle import call_waiting, entry_for, release_lock, take_lock
 from ._lib import dec, enc, lib, take
 from ._process import Process
 
@@ -77,7 +78,8 @@ class LifecycleLock:
     other processes, pants' own clients included (they take lockf locks
     on the same file), and they exclude it. The holder's "<pid> (<argv>)"
     is written to DIR/.lock.NAME.lock_message. A wait sleeps in the kernel
-    and ends the moment the holder releases the lock or dies.
+    and ends the moment the holder releases the lock or dies; Ctrl-C ends
+    it at once with KeyboardInterrupt, without the lock.
 
     Within a process the lock is counted and shared by every
     ProcessManager of the NAME (pants' lockf lock is per process too):
@@ -108,61 +110,25 @@ class LifecycleLock:
         """Whether this process holds the lock (through this NAME)."""
         return lib.procmgr_lock_held(self._entry.main.ptr) == 1
 
-    def _wait_line(self):
-        try:
-            with open(self.message_path, "rb") as f:
-                message = f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return self.missing_message_output
-        return (f"PID {os.getpid()} waiting for a file lock ({self.path}) "
-                f"held by: {message}")
-
     def acquire(self, blocking=True, timeout=None,
                 message_fn=print_to_stderr, **_fasteners_options):
         """Take the lock: True once held, False when blocking is False and
-        it is held elsewhere, or when timeout seconds passed. message_fn
-        is given pants' "PID ... waiting for a file lock ..." line when
-        the lock is held elsewhere, and again when its holder changes.
+        it is held elsewhere, or when timeout seconds passed. When it is
+        held elsewhere, message_fn (None: nobody) is first given pants'
+        line, "PID ... waiting for a file lock (...) held by: ...".
         fasteners' delay and max_delay are accepted and ignored: there is
-        no sleep loop to tune. Ctrl-C raises KeyboardInterrupt at once,
-        without the lock."""
+        no sleep loop to tune."""
         wait = None if timeout is None else max(float(timeout), 0.0)
         if not blocking:
             wait = 0.0
-        deadline = None if wait is None else time.monotonic() + wait
-        e = self._entry
-        fn = message_fn or (lambda line: None)
-
-        def attempt(h):
-            left = None
-            if deadline is not None:
-                left = max(deadline - time.monotonic(), 0.0)
-            e.set_lock_wait(left, fn)
-            try:
-                return lib.procmgr_lock(h)
-            finally:
-                e.set_lock_wait(None, None)
-
-        r, msg = call_waiting(e, attempt)
-        if r >= 0:
-            return True
-        if r == -errno.EWOULDBLOCK:
-            fn(self._wait_line())
-            return False
-        if r == -errno.ETIMEDOUT:
-            return False
-        raise errors.from_errno(-r, msg)
+        ok, _ = take_lock(self._entry, wait, message_fn)
+        return ok
 
     def release(self):
         """Count down; at zero remove the message file and let go."""
-        e = self._entry
-        with e.mutex:
-            if lib.procmgr_lock_held(e.main.ptr) != 1:
-                raise RuntimeError(f"cannot release un-acquired lock "
-                                   f"{self.path}")
-            r = lib.procmgr_unlock(e.main.ptr)
-            if r < 0:
-                raise e.main.error(r)
+        if not self.acquired:
+            raise RuntimeError(f"cannot release un-acquired lock {self.path}")
+        release_lock(self._entry)
 
     def __enter__(self):
         self.acquire()
@@ -517,17 +483,25 @@ class ProcessManager:
             pm = ProcessManager(name, self._metadata_base_dir)
         pm._purge(force=True)
 
-    def _purge(self, force):
-        def attempt(h):
-            self._entry.set_lock_wait(self.lock_timeout, _lock_wait_log)
-            return lib.procmgr_purge(h, force)
+    @contextmanager
+    def _locked(self):
+        """Hold the lifecycle lock (waiting up to lock_timeout) around a
+        library call that would otherwise take and wait for it itself."""
+        ok, msg = take_lock(self._entry, self.lock_timeout, _lock_wait_log)
+        if not ok:
+            raise errors.Timeout(msg)
+        try:
+            yield
+        finally:
+            release_lock(self._entry)
 
-        r, msg = call_waiting(self._entry, attempt)
+    def _purge(self, force):
+        with self._locked():
+            r, msg = call_waiting(self._entry,
+                                  lambda h: lib.procmgr_purge(h, force))
         if r == -errno.EBUSY:
             raise errors.MetadataError(
                 f"cannot purge metadata for a running process! ({msg})")
-        if r in (-errno.ETIMEDOUT, -errno.EWOULDBLOCK):
-            raise errors.Timeout(msg, -r)
         if r < 0:
             raise errors.MetadataError(
                 f"failed to purge metadata directory "
@@ -669,15 +643,18 @@ class ProcessManager:
             logger.warning("%s", st.warning)
         return st
 
-    def _spawn(self, fn, argv, options, *out):
+    def _spawn(self, fn, argv, options, *out, kept_first=False):
         so = _SpawnOpts(argv, **options)
-        e = self._entry
-
-        def attempt(h):
-            e.set_lock_wait(self.lock_timeout, _lock_wait_log)
-            return so.call(fn, h, *out)
-
-        return call_waiting(e, attempt, resumable=False)
+        if kept_first:
+            # the common case, kept without the lock (as the library does)
+            with self._entry.mutex:
+                kept = so.call(lib.procmgr_ensure_kept_sized,
+                               self._entry.main.ptr, out[0])
+            if kept == 1:
+                return 0, None
+        with self._locked():
+            return call_waiting(self._entry, lambda h: so.call(fn, h, *out),
+                                resumable=False)
 
     def _spawn_error(self, r, msg):
         if r == -errno.ECHILD:
@@ -739,7 +716,7 @@ class ProcessManager:
             cwd=cwd, env=env, ready=ready, ready_timeout=ready_timeout,
             fingerprint=fingerprint, fingerprint_env=fingerprint_env,
             fingerprint_files=fingerprint_files, **supervision),
-            ctypes.byref(pid), ctypes.byref(reason))
+            ctypes.byref(pid), ctypes.byref(reason), kept_first=True)
         why = dec(take(reason.value))
         if r < 0:
             raise self._spawn_error(r, msg)
@@ -766,13 +743,9 @@ class ProcessManager:
         when it is another user's."""
         o, sigs = _stop_opts(signals, kill_wait, keep_metadata, kill_mode)
         pid = _lib.pid_t()
-        e = self._entry
-
-        def attempt(h):
-            e.set_lock_wait(self.lock_timeout, _lock_wait_log)
-            return lib.procmgr_stop(h, ctypes.byref(o), ctypes.byref(pid))
-
-        r, msg = call_waiting(e, attempt)
+        with self._locked():
+            r, msg = call_waiting(self._entry, lambda h: lib.procmgr_stop(
+                h, ctypes.byref(o), ctypes.byref(pid)))
         if r == -errno.EBUSY:
             raise errors.NonResponsiveProcess(msg)
         if r < 0:

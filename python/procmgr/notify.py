@@ -40,8 +40,13 @@ def notify(**fields):
 
 def notify_ready(port=None, status=None):
     """READY=1, with the port (an int, or a unix socket path: recorded as
-    the socket key) and a status text when given. True when sent."""
-    fields = {"READY": 1}
+    the socket key) and a status text when given. True when sent.
+
+    READY=1 goes last in the datagram: procmgr's monitor acts on the
+    assignments in order and reports readiness at READY=1, so the socket
+    key and the status text are recorded by the time the starter's
+    ensure() returns."""
+    fields = {}
     if port is not None:
         if isinstance(port, int) or str(port).isdigit():
             fields["PORT"] = int(port)
@@ -49,6 +54,7 @@ def notify_ready(port=None, status=None):
             fields["SOCKET"] = os.fspath(port)
     if status is not None:
         fields["STATUS"] = status
+    fields["READY"] = 1
     return notify(**fields)
 
 
