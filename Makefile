@@ -2,6 +2,8 @@
 #
 #   make                      libprocmgr.a, libprocmgr.so, procmgr
 #   make check                unit tests (Check) + CLI tests (bats)
+#                             + the Python binding's tests (pytest)
+#   make unit, cli, python    one of those three
 #   make SANITIZE=address,undefined check
 #   make coverage             line coverage of lib/ and src/ per file
 #   make demo                 build, then show the lifecycle
@@ -104,13 +106,18 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 OBJCOPY ?= objcopy
 
+# The interpreter the binding is tested with and installed for: Debian's,
+# whose python3-pytest `make deps` installs, when there is one.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+
 # Without scdoc, install leaves out the man pages and says so.
 SCDOC ?= scdoc
 HAVE_SCDOC := $(shell command -v $(SCDOC) 2>/dev/null)
 
-DEPS := build-essential check bats gcovr scdoc python3 pkg-config
+DEPS := build-essential check bats gcovr scdoc python3 python3-pytest \
+	pkg-config
 
-.PHONY: all check unit cli coverage demo deps clean install uninstall man \
+.PHONY: all check unit cli python coverage demo deps clean install uninstall man \
 	bench deb install-python uninstall-python FORCE
 all: $(STATIC) $(SHARED) $(PROCMGR) $(MONITOR) procmgr
 
@@ -178,13 +185,17 @@ deps:
 	@sh tests/deps.sh $(DEPS)
 
 check: deps $(PROCMGR) $(SHARED) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN)
-	@BUILD=$(BUILD) sh tests/run.sh
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run.sh
 
 unit: $(UNIT_BIN) $(HELPER_BIN) $(MONITOR)
 	@BUILD=$(BUILD) ONLY=unit sh tests/run.sh
 
 cli: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR)
 	@BUILD=$(BUILD) ONLY=cli sh tests/run.sh
+
+# The Python binding's tests (tests/python, pytest) alone.
+python: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR)
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) ONLY=python sh tests/run.sh
 
 coverage: deps
 	rm -rf build/cov
@@ -258,14 +269,13 @@ uninstall: uninstall-python
 	[ ! -d $(DESTDIR)$(LIBEXECDIR)/procmgr ] || \
 		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBEXECDIR)/procmgr
 
-# The Python package (python/procmgr, issue 9) goes where PYTHON imports
+# The Python package (python/procmgr, issue 9) goes where $(PYTHON) imports
 # from for this PREFIX (python/site-dir.py says where: Debian's
 # dist-packages for /usr and /usr/local, PREFIX/lib/python3.X/site-packages
 # elsewhere). Its _paths.py is written with PYTHON_LIBDIR, so the package
 # loads the library installed beside it even where the dynamic linker does
 # not look; an empty PYTHON_LIBDIR leaves the linker's search alone (the
 # architecture-independent Debian package does that).
-PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 PYTHONDIR ?= $(shell $(PYTHON) python/site-dir.py $(PREFIX))
 PYTHON_LIBDIR ?= $(LIBDIR)
 PY_SRC := $(sort $(wildcard python/procmgr/*.py))
