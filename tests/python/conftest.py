@@ -50,6 +50,20 @@ def proc_state(pid):
     return stat[stat.rindex(b")") + 2:][:1].decode()
 
 
+def ignores(pid, sig):
+    """Whether pid has set sig's disposition to ignored (SigIgn)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("SigIgn:"):
+                return bool(int(line.split()[1], 16) >> (int(sig) - 1) & 1)
+    return False
+
+
+def wait_ignoring(pid, sig):
+    """Until a daemon started "ready at exec" has set sig to ignored."""
+    wait_for(lambda: ignores(pid, sig), what=f"pid {pid} to ignore {sig}")
+
+
 @pytest.fixture
 def pmdir(tmp_path):
     """A fresh metadata base directory (procmgr creates it, mode 0700)."""

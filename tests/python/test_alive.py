@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import CHILD_ENV
+from conftest import CHILD_ENV, wait_for
 from pants_copy import PantsStyle
 from procmgr import ProcessManager, _status
 
@@ -33,6 +33,11 @@ def status_reads(monkeypatch):
     import procmgr._alive
     monkeypatch.setattr(procmgr._alive._status, "state_pid", counting)
     return calls
+
+
+def argv0(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().split(b"\0")[0]
 
 
 def wait_exit(pid):
@@ -129,6 +134,8 @@ def test_an_exec_under_another_argv0_fails_pants_identity(pmdir, procs):
     # may exec (same pid, no exit) as something else.
     p = procs.spawn(["bash", "-c", "read x; exec -a other sleep 1000"],
                     stdin=subprocess.PIPE)
+    # Popen may return while the exec is still setting up argv
+    wait_for(lambda: argv0(p.pid) == b"bash", what="bash's argv")
     ps = PantsStyle(pmdir, "pantsd")
     ps.write("pid", p.pid)
     ps.write("process_name", "bash")
@@ -136,11 +143,7 @@ def test_an_exec_under_another_argv0_fails_pants_identity(pmdir, procs):
     assert pm.is_alive()
     p.stdin.write(b"\n")
     p.stdin.flush()
-    deadline = time.monotonic() + 5
-    while open(f"/proc/{p.pid}/cmdline", "rb").read().split(b"\0")[0] \
-            != b"other":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_for(lambda: argv0(p.pid) == b"other", what="the exec")
     assert not pm.is_alive()
 
 
@@ -152,10 +155,7 @@ def test_an_exec_keeps_procmgr_identity(daemons, tmp_path):
                         " done; exec -a other sleep 1000"])
     assert pm.is_alive()
     go.touch()
-    deadline = time.monotonic() + 5
-    while b"other" not in open(f"/proc/{pid}/cmdline", "rb").read():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_for(lambda: argv0(pid) == b"other", what="the exec")
     assert pm.is_alive() and pm.status().pid == pid
 
 

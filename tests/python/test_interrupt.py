@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import helper, proc_state, wait_for
+from conftest import helper, proc_state, wait_for, wait_ignoring
 from procmgr import ProcessManager
 
 # A shell runs background jobs with SIGINT ignored, and Python then
@@ -104,6 +104,7 @@ def test_ctrl_c_in_await(pmdir, procs):
 def test_ctrl_c_in_the_kill_chain(pmdir, procs, daemons):
     pm = daemons("web")
     pid = pm.start([helper("pm-sleeper"), "--ignore-term"])
+    wait_ignoring(pid, signal.SIGTERM)      # ready at exec, not at main()
     child, took, held = interrupt(
         procs, pmdir, "pm.stop(signals=['TERM'], kill_wait=60)")
     assert took < 0.1 and not held, took

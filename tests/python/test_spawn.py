@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import procmgr
-from conftest import PROCMGR, TOP, helper, wait_for
+from conftest import PROCMGR, TOP, helper, wait_for, wait_ignoring
 from procmgr import (AlreadyRunning, DiedBeforeReady, InvalidArgument,
                      NonResponsiveProcess, ProcessManager, ProcmgrError,
                      Timeout)
@@ -147,6 +147,7 @@ def test_stop(daemons, procs):
     pm = daemons("web")
     assert pm.stop() is None                  # nothing to stop
     pid = pm.start([helper("pm-sleeper"), "--ignore-term"])
+    wait_ignoring(pid, signal.SIGTERM)      # ready at exec, not at main()
     with pytest.raises(NonResponsiveProcess):
         pm.stop(signals=["TERM"], kill_wait=0.2)
     assert pm.is_alive()
