@@ -114,6 +114,9 @@ class Liveness:
         with self._mutex:
             self._drop()
 
+    def after_fork(self):
+        self._mutex = threading.Lock()
+
     def _drop(self):
         for fd in self._fds:
             os.close(fd)

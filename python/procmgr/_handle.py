@@ -101,9 +101,10 @@ class Handle:
         return errors.from_errno(-r, self.errmsg())
 
     def free(self):
-        if self.ptr:
+        # (lib may be gone already when the interpreter shuts down)
+        if self.ptr and lib is not None:
             lib.procmgr_free(self.ptr)
-            self.ptr = None
+        self.ptr = None
 
     __del__ = free
 
@@ -136,6 +137,7 @@ class Entry:
         # A thread of the parent may have held them at fork().
         self.mutex = threading.RLock()
         self.qmutex = threading.Lock()
+        self.liveness.after_fork()
 
 
 _entries = weakref.WeakValueDictionary()
@@ -212,19 +214,27 @@ def take_lock(entry, timeout, message_fn):
     limit; 0: no wait at all). message_fn(line), if given, hears pants'
     line once when the lock is found held elsewhere."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    r, msg = call_waiting(entry, _lock_within(0.0))
-    if r == -errno.EWOULDBLOCK:
-        if message_fn is not None:
-            message_fn(wait_line(entry.lock_path))
-        if timeout != 0:
-            def attempt(h):
-                # a wait resumed after a signal gets the time left
-                left = -1.0
-                if deadline is not None:
-                    left = max(deadline - time.monotonic(), 0.0)
-                return _lock_within(left)(h)
+    held_before = lib.procmgr_lock_held(entry.main.ptr) == 1
+    try:
+        r, msg = call_waiting(entry, _lock_within(0.0))
+        if r == -errno.EWOULDBLOCK:
+            if message_fn is not None:
+                message_fn(wait_line(entry.lock_path))
+            if timeout != 0:
+                def attempt(h):
+                    # a wait resumed after a signal gets the time left
+                    left = -1.0
+                    if deadline is not None:
+                        left = max(deadline - time.monotonic(), 0.0)
+                    return _lock_within(left)(h)
 
-            r, msg = call_waiting(entry, attempt)
+                r, msg = call_waiting(entry, attempt)
+    except BaseException:
+        # KeyboardInterrupt just after the library granted the lock: we
+        # are not returning it to anyone, so let it go again
+        if not held_before and lib.procmgr_lock_held(entry.main.ptr) == 1:
+            release_lock(entry)
+        raise
     if r >= 0:
         return True, None
     if r in (-errno.EWOULDBLOCK, -errno.ETIMEDOUT):

@@ -52,7 +52,7 @@ class _classproperty:
         return self.fget(cls)
 
 
-class _metadata_file_path:
+class _MetadataFilePath:
     """pants' classmethod metadata_file_path(name, key, metadata_base_dir);
     on an instance also metadata_file_path(key), for its own NAME."""
 
@@ -379,7 +379,7 @@ class ProcessManager:
     def _get_metadata_dir_by_name(cls, name, metadata_base_dir):
         return os.path.join(metadata_base_dir, cls.host_fingerprint, name)
 
-    metadata_file_path = _metadata_file_path()
+    metadata_file_path = _MetadataFilePath()
 
     def _metadata_file_path(self, metadata_key):
         return self.metadata_file_path(metadata_key)
