@@ -25,9 +25,11 @@ readable afterwards (that is what fill() does).
 
 One identity rule needs more: metadata written by pants (no start_time
 key, only process_name) is checked against the live process's argv[0],
-which a process may change without exiting (setproctitle). For it the cache
-also keeps /proc/P/cmdline open and re-reads it (one pread) on each call,
-with the library's rule: argv[0] starts with the recorded name.
+which a process may change without exiting (an exec, setproctitle). For it
+the cache also keeps /proc/P/cmdline open and re-reads it (one pread) on
+each call: while the command line is the one the library judged, its
+verdict stands; any change drops the cache and the library judges again.
+The binding never re-implements the library's matching rule.
 
 Where a piece is missing (no inotify, no pidfd_open, the metadata directory
 absent, the NAME not running) nothing is cached and every call reads the
@@ -79,12 +81,12 @@ _libc.inotify_add_watch.restype = ctypes.c_int
 _pidfd_open = getattr(os, "pidfd_open", None)
 
 
-def _argv0_matches(fd, recorded):
+def _cmdline(fd):
+    """The process's command line now (its first 4 KiB), or None."""
     try:
-        data = os.pread(fd, 4096, 0)
+        return os.pread(fd, 4096, 0)
     except OSError:
-        return False
-    return data.split(b"\0", 1)[0].startswith(recorded)
+        return None
 
 
 class Liveness:
@@ -96,7 +98,7 @@ class Liveness:
         self._poll = None       # select.poll of the inotify fd and pidfd
         self._fds = []          # every fd the cache holds
         self._cmdline = -1      # /proc/P/cmdline, pants' identity only
-        self._argv0 = None      # the recorded process_name, as bytes
+        self._argv = None       # its content when the library judged it
         self._pid = 0
 
     def check(self):
@@ -104,8 +106,8 @@ class Liveness:
         with self._mutex:
             p = self._poll
             if p is not None and not p.poll(0) and (
-                    self._argv0 is None or
-                    _argv0_matches(self._cmdline, self._argv0)):
+                    self._argv is None or
+                    _cmdline(self._cmdline) == self._argv):
                 return True, self._pid
             self._drop()
             return self._fill()
@@ -123,7 +125,7 @@ class Liveness:
         self._fds = []
         self._poll = None
         self._cmdline = -1
-        self._argv0 = None
+        self._argv = None
         self._pid = 0
 
     def _watch(self):
@@ -161,37 +163,38 @@ class Liveness:
         poll = select.poll()
         poll.register(ifd, select.POLLIN)
         poll.register(pidfd, select.POLLIN)
+        argv = self._pants_argv(pid)
         # Read again now that the pidfd pins the pid: if it still names the
         # same process and the pidfd has not fired since, they are one.
         state2, pid2 = _status.state_pid(e)
-        if state2 != _lib.RUNNING or pid2 != pid or poll.poll(0):
+        if state2 != _lib.RUNNING or pid2 != pid or poll.poll(0) or \
+                argv is False or (argv is not None and
+                                  _cmdline(self._cmdline) != argv):
             self._drop()
             return state2 == _lib.RUNNING, pid2
-        if not self._pants_identity(pid):
-            self._drop()
-            return _status.state_pid(e)[0] == _lib.RUNNING, pid
+        self._argv = argv
         self._poll = poll
         self._pid = pid
         return True, pid
 
-    def _pants_identity(self, pid):
-        """Without a start_time key, the process_name key decides: keep
-        /proc/PID/cmdline open to compare argv[0] on every check. False
-        when that cannot be done (no cache then)."""
+    def _pants_argv(self, pid):
+        """Without a start_time key the process_name key decides, against
+        argv[0]: keep /proc/PID/cmdline open and return what it holds now,
+        to be compared on every check. None when no such check is needed,
+        False when it cannot be made (no cache then)."""
         q = self._entry.query
         with self._entry.qmutex:
-            st = _read_key(q, "start_time")
-            name = None if st is not None else _read_key(q, "process_name")
-        if st is not None or name is None:
-            return True
+            if _read_key(q, "start_time") is not None or \
+                    _read_key(q, "process_name") is None:
+                return None
         try:
             fd = os.open(f"/proc/{pid}/cmdline", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             return False
         self._fds.append(fd)
         self._cmdline = fd
-        self._argv0 = name
-        return _argv0_matches(fd, name)
+        argv = _cmdline(fd)
+        return False if argv is None else argv
 
 
 def _read_key(handle, key):

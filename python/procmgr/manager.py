@@ -720,9 +720,11 @@ class ProcessManager:
         why = dec(take(reason.value))
         if r < 0:
             raise self._spawn_error(r, msg)
-        if r == 1:
-            self._entry.liveness.close()
-        return pid.value, (why if r == 1 else None)
+        # 0 kept; 1 restarted (newer libraries: 2 when it was not running)
+        if r == 0:
+            return pid.value, None
+        self._entry.liveness.close()
+        return pid.value, why or "started"
 
     def restart(self, argv, **options):
         """Stop the daemon if it runs, then start it; its pid."""
