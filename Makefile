@@ -2,6 +2,8 @@
 #
 #   make                      libprocmgr.a, libprocmgr.so, procmgr
 #   make check                unit tests (Check) + CLI tests (bats)
+#                             + the Python binding's tests (pytest)
+#   make unit, cli, python    one of those three
 #   make SANITIZE=address,undefined check
 #   make coverage             line coverage of lib/ and src/ per file
 #   make demo                 build, then show the lifecycle
@@ -106,13 +108,18 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 OBJCOPY ?= objcopy
 
+# The interpreter the binding is tested with and installed for: Debian's,
+# whose python3-pytest `make deps` installs, when there is one.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+
 # Without scdoc, install leaves out the man pages and says so.
 SCDOC ?= scdoc
 HAVE_SCDOC := $(shell command -v $(SCDOC) 2>/dev/null)
 
-DEPS := build-essential check bats gcovr scdoc python3 pkg-config socat
+DEPS := build-essential check bats gcovr scdoc python3 python3-pytest \
+	pkg-config socat
 
-.PHONY: all check unit cli coverage demo deps clean install uninstall man \
+.PHONY: all check unit cli python coverage demo deps clean install uninstall man \
 	bench deb install-python uninstall-python FORCE
 all: $(STATIC) $(SHARED) $(PROCMGR) $(MONITOR) procmgr
 
@@ -192,13 +199,17 @@ deps:
 
 check: deps $(PROCMGR) $(SHARED) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN) \
 		$(EXAMPLE_BIN)
-	@BUILD=$(BUILD) sh tests/run.sh
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run.sh
 
 unit: $(UNIT_BIN) $(HELPER_BIN) $(MONITOR)
 	@BUILD=$(BUILD) ONLY=unit sh tests/run.sh
 
 cli: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR) $(EXAMPLE_BIN)
 	@BUILD=$(BUILD) ONLY=cli sh tests/run.sh
+
+# The Python binding's tests (tests/python, pytest) alone.
+python: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR)
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) ONLY=python sh tests/run.sh
 
 coverage: deps
 	rm -rf build/cov
@@ -272,19 +283,32 @@ uninstall: uninstall-python
 	[ ! -d $(DESTDIR)$(LIBEXECDIR)/procmgr ] || \
 		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBEXECDIR)/procmgr
 
-# HOOK: the Python package. python/ does not exist yet; when it does, its
-# install steps go in install-python (into $(DESTDIR)$(PYTHONDIR), honouring
-# PREFIX like the rest), their exact inverse in uninstall-python, its files
-# in tests/cli/install.bats, and a python3-procmgr package in debian/.
-# Until then both do nothing; once python/ appears, install fails here until
-# they are written, so that the package is never silently left out.
-PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
+# The Python package (python/procmgr, issue 9) goes where $(PYTHON) imports
+# from for this PREFIX (python/site-dir.py says where: Debian's
+# dist-packages for /usr and /usr/local, PREFIX/lib/python3.X/site-packages
+# elsewhere). Its _paths.py is written with PYTHON_LIBDIR, so the package
+# loads the library installed beside it even where the dynamic linker does
+# not look; an empty PYTHON_LIBDIR leaves the linker's search alone (the
+# architecture-independent Debian package does that).
+PYTHONDIR ?= $(shell $(PYTHON) python/site-dir.py $(PREFIX))
+PYTHON_LIBDIR ?= $(LIBDIR)
+PY_SRC := $(sort $(wildcard python/procmgr/*.py))
+PY_PKG = $(DESTDIR)$(PYTHONDIR)/procmgr
 install-python:
-ifneq ($(wildcard python/),)
-	@echo "procmgr: python/ exists but install-python is not written" >&2
-	@false
-endif
+	@[ -n "$(PYTHONDIR)" ] || { echo "procmgr: cannot tell where" \
+		"$(PYTHON) imports from; set PYTHONDIR" >&2; false; }
+	install -d $(PY_PKG)
+	install -m 644 $(filter-out %/_paths.py,$(PY_SRC)) $(PY_PKG)
+	sed 's|^LIBDIR = None$$|LIBDIR = $(if $(PYTHON_LIBDIR),"$(PYTHON_LIBDIR)",None)|' \
+		python/procmgr/_paths.py >$(PY_PKG)/_paths.py
+	chmod 644 $(PY_PKG)/_paths.py
+	grep -q '^LIBDIR = ' $(PY_PKG)/_paths.py
+
+# __pycache__ is what Python wrote there when the package was imported.
 uninstall-python:
+	rm -f $(addprefix $(PY_PKG)/,$(notdir $(PY_SRC)))
+	rm -rf $(PY_PKG)/__pycache__
+	[ ! -d $(PY_PKG) ] || rmdir --ignore-fail-on-non-empty $(PY_PKG)
 
 # The Debian packages (debian/), built in a copy of the tree so that the
 # work tree and its build/ stay as they are; the .debs land in $(BUILD)/deb.

@@ -1,7 +1,10 @@
 #!/bin/sh
-# Run every unit suite (Check) and every CLI file (bats) against the build
-# in $BUILD, show the failures, and end with one line: "N passed, N failed".
+# Run every unit suite (Check), every CLI file (bats) and the Python
+# binding's tests (pytest) against the build in $BUILD, show the failures,
+# and end with one line: "N passed, N failed". ONLY=unit, cli or python
+# runs one of the three.
 BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-python3}
 top=$(pwd)
 # The library finds the monitor beside the program that uses it; the test
 # programs live elsewhere, so point them at this build's.
@@ -25,7 +28,7 @@ helper_pids() {
 }
 before=$(helper_pids)
 
-if [ "${ONLY:-}" != cli ]; then
+if [ -z "${ONLY:-}" ] || [ "$ONLY" = unit ]; then
 	for t in "$BUILD"/tests/test-*; do
 		[ -x "$t" ] || continue
 		HELPERS="$top/$BUILD/helpers" CK_DEFAULT_TIMEOUT=120 \
@@ -48,7 +51,7 @@ if [ "${ONLY:-}" != cli ]; then
 	done
 fi
 
-if [ "${ONLY:-}" != unit ]; then
+if [ -z "${ONLY:-}" ] || [ "$ONLY" = cli ]; then
 	export PROCMGR="$top/$BUILD/procmgr" HELPERS="$top/$BUILD/helpers"
 	# bats waits for whatever holds its fd 3; </dev/null keeps stdin out.
 	bats --tap tests/cli/*.bats </dev/null >"$log" 2>&1
@@ -57,6 +60,38 @@ if [ "${ONLY:-}" != unit ]; then
 	f=$(grep -cE '^not ok ' "$log")
 	echo "cli: $p ok, $f not ok"
 	passed=$((passed + p))
+	failed=$((failed + f))
+fi
+
+if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
+	# The binding loads this build's library, whatever the variant. A
+	# sanitized library needs its runtime loaded first, into an
+	# interpreter that was not built with it (and leaks by design).
+	(
+		export PROCMGR_LIB="$top/$BUILD/libprocmgr.so.0" BUILD \
+			PROCMGR="$top/$BUILD/procmgr" HELPERS="$top/$BUILD/helpers"
+		if nm -D "$PROCMGR_LIB" 2>/dev/null | grep -q __asan_init; then
+			export LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
+			export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+		fi
+		"$PYTHON" -m pytest -q -rfE -p no:cacheprovider tests/python
+	) </dev/null >"$log" 2>&1
+	summary=$(tail -n 1 "$log")
+	p=$(echo "$summary" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+	f=0
+	for n in $(echo "$summary" | grep -oE '[0-9]+ (failed|errors?)' |
+		cut -d' ' -f1); do
+		f=$((f + n))
+	done
+	if ! echo "$summary" | grep -qE '[0-9]+ (passed|failed|errors?)'; then
+		cat "$log"
+		echo "python: no summary (crashed?)"
+		f=1
+	elif [ "$f" -gt 0 ]; then
+		grep -vE '^[.sFEx]+ *(\[ *[0-9]+%\])?$' "$log"
+	fi
+	echo "python: ${p:-0} passed, $f failed"
+	passed=$((passed + ${p:-0}))
 	failed=$((failed + f))
 fi
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # make install and make uninstall, staged in a DESTDIR: every file lands
 # where PREFIX, LIBDIR and friends say, with its mode; a program builds
-# against the staged copy through pkg-config and runs; the installed
-# libraries export the public API alone; uninstall leaves none of our files.
+# against the staged copy through pkg-config and runs; the Python package
+# lands where the interpreter imports from and loads the staged library;
+# the installed libraries export the public API alone; uninstall leaves
+# none of our files.
 #
 # The file builds its own copy of the library and CLI (a few seconds) in a
 # private BUILD directory with its own PREFIX, so it never touches the
@@ -13,6 +15,9 @@ bats_require_minimum_version 1.5.0
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 PFX=/opt/pm
 MULTIARCH=/opt/pm/lib/x86_64-linux-gnu
+# The interpreter the Makefile installs the Python package for.
+PY=${PYTHON:-python3}
+[ -n "${PYTHON:-}" ] || [ ! -x /usr/bin/python3 ] || PY=/usr/bin/python3
 
 # The version as procmgr.h defines it.
 header_version() {
@@ -45,6 +50,15 @@ setup() {
 	B=$BATS_FILE_TMPDIR/build
 	D=$BATS_TEST_TMPDIR/root
 	V=$(header_version)
+	PYDIR=$("$PY" "$TOP/python/site-dir.py" "$PFX")
+}
+
+# The package's files, as install_staged puts them.
+python_files() {
+	local f
+	for f in "$TOP"/python/procmgr/*.py; do
+		echo "f 644 ${PYDIR#/}/procmgr/${f##*/}"
+	done
 }
 
 # install_staged [VAR=VALUE...]: make install of the file's build into $D.
@@ -73,6 +87,7 @@ expected_files() {
 		echo "l 777 $lib/libprocmgr.so"
 		echo "f 644 $lib/pkgconfig/procmgr.pc"
 		echo "f 755 opt/pm/libexec/procmgr/procmgr-monitor"
+		python_files
 	} | sort
 }
 
@@ -178,6 +193,54 @@ expected_files() {
 	[ -z "$output" ]
 }
 
+@test "the Python package records LIBDIR and loads the library from there" {
+	install_staged
+	[ "$PYDIR" = "$PFX/lib/$("$PY" -c 'import sys; print("python%d.%d" % sys.version_info[:2])')/site-packages" ]
+	for f in "$TOP"/python/procmgr/*.py; do
+		[ "${f##*/}" = _paths.py ] && continue
+		cmp "$f" "$D$PYDIR/procmgr/${f##*/}"
+	done
+	grep -qx "LIBDIR = \"$MULTIARCH\"" "$D$PYDIR/procmgr/_paths.py"
+	# The staged LIBDIR is not where it was recorded to be: say so.
+	PYTHONPATH=$D$PYDIR run -1 env -u PROCMGR_LIB "$PY" -c 'import procmgr'
+	[[ "$output" == *"$MULTIARCH/libprocmgr.so.0 (the install LIBDIR)"* ]]
+	# $PROCMGR_LIB overrides it
+	PYTHONPATH=$D$PYDIR PROCMGR_LIB=$D$MULTIARCH/libprocmgr.so.0 \
+		run -0 "$PY" -c 'import procmgr; print(procmgr.version(), procmgr.__file__)'
+	[ "$output" = "$V $D$PYDIR/procmgr/__init__.py" ]
+
+	# Recorded where it really is, it loads with nothing else said.
+	run -0 mk "$B" PREFIX=$PFX LIBDIR=$MULTIARCH \
+		PYTHON_LIBDIR=$D$MULTIARCH DESTDIR="$D" install-python
+	cd "$BATS_TEST_TMPDIR"
+	PYTHONPATH=$D$PYDIR run -0 env -u PROCMGR_LIB "$PY" -c '
+import procmgr
+pm = procmgr.ProcessManager("web", "pm")
+print(procmgr.version(), pm.status().state)'
+	[ "$output" = "$V stopped" ]
+}
+
+@test "the Python package goes to Debian's dist-packages for /usr and /usr/local" {
+	"$PY" -c 'import sysconfig, sys; sys.exit("deb_system" not in sysconfig.get_scheme_names())' ||
+		skip "$PY is not Debian's python3"
+	run -0 mk "$B" PREFIX=/usr DESTDIR="$D" install-python
+	[ -f "$D/usr/lib/python3/dist-packages/procmgr/__init__.py" ]
+	run -0 mk "$B" PREFIX=/usr/local DESTDIR="$D" install-python
+	pyv=$("$PY" -c 'import sys; print("python%d.%d" % sys.version_info[:2])')
+	[ -f "$D/usr/local/lib/$pyv/dist-packages/procmgr/__init__.py" ]
+	# an empty PYTHON_LIBDIR leaves the library to the dynamic linker
+	run -0 mk "$B" PREFIX=/usr PYTHON_LIBDIR= DESTDIR="$D" install-python
+	grep -qx 'LIBDIR = None' "$D/usr/lib/python3/dist-packages/procmgr/_paths.py"
+	# what Python compiled on import goes too
+	mkdir "$D/usr/lib/python3/dist-packages/procmgr/__pycache__"
+	touch "$D/usr/lib/python3/dist-packages/procmgr/__pycache__/x.pyc"
+	run -0 mk "$B" PREFIX=/usr DESTDIR="$D" uninstall-python
+	run -0 mk "$B" PREFIX=/usr/local DESTDIR="$D" uninstall-python
+	run -0 find "$D" ! -type d
+	[ -z "$output" ]
+	[ ! -e "$D/usr/lib/python3/dist-packages/procmgr" ]
+}
+
 @test "the defaults: PREFIX /usr/local, LIBDIR PREFIX/lib, LIBEXECDIR PREFIX/libexec" {
 	B2=$BATS_TEST_TMPDIR/build-default
 	run -0 mk "$B2" DESTDIR="$D" install
@@ -189,6 +252,7 @@ expected_files() {
 	grep -qx 'libdir=/usr/local/lib' "$D/usr/local/lib/pkgconfig/procmgr.pc"
 	[ "$(cat "$B2/monitor-path")" = /usr/local/libexec/procmgr/procmgr-monitor ]
 	[ -x "$D/usr/local/libexec/procmgr/procmgr-monitor" ]
+	[ -f "$D$("$PY" "$TOP/python/site-dir.py" /usr/local)/procmgr/__init__.py" ]
 }
 
 @test "the library is built with the monitor path of its LIBEXECDIR" {
