@@ -107,12 +107,19 @@ static void extend(struct mon *m, const char *value)
 		m->d_ready = mon_now() + usec / 1e6;
 }
 
+/* One datagram, as it is parsed; READY=1 waits for the rest of it. */
+struct datagram {
+	struct mon *m;
+	bool ready;
+};
+
 static void assign(const char *var, const char *value, void *userdata)
 {
-	struct mon *m = userdata;
+	struct datagram *d = userdata;
+	struct mon *m = d->m;
 
 	if (!strcmp(var, "READY") && !strcmp(value, "1"))
-		mon_became_ready(m);
+		d->ready = true;
 	else if (!strcmp(var, "STATUS"))
 		mon_key(m, "status_text", value);
 	else if (!strcmp(var, "PORT") || !strcmp(var, "SOCKET"))
@@ -165,6 +172,13 @@ void mon_on_notify(struct mon *m)
 		/* Only our own uid (or root) may speak for our daemon. */
 		if (!sender_ok(&mh))
 			continue;
-		pm_notify_parse(buf, (size_t)n, assign, m);
+		struct datagram d = { m, false };
+		pm_notify_parse(buf, (size_t)n, assign, &d);
+		/*
+		 * Ready only once the whole datagram is applied: a waiting
+		 * ensure must find the PORT= and STATUS= sent beside READY=1.
+		 */
+		if (d.ready)
+			mon_became_ready(m);
 	}
 }

@@ -130,6 +130,36 @@ START_TEST(test_notify)
 }
 END_TEST
 
+/*
+ * A start returns at READY=1 with the rest of its datagram applied: the
+ * caller reads the socket it connects to next. Repeated, as the gap it
+ * guards against is short.
+ */
+START_TEST(test_notify_ready_with_port)
+{
+	const char *acts[] = { "notify=READY=1\\nPORT=4322\\nSTATUS=up",
+			       "pause", NULL };
+	struct procmgr_spawn_opts o = { 0 };
+	procmgr *h = cu_open("notif", NULL);
+	char *v;
+
+	for (int i = 0; i < 20; i++) {
+		ck_assert_msg(start(h, &o, "notify", acts, NULL) == 0, "%s",
+			      procmgr_errmsg(h));
+		v = tu_key(h, "socket");
+		ck_assert_msg(v && !strcmp(v, "4322"), "round %d: socket %s",
+			      i, v ? v : "(none)");
+		free(v);
+		v = tu_key(h, "status_text");
+		ck_assert_msg(v && !strcmp(v, "up"), "round %d: status %s", i,
+			      v ? v : "(none)");
+		free(v);
+		ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	}
+	procmgr_free(h);
+}
+END_TEST
+
 START_TEST(test_notify_mainpid)
 {
 	const char *acts[] = { "fork", "notify=MAINPID=%p\\nSOCKET=/run/x"
@@ -598,6 +628,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_parse);
 	tcase_add_test(tc, test_socket_key);
 	tcase_add_test(tc, test_notify);
+	tcase_add_test(tc, test_notify_ready_with_port);
 	tcase_add_test(tc, test_notify_mainpid);
 	tcase_add_test(tc, test_notify_mainpid_dies);
 	tcase_add_test(tc, test_notify_foreign_uid_ignored);
