@@ -81,10 +81,10 @@
  *	-ESRCH       not running
  *	-EEXIST      already running (procmgr_start())
  *	-EBADMSG     corrupt metadata
- *	-ETIMEDOUT   lock, await or readiness timed out
- *	-EWOULDBLOCK lock held (non-blocking attempt)
- *	-EBUSY       still running (procmgr_purge() without force;
- *	             procmgr_stop() after the whole signal chain)
+ *	-ETIMEDOUT   await or readiness timed out
+ *	-EWOULDBLOCK lock held by another (at once, or after the lock wait)
+ *	-EBUSY       still running (procmgr_purge() without force)
+ *	-ETIME       survived the whole signal chain (procmgr_stop())
  *	-ESTALE      metadata changed under us (purge compare-and-delete)
  *	-EPERM       process owned by another user
  *	-ECHILD      daemon died before it was ready
@@ -352,7 +352,7 @@ typedef void (*procmgr_lock_wait_fn)(procmgr *h, const char *message,
 /*
  * How procmgr_lock() and the calls that take the lock themselves wait:
  * timeout < 0 forever (the default), 0 do not wait (-EWOULDBLOCK),
- * > 0 seconds (-ETIMEDOUT). fn may be NULL.
+ * > 0 seconds (then -EWOULDBLOCK, as held). fn may be NULL.
  */
 PROCMGR_EXPORT void procmgr_set_lock_wait(procmgr *h, double timeout,
 					  procmgr_lock_wait_fn fn,
@@ -419,7 +419,7 @@ struct procmgr_stop_opts {
  * all are gone. The log records who asked and each signal sent.
  * Returns 1 if a process was stopped, 0 if there was nothing to stop (stale
  * or stopped: nothing signalled). Metadata is removed afterwards unless
- * keep_metadata. -EBUSY when a process survived the chain (metadata
+ * keep_metadata. -ETIME when a process survived the chain (metadata
  * kept), -EPERM when it belongs to another user (for root: to another
  * user than the owner of the metadata directory), -EINTR when a signal
  * handler ran (metadata kept; the signals sent so far stay sent). opts may
@@ -532,7 +532,8 @@ PROCMGR_EXPORT int procmgr_start_sized(procmgr *h,
  * running, start it (returns 2). ret_reason says why: "not ready", "argv
  * changed", "env FOO changed", "memory 4.2 GiB over --max-rss 4 GiB", ...
  * for a restart; "not running", "stale pid 123", "stopped after idle" for
- * a start. ret_reason may be NULL.
+ * a start. ret_reason may be NULL. The common case (kept) takes no lock
+ * while nobody holds it, and writes nothing.
  */
 PROCMGR_EXPORT int procmgr_ensure_sized(procmgr *h,
 					const struct procmgr_spawn_opts *opts,
@@ -541,21 +542,6 @@ PROCMGR_EXPORT int procmgr_ensure_sized(procmgr *h,
 #define procmgr_ensure(h, o, pid, reason) \
 	procmgr_ensure_sized((h), (o), sizeof(struct procmgr_spawn_opts), \
 			     (pid), (reason))
-
-/*
- * Without taking the lock: 1 (with ret_pid) when NAME runs with this
- * options fingerprint and nobody holds its lifecycle lock, so that
- * procmgr_ensure() would keep it; 0 otherwise (including when this handle
- * holds the lock). Writes nothing. procmgr_ensure() tries it first; a
- * caller that takes the lock around procmgr_ensure() itself can call it
- * before, to keep the common case as cheap as a status read.
- */
-PROCMGR_EXPORT int procmgr_ensure_kept_sized(
-	procmgr *h, const struct procmgr_spawn_opts *opts, size_t size,
-	pid_t *ret_pid);
-#define procmgr_ensure_kept(h, o, pid) \
-	procmgr_ensure_kept_sized((h), (o), \
-				  sizeof(struct procmgr_spawn_opts), (pid))
 
 /* Stop (if running) then start. */
 PROCMGR_EXPORT int procmgr_restart_sized(procmgr *h,

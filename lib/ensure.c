@@ -462,18 +462,6 @@ static int ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
 	return r;
 }
 
-int procmgr_ensure_kept_sized(procmgr *h,
-			      const struct procmgr_spawn_opts *opts,
-			      size_t size, pid_t *ret_pid)
-{
-	struct procmgr_spawn_opts o;
-
-	if (!opts || pm_struct_in(&o, sizeof(o), PM_SPAWN_OPTS_V1, opts, size,
-				  true) < 0)
-		return 0;
-	return ensure_kept(h, &o, ret_pid);
-}
-
 int procmgr_ensure_sized(procmgr *h, const struct procmgr_spawn_opts *in,
 			 size_t size, pid_t *ret_pid, char **ret_reason)
 {

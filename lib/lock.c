@@ -311,13 +311,13 @@ static int lock_held(procmgr *h, int dirfd, int fd)
 						h->lock_path, strerror(-r)) : r;
 	}
 	msg = read_message(h, dirfd);
-	r = h->lock_timeout == 0 ? EWOULDBLOCK : ETIMEDOUT;
-	r = pm_error(h, r, "%s%s is held by: %s; %s",
-		     r == ETIMEDOUT ? "timed out waiting for lock: " : "lock ",
+	/* Held by another, waited for or not: never a readiness timeout. */
+	r = pm_error(h, EWOULDBLOCK, "%s%s is held by: %s; %s",
+		     h->lock_timeout ? "timed out waiting for lock: " : "lock ",
 		     h->lock_path,
 		     msg && msg[0] ? msg : "another process (no lock message)",
-		     r == ETIMEDOUT ? "wait longer or stop that process" :
-				      "try again later or wait for it");
+		     h->lock_timeout ? "wait longer or stop that process" :
+				       "try again later or wait for it");
 	free(msg);
 	return r;
 }

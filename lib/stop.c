@@ -334,7 +334,7 @@ static int stop_rest(procmgr *h, struct tree *t, pid_t root, pid_t main_pid,
 	if (!pids[0])
 		return 1;
 	chain_text(c, sig, sizeof(sig));
-	return pm_error(h, EBUSY, "processes of %s's tree survived %s: %s",
+	return pm_error(h, ETIME, "processes of %s's tree survived %s: %s",
 			h->name, sig, pids);
 }
 
@@ -469,7 +469,7 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 		char chain[256];
 
 		chain_text(c, chain, sizeof(chain));
-		return pm_error(h, EBUSY, "pid %d of %s survived %s; metadata "
+		return pm_error(h, ETIME, "pid %d of %s survived %s; metadata "
 				"kept in %s", (int)pid, h->name, chain,
 				h->meta_dir);
 	}

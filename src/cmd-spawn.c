@@ -291,17 +291,7 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 	pid_t pid = 0;
 	int r;
 
-	/* ensure's common case reads only, and takes no lock */
-	if (kind == SPAWN_ENSURE && procmgr_ensure_kept(h, &a->opts, &pid) == 1)
-		return report(c, h, pid, "kept", NULL);
-	/*
-	 * Take the lock here (the library counts it), so that a timeout
-	 * below is the daemon's readiness, never the lock's.
-	 */
 	cli_lock_wait(c, h, a->lock_timeout);
-	r = procmgr_lock(h);
-	if (r < 0)
-		return cli_fail(h, r);
 	if (c->verbose)
 		say_files(c, h, a);
 	if (kind == SPAWN_START) {
@@ -315,7 +305,6 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 		say_start(c, h, r, reason);
 	}
 	r = r < 0 ? failed(h, r, a) : report(c, h, pid, action, reason);
-	procmgr_unlock(h);
 	free(reason);
 	return r;
 }

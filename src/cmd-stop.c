@@ -109,7 +109,7 @@ int cmd_stop(struct cli *c, int argc, char **argv)
 		return r;
 	cli_lock_wait(c, h, a.lock_timeout);
 	r = procmgr_stop(h, &a.opts, &pid);
-	if (r == -EBUSY) {
+	if (r == -ETIME) {
 		cli_err("%s; add KILL to --signals or raise --kill-wait",
 			procmgr_errmsg(h));
 		r = CLI_NOT_STOPPED;

@@ -203,7 +203,7 @@ static int stop_one(struct cli *c, const struct entry *e, bool say_dir,
 		cli_info(c, "stopped %s%s%s (pid %d)", e->name,
 			 say_dir ? " in " : "", say_dir ? e->dir : "",
 			 (int)pid);
-	else if (r == -EBUSY)
+	else if (r == -ETIME)
 		cli_err("%s", procmgr_errmsg(h));
 	else if (r < 0)
 		cli_fail(h, r);
@@ -222,8 +222,7 @@ static int stop_one(struct cli *c, const struct entry *e, bool say_dir,
 		*first = false;
 	}
 	procmgr_free(h);
-	return r >= 0 ? CLI_OK : r == -EBUSY ? CLI_NOT_STOPPED :
-	       cli_exit_code(r);
+	return r >= 0 ? CLI_OK : cli_exit_code(r);
 }
 
 static int names_under(const struct cli *c, struct entry **ret, size_t *n,

@@ -124,6 +124,8 @@ int cli_exit_code(int r)
 		return CLI_TIMEOUT;
 	case EEXIST:
 		return CLI_ALREADY;
+	case ETIME:
+		return CLI_NOT_STOPPED;
 	case ECHILD:
 		return CLI_DIED;
 	case EINVAL:

@@ -237,7 +237,7 @@ def take_lock(entry, timeout, message_fn):
         raise
     if r >= 0:
         return True, None
-    if r in (-errno.EWOULDBLOCK, -errno.ETIMEDOUT):
+    if r == -errno.EWOULDBLOCK:
         return False, msg
     raise errors.from_errno(-r, msg)
 

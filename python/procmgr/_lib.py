@@ -214,8 +214,6 @@ _PROTOTYPES = {
                                  _out_pid]),
     "procmgr_ensure_sized": (_i, [_h, ctypes.POINTER(SpawnOpts), _size,
                                   _out_pid, _out_s]),
-    "procmgr_ensure_kept_sized": (_i, [_h, ctypes.POINTER(SpawnOpts), _size,
-                                       _out_pid]),
     "procmgr_restart_sized": (_i, [_h, ctypes.POINTER(SpawnOpts), _size,
                                    _out_pid]),
     "procmgr_log_tail": (_i, [_h, _size, _out_s]),

@@ -33,7 +33,8 @@ class ProcmgrError(OSError):
 
 class Timeout(ProcmgrError):
     """A wait ran out: a key to appear, the daemon to become ready, or the
-    lifecycle lock (errno ETIMEDOUT; EWOULDBLOCK when told not to wait)."""
+    lifecycle lock (errno ETIMEDOUT; EWOULDBLOCK for the lock, held by
+    another process when the wait ran out or was not allowed)."""
 
     def __init__(self, message, err=_errno.ETIMEDOUT):
         super().__init__(err, message)
@@ -50,7 +51,7 @@ class MetadataError(ProcmgrError):
 class NonResponsiveProcess(ProcmgrError):
     """The process survived the whole signal chain; metadata kept."""
 
-    def __init__(self, message, err=_errno.EBUSY):
+    def __init__(self, message, err=_errno.ETIME):
         super().__init__(err, message)
 
 
@@ -98,6 +99,7 @@ class Interrupted(ProcmgrError, InterruptedError):
 _BY_ERRNO = {
     _errno.ETIMEDOUT: Timeout,
     _errno.EWOULDBLOCK: Timeout,
+    _errno.ETIME: NonResponsiveProcess,
     _errno.ESRCH: NotStarted,
     _errno.EINVAL: InvalidArgument,
 }

@@ -646,12 +646,16 @@ class ProcessManager:
     def _spawn(self, fn, argv, options, *out, kept_first=False):
         so = _SpawnOpts(argv, **options)
         if kept_first:
-            # the common case, kept without the lock (as the library does)
-            with self._entry.mutex:
-                kept = so.call(lib.procmgr_ensure_kept_sized,
-                               self._entry.main.ptr, out[0])
-            if kept == 1:
-                return 0, None
+            # The common case is kept without the lock, and a free lock is
+            # taken by the library; only a lock held elsewhere brings the
+            # wait below, with pants' waiting line.
+            def unlocked(h):
+                lib.procmgr_set_lock_wait(h, 0.0, None, None)
+                return so.call(fn, h, *out)
+
+            r, msg = call_waiting(self._entry, unlocked, resumable=False)
+            if r != -errno.EWOULDBLOCK:
+                return r, msg
         with self._locked():
             return call_waiting(self._entry, lambda h: so.call(fn, h, *out),
                                 resumable=False)
@@ -748,7 +752,7 @@ class ProcessManager:
         with self._locked():
             r, msg = call_waiting(self._entry, lambda h: lib.procmgr_stop(
                 h, ctypes.byref(o), ctypes.byref(pid)))
-        if r == -errno.EBUSY:
+        if r == -errno.ETIME:
             raise errors.NonResponsiveProcess(msg)
         if r < 0:
             raise errors.from_errno(-r, msg)

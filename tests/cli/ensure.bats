@@ -192,3 +192,23 @@ count_daemons() {
 		wait_for 10 gone "$pids"
 	done
 }
+
+@test "--lock-timeout while another holds the lock: exit 4, about the lock" {
+	run -0 pm start web -- "$DAEMON" pause
+	pid=$output
+	"$PROCMGR" --dir "$D" lock web -- sleep 30 </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$D/.lock.web.lock_message"
+	for cmd in ensure restart start; do
+		run -4 --separate-stderr pm $cmd web --lock-timeout 0.3 \
+			-- "$DAEMON" say=changed pause
+		[ -z "$output" ]
+		[[ "$stderr" == *"timed out waiting for lock: "*".lock.web is held by: "* ]]
+		[[ "$stderr" != *ready* ]]
+	done
+	run -4 pm --json ensure web --lock-timeout 0.3 -- "$DAEMON" say=x pause
+	[[ "$output" == *'"error": {"exit": 4, "message": "timed out waiting for lock: '* ]]
+	alive "$pid"
+	run -0 pm get web pid
+	[ "$output" = "$pid" ]
+}

@@ -45,16 +45,14 @@ START_TEST(test_spawn_opts_sizes)
 			 -E2BIG);
 	ck_assert_int_eq(procmgr_fingerprint_sized(&n.o, sizeof(n), fp2, NULL),
 			 -E2BIG);
-	ck_assert_int_eq(procmgr_ensure_kept_sized(h, &n.o, sizeof(n), &pid),
-			 0);
 	/* The first release's size is the smallest there is. */
 	ck_assert_int_eq(procmgr_start_sized(h, &n.o, PM_SPAWN_OPTS_V1 - 1,
 					     &pid), -EINVAL);
 	ck_assert_int_eq(procmgr_start_sized(h, NULL, sizeof(n.o), &pid),
 			 -EINVAL);
 	n.future[2] = 0;
-	ck_assert_int_eq(procmgr_ensure_kept_sized(h, &n.o, PM_SPAWN_OPTS_V1,
-						   &pid), 1);
+	ck_assert_int_eq(procmgr_ensure_sized(h, &n.o, PM_SPAWN_OPTS_V1, &pid,
+					      NULL), 0);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	procmgr_free(h);
 }

@@ -257,7 +257,7 @@ START_TEST(test_timeout)
 	s.x = &x;
 	procmgr_set_lock_wait(h, 0.3, on_wait, &s);
 	t = tu_now();
-	ck_assert_int_eq(procmgr_lock(h), -ETIMEDOUT);
+	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	t = tu_now() - t;
 	ck_assert_double_ge(t, 0.29);
 	ck_assert_double_lt(t, 3.0);
@@ -427,7 +427,7 @@ START_TEST(test_pants_lockf_holder_blocks_us)
 	stale = pm_asprintf("%d (dead holder)", (int)tu_dead_pid());
 	tu_write_file(h->lock_msg_path, stale, strlen(stale));
 	procmgr_set_lock_wait(h, 0.2, on_wait, &s);
-	ck_assert_int_eq(procmgr_lock(h), -ETIMEDOUT);
+	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_str_eq(s.msg[0], "");
 	ck_assert_ptr_null(strstr(procmgr_errmsg(h), "dead holder"));
@@ -461,7 +461,7 @@ START_TEST(test_foreign_message_ignored)
 	ck_assert(b_wait_file(ready, 20));
 	s.fake = h->lock_msg_path;
 	procmgr_set_lock_wait(h, 1.5, on_wait, &s);
-	ck_assert_int_eq(procmgr_lock(h), -ETIMEDOUT);
+	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	ck_assert(b_exists(h->lock_msg_path));	/* it was there */
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_str_eq(s.msg[0], "");
