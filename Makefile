@@ -179,6 +179,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_COMMON_OBJ) $(INTERNAL)
 		$(UNIT_COMMON_OBJ) \
 		$(INTERNAL) $(CHECK_LIBS) $(LDFLAGS_ALL)
 
+# test-json checks the CLI's JSON writer.
+$(BUILD)/tests/test-json: $(BUILD)/src/json.o
+$(BUILD)/tests/test-json: CFLAGS_ALL += -Isrc
+$(BUILD)/tests/test-json: UNIT_COMMON_OBJ += $(BUILD)/src/json.o
+
 $(BUILD)/helpers/%: tests/helpers/%.c $(INTERNAL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(INTERNAL_INC) -o $@ $< $(INTERNAL) $(LDFLAGS_ALL)

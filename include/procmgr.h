@@ -684,20 +684,6 @@ PROCMGR_EXPORT int procmgr_signal_parse(const char *s);
 PROCMGR_EXPORT const char *procmgr_signal_name(int sig);
 
 /*
- * One JSON object for a status, with the SPEC's fields (name, state, pid,
- * fingerprint, socket, started_at, exit), followed by the string pairs in
- * extra (key, value, key, value, ..., NULL; a NULL value is JSON null).
- */
-PROCMGR_EXPORT int procmgr_status_json_sized(const char *name,
-					     const struct procmgr_status *st,
-					     size_t size,
-					     const char *const *extra,
-					     char **ret_json);
-#define procmgr_status_json(name, st, extra, json) \
-	procmgr_status_json_sized((name), (st), sizeof(struct procmgr_status), \
-				  (extra), (json))
-
-/*
  * s made safe to show on a terminal, into buf (size bytes with the NUL;
  * cut short, never inside an escape, when it does not fit): control
  * characters, bytes that are not UTF-8 and the C1 controls as \xNN,
@@ -706,11 +692,6 @@ PROCMGR_EXPORT int procmgr_status_json_sized(const char *name,
  */
 PROCMGR_EXPORT size_t procmgr_escape(const char *s, char *buf, size_t size);
 
-/* s as a quoted JSON string (escapes control and non-UTF-8 bytes). */
-PROCMGR_EXPORT int procmgr_json_string(const char *s, char **ret_json);
-
-/* t as RFC 3339 UTC, "2026-11-25T19:02:19Z", into a 21-byte buffer. */
-PROCMGR_EXPORT void procmgr_format_time(time_t t, char ret[21]);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,8 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <time.h>
 
 /* Exit codes, SPEC §4. */
 enum cli_exit {
@@ -66,6 +68,24 @@ int cmd_killall(struct cli *c, int argc, char **argv);
  */
 int cli_stop_many(struct cli *c, bool all_dirs,
 		  const struct procmgr_stop_opts *opts, double lock_timeout);
+
+/* ---- json.c ---------------------------------------------------------- */
+
+/*
+ * JSON onto a stream: s as a string (null for NULL; control and non-UTF-8
+ * bytes escaped), and ', "key": value' pairs to add to an open object.
+ */
+void json_string(FILE *f, const char *s);
+void json_field(FILE *f, const char *key, const char *value);
+void json_field_int(FILE *f, const char *key, long long value, bool present);
+void json_field_bool(FILE *f, const char *key, bool value);
+/*
+ * A status as an object with SPEC §4's fields in their order, left open
+ * ("{...") for the command's own fields; the caller writes the "}".
+ */
+void json_status(FILE *f, const char *name, const struct procmgr_status *st);
+/* t as RFC 3339 UTC, "2026-11-25T19:02:19Z", into a 21-byte buffer. */
+void cli_format_time(time_t t, char ret[21]);
 
 /* ---- wait.c ---------------------------------------------------------- */
 

@@ -75,50 +75,31 @@ out:
 }
 
 /* One row as a JSON object: the status's, or name, state "error", error. */
-static int row_json(const struct row *row, char **ret)
+static void row_json(const struct row *row)
 {
-	char *name = NULL, *err = NULL;
-	int r;
-
-	if (!row->error)
-		return procmgr_status_json(row->name, &row->st, NULL, ret);
-	r = procmgr_json_string(row->name, &name);
-	if (r >= 0)
-		r = procmgr_json_string(row->error, &err);
-	if (r >= 0) {
-		*ret = NULL;
-		if (asprintf(ret, "{\"name\": %s, \"state\": \"error\", "
-			     "\"pid\": null, \"fingerprint\": null, "
-			     "\"socket\": null, \"started_at\": null, "
-			     "\"exit\": null, \"error\": %s}", name, err) < 0)
-			r = -ENOMEM;
+	if (!row->error) {
+		json_status(stdout, row->name, &row->st);
+	} else {
+		fputs("{\"name\": ", stdout);
+		json_string(stdout, row->name);
+		fputs(", \"state\": \"error\", \"pid\": null, \"fingerprint\": "
+		      "null, \"socket\": null, \"started_at\": null, "
+		      "\"exit\": null", stdout);
+		json_field(stdout, "error", row->error);
 	}
-	free(name);
-	free(err);
-	return r;
+	fputc('}', stdout);
 }
 
-/* The rows as one JSON array; every row or none, so always valid. */
+/* The rows as one JSON array. */
 static int print_json(const struct row *rows, size_t n)
 {
-	char **objs = calloc(n + 1, sizeof(*objs));
-	int r = objs ? CLI_OK : CLI_ERROR;
-
-	for (size_t i = 0; i < n && r == CLI_OK; i++)
-		if (row_json(&rows[i], &objs[i]) < 0)
-			r = CLI_ERROR;
-	if (r == CLI_OK) {
-		cli_json_printed();
-		fputs(n ? "[\n  " : "[]\n", stdout);
-		for (size_t i = 0; i < n; i++)
-			printf("%s%s", objs[i], i + 1 < n ? ",\n  " : "\n]\n");
-	} else {
-		cli_err("out of memory");
+	cli_json_printed();
+	fputs(n ? "[\n  " : "[]\n", stdout);
+	for (size_t i = 0; i < n; i++) {
+		row_json(&rows[i]);
+		fputs(i + 1 < n ? ",\n  " : "\n]\n", stdout);
 	}
-	for (size_t i = 0; objs && i < n; i++)
-		free(objs[i]);
-	free(objs);
-	return r;
+	return CLI_OK;
 }
 
 /* The table; with -q without its header, for scripts. */

@@ -47,7 +47,6 @@ static int take(struct cli *c, int o, char *arg, void *ctx)
 static int report(struct cli *c, procmgr *h, int stopped, pid_t pid)
 {
 	struct procmgr_status st = { 0 };
-	char *json = NULL;
 	int r;
 
 	if (stopped)
@@ -59,22 +58,14 @@ static int report(struct cli *c, procmgr *h, int stopped, pid_t pid)
 	if (!c->json)
 		return CLI_OK;
 	r = procmgr_status(h, &st);
-	if (r >= 0)
-		r = procmgr_status_json(procmgr_get_name(h), &st, NULL, &json);
-	procmgr_status_clear(&st);
 	if (r < 0)
 		return cli_fail(h, r);
 	cli_json_printed();
-	/* "stopped" is a JSON boolean, which the library's string pairs
-	 * cannot express: splice it in before the closing brace. */
-	json[strlen(json) - 1] = '\0';
-	printf("%s, \"stopped\": %s, \"stopped_pid\": ", json,
-	       stopped ? "true" : "false");
-	if (stopped)
-		printf("%d}\n", (int)pid);
-	else
-		puts("null}");
-	free(json);
+	json_status(stdout, procmgr_get_name(h), &st);
+	json_field_bool(stdout, "stopped", stopped);
+	json_field_int(stdout, "stopped_pid", pid, stopped);
+	puts("}");
+	procmgr_status_clear(&st);
 	return CLI_OK;
 }
 

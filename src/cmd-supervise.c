@@ -131,18 +131,12 @@ static int print_json_rows(const struct row *rows, size_t n)
 	cli_json_printed();
 	fputc('[', stdout);
 	for (size_t i = 0; i < n; i++) {
-		char *json = NULL, bytes[32];
-		const char *extra[] = { "dir", rows[i].dir, "rss_bytes", bytes,
-					NULL };
-
-		snprintf(bytes, sizeof(bytes), "%" PRIu64, rows[i].bytes);
-		if (procmgr_status_json(rows[i].name, &rows[i].st, extra,
-					&json) < 0) {
-			cli_err("out of memory");
-			return CLI_ERROR;
-		}
-		printf("%s%s", i ? ", " : "", json);
-		free(json);
+		fputs(i ? ", " : "", stdout);
+		json_status(stdout, rows[i].name, &rows[i].st);
+		json_field(stdout, "dir", rows[i].dir);
+		json_field_int(stdout, "rss_bytes", (long long)rows[i].bytes,
+			       true);
+		fputc('}', stdout);
 	}
 	puts("]");
 	return CLI_OK;
@@ -208,17 +202,12 @@ static int stop_one(struct cli *c, const struct entry *e, bool say_dir,
 	else if (r < 0)
 		cli_fail(h, r);
 	if (c->json) {
-		char *dir = NULL, *name = NULL;
-
-		if (procmgr_json_string(e->dir, &dir) == 0 &&
-		    procmgr_json_string(e->name, &name) == 0) {
-			printf("%s{\"dir\": %s, \"name\": %s, \"stopped\": %s, "
-			       "\"pid\": ", *first ? "" : ", ", dir, name,
-			       r == 1 ? "true" : "false");
-			printf(r == 1 ? "%d}" : "null}", (int)pid);
-		}
-		free(dir);
-		free(name);
+		fputs(*first ? "{\"dir\": " : ", {\"dir\": ", stdout);
+		json_string(stdout, e->dir);
+		json_field(stdout, "name", e->name);
+		json_field_bool(stdout, "stopped", r == 1);
+		json_field_int(stdout, "pid", pid, r == 1);
+		fputc('}', stdout);
 		*first = false;
 	}
 	procmgr_free(h);

@@ -51,19 +51,13 @@ static void remember(const char *fmt, va_list ap)
 
 void cli_json_error(const struct cli *c, int code)
 {
-	char *msg = NULL, *cmd = NULL;
-
 	if (!c->json || code == CLI_OK || json_state.printed)
 		return;
-	if (procmgr_json_string(json_state.message, &msg) < 0 ||
-	    procmgr_json_string(c->cmd ? c->cmd : "", &cmd) < 0) {
-		free(msg);
-		return;
-	}
-	printf("{\"error\": {\"exit\": %d, \"message\": %s}, "
-	       "\"command\": %s}\n", code, msg, c->cmd ? cmd : "null");
-	free(msg);
-	free(cmd);
+	printf("{\"error\": {\"exit\": %d", code);
+	json_field(stdout, "message", json_state.message);
+	fputs("}", stdout);
+	json_field(stdout, "command", c->cmd);
+	puts("}");
 }
 
 void cli_err(const char *fmt, ...)
@@ -425,15 +419,11 @@ void cli_lock_wait(struct cli *c, procmgr *h, double timeout)
 int cli_print_json(procmgr *h, const struct procmgr_status *st,
 		   const char *const *extra)
 {
-	char *json = NULL;
-	int r;
-
-	r = procmgr_status_json(procmgr_get_name(h), st, extra, &json);
-	if (r < 0)
-		return cli_fail(h, r);
 	cli_json_printed();
-	puts(json);
-	free(json);
+	json_status(stdout, procmgr_get_name(h), st);
+	for (; extra && extra[0]; extra += 2)
+		json_field(stdout, extra[0], extra[1]);
+	puts("}");
 	return CLI_OK;
 }
 

@@ -231,11 +231,6 @@ _PROTOTYPES = {
     "procmgr_sha256_hex": (None, [ctypes.c_char_p, _size, ctypes.c_char_p]),
     "procmgr_signal_parse": (_i, [_s]),
     "procmgr_signal_name": (_s, [_i]),
-    "procmgr_status_json_sized": (_i, [_s, ctypes.POINTER(Status), _size,
-                                       ctypes.POINTER(ctypes.c_char_p),
-                                       _out_s]),
-    "procmgr_json_string": (_i, [_s, _out_s]),
-    "procmgr_format_time": (None, [time_t, ctypes.c_char_p]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

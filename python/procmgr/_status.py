@@ -2,6 +2,7 @@
 
 import ctypes
 import json
+import time
 from dataclasses import asdict, dataclass
 from typing import Optional
 
@@ -24,7 +25,7 @@ class Status:
     """A NAME's state, with the fields of `procmgr --json status`.
 
     to_dict() (and to_json()) give exactly the JSON object the library's
-    procmgr_status_json() prints; idle_timeout and warning are extra.
+    `procmgr --json status` prints; idle_timeout and warning are extra.
     """
     name: str
     state: str                  # "running", "stale" or "stopped"
@@ -54,11 +55,13 @@ class Status:
 
 
 def _time(t):
+    """RFC 3339 UTC, as procmgr --json prints it; None for no time."""
     if t < 0:
         return None
-    buf = ctypes.create_string_buffer(21)
-    lib.procmgr_format_time(t, buf)
-    return dec(buf.value)
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    except (OverflowError, OSError, ValueError):
+        return "9999-12-31T23:59:59Z"
 
 
 def _signal(n):

@@ -38,7 +38,7 @@ teardown() { lc_teardown; }
 	[ "$(json 'len(d)' <<<"$output")" = 2 ]
 	[ "$(json '[[e["dir"], e["name"], e["pid"], e["state"]] for e in d]' <<<"$output")" = \
 		"[[\"$T/other\", \"db\", $c, \"running\"], [\"$D\", \"web\", $a, \"running\"]]" ]
-	[ "$(json 'all(isinstance(e["rss_bytes"], (int, str)) and int(e["rss_bytes"]) > 0 for e in d)' <<<"$output")" = true ]
+	[ "$(json 'all(isinstance(e["rss_bytes"], int) and e["rss_bytes"] > 0 for e in d)' <<<"$output")" = true ]
 	[ "$(json 'all(e["monitor"] > 1 and e["ready"] is True for e in d)' <<<"$output")" = true ]
 }
 
