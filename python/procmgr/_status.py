@@ -24,7 +24,7 @@ class ExitInfo:
 class Status:
     """A NAME's state, with the fields of `procmgr --json status`.
 
-    to_dict() (and to_json()) give exactly the JSON object the library's
+    to_dict() (and to_json()) give exactly the JSON object
     `procmgr --json status` prints; idle_timeout and warning are extra.
     """
     name: str
