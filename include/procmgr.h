@@ -220,6 +220,15 @@ PROCMGR_EXPORT int procmgr_open_read_only(procmgr *h, const char *dir,
 PROCMGR_EXPORT const char *procmgr_errmsg(const procmgr *h);
 
 /*
+ * The parameter the last failure is about, when changing it is the fix,
+ * so that a caller can point at its own name for it (the CLI's --dir, a
+ * binding's keyword): "dir" (procmgr_open()'s), "cwd", "log_path",
+ * "fingerprint_files" (struct procmgr_spawn_opts fields), "force"
+ * (procmgr_purge()'s); NULL for any other failure. Static string.
+ */
+PROCMGR_EXPORT const char *procmgr_errparam(const procmgr *h);
+
+/*
  * A warning left by the last procmgr_status() (corrupt metadata, naming
  * the file), or NULL.
  */

@@ -62,10 +62,13 @@ int pm_check_file_owner(procmgr *h, const struct stat *st, const char *path)
 		return 0;
 	user_name(st->st_uid, owner, sizeof(owner));
 	user_name(me, self, sizeof(self));
-	return pm_error(h, EACCES, "unsafe file %s: owned by uid %u (%s), not "
-			"you (uid %u, %s); another user may fake or hold it: "
-			"have it removed or pass a --dir of your own", path,
-			(unsigned)st->st_uid, owner, (unsigned)me, self);
+	return pm_blame(h, "dir",
+			pm_error(h, EACCES, "unsafe file %s: owned by uid %u "
+				 "(%s), not you (uid %u, %s); another user may "
+				 "fake or hold it: have it removed or use a "
+				 "directory of your own", path,
+				 (unsigned)st->st_uid, owner, (unsigned)me,
+				 self));
 }
 
 int pm_check_dir(procmgr *h, int fd, const char *path)
@@ -78,8 +81,10 @@ int pm_check_dir(procmgr *h, int fd, const char *path)
 		return pm_error(h, errno, "cannot stat %s: %s", path,
 				strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return pm_error(h, ENOTDIR, "%s is not a directory; remove it "
-				"or pass another --dir", path);
+		return pm_blame(h, "dir",
+				pm_error(h, ENOTDIR, "%s is not a directory; "
+					 "remove it or use another directory",
+					 path));
 	/* root may read (never write) another user's DIR */
 	if (st.st_uid != me && st.st_uid != 0 &&
 	    !(h && h->read_only && me == 0)) {
@@ -92,16 +97,20 @@ int pm_check_dir(procmgr *h, int fd, const char *path)
 					"logs); change them as that user (sudo "
 					"-u %s procmgr ...)", path,
 					(unsigned)st.st_uid, owner, owner);
-		return pm_error(h, EACCES, "unsafe directory %s: owned by "
-				"uid %u (%s), not you (uid %u, %s); use a "
-				"directory you own or pass --dir", path,
-				(unsigned)st.st_uid, owner, (unsigned)me, self);
+		return pm_blame(h, "dir",
+				pm_error(h, EACCES, "unsafe directory %s: owned "
+					 "by uid %u (%s), not you (uid %u, %s); "
+					 "use a directory you own", path,
+					 (unsigned)st.st_uid, owner,
+					 (unsigned)me, self));
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-		return pm_error(h, EACCES, "unsafe directory %s: mode %04o "
-				"is writable by others without the sticky bit; "
-				"run 'chmod 700 %s' or pass another --dir",
-				path, (unsigned)(st.st_mode & 07777), path);
+		return pm_blame(h, "dir",
+				pm_error(h, EACCES, "unsafe directory %s: mode "
+					 "%04o is writable by others without the "
+					 "sticky bit; run 'chmod 700 %s' or use "
+					 "another directory", path,
+					 (unsigned)(st.st_mode & 07777), path));
 	return 0;
 }
 
@@ -184,9 +193,11 @@ static int open_component(procmgr *h, int atfd, const char *name,
 		r = errno;
 		if (fstatat(atfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISLNK(st.st_mode))
-			return pm_error(h, ELOOP, "unsafe directory %s: it is "
-					"a symlink; remove it or pass --dir "
-					"with the real path", path);
+			return pm_blame(h, "dir",
+					pm_error(h, ELOOP, "unsafe directory "
+						 "%s: it is a symlink; remove "
+						 "it or use the real path",
+						 path));
 		if (r == ENOENT)
 			return pm_error(h, ENOENT, "no directory %s", path);
 		if (r == EACCES)
@@ -220,9 +231,11 @@ static int open_parent(procmgr *h, bool create, int *ret_fd,
 	if (create) {
 		r = mkdir_parents(parent);
 		if (r < 0) {
-			r = pm_error(h, -r, "cannot create directory %s: %s; "
-				     "create it or pass another --dir", parent,
-				     strerror(-r));
+			r = pm_blame(h, "dir",
+				     pm_error(h, -r, "cannot create directory "
+					      "%s: %s; create it or use "
+					      "another directory", parent,
+					      strerror(-r)));
 			goto out;
 		}
 	}
@@ -232,9 +245,10 @@ static int open_parent(procmgr *h, bool create, int *ret_fd,
 		goto out;
 	}
 	if (fd < 0) {
-		r = pm_error(h, errno, "cannot open directory %s: %s; create "
-			     "it or pass another --dir", parent,
-			     strerror(errno));
+		r = pm_blame(h, "dir",
+			     pm_error(h, errno, "cannot open directory %s: %s; "
+				      "create it or use another directory",
+				      parent, strerror(errno)));
 		goto out;
 	}
 	*ret_fd = fd;

@@ -176,10 +176,11 @@ static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 	if (r >= 0)
 		r = abs_dir(h->dir, &dir);
 	if (r < 0)
-		return pm_error(h, -r, "cannot resolve directories (the "
-				"daemon's cwd, DIR) against the current "
-				"directory: %s; pass absolute paths (--cwd, "
-				"--dir)", strerror(-r));
+		return pm_blame(h, "cwd",
+				pm_error(h, -r, "cannot resolve the daemon's "
+					 "cwd and DIR against the current "
+					 "directory: %s; give both as absolute "
+					 "paths", strerror(-r)));
 	r = pm_find_exe(h, o->argv[0], j->cwd, &j->exe);
 	if (r >= 0)
 		r = pm_log_open(h, o->log_path, o->log_max, &s->log_fd,

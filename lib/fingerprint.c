@@ -258,19 +258,21 @@ int pm_fingerprint(procmgr *h, const struct procmgr_spawn_opts *opts,
 	}
 	r = abs_cwd(opts->cwd, &cwd);
 	if (r < 0) {
-		r = pm_error(h, -r, "cannot compute the fingerprint: cannot "
-			     "resolve the current directory: %s; pass --cwd",
-			     strerror(-r));
+		r = pm_blame(h, "cwd",
+			     pm_error(h, -r, "cannot compute the fingerprint: "
+				      "cannot resolve the current directory: "
+				      "%s; give the daemon's cwd",
+				      strerror(-r)));
 		goto fail;
 	}
 	pm_sha256_init(&f.all);
 	hash_inputs(&f, opts, cwd);
 	r = f.err;
 	if (r < 0 && f.bad_file)
-		r = pm_error(h, -r, "cannot read fingerprint file %s: %s; make "
-			     "it a readable file or pass another "
-			     "--fingerprint-file", f.bad_file,
-			     strerror(-r));
+		r = pm_blame(h, "fingerprint_files",
+			     pm_error(h, -r, "cannot read fingerprint file %s: "
+				      "%s; make it a readable file or leave "
+				      "it out", f.bad_file, strerror(-r)));
 	else if (r < 0)
 		r = pm_error(h, -r, "cannot compute the fingerprint: %s",
 			     strerror(-r));

@@ -47,6 +47,7 @@ struct procmgr {
 	off_t start_log_offset;	/* of the last start's first line; -1 */
 
 	char errmsg[PM_ERRMSG_MAX];
+	const char *errparam;	/* procmgr_errparam() */
 	char *warning;
 };
 
@@ -59,6 +60,8 @@ void pm_waiting(procmgr *h, const char *fmt, ...)
 /* Set h's message (printf-style) and return -err; err is a positive errno. */
 int pm_error(procmgr *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The last failure (r, returned) is about parameter param: errparam. */
+int pm_blame(procmgr *h, const char *param, int r);
 /* Replace h's warning (printf-style). */
 void pm_warn(procmgr *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

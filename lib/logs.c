@@ -85,17 +85,22 @@ static int open_regular(procmgr *h, int dirfd, const char *name,
 		close(fd);
 	if (r == ELOOP && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISLNK(st.st_mode))
-		return pm_error(h, ELOOP, "log %s is a symlink, refusing to "
-				"follow it; remove it or give the real path "
-				"with --log", path);
+		return pm_blame(h, "log_path",
+				pm_error(h, ELOOP, "log %s is a symlink, "
+					 "refusing to follow it; remove it or "
+					 "give the real path", path));
 	/* ENXIO: a FIFO nobody reads (opened for writing) */
 	if (r == EISDIR || r == ENXIO)
-		return pm_error(h, EBADFD, "log %s is %s, not a regular file; "
-				"remove it or give a regular file with --log",
-				path, kind_of(dirfd, name));
-	return pm_error(h, r, "cannot open log %s: %s%s", path, strerror(r),
-			flags & O_CREAT ? "; check that its directory exists "
-			"and is writable" : "");
+		return pm_blame(h, "log_path",
+				pm_error(h, EBADFD, "log %s is %s, not a "
+					 "regular file; remove it or give a "
+					 "regular file", path,
+					 kind_of(dirfd, name)));
+	return pm_blame(h, "log_path",
+			pm_error(h, r, "cannot open log %s: %s%s", path,
+				 strerror(r), flags & O_CREAT ?
+				 "; check that its directory exists and is "
+				 "writable" : ""));
 }
 
 /*

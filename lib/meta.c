@@ -268,6 +268,11 @@ const char *procmgr_errmsg(const procmgr *h)
 	return h ? h->errmsg : "out of memory";
 }
 
+const char *procmgr_errparam(const procmgr *h)
+{
+	return h ? h->errparam : NULL;
+}
+
 const char *procmgr_warning(const procmgr *h)
 {
 	return h ? h->warning : NULL;

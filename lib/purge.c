@@ -223,8 +223,10 @@ int procmgr_purge(procmgr *h, bool force)
 	if (r < 0)
 		goto out;
 	if (st.state == PROCMGR_RUNNING && !force)
-		r = pm_error(h, EBUSY, "%s is running (pid %d); stop it first "
-			     "or use --force", h->name, (int)st.pid);
+		r = pm_blame(h, "force",
+			     pm_error(h, EBUSY, "%s is running (pid %d); stop "
+				      "it first or purge with force", h->name,
+				      (int)st.pid));
 	else if (st.state != PROCMGR_STOPPED)
 		r = pm_meta_remove_if(h, st.pid);
 	procmgr_status_clear(&st);

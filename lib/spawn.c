@@ -155,7 +155,7 @@ int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
 	else
 		r = search_path(argv0, ret_path);
 	if (r < 0)
-		return pm_error(h, r, "cannot run %s: %s%s", argv0,
+		return pm_error(h, -r, "cannot run %s: %s%s", argv0,
 				strerror(-r),
 				r == -ENOENT ? " (not found in PATH); check "
 				"the name and PATH, or give its path" : "");
@@ -197,9 +197,11 @@ int pm_exec_error(procmgr *h, const char *exe, const char *cwd, int step,
 		err = EIO;
 	switch (step) {
 	case PM_STEP_CHDIR:
-		return pm_error(h, err, "cannot change to directory %s: %s; "
-				"check --cwd (it must exist and be searchable)",
-				cwd, strerror(err));
+		return pm_blame(h, "cwd",
+				pm_error(h, err, "cannot change to directory "
+					 "%s: %s; check the daemon's cwd, which "
+					 "must exist and be searchable", cwd,
+					 strerror(err)));
 	case PM_STEP_EXEC:
 		return pm_error(h, err, "cannot execute %s: %s; check the path "
 				"(and a script's #! line) and that it is "

@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -75,15 +76,22 @@ int pm_error(procmgr *h, int err, const char *fmt, ...)
 	char raw[PM_ERRMSG_MAX];
 	va_list ap;
 
-	if (err < 0)
-		err = -err;
+	assert(err > 0);
 	if (h) {
+		h->errparam = NULL;
 		va_start(ap, fmt);
 		vsnprintf(raw, sizeof(raw), fmt, ap);
 		va_end(ap);
 		procmgr_escape(raw, h->errmsg, sizeof(h->errmsg));
 	}
 	return -err;
+}
+
+int pm_blame(procmgr *h, const char *param, int r)
+{
+	if (h)
+		h->errparam = param;
+	return r;
 }
 
 void pm_warn(procmgr *h, const char *fmt, ...)

@@ -129,7 +129,12 @@ void cli_json_printed(void);
 void cli_json_error(const struct cli *c, int code);
 /* The exit code for a library failure r (< 0). */
 int cli_exit_code(int r);
-/* Print h's message about failure r; returns cli_exit_code(r). */
+/*
+ * h's message about its last failure, with the option to change when the
+ * failure is about one: "... use another directory (--dir)".
+ */
+const char *cli_errmsg(procmgr *h);
+/* Print cli_errmsg(h) about failure r; returns cli_exit_code(r). */
 int cli_fail(procmgr *h, int r);
 
 /* What a command takes on its command line. */

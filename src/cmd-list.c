@@ -54,7 +54,7 @@ static int fill_row(struct cli *c, const char *name, struct row *row)
 	if (r >= 0)
 		r = procmgr_status(h, &row->st);
 	if (r < 0) {
-		r = error_row(name, procmgr_errmsg(h), row);
+		r = error_row(name, cli_errmsg(h), row);
 		goto out;
 	}
 	if (procmgr_warning(h))

@@ -251,15 +251,15 @@ static int failed(procmgr *h, int r, const struct spawn_args *a)
 		return died(h, r);
 	if (r == -EEXIST)
 		cli_err("%s; 'procmgr restart %s' replaces it, 'procmgr "
-			"ensure %s' keeps it if unchanged", procmgr_errmsg(h),
+			"ensure %s' keeps it if unchanged", cli_errmsg(h),
 			name, name);
 	else if (r == -ETIMEDOUT && a->opts.kill_on_timeout)
 		cli_err("%s; stopped it (--kill-on-timeout); see 'procmgr "
-			"logs %s'", procmgr_errmsg(h), name);
+			"logs %s'", cli_errmsg(h), name);
 	else if (r == -ETIMEDOUT)
 		cli_err("%s; it is left running: see 'procmgr logs %s', "
 			"raise --ready-timeout or 'procmgr stop %s'",
-			procmgr_errmsg(h), name, name);
+			cli_errmsg(h), name, name);
 	else
 		return cli_fail(h, r);
 	return cli_exit_code(r);

@@ -102,7 +102,7 @@ int cmd_stop(struct cli *c, int argc, char **argv)
 	r = procmgr_stop(h, &a.opts, &pid);
 	if (r == -ETIME) {
 		cli_err("%s; add KILL to --signals or raise --kill-wait",
-			procmgr_errmsg(h));
+			cli_errmsg(h));
 		r = CLI_NOT_STOPPED;
 	}
 	else if (r < 0)

@@ -198,7 +198,7 @@ static int stop_one(struct cli *c, const struct entry *e, bool say_dir,
 			 say_dir ? " in " : "", say_dir ? e->dir : "",
 			 (int)pid);
 	else if (r == -ETIME)
-		cli_err("%s", procmgr_errmsg(h));
+		cli_err("%s", cli_errmsg(h));
 	else if (r < 0)
 		cli_fail(h, r);
 	if (c->json) {

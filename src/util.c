@@ -129,9 +129,32 @@ int cli_exit_code(int r)
 	}
 }
 
+/* The option that sets each parameter procmgr_errparam() names. */
+static const char *const param_flags[][2] = {
+	{ "dir", "--dir" },
+	{ "cwd", "--cwd" },
+	{ "log_path", "--log" },
+	{ "fingerprint_files", "--fingerprint-file" },
+	{ "force", "--force" },
+};
+
+const char *cli_errmsg(procmgr *h)
+{
+	static char buf[2048];
+	const char *param = procmgr_errparam(h);
+
+	for (size_t i = 0; param && i < sizeof(param_flags) / sizeof(param_flags[0]); i++)
+		if (!strcmp(param, param_flags[i][0])) {
+			snprintf(buf, sizeof(buf), "%s (%s)",
+				 procmgr_errmsg(h), param_flags[i][1]);
+			return buf;
+		}
+	return procmgr_errmsg(h);
+}
+
 int cli_fail(procmgr *h, int r)
 {
-	const char *msg = procmgr_errmsg(h);
+	const char *msg = cli_errmsg(h);
 
 	if (!msg || !*msg)
 		msg = strerror(-r);

@@ -123,3 +123,20 @@ EOF
 	# and --kill-mode is taken too
 	run -0 pm ensure web --fingerprint v3 --kill-mode process -- "${slow[@]}"
 }
+
+@test "a failure about a parameter names the option that sets it" {
+	mkdir -m 777 "$T/open"
+	chmod 777 "$T/open"
+	run -1 --separate-stderr "$PROCMGR" --dir "$T/open" status web
+	[[ "$stderr" == *"run 'chmod 700 $T/open' or use another directory (--dir)" ]]
+	run -1 --separate-stderr pm start web --log "$T" -- "$DAEMON" pause
+	[[ "$stderr" == *"not a regular file; remove it or give a regular file (--log)" ]]
+	run -1 --separate-stderr pm start web --cwd "$T/none" -- "$DAEMON" pause
+	[[ "$stderr" == *"which must exist and be searchable (--cwd)" ]]
+	run -0 pm start web -- "$DAEMON" pause
+	run -1 --separate-stderr pm purge web
+	[[ "$stderr" == *"stop it first or purge with force (--force)" ]]
+	run -1 pm --json purge web
+	[[ "$output" == *'purge with force (--force)"}, "command": "purge"}' ]]
+	run -0 pm stop web
+}
