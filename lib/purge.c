@@ -127,7 +127,9 @@ static pid_t dir_pid(int hostfd, const char *name)
 /*
  * Move the keys of from that to lacks into to, then remove from. Keys in
  * to were written after from was renamed aside, so they are newer and are
- * kept (RENAME_NOREPLACE); keys only in from are the current ones.
+ * kept (RENAME_NOREPLACE); keys only in from are the current ones. A key
+ * that could not be moved for any other reason keeps from in place, so
+ * that nothing is lost: the caller says where it is.
  */
 static int merge_into(int hostfd, const char *from, const char *to)
 {
@@ -143,17 +145,17 @@ static int merge_into(int hostfd, const char *from, const char *to)
 	r = tfd < 0 ? -errno : 0;
 	/* dot names are "." "..", and temp files of writes under way */
 	while (tfd >= 0 && (e = readdir(d)))
-		if (e->d_name[0] != '.')
-			renameat2(dirfd(d), e->d_name, tfd, e->d_name,
-				  RENAME_NOREPLACE);
+		if (e->d_name[0] != '.' &&
+		    renameat2(dirfd(d), e->d_name, tfd, e->d_name,
+			      RENAME_NOREPLACE) < 0 && errno != EEXIST)
+			r = -errno;
 	if (d)
 		closedir(d);
 	else if (ffd >= 0)
 		close(ffd);
-	if (tfd < 0)
-		return r;
-	close(tfd);
-	return pm_rm_rf_at(hostfd, from);
+	if (tfd >= 0)
+		close(tfd);
+	return r < 0 ? r : pm_rm_rf_at(hostfd, from);
 }
 
 /*
