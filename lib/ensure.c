@@ -119,22 +119,6 @@ static int build_env(procmgr *h, const struct procmgr_spawn_opts *o,
 	return 0;
 }
 
-/* dir made absolute; the caller's cwd is asked only when needed. */
-static int abs_dir(const char *dir, char **ret)
-{
-	char cwd[PATH_MAX];
-
-	if (dir && dir[0] == '/')
-		*ret = strdup(dir);
-	else if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
-	else if (!dir)
-		*ret = strdup(cwd);
-	else
-		*ret = pm_asprintf("%s/%s", cwd, dir);
-	return *ret ? 0 : -ENOMEM;
-}
-
 static int check_supervision(procmgr *h, const struct procmgr_spawn_opts *o)
 {
 	if ((unsigned)o->restart > PROCMGR_RESTART_ALWAYS)
@@ -164,7 +148,6 @@ static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 		   const char *why, struct start *s)
 {
 	struct pm_job *j = &s->job;
-	char *dir = NULL;
 	int r;
 
 	r = check_supervision(h, o);
@@ -172,24 +155,24 @@ static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 		r = pm_fingerprint(h, o, s->fp, &j->inputs);
 	if (r < 0)
 		return r;
-	r = abs_dir(o->cwd, &j->cwd);
-	if (r >= 0)
-		r = abs_dir(h->dir, &dir);
+	/* the daemon runs in its cwd: relative paths are ours, made whole */
+	r = pm_abs_path(o->cwd, NULL, &j->cwd);
+	if (r >= 0 && o->pid_file)
+		r = pm_abs_path(NULL, o->pid_file, &j->pid_file);
 	if (r < 0)
 		return pm_blame(h, "cwd",
 				pm_error(h, -r, "cannot resolve the daemon's "
-					 "cwd and DIR against the current "
-					 "directory: %s; give both as absolute "
-					 "paths", strerror(-r)));
+					 "cwd against the current directory: "
+					 "%s; give an absolute path",
+					 strerror(-r)));
 	r = pm_find_exe(h, o->argv[0], j->cwd, &j->exe);
 	if (r >= 0)
 		r = pm_log_open(h, o->log_path, o->log_max, &s->log_fd,
 				&j->log_path);
 	if (r >= 0)
-		r = build_env(h, o, dir, &j->envp);
+		r = build_env(h, o, h->dir, &j->envp);
 	if (r >= 0)
 		r = pm_chain_from(h, o->stop, &j->stop);
-	free(dir);
 	if (r < 0)
 		return r;
 	j->argv = (char **)o->argv;
@@ -203,7 +186,6 @@ static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
 	j->restart_limit = o->restart_limit;
 	j->idle_timeout = o->idle_timeout;
 	j->watchdog = o->watchdog;
-	j->pid_file = (char *)o->pid_file;
 	j->has_lock = true;
 	j->reason = start_reason(why);
 	return j->reason ? 0 : pm_error(h, ENOMEM, "out of memory");
@@ -214,6 +196,7 @@ static void start_clear(struct start *s)
 	free(s->job.exe);
 	free(s->job.cwd);
 	free(s->job.log_path);
+	free(s->job.pid_file);
 	free(s->job.inputs);
 	free(s->job.reason);
 	procmgr_strv_free(s->job.envp);

@@ -67,6 +67,13 @@ void pm_warn(procmgr *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* -EINVAL (with h's message, when h) unless h is an opened handle. */
 int pm_check_open(procmgr *h);
+/*
+ * path made absolute: itself when it starts with '/', else under base,
+ * which is absolute or relative to the current directory (NULL or "": the
+ * current directory). path NULL: base itself. -errno when the current
+ * directory is needed and cannot be had, -ENOMEM.
+ */
+int pm_abs_path(const char *base, const char *path, char **ret);
 /* malloc'd printf; NULL when out of memory. */
 char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strip surrounding white space in place; returns the start inside s. */

@@ -62,24 +62,14 @@ void procmgr_free(procmgr *h)
 /* DIR as an absolute path without trailing slashes; relative to cwd. */
 static int absolute_dir(const char *dir, char **ret)
 {
-	char cwd[PATH_MAX];
-	char *abs;
 	size_t n;
+	int r = pm_abs_path(NULL, dir, ret);
 
-	if (dir[0] == '/') {
-		abs = strdup(dir);
-	} else {
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -errno;
-		abs = pm_asprintf("%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "",
-				  dir);
-	}
-	if (!abs)
-		return -ENOMEM;
-	n = strlen(abs);
-	while (n > 1 && abs[n - 1] == '/')
-		abs[--n] = '\0';
-	*ret = abs;
+	if (r < 0)
+		return r;
+	n = strlen(*ret);
+	while (n > 1 && (*ret)[n - 1] == '/')
+		(*ret)[--n] = '\0';
 	return 0;
 }
 

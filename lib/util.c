@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /*
  * Length of the printable UTF-8 sequence at s, 0 if it is none: an
@@ -85,6 +86,37 @@ int pm_error(procmgr *h, int err, const char *fmt, ...)
 		procmgr_escape(raw, h->errmsg, sizeof(h->errmsg));
 	}
 	return -err;
+}
+
+/* a/b, without doubling a slash that ends a. NULL when out of memory. */
+static char *join(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return pm_asprintf("%s%s%s", a, n && a[n - 1] == '/' ? "" : "/", b);
+}
+
+int pm_abs_path(const char *base, const char *path, char **ret)
+{
+	char cwd[PATH_MAX], *dir, *p;
+
+	if (path && path[0] == '/') {
+		p = strdup(path);
+	} else {
+		if (base && base[0] == '/')
+			dir = strdup(base);
+		else if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		else
+			dir = base && base[0] ? join(cwd, base) : strdup(cwd);
+		p = dir && path ? join(dir, path) : dir;
+		if (p != dir)
+			free(dir);
+	}
+	if (!p)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
 }
 
 int pm_blame(procmgr *h, const char *param, int r)
