@@ -398,8 +398,6 @@ static void first_failed(struct mon *m, pid_t pid, int step, int err)
 /* arm: wait for its readiness; not for a run whose exec failed. */
 static void started(struct mon *m, struct launch *l, pid_t pid, bool arm)
 {
-	struct pm_result res = { .kind = PM_RES_STARTED, .pid = pid };
-
 	m->child = pid;
 	pm_pref_close(&m->main);
 	if (pm_pref_open(pid, 0, &m->main) < 0)
@@ -409,8 +407,6 @@ static void started(struct mon *m, struct launch *l, pid_t pid, bool arm)
 	l->ready_r = -1;
 	m->phase = PH_STARTING;
 	m->ending = NULL;
-	if (m->first && m->ctl >= 0)
-		send(m->ctl, &res, sizeof(res), MSG_NOSIGNAL);
 	if (arm)
 		mon_ready_arm(m);
 }
@@ -438,6 +434,16 @@ int mon_launch(struct mon *m, const char *reason)
 	close_fd(&l.exec_w);
 	close_fd(&l.gate_r);
 	close_fd(&l.ready_w);
+	/*
+	 * The starter hears the pid before we record it: were we killed
+	 * while recording, it can still tell whether the daemon runs on
+	 * (recorded, past the gate) or not (it never passes the gate).
+	 */
+	if (m->first && m->ctl >= 0) {
+		struct pm_result res = { .kind = PM_RES_STARTED, .pid = pid };
+
+		send(m->ctl, &res, sizeof(res), MSG_NOSIGNAL);
+	}
 	m->t_start = mon_now();
 	m->log_offset = pm_event(m->log, "started pid %d (%s)", (int)pid,
 				 reason);
