@@ -104,8 +104,8 @@ int pm_write_atomic_at(int dirfd, const char *name, const void *data,
 	return r;
 }
 
-/* Read fd to its end into a NUL-terminated buffer; -EFBIG past max. */
-static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
+int pm_read_fd(int fd, size_t max, bool until_nul, char **ret,
+	       size_t *ret_len)
 {
 	char *buf = NULL, *nbuf;
 	size_t len = 0, cap = 0;
@@ -127,6 +127,9 @@ static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 			r = errno == EINTR ? 0 : -errno;
 		else if ((len += (size_t)n) > max)
 			r = -EFBIG;
+		else if (until_nul && n > 0 &&
+			 memchr(buf + len - (size_t)n, '\0', (size_t)n))
+			break;
 	}
 	if (r < 0) {
 		free(buf);
@@ -136,6 +139,40 @@ static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 	*ret = buf;
 	*ret_len = len;
 	return 0;
+}
+
+DIR *pm_opendir_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC), e;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
+ssize_t pm_read_once(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	/* ESRCH: the process went away between open and read */
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	buf[n] = '\0';
+	return n;
 }
 
 int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
@@ -162,7 +199,7 @@ int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
 	else if (!S_ISREG(st.st_mode))
 		r = S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
 	else
-		r = read_all(fd, max, &buf, &len);
+		r = pm_read_fd(fd, max, false, &buf, &len);
 	close(fd);
 	if (r < 0)
 		return r;
@@ -272,20 +309,13 @@ static bool temp_name(const char *name, const char *only, pid_t *pid,
 
 void pm_sweep_temps(int dirfd, const char *only)
 {
+	DIR *d = pm_opendir_at(dirfd, ".");
 	unsigned long long start;
 	struct dirent *e;
 	pid_t pid;
-	int fd;
-	DIR *d;
 
-	/* a description of its own: a dup would share the offset */
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((e = readdir(d)))
 		if (temp_name(e->d_name, only, &pid, &start) &&
 		    pm_creator_gone(pid, start) == 1)

@@ -138,7 +138,8 @@ static char *start_reason(const char *why)
 {
 	char *self = pm_self_text(), *r;
 
-	r = pm_asprintf("%s, asked by %s", why, self ? self : "a process");
+	r = pm_asprintf("%s, asked by %s%s", why, self ? "pid " : "",
+			self ? self : "a process");
 	free(self);
 	return r;
 }
@@ -271,10 +272,9 @@ static int start_under_lock(procmgr *h, const struct procmgr_spawn_opts *o,
 	r = check_opts(h, o);
 	if (r < 0)
 		return r;
-	r = procmgr_lock(h);
+	r = pm_lock_and_sweep(h, NULL);
 	if (r < 0)
 		return r;
-	pm_sweep_litter(h);
 	r = restart ? procmgr_stop(h, o->stop, NULL) : 0;
 	if (r >= 0)
 		r = start_locked(h, o, restart ? "restart" : "start", &pid);
@@ -466,10 +466,9 @@ int procmgr_ensure_sized(procmgr *h, const struct procmgr_spawn_opts *in,
 			*ret_reason = NULL;
 		return 0;
 	}
-	r = procmgr_lock(h);
+	r = pm_lock_and_sweep(h, NULL);
 	if (r < 0)
 		return r;
-	pm_sweep_litter(h);
 	r = ensure_locked(h, opts, &pid, &reason);
 	procmgr_unlock(h);
 	if (r >= 0 && ret_pid)

@@ -102,20 +102,15 @@ int pm_event_log_open(procmgr *h)
 
 char *pm_self_text(void)
 {
-	char buf[512];
-	ssize_t n = -1;
-	int fd;
+	char buf[4096];
+	ssize_t n = pm_read_once("/proc/self/cmdline", buf, sizeof(buf));
 
-	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
 	if (n < 0)
 		n = 0;
+	/* one line: a newline in an argument would split a log line */
 	for (ssize_t i = 0; i < n; i++)
 		if (buf[i] == '\0' || buf[i] == '\n')
 			buf[i] = ' ';
 	buf[n] = '\0';
-	return pm_asprintf("pid %d (%s)", (int)getpid(), pm_strip(buf));
+	return pm_asprintf("%d (%s)", (int)getpid(), pm_strip(buf));
 }

@@ -10,6 +10,7 @@
 #include "procmgr.h"
 
 #include <stdarg.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <poll.h>
@@ -171,6 +172,24 @@ void pm_meta_unpin(procmgr *h);
 /* Write name in dirfd atomically: temp + write all + fsync + rename. */
 int pm_write_atomic_at(int dirfd, const char *name, const void *data,
 		       size_t len, mode_t mode);
+/*
+ * Read fd to its end (at most max bytes, else -EFBIG; with until_nul, only
+ * up to the read that brings a NUL) into a NUL-terminated buffer.
+ */
+int pm_read_fd(int fd, size_t max, bool until_nul, char **ret,
+	       size_t *ret_len);
+/*
+ * Read path with one read(), as the kernel writes a small /proc file
+ * whole, into buf (size - 1 bytes at most), NUL-terminated: the length, or
+ * -errno (-ESRCH when a /proc/PID path is gone).
+ */
+ssize_t pm_read_once(const char *path, char *buf, size_t size);
+/*
+ * A directory stream on name in dirfd (not followed if a symlink), on an
+ * open file description of its own: "." gives one that shares no offset
+ * with dirfd. NULL with errno set.
+ */
+DIR *pm_opendir_at(int dirfd, const char *name);
 /* Read name in dirfd whole (at most max bytes); ret NUL-terminated. */
 int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	       size_t *ret_len);
@@ -252,13 +271,15 @@ int pm_pidfd_wait(int pidfd, double timeout);
 int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
 
 /*
- * Clear what crashed state changes of NAME left: temp files in its metadata
- * directory and of its lock message, and its directories moved aside for
- * removal (".NAME.purge.*") - each only when its creator is gone. A moved
- * aside copy goes back when NAME is missing (the removal never finished),
- * and is removed otherwise. Best-effort; call it holding the lock, first.
+ * Take the lock (procmgr_lock()), then clear what crashed state changes of
+ * NAME left: temp files in its metadata directory and of its lock message,
+ * and its directories moved aside for removal (".NAME.purge.*") - each
+ * only when its creator is gone. A moved aside copy goes back when NAME is
+ * missing (the removal never finished), and is removed otherwise. The
+ * sweep is best-effort. With ret_st, then read the status; the lock is
+ * held on success only.
  */
-void pm_sweep_litter(procmgr *h);
+int pm_lock_and_sweep(procmgr *h, struct procmgr_status *ret_st);
 
 /* ---- lock.c ------------------------------------------------------- */
 
@@ -472,7 +493,10 @@ off_t pm_event(int log_fd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Open h's log (key log) to append events: -1 when there is none. */
 int pm_event_log_open(procmgr *h);
-/* "pid 4242 (procmgr stop web)": the calling process, for the log. */
+/*
+ * "4242 (procmgr stop web)": the calling process, as pants' lock message
+ * names its holder; also who asked, in the log.
+ */
 char *pm_self_text(void);
 /* RFC 3339 UTC of t (>= 0) without the time zone lock, into 21 bytes. */
 void pm_format_utc(time_t t, char ret[21]);

@@ -194,11 +194,15 @@ static void find_moved(procmgr *h)
 	char here[PROCMGR_HOSTFP_LEN + 1], *err = strdup(h->errmsg);
 	struct dirent *e;
 	bool found = false;
-	DIR *d;
+	DIR *d = NULL;
 	int fd;
 
 	memcpy(here, h->hostfp, sizeof(here));
-	if (pm_open_base(h, false, &fd) < 0 || !(d = fdopendir(fd))) {
+	if (pm_open_base(h, false, &fd) == 0) {
+		d = pm_opendir_at(fd, ".");
+		close(fd);
+	}
+	if (!d) {
 		free(err);
 		return;
 	}

@@ -28,62 +28,19 @@
 #define PM_PIDFS_MAGIC 0x50494446	/* statfs f_type of pidfs */
 
 /*
- * Read a whole /proc file, looping (cmdline comes in page-sized chunks).
- * until_nul stops at the first NUL: argv[0] is all we want of a cmdline,
- * and the whole of one may be megabytes.
+ * Read a whole /proc file (cmdline comes in page-sized chunks). until_nul
+ * stops at the first NUL: argv[0] is all we want of a cmdline, and the
+ * whole of one may be megabytes.
  */
 static int read_proc(const char *path, size_t max, bool until_nul, char **ret,
 		     size_t *ret_len)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap + 1);
-	int fd = -1, r;
-	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
 
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = errno == ENOENT ? -ESRCH : -errno;
-		goto fail;
-	}
-	for (;;) {
-		if (len == cap) {
-			char *nb;
-
-			r = -EFBIG;
-			if (cap >= max)
-				goto fail;
-			cap *= 2;
-			r = -ENOMEM;
-			nb = realloc(buf, cap + 1);
-			if (!nb)
-				goto fail;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* ESRCH: the process went away between open and read */
-			r = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (until_nul && memchr(buf + len - n, '\0', (size_t)n))
-			break;
-	}
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	r = pm_read_fd(fd, max, until_nul, ret, ret_len);
 	close(fd);
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return r;
 }
 
@@ -118,24 +75,13 @@ int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start)
 {
 	char path[64], buf[STAT_MAX];
 	ssize_t n;
-	int fd, r;
 
 	if (pid <= 0)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
 	/* one read(): the kernel builds the line in one go, so it is whole */
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	r = n < 0 ? -errno : 0;
-	close(fd);
-	if (r < 0)
-		return r;
-	buf[n] = '\0';
-	return pm_parse_stat(buf, ret_state, ret_start);
+	n = pm_read_once(path, buf, sizeof(buf));
+	return n < 0 ? (int)n : pm_parse_stat(buf, ret_state, ret_start);
 }
 
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1])
@@ -177,27 +123,37 @@ int pm_proc_argv0(pid_t pid, char **ret_argv0)
 	return 0;
 }
 
+/* The number after label (which starts a line: "\nbtime ") in path. */
+static int proc_number(const char *path, const char *label,
+		       unsigned long long *ret)
+{
+	char *buf, *line;
+	size_t len;
+	int r;
+
+	r = read_proc(path, PM_READ_MAX, false, &buf, &len);
+	if (r < 0)
+		return r;
+	line = strstr(buf, label);
+	r = line && sscanf(line + strlen(label), "%llu", ret) == 1 ? 0 :
+								   -EBADMSG;
+	free(buf);
+	return r;
+}
+
 int pm_proc_uid(pid_t pid, uid_t *ret_uid)
 {
-	char path[64], *buf, *line;
-	unsigned long uid;
-	size_t len;
+	unsigned long long uid = 0;
+	char path[64];
 	int r;
 
 	if (pid <= 0)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	r = read_proc(path, 1 << 16, false, &buf, &len);
-	if (r < 0)
-		return r;
-	r = -EBADMSG;
 	/* "Uid:\t<real>\t<effective>\t<saved>\t<fs>": the real uid owns it */
-	line = strstr(buf, "\nUid:");
-	if (line && sscanf(line + 5, "%lu", &uid) == 1) {
+	r = proc_number(path, "\nUid:", &uid);
+	if (r == 0)
 		*ret_uid = (uid_t)uid;
-		r = 0;
-	}
-	free(buf);
 	return r;
 }
 
@@ -563,7 +519,7 @@ int pm_identity_matches(procmgr *h, pid_t pid)
 
 int pm_check_owner(procmgr *h, pid_t pid)
 {
-	uid_t uid, me = geteuid();
+	uid_t uid = 0, me = geteuid();
 	struct stat st;
 	int fd, r;
 
@@ -656,21 +612,11 @@ fail:
 /* Boot time in seconds since the epoch: "btime" in /proc/stat. */
 static int boot_time(time_t *ret)
 {
-	char *buf, *line;
-	long long bt;
-	size_t len;
-	int r;
+	unsigned long long bt = 0;
+	int r = proc_number("/proc/stat", "\nbtime ", &bt);
 
-	r = read_proc("/proc/stat", PM_READ_MAX, false, &buf, &len);
-	if (r < 0)
-		return r;
-	r = -EBADMSG;
-	line = strstr(buf, "\nbtime ");
-	if (line && sscanf(line + 7, "%lld", &bt) == 1) {
+	if (r == 0)
 		*ret = (time_t)bt;
-		r = 0;
-	}
-	free(buf);
 	return r;
 }
 
@@ -679,7 +625,7 @@ static int boot_time(time_t *ret)
 static time_t ticks_to_time(unsigned long long start)
 {
 	long tck = sysconf(_SC_CLK_TCK);
-	time_t bt;
+	time_t bt = 0;
 
 	if (tck <= 0 || boot_time(&bt) < 0)
 		return -1;

@@ -406,9 +406,9 @@ static void mark_stopping(procmgr *h, const struct procmgr_stop_opts *o,
 
 	if (monitor <= 0)
 		return;
-	v = pm_asprintf("%s%s by %s", o && o->keep_metadata ? "keep" : "remove",
-			o && o->kill_mode == PROCMGR_KILL_PROCESS ?
-			" process" : "", who ? who : "a process");
+	v = pm_asprintf("%s%s by %s%s", o && o->keep_metadata ? "keep" :
+			"remove", o && o->kill_mode == PROCMGR_KILL_PROCESS ?
+			" process" : "", who ? "pid " : "", who ? who : "a process");
 	if (v)
 		procmgr_write(h, "stopping", v);
 	free(v);
@@ -454,7 +454,8 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 	who = pm_self_text();
 	mark_stopping(h, o, monitor, who);
 	log_fd = pm_event_log_open(h);
-	pm_event(log_fd, "stop requested by %s", who ? who : "a process");
+	pm_event(log_fd, "stop requested by %s%s", who ? "pid " : "",
+		 who ? who : "a process");
 	r = pm_stop_tree(h, &m, monitor > 0 ? monitor : pid, c, log_fd);
 	if (r == 1)
 		let_monitor_see(monitor);
@@ -522,13 +523,9 @@ int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
 	r = pm_chain_from(h, opts, &c);
 	if (r < 0)
 		return r;
-	r = procmgr_lock(h);
+	r = pm_lock_and_sweep(h, &st);
 	if (r < 0)
 		return r;
-	pm_sweep_litter(h);
-	r = procmgr_status(h, &st);
-	if (r < 0)
-		goto out;
 	monitor = st.monitor;
 	/* stale or stopped: success with nothing signalled (SPEC §3) */
 	if (st.state == PROCMGR_RUNNING)
@@ -538,7 +535,6 @@ int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
 	if (r >= 0 && ret_pid)
 		*ret_pid = r == 1 ? st.pid : 0;
 	procmgr_status_clear(&st);
-out:
 	procmgr_unlock(h);
 	return r;
 }

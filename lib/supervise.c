@@ -212,14 +212,10 @@ static int monitor_args(pid_t pid, char **ret_dir, char **ret_name)
 	const char *base;
 	size_t off = 0;
 	ssize_t n;
-	int fd, argc = 0;
+	int argc = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = pm_read_once(path, buf, sizeof(buf));
 	if (n <= 0 || buf[n - 1] != '\0')
 		return 0;
 	while (off < (size_t)n && argc < 4) {

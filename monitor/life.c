@@ -43,18 +43,12 @@ static int children(pid_t **ret, size_t *ret_n)
 	pid_t *v = NULL, *nv;
 	size_t n = 0;
 	ssize_t len;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
 		 (int)getpid());
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	len = pm_read_once(path, buf, sizeof(buf));
 	if (len < 0)
-		return -errno;
-	buf[len] = '\0';
+		return (int)len;
 	for (p = buf;; p = end) {
 		long pid = strtol(p, &end, 10);
 
