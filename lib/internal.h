@@ -167,6 +167,9 @@ int pm_open_host(procmgr *h, bool create, int *ret_fd);
 int pm_meta_pin(procmgr *h);
 void pm_meta_unpin(procmgr *h);
 
+/* Read a non-blocking inotify fd empty: a wake-up, its events unused. */
+void pm_inotify_drain(int ifd);
+
 /* ---- atomic.c ----------------------------------------------------- */
 
 /* Write name in dirfd atomically: temp + write all + fsync + rename. */

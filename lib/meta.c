@@ -619,7 +619,7 @@ out:
 	return r;
 }
 
-static void drain(int ifd)
+void pm_inotify_drain(int ifd)
 {
 	char buf[4096]
 		__attribute__((aligned(__alignof__(struct inotify_event))));
@@ -686,7 +686,7 @@ int procmgr_await(procmgr *h, const char *key, double timeout,
 				     h->meta_dir, key);
 			break;
 		}
-		drain(ifd);
+		pm_inotify_drain(ifd);
 	}
 	close(ifd);
 	return r;

@@ -145,12 +145,8 @@ void mon_ready_check(struct mon *m)
 
 void mon_on_inotify(struct mon *m)
 {
-	char buf[4096]
-		__attribute__((aligned(__alignof__(struct inotify_event))));
-
 	/* Only a wake-up: we look at the key ourselves. */
-	while (read(m->inotify, buf, sizeof(buf)) > 0)
-		;
+	pm_inotify_drain(m->inotify);
 	mon_ready_check(m);
 }
 

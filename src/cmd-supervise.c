@@ -77,7 +77,6 @@ struct row {
 static void fill_row(const struct cli *c, const struct procmgr_monitor *m,
 		     struct row *w)
 {
-	static const char *const states[] = { "stopped", "stale", "running" };
 	struct entry e = { m->dir, m->name };
 	procmgr *h = NULL;
 
@@ -91,7 +90,7 @@ static void fill_row(const struct cli *c, const struct procmgr_monitor *m,
 		return;
 	if (procmgr_status(h, &w->st) == 0) {
 		snprintf(w->state, sizeof(w->state), "%s",
-			 states[w->st.state]);
+			 cli_state_name(w->st.state));
 		if (w->st.pid > 0)
 			snprintf(w->pid, sizeof(w->pid), "%d", (int)w->st.pid);
 		if (w->st.state == PROCMGR_RUNNING) {
