@@ -43,9 +43,7 @@ static const struct option spawn_opts[] = {
 	{ "watchdog", required_argument, NULL, 'W' },
 	{ "max-rss", required_argument, NULL, 'X' },
 	{ "pid-file", required_argument, NULL, 'p' },
-	{ "signals", required_argument, NULL, 's' },
-	{ "kill-wait", required_argument, NULL, 'w' },
-	{ "kill-mode", required_argument, NULL, 'k' },
+	CLI_STOP_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 

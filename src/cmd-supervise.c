@@ -12,25 +12,16 @@
 
 int cmd_touch(struct cli *c, int argc, char **argv)
 {
-	static const struct cli_syntax syntax = { 1, "NAME", NULL, NULL,
-						  false };
 	struct procmgr_status st = { 0 };
 	procmgr *h = NULL;
-	char *op[1];
 	int r;
 
-	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
-		    CLI_CONTINUE ||
-	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
-		return r;
-	r = procmgr_status(h, &st);
-	if (r < 0)
-		r = cli_fail(h, r);
-	else if (st.state != PROCMGR_RUNNING) {
+	r = cli_name_status(c, argc, argv, false, &h, &st);
+	if (r == CLI_CONTINUE && st.state != PROCMGR_RUNNING) {
 		cli_info(c, "%s is not running: nothing to touch",
 			 procmgr_get_name(h));
 		r = CLI_NOT_RUNNING;
-	} else {
+	} else if (r == CLI_CONTINUE) {
 		r = procmgr_touch(h) < 0 ? cli_fail(h, -EIO) : CLI_OK;
 	}
 	procmgr_status_clear(&st);
@@ -289,9 +280,7 @@ static int take_stop(struct cli *c, int o, char *arg, void *ctx)
 int cmd_killall(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "signals", required_argument, NULL, 's' },
-		{ "kill-wait", required_argument, NULL, 'w' },
-		{ "kill-mode", required_argument, NULL, 'k' },
+		CLI_STOP_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct cli_syntax syntax = { 0, "", NULL, opts, false };
