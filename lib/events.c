@@ -41,18 +41,6 @@ void pm_format_utc(time_t t, char ret[21])
 		 secs / 3600 % 24, secs / 60 % 60, secs % 60);
 }
 
-void pm_exit_text(int status, int sig, char *buf, size_t size)
-{
-	const char *name = procmgr_signal_name(sig);
-
-	if (sig > 0 && name)
-		snprintf(buf, size, "signal=%s", name);
-	else if (sig > 0)
-		snprintf(buf, size, "signal=%d", sig);
-	else
-		snprintf(buf, size, "status=%d", status);
-}
-
 off_t pm_event(int log_fd, const char *fmt, ...)
 {
 	char line[EVENT_MAX], at[21];
@@ -98,19 +86,4 @@ int pm_event_log_open(procmgr *h)
 		fd = -1;
 	}
 	return fd;
-}
-
-char *pm_self_text(void)
-{
-	char buf[4096];
-	ssize_t n = pm_read_once("/proc/self/cmdline", buf, sizeof(buf));
-
-	if (n < 0)
-		n = 0;
-	/* one line: a newline in an argument would split a log line */
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0' || buf[i] == '\n')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return pm_asprintf("%d (%s)", (int)getpid(), pm_strip(buf));
 }

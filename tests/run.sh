@@ -49,6 +49,14 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = unit ]; then
 		passed=$((passed + n - f - e))
 		failed=$((failed + f + e))
 	done
+	# The files of lib/ depend on each other without a cycle.
+	if "$PYTHON" tests/lib-graph.py "$BUILD" >"$log" 2>&1; then
+		echo "unit lib-graph: no cycle between lib/ files"
+		passed=$((passed + 1))
+	else
+		cat "$log"
+		failed=$((failed + 1))
+	fi
 fi
 
 if [ -z "${ONLY:-}" ] || [ "$ONLY" = cli ]; then
