@@ -95,10 +95,8 @@ START_TEST(test_write_refused)
 
 	ck_assert_int_eq(pm_write_atomic_at(fd, "k", "old", 3, 0644), 0);
 	if (!b_immutable(dir, true)) {
-		fprintf(stderr, "test_write_refused: skipped, no immutable "
-			"attribute here\n");
 		close(fd);
-		return;
+		tu_skip("no immutable attribute here");
 	}
 	r = pm_write_atomic_at(fd, "k", "new", 3, 0644);
 	ck_assert(b_immutable(dir, false));
@@ -124,9 +122,10 @@ START_TEST(test_rm_rf_rmdir_refused)
 	ck_assert_int_eq(mkdir(x, 0700), 0);
 	tu_write_file(f, "x", 1);
 	if (!b_immutable(dir, true)) {
-		fprintf(stderr, "test_rm_rf_rmdir_refused: skipped, no "
-			"immutable attribute here\n");
-		goto out;
+		close(fd);
+		free(f);
+		free(x);
+		tu_skip("no immutable attribute here");
 	}
 	r = pm_rm_rf_at(fd, "x");
 	kept = b_exists(x);
@@ -137,7 +136,6 @@ START_TEST(test_rm_rf_rmdir_refused)
 	ck_assert(emptied);	/* its content was not protected */
 	ck_assert_int_eq(pm_rm_rf_at(fd, "x"), 0);
 	ck_assert(!b_exists(x));
-out:
 	close(fd);
 	free(f);
 	free(x);

@@ -67,7 +67,7 @@ START_TEST(test_pidfd_ino_recorded)
 	if (!cu_pidfd_ino(pid, want, sizeof(want))) {
 		ck_assert_ptr_null(v);	/* nothing to record here */
 		procmgr_free(h);
-		return;
+		tu_skip("pidfds are not on pidfs here (Linux < 6.9)");
 	}
 	ck_assert_ptr_nonnull(v);
 	ck_assert_str_eq(v, want);

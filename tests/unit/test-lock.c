@@ -309,14 +309,15 @@ END_TEST
  */
 START_TEST(test_wait_without_inotify)
 {
-	procmgr *h = tu_open(dir, "web");
+	procmgr *h;
 	struct seen s = { 0 };
 	struct holder x;
 	char *want;
 	int n = 0;
 
 	if (getuid() != 0)
-		return;	/* needs root to become a lone uid */
+		tu_skip("needs root to become a lone uid");
+	h = tu_open(dir, "web");
 	cu_become_lone_uid(54325);
 	while (inotify_init1(IN_CLOEXEC) >= 0)
 		ck_assert_int_lt(++n, 100000);
@@ -447,13 +448,15 @@ END_TEST
  */
 START_TEST(test_foreign_message_ignored)
 {
-	procmgr *h = tu_open(dir, "web");
+	procmgr *h;
 	struct seen s = { 0 };
-	char *ready = pm_asprintf("%s/py.ready", dir);
+	char *ready;
 	pid_t py;
 
 	if (geteuid() != 0)
-		return;	/* needs root to act as another user */
+		tu_skip("needs root to act as another user");
+	h = tu_open(dir, "web");
+	ready = pm_asprintf("%s/py.ready", dir);
 	ck_assert_int_eq(chmod(dir, 01777), 0);
 	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes the lock file */
 	ck_assert_int_eq(procmgr_unlock(h), 0);
@@ -504,12 +507,13 @@ static void lock_as_other(void *arg)
  */
 START_TEST(test_foreign_lock_file_unreadable)
 {
-	procmgr *h = tu_open(dir, "web");
+	procmgr *h;
 	int fds[2], r = 0;
 	pid_t child;
 
 	if (geteuid() != 0)
-		return;	/* needs root to act as two other users */
+		tu_skip("needs root to act as two other users");
+	h = tu_open(dir, "web");
 	ck_assert_int_eq(chmod(dir, 01777), 0);
 	tu_write_file(h->lock_path, "", 0);
 	ck_assert_int_eq(chown(h->lock_path, 65534, 65534), 0);

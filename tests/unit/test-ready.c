@@ -276,13 +276,15 @@ START_TEST(test_notify_foreign_uid_ignored)
 {
 	const char *acts[] = { "sleep=1.5", "notify=READY=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	char *dir = tu_tmpdir(), *flag = NULL;
-	procmgr *h = cu_open("spoofed", NULL);
+	char *dir, *flag = NULL;
+	procmgr *h;
 	double t0;
 	char *s;
 
 	if (getuid() != 0)
-		return;	/* needs root to become another uid */
+		tu_skip("needs root to become another uid");
+	dir = tu_tmpdir();
+	h = cu_open("spoofed", NULL);
 	ck_assert_int_ge(asprintf(&flag, "%s/flag", dir), 0);
 	chmod(dir, 0777);
 	tu_fork(spoof, flag);
@@ -592,12 +594,13 @@ START_TEST(test_socket_unwatchable)
 	const char *acts[] = { "sleep=0.3", "key=socket=4242", "pause", NULL };
 	struct procmgr_spawn_opts o = { .ready_timeout = 30 };
 	struct procmgr_status st = { 0 };
-	procmgr *h = procmgr_new();
+	procmgr *h;
 	double t0;
 	int n = 0;
 
 	if (getuid() != 0)
-		return;	/* needs root to become a lone uid */
+		tu_skip("needs root to become a lone uid");
+	h = procmgr_new();
 	cu_become_lone_uid(54322);
 	/* A DIR of that user's own: its monitor keeps no root powers. */
 	ck_assert_int_eq(procmgr_open(h, tu_keep(tu_tmpdir()), "nowatch"), 0);

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,6 +465,27 @@ int tu_child_status(pid_t pid)
 	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
 	tu_kill(pid);	/* reaps it and forgets it */
 	return si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+}
+
+void tu_skip_note(const char *fn, const char *fmt, ...)
+{
+	/* START_TEST(name) defines name_fn: report the name as written */
+	size_t n = strlen(fn);
+	char line[512];
+	int len;
+	va_list ap;
+
+	if (n > 3 && !strcmp(fn + n - 3, "_fn"))
+		n -= 3;
+	len = snprintf(line, sizeof(line), "SKIP: %.*s: ", (int)n, fn);
+	va_start(ap, fmt);
+	len += vsnprintf(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
+	va_end(ap);
+	if (len > (int)sizeof(line) - 2)
+		len = (int)sizeof(line) - 2;
+	line[len++] = '\n';
+	/* one write, so a line never mixes with another process's output */
+	(void)!write(2, line, (size_t)len);
 }
 
 int tu_run(Suite *s)

@@ -72,6 +72,21 @@ pid_t tu_dead_pid(void);
  */
 int tu_child_status(pid_t pid);
 
+/*
+ * End the running test here as skipped, saying why (a printf format): one
+ * line "SKIP: <test>: <why>" on stderr, which tests/run.sh counts apart
+ * from the passes (Check itself counts the test as passed). A macro, as it
+ * returns from the test function: use it in a START_TEST body only, once
+ * the test has freed what it holds.
+ */
+#define tu_skip(...)                                   \
+	do {                                           \
+		tu_skip_note(__func__, __VA_ARGS__);   \
+		return;                                \
+	} while (0)
+void tu_skip_note(const char *fn, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Run one suite; returns the process exit status for main(). */
 int tu_run(Suite *s);
 
