@@ -3,7 +3,8 @@
  * symlink at or below DIR, no foreign owner, no group/world-writable
  * directory without the sticky bit; missing directories made 0700.
  */
-#include "b-util.h"
+#include "internal.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -509,7 +510,7 @@ START_TEST(test_dir_under_root)
 	snprintf(dir, sizeof(dir), "/procmgr-test-absent-%d", (int)getpid());
 	h = open_expect(dir, 0, NULL);
 	ck_assert_int_eq(procmgr_read(h, "pid", &v), -ENOENT);
-	ck_assert(!b_exists(dir));	/* reading creates nothing */
+	ck_assert(!tu_exists(dir));	/* reading creates nothing */
 	procmgr_free(h);
 }
 END_TEST
@@ -536,17 +537,17 @@ START_TEST(test_mkdir_refused)
 	procmgr *h = open_expect(dir, 0, NULL);
 	int r;
 
-	if (!b_immutable(tmp, true)) {
+	if (tu_immutable(tmp, true) < 0) {
 		procmgr_free(h);
 		tu_skip("no immutable attribute here");
 	}
 	r = procmgr_write(h, "pid", "5");
-	ck_assert(b_immutable(tmp, false));
+	ck_assert_int_eq(tu_immutable(tmp, false), 0);
 	ck_assert_int_eq(r, -EPERM);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h),
 				     "cannot create directory"));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), dir));
-	ck_assert(!b_exists(dir));
+	ck_assert(!tu_exists(dir));
 	procmgr_free(h);
 }
 END_TEST

@@ -2,10 +2,13 @@
  * test-fingerprint.c - the options fingerprint: stable, length-prefixed,
  * sensitive to each input, and the inputs text that explains a change.
  */
-#include "c-util.h"
 #include "internal.h"
+#include "testutil.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #define S(x) ((char *)(x))

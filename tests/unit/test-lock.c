@@ -6,14 +6,20 @@
  * half of test_reentry. Holders are forked children or python3 processes
  * taking lockf() locks as pants' clients (fasteners) do.
  */
-#include "b-util.h"
-#include "c-util.h"
+#include "internal.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static char *dir;
 
@@ -111,7 +117,7 @@ static void write_fake_message(void *arg)
 {
 	int fd;
 
-	if (b_become_other()) {
+	if (tu_become_other()) {
 		fd = open(arg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			if (write(fd, "1 (fake holder)", 15) != 15)
@@ -119,7 +125,7 @@ static void write_fake_message(void *arg)
 			close(fd);
 		}
 	}
-	b_other_done();
+	tu_other_done();
 }
 
 static void on_wait(procmgr *h, const char *msg, const char *line, void *ud)
@@ -184,7 +190,7 @@ START_TEST(test_non_blocking_attempt)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
 	holder_send(&x, 'r');
 	ck_assert_int_eq(holder_ack(&x), 'r');
-	ck_assert(!b_exists(h->lock_msg_path));
+	ck_assert(!tu_exists(h->lock_msg_path));
 	ck_assert_int_eq(procmgr_lock(h), 0);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	free(msg);
@@ -318,7 +324,7 @@ START_TEST(test_wait_without_inotify)
 	if (getuid() != 0)
 		tu_skip("needs root to become a lone uid");
 	h = tu_open(dir, "web");
-	cu_become_lone_uid(54325);
+	tu_become_lone_uid(54325);
 	while (inotify_init1(IN_CLOEXEC) >= 0)
 		ck_assert_int_lt(++n, 100000);
 	ck_assert_int_eq(errno, EMFILE);
@@ -374,7 +380,7 @@ START_TEST(test_lock_inherited)
 	ck_assert_ptr_nonnull(strstr(env, h->lock_path));
 	ck_assert_int_eq(putenv(env), 0);
 	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 0);
-	ck_assert(b_exists(h->lock_msg_path));
+	ck_assert(tu_exists(h->lock_msg_path));
 	ck_assert_int_eq(unsetenv(PROCMGR_LOCK_ENV), 0);
 	free(env);
 	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 1);
@@ -421,7 +427,7 @@ START_TEST(test_pants_lockf_holder_blocks_us)
 	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes DIR, lock file */
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	py = python(py_hold, h->lock_path, ready);
-	ck_assert(b_wait_file(ready, 20));
+	ck_assert(tu_wait_path(ready, 20));
 	procmgr_set_lock_wait(h, 0, NULL, NULL);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	/* a stale message from a dead holder is not taken for this one */
@@ -461,11 +467,11 @@ START_TEST(test_foreign_message_ignored)
 	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes the lock file */
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	py = python(py_hold, h->lock_path, ready);
-	ck_assert(b_wait_file(ready, 20));
+	ck_assert(tu_wait_path(ready, 20));
 	s.fake = h->lock_msg_path;
 	procmgr_set_lock_wait(h, 1.5, on_wait, &s);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
-	ck_assert(b_exists(h->lock_msg_path));	/* it was there */
+	ck_assert(tu_exists(h->lock_msg_path));	/* it was there */
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_str_eq(s.msg[0], "");
 	ck_assert_ptr_null(strstr(procmgr_errmsg(h), "fake"));
@@ -486,7 +492,7 @@ static void lock_as_other(void *arg)
 	int *out = arg, r = -1000;
 	procmgr *h;
 
-	if (b_become_other()) {
+	if (tu_become_other()) {
 		h = procmgr_new();
 		if (h && procmgr_open(h, dir, "web") == 0) {
 			r = procmgr_lock(h);
@@ -498,7 +504,7 @@ static void lock_as_other(void *arg)
 	}
 	if (write(*out, &r, sizeof(r)) != sizeof(r))
 		_exit(1);
-	b_other_done();
+	tu_other_done();
 }
 
 /*
@@ -533,7 +539,7 @@ static char *python_try(procmgr *h, const char *result)
 	pid_t py = python(py_try, h->lock_path, result);
 	char *r;
 
-	ck_assert(b_wait_file(result, 20));
+	ck_assert(tu_wait_path(result, 20));
 	r = tu_read_file(result);
 	tu_wait_gone(py, 10);
 	unlink(result);
@@ -576,7 +582,7 @@ START_TEST(test_stale_message)
 	want = expected_message(getpid());
 	ck_assert_str_eq(msg, want);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
-	ck_assert(!b_exists(h->lock_msg_path));
+	ck_assert(!tu_exists(h->lock_msg_path));
 	free(msg);
 	free(want);
 	free(stale);
@@ -598,11 +604,11 @@ START_TEST(test_reentry_and_handles)
 	ck_assert_int_eq(procmgr_unlock(a), 0);
 	ck_assert_int_eq(procmgr_lock_held(a), 1);
 	ck_assert_int_eq(procmgr_lock(b), -EWOULDBLOCK);
-	ck_assert(b_exists(a->lock_msg_path));
+	ck_assert(tu_exists(a->lock_msg_path));
 	ck_assert_int_eq(procmgr_unlock(a), 0);
 	ck_assert_int_eq(procmgr_lock_held(a), 0);
-	ck_assert(!b_exists(a->lock_msg_path));
-	ck_assert(b_exists(a->lock_path));	/* never deleted */
+	ck_assert(!tu_exists(a->lock_msg_path));
+	ck_assert(tu_exists(a->lock_path));	/* never deleted */
 	ck_assert_int_eq(procmgr_unlock(a), -ENOLCK);
 	ck_assert_int_eq(procmgr_lock(b), 0);
 	ck_assert_int_eq(procmgr_lock_held(NULL), 0);
@@ -680,7 +686,7 @@ START_TEST(test_symlinked_dir_after_open)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), base));
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	p = pm_asprintf("%s/.lock.web", moved);
-	ck_assert(!b_exists(p));
+	ck_assert(!tu_exists(p));
 	free(p);
 	free(moved);
 	free(base);

@@ -7,13 +7,20 @@
  * test_terminate_no_kill: pants mocks os.kill and the alive checks there;
  * here the signals are real and so is the death.
  */
-#include "b-util.h"
+#include "internal.h"
+#include "sleeper.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static char *dir;
 
@@ -63,9 +70,9 @@ END_TEST
 /* A live daemon recorded under web, with the sleeper options given. */
 static pid_t daemon_web(procmgr *h, const char *const *args)
 {
-	pid_t pid = b_sleeper(dir, args, NULL);
+	pid_t pid = start_sleeper(dir, args, NULL);
 
-	b_record(h, pid, true);
+	record_pid(h, pid, true);
 	return pid;
 }
 
@@ -84,8 +91,8 @@ START_TEST(test_terminate_quick_death)
 	ck_assert_double_lt(tu_now() - t, 10);
 	ck_assert_int_eq(got, pid);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
-	ck_assert(b_exists(log));	/* the log stays for the post-mortem */
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
+	ck_assert(tu_exists(log));	/* the log stays for the post-mortem */
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	free(log);
 	procmgr_free(h);
@@ -107,7 +114,7 @@ START_TEST(test_terminate_needs_kill)
 	ck_assert_double_lt(t, 10);
 	ck_assert_int_eq(got, pid);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
 	procmgr_free(h);
 }
 END_TEST
@@ -124,7 +131,7 @@ START_TEST(test_kill_with_no_wait)
 	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
 	ck_assert_int_eq(got, pid);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
 	procmgr_free(h);
 }
 END_TEST
@@ -147,7 +154,7 @@ START_TEST(test_terminate_survives_chain)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), msg));
 	free(msg);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "metadata kept"));
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	procmgr_free(h);
 }
@@ -159,10 +166,10 @@ START_TEST(test_terminate_already_dead)
 	procmgr *h = tu_open(dir, "web");
 	pid_t got = -1;
 
-	b_record(h, tu_dead_pid(), false);
+	record_pid(h, tu_dead_pid(), false);
 	ck_assert_int_eq(procmgr_stop(h, NULL, &got), 0);
 	ck_assert_int_eq(got, 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
 	/* stopped: nothing to do either */
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 0);
 	procmgr_free(h);
@@ -173,10 +180,10 @@ END_TEST
 START_TEST(test_reused_pid_untouched)
 {
 	procmgr *h = tu_open(dir, "web");
-	pid_t pid = b_sleeper(dir, NULL, NULL);
+	pid_t pid = start_sleeper(dir, NULL, NULL);
 	char *id, *v;
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(procmgr_proc_identity(pid, &id), 0);
 	v = pm_asprintf("1%s", id);	/* another start time, same boot */
 	ck_assert_int_eq(procmgr_write(h, "start_time", v), 0);
@@ -201,10 +208,10 @@ START_TEST(test_keep_metadata)
 	ck_assert_int_eq(procmgr_read(h, "pid", &v), 0);
 	ck_assert_int_eq(atoi(v), pid);
 	free(v);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	/* a stale NAME with keep_metadata: still kept */
 	ck_assert_int_eq(procmgr_stop(h, &o, NULL), 0);
-	ck_assert(b_exists(procmgr_meta_dir(h)));
+	ck_assert(tu_exists(procmgr_meta_dir(h)));
 	procmgr_free(h);
 }
 END_TEST
@@ -261,7 +268,7 @@ START_TEST(test_bad_signal_numbers)
 	ck_assert_int_eq(got, -1);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	ck_assert_int_eq(procmgr_stop(NULL, NULL, NULL), -EINVAL);
 	procmgr_free(h);
 }
@@ -287,7 +294,7 @@ START_TEST(test_survives_unnamed_signal)
 		      procmgr_errmsg(h), want);
 	free(want);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	procmgr_free(h);
 }
 END_TEST
@@ -308,7 +315,7 @@ START_TEST(test_symlinked_meta_dir_not_signalled)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	ck_assert(!tu_wait_gone(pid, 0.3));
-	ck_assert(b_exists(elsewhere));
+	ck_assert(tu_exists(elsewhere));
 	free(elsewhere);
 	procmgr_free(h);
 }
@@ -360,7 +367,7 @@ static void stopper_report(struct stopper *s, int r)
 {
 	if (write(s->out, &r, sizeof(r)) != sizeof(r))
 		_exit(1);
-	b_other_done();
+	tu_other_done();
 }
 
 /* As uid 65533: record the target under sub, stop it, report the result. */
@@ -370,7 +377,7 @@ static void stop_as_other(void *arg)
 	procmgr *h;
 	int r = -1000;
 
-	if (b_become_other()) {
+	if (tu_become_other()) {
 		r = record_and_stop(s->sub, s->target, &h);
 		/* refused by procmgr itself, not only by the kernel's check */
 		if (r == -EPERM &&
@@ -413,7 +420,7 @@ START_TEST(test_foreign_uid)
 	ck_assert(!tu_wait_gone(target, 0.3));
 	ck_assert_int_eq(procmgr_host_fingerprint(fp), 0);
 	meta = pm_asprintf("%s/%s/web/pid", sub, fp);
-	ck_assert(b_exists(meta));	/* metadata kept */
+	ck_assert(tu_exists(meta));	/* metadata kept */
 	free(meta);
 	close(fds[0]);
 	free(sub);
@@ -428,7 +435,7 @@ static void stop_own_as_other(void *arg)
 	pid_t pid;
 	int r = -1000;
 
-	if (b_become_other()) {
+	if (tu_become_other()) {
 		/* its parent is this child: PDEATHSIG kills it with us */
 		pid = tu_spawn("pm-sleeper", NULL);
 		r = record_and_stop(s->sub, pid, &h);
@@ -483,13 +490,13 @@ START_TEST(test_root_refuses_foreign_uid)
 	h = tu_open(dir, "web");
 	target = tu_fork(sleeper_as_nobody, NULL);
 	tu_sleep(0.1);
-	b_record(h, target, true);
+	record_pid(h, target, true);
 	ck_assert_int_eq(procmgr_stop(h, NULL, &got), -EPERM);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "uid 65534"));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h),
 				     procmgr_meta_dir(h)));
 	ck_assert(!tu_wait_gone(target, 0.3));
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	procmgr_free(h);
 }
 END_TEST
