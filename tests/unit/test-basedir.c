@@ -332,7 +332,7 @@ END_TEST
 START_TEST(test_paths)
 {
 	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
-	char *hp = host_path(dir), *want;
+	char *hp = host_path(dir), *want, fp[PROCMGR_HOSTFP_LEN + 1];
 	procmgr *h = open_expect(dir, 0, NULL);
 
 	want = tu_path(dir, ".lock.web");
@@ -340,13 +340,16 @@ START_TEST(test_paths)
 	want = tu_path(hp, "web.log");
 	ck_assert_str_eq(procmgr_default_log(h), want);
 	ck_assert_str_eq(procmgr_get_name(h), "web");
-	ck_assert_str_eq(h->lock_msg_path,
-			 tu_path(dir, ".lock.web.lock_message"));
+	/* the holder's message goes beside the lock */
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert(tu_exists(tu_path(dir, ".lock.web.lock_message")));
+	ck_assert_int_eq(procmgr_unlock(h), 0);
 	procmgr_free(h);
 	/* DIR "/" joins without a double slash and is not created. */
+	ck_assert_int_eq(procmgr_host_fingerprint(fp), 0);
 	h = open_expect("/", 0, NULL);
-	want = tu_path("", h->hostfp);
-	ck_assert_str_eq(h->host_dir, want);
+	want = tu_path(tu_path("", fp), "web");
+	ck_assert_str_eq(procmgr_meta_dir(h), want);
 	procmgr_free(h);
 }
 END_TEST

@@ -180,17 +180,17 @@ START_TEST(test_non_blocking_attempt)
 	char *msg, *want;
 
 	holder_start(&x);
-	msg = tu_read_file(h->lock_msg_path);
+	msg = tu_read_file(tu_lock_msg_path(h));
 	want = expected_message(x.pid);
 	ck_assert_str_eq(msg, want);
 	procmgr_set_lock_wait(h, 0, NULL, NULL);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
-	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_path));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), procmgr_lock_path(h)));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
 	holder_send(&x, 'r');
 	ck_assert_int_eq(holder_ack(&x), 'r');
-	ck_assert(!tu_exists(h->lock_msg_path));
+	ck_assert(!tu_exists(tu_lock_msg_path(h)));
 	ck_assert_int_eq(procmgr_lock(h), 0);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	free(msg);
@@ -217,13 +217,13 @@ START_TEST(test_blocking_release_wakes)
 	want = expected_message(x.pid);
 	ck_assert_str_eq(s.msg[0], want);
 	line = pm_asprintf("PID %d waiting for a file lock (%s) held by: %s",
-			   (int)getpid(), h->lock_path, want);
+			   (int)getpid(), procmgr_lock_path(h), want);
 	ck_assert_str_eq(s.line[0], line);
 	free(line);
 	free(want);
 	/* now ours: the message names us */
 	want = expected_message(getpid());
-	line = tu_read_file(h->lock_msg_path);
+	line = tu_read_file(tu_lock_msg_path(h));
 	ck_assert_str_eq(line, want);
 	free(line);
 	free(want);
@@ -270,7 +270,7 @@ START_TEST(test_timeout)
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "timed out"));
-	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_path));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), procmgr_lock_path(h)));
 	want = expected_message(x.pid);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
 	free(want);
@@ -369,6 +369,7 @@ static void lock_now_child(void *arg)
 START_TEST(test_lock_inherited)
 {
 	procmgr *h = tu_open(dir, "web");
+	struct stat fd_st, path_st;
 	char *env = NULL;
 	int fd = -1;
 
@@ -376,11 +377,16 @@ START_TEST(test_lock_inherited)
 	ck_assert_int_eq(procmgr_lock_child_env(NULL, &fd, &env), -ENOLCK);
 	ck_assert_int_eq(procmgr_lock(h), 0);
 	ck_assert_int_eq(procmgr_lock_child_env(h, &fd, &env), 0);
-	ck_assert_int_eq(fd, h->lock_fd);
-	ck_assert_ptr_nonnull(strstr(env, h->lock_path));
+	/* the fd handed on is the lock file itself */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &fd_st), 0);
+	ck_assert_int_eq(stat(procmgr_lock_path(h), &path_st), 0);
+	ck_assert(fd_st.st_dev == path_st.st_dev &&
+		  fd_st.st_ino == path_st.st_ino);
+	ck_assert_ptr_nonnull(strstr(env, procmgr_lock_path(h)));
 	ck_assert_int_eq(putenv(env), 0);
 	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 0);
-	ck_assert(tu_exists(h->lock_msg_path));
+	ck_assert(tu_exists(tu_lock_msg_path(h)));
 	ck_assert_int_eq(unsetenv(PROCMGR_LOCK_ENV), 0);
 	free(env);
 	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 1);
@@ -426,13 +432,13 @@ START_TEST(test_pants_lockf_holder_blocks_us)
 
 	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes DIR, lock file */
 	ck_assert_int_eq(procmgr_unlock(h), 0);
-	py = python(py_hold, h->lock_path, ready);
+	py = python(py_hold, procmgr_lock_path(h), ready);
 	ck_assert(tu_wait_path(ready, 20));
 	procmgr_set_lock_wait(h, 0, NULL, NULL);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	/* a stale message from a dead holder is not taken for this one */
 	stale = pm_asprintf("%d (dead holder)", (int)tu_dead_pid());
-	tu_write_file(h->lock_msg_path, stale, strlen(stale));
+	tu_write_file(tu_lock_msg_path(h), stale, strlen(stale));
 	procmgr_set_lock_wait(h, 0.2, on_wait, &s);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	ck_assert_int_eq(s.calls, 1);
@@ -466,21 +472,21 @@ START_TEST(test_foreign_message_ignored)
 	ck_assert_int_eq(chmod(dir, 01777), 0);
 	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes the lock file */
 	ck_assert_int_eq(procmgr_unlock(h), 0);
-	py = python(py_hold, h->lock_path, ready);
+	py = python(py_hold, procmgr_lock_path(h), ready);
 	ck_assert(tu_wait_path(ready, 20));
-	s.fake = h->lock_msg_path;
+	s.fake = tu_lock_msg_path(h);
 	procmgr_set_lock_wait(h, 1.5, on_wait, &s);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
-	ck_assert(tu_exists(h->lock_msg_path));	/* it was there */
+	ck_assert(tu_exists(tu_lock_msg_path(h)));	/* it was there */
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_str_eq(s.msg[0], "");
 	ck_assert_ptr_null(strstr(procmgr_errmsg(h), "fake"));
 	/* and, there before we start, it is refused, naming it */
 	ck_assert_int_eq(procmgr_lock(h), -EACCES);
-	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_msg_path));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), tu_lock_msg_path(h)));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "uid 65533"));
 	tu_kill(py);
-	ck_assert_int_eq(unlink(h->lock_msg_path), 0);
+	ck_assert_int_eq(unlink(tu_lock_msg_path(h)), 0);
 	free(ready);
 	procmgr_free(h);
 }
@@ -521,8 +527,8 @@ START_TEST(test_foreign_lock_file_unreadable)
 		tu_skip("needs root to act as two other users");
 	h = tu_open(dir, "web");
 	ck_assert_int_eq(chmod(dir, 01777), 0);
-	tu_write_file(h->lock_path, "", 0);
-	ck_assert_int_eq(chown(h->lock_path, 65534, 65534), 0);
+	tu_write_file(procmgr_lock_path(h), "", 0);
+	ck_assert_int_eq(chown(procmgr_lock_path(h), 65534, 65534), 0);
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
 	child = tu_fork(lock_as_other, &fds[1]);
 	close(fds[1]);
@@ -536,7 +542,7 @@ END_TEST
 
 static char *python_try(procmgr *h, const char *result)
 {
-	pid_t py = python(py_try, h->lock_path, result);
+	pid_t py = python(py_try, procmgr_lock_path(h), result);
 	char *r;
 
 	ck_assert(tu_wait_path(result, 20));
@@ -574,15 +580,15 @@ START_TEST(test_stale_message)
 	ck_assert_int_eq(procmgr_lock(h), 0);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	stale = pm_asprintf("%d (dead holder)", (int)tu_dead_pid());
-	tu_write_file(h->lock_msg_path, stale, strlen(stale));
+	tu_write_file(tu_lock_msg_path(h), stale, strlen(stale));
 	procmgr_set_lock_wait(h, 0, on_wait, &s);
 	ck_assert_int_eq(procmgr_lock(h), 0);
 	ck_assert_int_eq(s.calls, 0);
-	msg = tu_read_file(h->lock_msg_path);
+	msg = tu_read_file(tu_lock_msg_path(h));
 	want = expected_message(getpid());
 	ck_assert_str_eq(msg, want);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
-	ck_assert(!tu_exists(h->lock_msg_path));
+	ck_assert(!tu_exists(tu_lock_msg_path(h)));
 	free(msg);
 	free(want);
 	free(stale);

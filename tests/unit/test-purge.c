@@ -38,7 +38,7 @@ static void teardown(void)
 /* Entries of DIR/HOSTFP whose name starts with ".web.purge.". */
 static int asides(procmgr *h)
 {
-	DIR *d = opendir(h->host_dir);
+	DIR *d = opendir(tu_host_dir(h));
 	struct dirent *e;
 	int n = 0;
 
@@ -371,10 +371,10 @@ static void purge_as_other(void *arg)
 	if (!h || procmgr_open(h, a->sub, "web") < 0 ||
 	    procmgr_write(h, "pid", "garbage") < 0)
 		_exit(1);
-	chmod(h->host_dir, 0500);
+	chmod(tu_host_dir(h), 0500);
 	report(a->out, pm_meta_remove_if(h, 0), h, "cannot move");
-	chmod(h->host_dir, 0700);
-	chmod(h->meta_dir, 0500);
+	chmod(tu_host_dir(h), 0700);
+	chmod(procmgr_meta_dir(h), 0500);
 	report(a->out, procmgr_purge(h, false), h, "cannot remove");
 	procmgr_free(h);
 	tu_other_done();

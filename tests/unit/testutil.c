@@ -436,6 +436,23 @@ enum procmgr_state tu_state(procmgr *h)
 	return s;
 }
 
+const char *tu_host_dir(const procmgr *h)
+{
+	char *d = tu_keep(strdup(procmgr_meta_dir(h)));
+
+	*strrchr(d, '/') = '\0';
+	return d;
+}
+
+const char *tu_lock_msg_path(const procmgr *h)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s.lock_message", procmgr_lock_path(h)),
+			 0);
+	return tu_keep(p);
+}
+
 char *tu_helper(const char *helper)
 {
 	const char *dir = getenv("HELPERS");

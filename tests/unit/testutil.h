@@ -74,6 +74,13 @@ procmgr *tu_scratch(const char *name, char **ret_dir);
 char *tu_key(procmgr *h, const char *key);
 /* h's state, read with procmgr_status() (which must succeed). */
 enum procmgr_state tu_state(procmgr *h);
+/*
+ * Paths the handle does not hand out, derived from those it does: DIR/HOSTFP
+ * (the parent of procmgr_meta_dir()) and the lock's message file beside
+ * procmgr_lock_path(). Kept (tu_keep): not to be freed.
+ */
+const char *tu_host_dir(const procmgr *h);
+const char *tu_lock_msg_path(const procmgr *h);
 
 /* Absolute path (malloc'd) of $HELPERS/<helper>, or helper if absolute. */
 char *tu_helper(const char *helper);
