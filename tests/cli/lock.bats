@@ -249,7 +249,7 @@ shared_dir() {
 }
 
 @test "a daemon started under the lock holds neither the lock nor its fd" {
-	run -0 pm lock web -- "$PROCMGR" start web -- "$HELPERS/e-daemon" pause
+	run -0 pm lock web -- "$PROCMGR" start web -- "$HELPERS/fake-daemon" pause
 	pid=$output
 	track "$pid"
 	alive "$pid"

@@ -22,7 +22,7 @@ static char *argv_a[4], *argv_b[4];
 
 static void setup(void)
 {
-	daemon_path = tu_helper("c-daemon");
+	daemon_path = tu_helper("fake-daemon");
 	argv_a[0] = argv_b[0] = daemon_path;
 	argv_a[1] = S("pause");
 	argv_b[1] = S("say=b");

@@ -91,10 +91,10 @@ START_TEST(test_tail_big)
 }
 END_TEST
 
-/* Start c-daemon with "say=up pause"; daemon and monitor are tracked. */
+/* Start fake-daemon with "say=up pause"; daemon and monitor are tracked. */
 static int start_daemon(procmgr *h, const char *log, pid_t *ret_pid)
 {
-	char *path = tu_helper("c-daemon");
+	char *path = tu_helper("fake-daemon");
 	char *argv[] = { path, (char *)"say=up", (char *)"pause", NULL };
 	struct procmgr_spawn_opts o = { .argv = argv, .log_path = log,
 					.log_max = 100 };

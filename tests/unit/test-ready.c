@@ -17,7 +17,7 @@ static char *daemon_path;
 
 static void setup(void)
 {
-	daemon_path = tu_helper("c-daemon");
+	daemon_path = tu_helper("fake-daemon");
 }
 
 static void teardown(void)
@@ -162,7 +162,7 @@ END_TEST
 
 START_TEST(test_notify_mainpid)
 {
-	const char *acts[] = { "fork", "notify=MAINPID=%p\\nSOCKET=/run/x"
+	const char *acts[] = { "detach", "notify=MAINPID=%p\\nSOCKET=/run/x"
 			       "\\nREADY=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = tu_scratch("mainpid", NULL);
@@ -200,7 +200,7 @@ END_TEST
 
 START_TEST(test_notify_mainpid_dies)
 {
-	const char *acts[] = { "fork", "notify=MAINPID=%p", "sleep=0.2",
+	const char *acts[] = { "detach", "notify=MAINPID=%p", "sleep=0.2",
 			       "exit=4", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = tu_scratch("mpdie", NULL);
@@ -512,7 +512,7 @@ START_TEST(test_notify_mainpid_outsider_ignored)
 	char act[64], want[16], *v;
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = tu_scratch("outsider", NULL);
-	pid_t outsider = tu_spawn("c-daemon", sargs), pid;
+	pid_t outsider = tu_spawn("fake-daemon", sargs), pid;
 
 	snprintf(act, sizeof(act), "notify=MAINPID=%d\\nREADY=1",
 		 (int)outsider);
@@ -533,7 +533,7 @@ END_TEST
 /* MAINPID= handed on twice: the last one is recorded, as plain digits. */
 START_TEST(test_notify_mainpid_twice)
 {
-	const char *acts[] = { "fork", "notify=MAINPID=%p", "fork",
+	const char *acts[] = { "detach", "notify=MAINPID=%p", "detach",
 			       "notify=MAINPID= %p \\nREADY=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = tu_scratch("mptwice", NULL);

@@ -72,7 +72,7 @@ END_TEST
 
 START_TEST(test_daemon_fences_itself)
 {
-	char *helper = tu_helper("c-daemon");
+	char *helper = tu_helper("fake-daemon");
 	char *argv[] = { helper, S("fence=0.05"), NULL };
 	struct procmgr_spawn_opts o = { .argv = argv };
 	procmgr *h = tu_scratch("fenced", NULL);

@@ -19,7 +19,7 @@ static char *daemon_path;
 
 static void setup(void)
 {
-	daemon_path = tu_helper("c-daemon");
+	daemon_path = tu_helper("fake-daemon");
 }
 
 static void teardown(void)
@@ -27,7 +27,7 @@ static void teardown(void)
 	free(daemon_path);
 }
 
-/* Start c-daemon with actions; the daemon and monitor are tracked. */
+/* Start fake-daemon with actions; the daemon and monitor are tracked. */
 static int start(procmgr *h, struct procmgr_spawn_opts *o,
 		 const char **actions, pid_t *ret_pid)
 {
@@ -263,7 +263,7 @@ START_TEST(test_process_name_and_log)
 {
 	const char *acts[] = { "say=hello out", "pause", NULL };
 	char *dir, *log, *v;
-	struct procmgr_spawn_opts o = { .process_name = "c-daemon" };
+	struct procmgr_spawn_opts o = { .process_name = "fake-daemon" };
 	procmgr *h = tu_scratch("named", &dir);
 	struct procmgr_status st = { 0 };
 	pid_t pid;
@@ -272,7 +272,7 @@ START_TEST(test_process_name_and_log)
 	o.log_path = log;
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
 	v = tu_key(h, "process_name");
-	ck_assert_str_eq(v, "c-daemon");
+	ck_assert_str_eq(v, "fake-daemon");
 	free(v);
 	v = tu_key(h, "log");
 	ck_assert_str_eq(v, log);
@@ -594,8 +594,8 @@ END_TEST
 START_TEST(test_relative_and_path)
 {
 	char *helpers = strdup(daemon_path), *slash = strrchr(helpers, '/');
-	char *rel[] = { (char *)"./c-daemon", (char *)"pause", NULL };
-	char *bare[] = { (char *)"c-daemon", (char *)"pause", NULL };
+	char *rel[] = { (char *)"./fake-daemon", (char *)"pause", NULL };
+	char *bare[] = { (char *)"fake-daemon", (char *)"pause", NULL };
 	char *sh[] = { (char *)"sh", (char *)"-c", (char *)"sleep 100", NULL };
 	struct procmgr_spawn_opts o = { .argv = rel };
 	procmgr *h = tu_scratch("rel", NULL);

@@ -3,7 +3,7 @@
  * §6), through the library: restart policies and their limit, idle and
  * watchdog stops, adoption of a server that forks, its tree on stop, the
  * memory check of ensure, finding every monitor, and waits that a signal
- * handler cancels. Real daemons (c-daemon and sh), real signals.
+ * handler cancels. Real daemons (fake-daemon and sh), real signals.
  */
 #include "spawned.h"
 #include "internal.h"
@@ -19,7 +19,7 @@ static char *daemon_path;
 
 static void setup(void)
 {
-	daemon_path = tu_helper("c-daemon");
+	daemon_path = tu_helper("fake-daemon");
 }
 
 static void teardown(void)
@@ -27,7 +27,7 @@ static void teardown(void)
 	free(daemon_path);
 }
 
-/* Start argv (c-daemon with actions when argv[0] is NULL) with o. */
+/* Start argv (fake-daemon with actions when argv[0] is NULL) with o. */
 static int start_argv(procmgr *h, struct procmgr_spawn_opts *o,
 		      const char **args, pid_t *ret_pid)
 {
@@ -322,13 +322,13 @@ START_TEST(test_watchdog)
 END_TEST
 
 /*
- * A server that forks and exits 0 (c-daemon fork: the parent exits a
+ * A server that forks and exits 0 (fake-daemon detach: the parent exits a
  * second later): the one process it leaves is adopted as the daemon, and
  * stop ends that one.
  */
 START_TEST(test_adopts_forking_server)
 {
-	const char *args[] = { NULL, "fork", "pause", NULL };
+	const char *args[] = { NULL, "detach", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	procmgr *h = tu_scratch("forker", NULL);
 	struct procmgr_status st;
