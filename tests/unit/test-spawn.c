@@ -597,45 +597,52 @@ START_TEST(test_relative_and_path)
 	char *rel[] = { (char *)"./fake-daemon", (char *)"pause", NULL };
 	char *bare[] = { (char *)"fake-daemon", (char *)"pause", NULL };
 	char *sh[] = { (char *)"sh", (char *)"-c", (char *)"sleep 100", NULL };
-	struct procmgr_spawn_opts o = { .argv = rel };
+	/*
+	 * Run in order, each a start and a stop of argv with: the daemon's
+	 * cwd set to the helpers' directory or not; PATH set (NULL: left as
+	 * it was); the test's own cwd moved to the helpers' directory first.
+	 * The last one's sh finds no sleep in its empty PATH and ends soon.
+	 */
+	const struct {
+		char **argv;
+		bool cwd;
+		const char *path;
+		bool in_helpers;
+		const char *cmdline;	/* NULL: not checked */
+		bool stays;		/* still running, to be stopped */
+	} rows[] = {
+		{ rel, true, NULL, false, NULL, true },
+		{ bare, false, helpers, false, NULL, true },
+		/* Relative and empty PATH entries are the caller's cwd. */
+		{ bare, false, "/nonexistent:.", true, NULL, true },
+		{ bare, false, "/nonexistent:", true, NULL, true },
+		/* An empty PATH means the usual default, as for execvp. */
+		{ sh, false, "", true, "sh", false },
+	};
 	procmgr *h = tu_scratch("rel", NULL);
 	char *v;
 	pid_t pid;
 
 	*slash = '\0';
-	o.cwd = helpers;
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	track_daemon(pid);
-	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
-	o.cwd = NULL;
-	o.argv = bare;
-	setenv("PATH", helpers, 1);
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	track_daemon(pid);
-	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
-	/* Relative and empty PATH entries are the caller's cwd. */
-	ck_assert_int_eq(chdir(helpers), 0);
-	setenv("PATH", "/nonexistent:.", 1);
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	track_daemon(pid);
-	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
-	setenv("PATH", "/nonexistent:", 1);
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	track_daemon(pid);
-	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
-	/* An empty PATH means the usual default, as for execvp. */
-	setenv("PATH", "", 1);
-	o.argv = sh;
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	track_daemon(pid);
-	v = tu_key(h, "cmdline");
-	ck_assert_str_eq(v, "sh");
-	free(v);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct procmgr_spawn_opts o = { .argv = rows[i].argv };
+
+		o.cwd = rows[i].cwd ? helpers : NULL;
+		if (rows[i].path)
+			setenv("PATH", rows[i].path, 1);
+		if (rows[i].in_helpers)
+			ck_assert_int_eq(chdir(helpers), 0);
+		ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "row %zu: %s",
+			      i, procmgr_errmsg(h));
+		track_daemon(pid);
+		if (rows[i].cmdline) {
+			v = tu_key(h, "cmdline");
+			ck_assert_str_eq(v, rows[i].cmdline);
+			free(v);
+		}
+		if (rows[i].stays)
+			ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	}
 	free(helpers);
 	procmgr_free(h);
 }
