@@ -76,62 +76,48 @@ static pid_t daemon_web(procmgr *h, const char *const *args)
 	return pid;
 }
 
-/* test_terminate_quick_death: SIGTERM is enough; metadata goes. */
-START_TEST(test_terminate_quick_death)
+static const int term_kill[] = { SIGTERM, SIGKILL };
+
+/*
+ * A stop that ends the daemon, one row each: it returns 1 with the pid
+ * after at least min_s (and well within 10 s), the daemon is gone, its
+ * metadata too, the log stays for the post-mortem and the lock is free.
+ */
+static const struct {
+	const char *why;
+	const char *sleeper_arg;
+	struct procmgr_stop_opts o;
+	double min_s;
+} stops[] = {
+	/* test_terminate_quick_death: SIGTERM is enough. */
+	{ "TERM is enough", "--exit-on-term", { .kill_wait = 60 }, 0 },
+	/* test_terminate_no_kill's other half: TERM ignored, KILL needed. */
+	{ "KILL needed", "--ignore-term", { .kill_wait = 0.5 }, 0.45 },
+	/* --kill-wait 0: a KILL is still waited for, not called survived. */
+	{ "KILL with no wait", "--ignore-term",
+	  { .signals = term_kill, .n_signals = 2 }, 0 },
+};
+
+START_TEST(test_stop_ends_it)
 {
-	const char *args[] = { "--exit-on-term", NULL };
-	struct procmgr_stop_opts o = { .kill_wait = 60 };
+	const char *args[] = { stops[_i].sleeper_arg, NULL };
 	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, args), got = 0;
 	char *log = pm_asprintf("%s.log", procmgr_meta_dir(h));
 	double t = tu_now();
 
 	tu_write_file(log, "post-mortem\n", 12);
-	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
-	ck_assert_double_lt(tu_now() - t, 10);
+	ck_assert_msg(procmgr_stop(h, &stops[_i].o, &got) == 1, "%s: %s",
+		      stops[_i].why, procmgr_errmsg(h));
+	t = tu_now() - t;
+	ck_assert_msg(t >= stops[_i].min_s && t < 10, "%s: took %.2f s",
+		      stops[_i].why, t);
 	ck_assert_int_eq(got, pid);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
 	ck_assert(!tu_exists(procmgr_meta_dir(h)));
-	ck_assert(tu_exists(log));	/* the log stays for the post-mortem */
+	ck_assert(tu_exists(log));
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	free(log);
-	procmgr_free(h);
-}
-END_TEST
-
-/* test_terminate_no_kill's other half: TERM ignored, KILL needed. */
-START_TEST(test_terminate_needs_kill)
-{
-	const char *args[] = { "--ignore-term", NULL };
-	struct procmgr_stop_opts o = { .kill_wait = 0.5 };
-	procmgr *h = tu_open(dir, "web");
-	pid_t pid = daemon_web(h, args), got = 0;
-	double t = tu_now();
-
-	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
-	t = tu_now() - t;
-	ck_assert_double_ge(t, 0.45);
-	ck_assert_double_lt(t, 10);
-	ck_assert_int_eq(got, pid);
-	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
-	ck_assert(!tu_exists(procmgr_meta_dir(h)));
-	procmgr_free(h);
-}
-END_TEST
-
-/* --kill-wait 0: a KILL is still waited for, briefly, not called survived. */
-START_TEST(test_kill_with_no_wait)
-{
-	const int chain[] = { SIGTERM, SIGKILL };
-	const char *args[] = { "--ignore-term", NULL };
-	struct procmgr_stop_opts o = { .signals = chain, .n_signals = 2 };
-	procmgr *h = tu_open(dir, "web");
-	pid_t pid = daemon_web(h, args), got = 0;
-
-	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
-	ck_assert_int_eq(got, pid);
-	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
-	ck_assert(!tu_exists(procmgr_meta_dir(h)));
 	procmgr_free(h);
 }
 END_TEST
@@ -509,9 +495,8 @@ static Suite *stop_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_signal_names);
-	tcase_add_test(tc, test_terminate_quick_death);
-	tcase_add_test(tc, test_terminate_needs_kill);
-	tcase_add_test(tc, test_kill_with_no_wait);
+	tcase_add_loop_test(tc, test_stop_ends_it, 0,
+			    (int)(sizeof(stops) / sizeof(stops[0])));
 	tcase_add_test(tc, test_terminate_survives_chain);
 	tcase_add_test(tc, test_terminate_already_dead);
 	tcase_add_test(tc, test_reused_pid_untouched);
