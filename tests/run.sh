@@ -127,6 +127,14 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
 	failed=$((failed + f))
 fi
 
+# What ran as another user counts too: add its counters to the build's.
+if [ -n "$GCOV_OTHER" ] && [ -d "$GCOV_OTHER$top/$BUILD" ]; then
+	merged=$(mktemp -d)
+	gcov-tool merge -o "$merged" "$top/$BUILD" "$GCOV_OTHER$top/$BUILD" \
+		>/dev/null 2>&1 && cp -r "$merged/." "$top/$BUILD/"
+	rm -rf "$merged"
+fi
+
 sleep 1 # a test's own teardown may still be reaping
 leaked=
 for pid in $(helper_pids); do
