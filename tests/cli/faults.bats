@@ -81,3 +81,9 @@ EOT
 	# and no temporary file is left beside it
 	[ "$(ls -A "$MD/web")" = k ]
 }
+
+@test "logs -f without an inotify instance follows by looking each second" {
+	pm start web -- "$DAEMON" say=early sleep=1 say=late sleep=1 exit=0
+	run -0 --separate-stderr failing inotify_init1 EMFILE logs -f web
+	[[ "$output" == *early*late* ]]
+}
