@@ -69,3 +69,24 @@ EOT
 	alive "$pid"
 	run -0 pm touch web
 }
+
+@test "host-fingerprint says when uname fails" {
+	run -1 --separate-stderr failing uname EFAULT host-fingerprint
+	[ "$stderr" = "procmgr: cannot compute the host fingerprint: uname: Bad address" ]
+	[ -z "$output" ]
+}
+
+@test "a key that cannot be renamed into place keeps its old value" {
+	run -0 pm set web k old
+	run -1 --separate-stderr failing renameat EIO set web k new
+	[[ "$stderr" == "procmgr: cannot write $MD/web/k: Input/output error; the old value is kept"* ]]
+	[ "$(cat "$MD/web/k")" = old ]
+	# and no temporary file is left beside it
+	[ "$(ls -A "$MD/web")" = k ]
+}
+
+@test "logs -f without an inotify instance follows by looking each second" {
+	pm start web -- "$DAEMON" say=early sleep=1 say=late sleep=1 exit=0
+	run -0 --separate-stderr failing inotify_init1 EMFILE logs -f web
+	[[ "$output" == *early*late* ]]
+}
