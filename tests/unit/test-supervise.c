@@ -611,16 +611,28 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/*
+ * SIGALRM after `after` s, then every 0.2 s until interrupt_off(): on a
+ * loaded machine the first may land before the wait has begun, where no
+ * system call is there to interrupt.
+ */
 static void interrupt_in(double after)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
-	struct itimerval it = { .it_value = {
-		.tv_sec = (time_t)after,
-		.tv_usec = (suseconds_t)((after - (double)(time_t)after) * 1e6) } };
+	struct itimerval it = {
+		.it_value = { .tv_sec = (time_t)after, .tv_usec =
+			(suseconds_t)((after - (double)(time_t)after) * 1e6) },
+		.it_interval = { .tv_usec = 200000 } };
 
 	sigemptyset(&sa.sa_mask);	/* no SA_RESTART */
 	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
 	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+}
+
+static void interrupt_off(void)
+{
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &(struct itimerval){ 0 },
+				   NULL), 0);
 }
 
 /* The lock is free: another handle takes it at once. */
@@ -645,6 +657,7 @@ START_TEST(test_start_interrupted)
 
 	interrupt_in(0.3);
 	ck_assert_int_eq(start_argv(h, &o, args, NULL), -EINTR);
+	interrupt_off();
 	ck_assert_msg(strstr(procmgr_errmsg(h), "interrupted"), "%s",
 		      procmgr_errmsg(h));
 	lock_is_free(dir, "cancel");
@@ -675,15 +688,18 @@ START_TEST(test_waits_interrupted)
 	ck_assert_int_eq(procmgr_lock(holder), 0);
 	interrupt_in(0.2);
 	ck_assert_int_eq(procmgr_lock(h), -EINTR);
+	interrupt_off();
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	ck_assert_int_eq(procmgr_unlock(holder), 0);
 	interrupt_in(0.2);
 	ck_assert_int_eq(procmgr_await(h, "never", 60, &v), -EINTR);
+	interrupt_off();
 	o.argv = ign;
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
 	track_daemon(pid);
 	interrupt_in(0.3);
 	ck_assert_int_eq(procmgr_stop(h, &so, NULL), -EINTR);
+	interrupt_off();
 	lock_is_free(dir, "waits");
 	ck_assert(procmgr_pid_alive(pid));	/* TERM ignored, stop cancelled */
 	ck_assert_ptr_null(tu_key(h, "stopping"));
