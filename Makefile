@@ -1,7 +1,9 @@
 # procmgr - one non-recursive GNU Makefile.
 #
 #   make                      libprocmgr.a, libprocmgr.so, procmgr
-#   make check                unit tests (Check) + CLI tests (bats)
+#   make check                unit tests (Check) + CLI tests (bats) + a
+#                             short stress run
+#   make stress               the whole stress suite (tests/stress; root)
 #   make SANITIZE=address,undefined check
 #   make coverage             line coverage of lib/ and src/ per file
 #   make demo                 build, then show the lifecycle
@@ -68,9 +70,10 @@ CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 PREFIX ?= /usr/local
-DEPS := build-essential check bats gcovr scdoc python3 pkg-config
+DEPS := build-essential check bats gcovr scdoc python3 pkg-config strace \
+	util-linux
 
-.PHONY: all check unit cli coverage demo deps clean install man bench
+.PHONY: all check unit cli stress coverage demo deps clean install man bench
 all: $(STATIC) $(SHARED) $(PROCMGR) procmgr
 
 $(BUILD)/%.o: %.c include/procmgr.h lib/internal.h
@@ -120,6 +123,10 @@ unit: $(UNIT_BIN) $(HELPER_BIN)
 
 cli: $(PROCMGR) $(HELPER_BIN)
 	@BUILD=$(BUILD) ONLY=cli sh tests/run.sh
+
+# STRESS_CASES picks cases: crash tree reuse race corrupt (default: all).
+stress: deps $(PROCMGR) $(HELPER_BIN)
+	@BUILD=$(BUILD) bash tests/stress/run.sh $(STRESS_CASES)
 
 coverage: deps
 	rm -rf build/cov

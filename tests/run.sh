@@ -1,6 +1,7 @@
 #!/bin/sh
-# Run every unit suite (Check) and every CLI file (bats) against the build
-# in $BUILD, show the failures, and end with one line: "N passed, N failed".
+# Run every unit suite (Check), every CLI file (bats) and the short stress
+# run against the build in $BUILD (ONLY=unit, cli or stress: just that),
+# show the failures, and end with one line: "N passed, N failed".
 BUILD=${BUILD:-build}
 top=$(pwd)
 passed=0
@@ -22,7 +23,7 @@ helper_pids() {
 }
 before=$(helper_pids)
 
-if [ "${ONLY:-}" != cli ]; then
+if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = unit ]; then
 	for t in "$BUILD"/tests/test-*; do
 		[ -x "$t" ] || continue
 		HELPERS="$top/$BUILD/helpers" CK_DEFAULT_TIMEOUT=120 \
@@ -44,7 +45,7 @@ if [ "${ONLY:-}" != cli ]; then
 	done
 fi
 
-if [ "${ONLY:-}" != unit ]; then
+if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = cli ]; then
 	export PROCMGR="$top/$BUILD/procmgr" HELPERS="$top/$BUILD/helpers"
 	# bats waits for whatever holds its fd 3; </dev/null keeps stdin out.
 	bats --tap tests/cli/*.bats </dev/null >"$log" 2>&1
@@ -54,6 +55,24 @@ if [ "${ONLY:-}" != unit ]; then
 	echo "cli: $p ok, $f not ok"
 	passed=$((passed + p))
 	failed=$((failed + f))
+fi
+
+# The short stress run (tests/stress/run.sh --quick): each trial runs in
+# its own pid namespace, so it leaves nothing for the leak check below.
+if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = stress ]; then
+	BUILD=$BUILD bash tests/stress/run.sh --quick </dev/null >"$log" 2>&1
+	grep -vE '^stress: [0-9]+ passed' "$log"
+	line=$(grep -E '^stress: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "stress: no summary (crashed?)"
+		failed=$((failed + 1))
+	else
+		echo "$line"
+		p=$(echo "$line" | sed -E 's/^stress: ([0-9]+) passed.*/\1/')
+		f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+		passed=$((passed + p))
+		failed=$((failed + f))
+	fi
 fi
 
 sleep 1 # a test's own teardown may still be reaping

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# crash.sh SCENARIO MODE [ARGS] - one trial of "SIGKILL at a system call",
+# run by run.sh as init of a private pid namespace.
+#
+# SCENARIO sets the NAME up, then runs one state-changing command:
+#   start          start from nothing
+#   ensure         ensure from nothing
+#   ensure-stale   ensure over a daemon that was SIGKILLed (stale metadata)
+#   ensure-changed ensure with another fingerprint: stop, then start
+#   restart        restart a running daemon
+#   stop           stop a running daemon
+#   purge          purge the stale metadata of a SIGKILLed daemon
+# MODE:
+#   plan           run it uninjected under strace; write the system calls
+#                  it made, in order, one name a line, to $PLAN
+#   cli S N        SIGKILL the command at its N-th call of system call S
+#                  (strace without -f: only the command, exactly once)
+#   tree N         strace -f, SIGKILL every traced process (command,
+#                  monitor, daemon) at the N-th call of any one system call
+# Then it checks what must hold after any crash: the lock is free, status
+# agrees with /proc, no daemon runs that the metadata does not name, the
+# next ensure leaves exactly one daemon, and stop then leaves none.
+# Prints "INJECTED yes|no", any FAIL/KNOWN lines, and exits 1 on a failure.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh" || exit 1
+
+SCEN=$1 MODE=$2
+shift 2
+FP=()
+case "$SCEN" in
+ensure-changed) FP=(--fingerprint two) ;;
+esac
+
+# A daemon started, then SIGKILLed: its metadata is stale.
+make_stale() {
+	local pid
+	pid=$(pm start "$NAME" -- "$SLEEPER" 2>>"$LOG") || return 1
+	kill -KILL "$pid"
+	settle
+}
+
+setup() {
+	case "$SCEN" in
+	start | ensure) ;;
+	ensure-stale | purge) make_stale ;;
+	ensure-changed)
+		pm start "$NAME" --fingerprint one -- "$SLEEPER" >/dev/null \
+			2>>"$LOG" ;;
+	restart | stop) pm start "$NAME" -- "$SLEEPER" >/dev/null 2>>"$LOG" ;;
+	*) echo "crash.sh: unknown scenario $SCEN" >&2; exit 2 ;;
+	esac
+}
+
+command_line() {
+	case "$SCEN" in
+	start) CMD=(start "$NAME" -- "$SLEEPER") ;;
+	ensure | ensure-stale) CMD=(ensure "$NAME" -- "$SLEEPER") ;;
+	ensure-changed) CMD=(ensure "$NAME" "${FP[@]}" -- "$SLEEPER") ;;
+	restart) CMD=(restart "$NAME" -- "$SLEEPER") ;;
+	stop) CMD=(stop "$NAME") ;;
+	purge) CMD=(purge "$NAME") ;;
+	esac
+}
+
+# strace -f keeps tracing the monitor (and the daemon) after the command
+# exits; they live on, so once the command is done strace is told to
+# detach (SIGTERM) rather than waited for.
+run_tree() {
+	local n=$1 spid cli= line i
+	strace -f -q -I1 -o "$WORK/trace" \
+		-e inject=all:signal=KILL:when="$n" \
+		"$PROCMGR" --dir "$D" "${CMD[@]}" >"$WORK/out" 2>"$WORK/err" &
+	spid=$!
+	for ((i = 0; i < 3000; i++)); do
+		if [ -z "$cli" ]; then
+			read -r cli _ <"/proc/$spid/task/$spid/children" \
+				2>/dev/null
+		fi
+		[ -n "$cli" ] && ! [ -e "/proc/$cli" ] && break
+		[ -e "/proc/$spid" ] || break
+		sleep 0.01
+	done
+	kill -TERM "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	note "tree $n: command pid $cli"
+	grep -q 'killed by SIGKILL' "$WORK/trace"
+}
+
+setup || { fail "setup of $SCEN failed"; finish; exit; }
+command_line
+case "$MODE" in
+plan)
+	strace -o "$WORK/plan" "$PROCMGR" --dir "$D" "${CMD[@]}" \
+		>"$WORK/out" 2>"$WORK/err"
+	note "plan: exit $?"
+	sed -n 's/^\([a-z_0-9]*\)(.*/\1/p' "$WORK/plan" >"$PLAN"
+	echo "INJECTED no"
+	;;
+cli)
+	strace -o /dev/null -e inject="$1":signal=KILL:when="$2" \
+		"$PROCMGR" --dir "$D" "${CMD[@]}" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	note "cli $1 $2: exit $rc"
+	[ "$rc" = 137 ] && echo "INJECTED yes" || echo "INJECTED no"
+	;;
+tree)
+	if run_tree "$1"; then echo "INJECTED yes"; else echo "INJECTED no"; fi
+	;;
+esac
+
+settle
+check_lock_free
+check_truth
+check_recovery "${FP[@]}" -- "$SLEEPER"
+left=$(litter)
+[ -z "$left" ] || known 9 "files left by the crash: $(echo $left)"
+finish
