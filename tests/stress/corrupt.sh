@@ -310,7 +310,7 @@ check_starts() {
 	else
 		[ "$RC" = 0 ] && [[ $out =~ ^[0-9]+$ ]] && [ "$out" != "$B" ] ||
 			broken "$ITEM" "$label: exit $RC, printed '$out'"
-		[ "$RC" = 0 ] && { kill -KILL "$out"; settle; }
+		[ "$RC" = 0 ] && { kill -KILL "$out"; wait_dead "$out"; settle; }
 	fi
 	return 0
 }

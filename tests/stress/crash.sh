@@ -36,7 +36,7 @@ make_stale() {
 	local pid
 	pid=$(pm start "$NAME" -- "$SLEEPER" 2>>"$LOG") || return 1
 	kill -KILL "$pid"
-	settle
+	wait_dead "$pid" && settle
 }
 
 setup() {
@@ -71,13 +71,20 @@ run_tree() {
 		-e inject=all:signal=KILL:when="$n" \
 		"$PROCMGR" --dir "$D" "${CMD[@]}" >"$WORK/out" 2>"$WORK/err" &
 	spid=$!
-	for ((i = 0; i < 3000; i++)); do
+	for ((i = 0; ; i++)); do
 		if [ -z "$cli" ]; then
-			read -r cli _ <"/proc/$spid/task/$spid/children" \
-				2>/dev/null
+			read -r cli _ 2>/dev/null \
+				<"/proc/$spid/task/$spid/children"
 		fi
-		[ -n "$cli" ] && ! [ -e "/proc/$cli" ] && break
+		# done: exited (a zombie strace has yet to reap counts)
+		[ -n "$cli" ] && ! { proc_field "$cli" && [ "$STATE" != Z ]; } &&
+			break
 		[ -e "/proc/$spid" ] || break
+		if [ "$i" = 3000 ]; then
+			fail "the command (pid $cli) still runs after 30 s:" \
+				"$(ps -eo pid,ppid,stat,wchan:20,args | tr '\n' ';')"
+			break
+		fi
 		sleep 0.01
 	done
 	kill -TERM "$spid" 2>/dev/null

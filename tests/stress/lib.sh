@@ -87,17 +87,43 @@ pids_of() {
 	done
 }
 
+# Wait until PID is gone or a zombie: SIGKILL takes effect only once the
+# process is scheduled again, which on a busy machine is not at once.
+wait_dead() {
+	local end=$((SECONDS + 10))
+	while proc_field "$1" && [ "$STATE" != Z ]; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			fail "pid $1 is still alive 10 s after SIGKILL"
+			return 1
+		fi
+		sleep 0.005
+	done
+}
+
 daemons() {
 	pids_of "$SLEEPER"
 }
 
-# True while something is still on its way: a tracer, or a procmgr process
-# that is not a monitor waiting for a live daemon (a CLI, a monitor about to
-# record an exit, a daemon not yet exec'd).
+# True when PID has a SIGKILL pending: it is as good as dead, but /proc
+# still shows it running until it is scheduled.
+dying() {
+	local k v
+	while read -r k v; do
+		case "$k" in
+		SigPnd: | ShdPnd:) [ $((0x$v & 0x100)) = 0 ] || return 0 ;;
+		esac
+	done 2>/dev/null <"/proc/$1/status"
+	return 1
+}
+
+# True while something is still on its way: a tracer, a dying process, or a
+# procmgr process that is not a monitor waiting for a live daemon (a CLI, a
+# monitor about to record an exit, a daemon not yet exec'd).
 transient() {
 	local p parents=" "
 	[ -z "$(pids_of /usr/bin/strace)" ] || return 0
 	for p in $(daemons); do
+		dying "$p" && return 0
 		proc_field "$p" && parents="$parents$PPID_OF "
 	done
 	for p in $(pids_of "$PROCMGR"); do
