@@ -126,6 +126,17 @@ int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start);
 /* Field 3 (state letter) and field 22 (start time) of a /proc stat line. */
 int pm_parse_stat(const char *line, char *ret_state,
 		  unsigned long long *ret_start);
+/*
+ * The start_time key, "<start time> <boot id>": digits, one space (then
+ * any blanks), 36 characters of [0-9a-f-], nothing after. -EBADMSG else.
+ */
+int pm_parse_start_time(const char *v, unsigned long long *ret_start,
+			char ret_boot[PM_BOOT_ID_LEN + 1]);
+/*
+ * The exit key, "status=N at=T" or "signal=NAME at=T" (at= optional), into
+ * *ret (at strdup'd); anything else leaves *ret untouched. v is cut up.
+ */
+void pm_parse_exit(char *v, struct procmgr_exit *ret);
 /* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
 /* argv[0] of pid as /proc/PID/cmdline holds it. */
@@ -157,6 +168,12 @@ int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
  * or written), 0 when someone does, < 0 when it cannot tell.
  */
 int pm_lock_free(procmgr *h);
+/*
+ * The pid a lock message ("<pid> (<argv>)") starts with, once surrounding
+ * white space is stripped: 0 when it starts with a valid pid followed by
+ * anything but another digit, -EBADMSG otherwise.
+ */
+int pm_lock_message_pid(const char *msg, pid_t *ret_pid);
 
 /* ---- spawn.c, monitor.c, ready.c, fingerprint.c, logs.c (helper C) - */
 

@@ -279,9 +279,8 @@ static int read_key(procmgr *h, const char *key, char **ret)
 	return -EBADMSG;
 }
 
-/* "<start time> <boot id>" as the start_time key holds it. */
-static int parse_start_time(const char *v, unsigned long long *ret_start,
-			    char ret_boot[PM_BOOT_ID_LEN + 1])
+int pm_parse_start_time(const char *v, unsigned long long *ret_start,
+			char ret_boot[PM_BOOT_ID_LEN + 1])
 {
 	unsigned long long start;
 	size_t n;
@@ -307,7 +306,7 @@ static int start_time_matches(procmgr *h, pid_t pid, const char *v)
 	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], state;
 	unsigned long long start, live;
 
-	if (parse_start_time(v, &start, boot) < 0) {
+	if (pm_parse_start_time(v, &start, boot) < 0) {
 		warn_corrupt(h, "start_time", v,
 			     "is not '<start time> <boot id>'");
 		return 0;
@@ -454,7 +453,7 @@ static time_t started_at(procmgr *h)
 
 	if (procmgr_read(h, "start_time", &v) < 0)
 		return -1;
-	if (parse_start_time(v, &start, boot) == 0 &&
+	if (pm_parse_start_time(v, &start, boot) == 0 &&
 	    pm_boot_id(live_boot) == 0 && strcmp(boot, live_boot) == 0 &&
 	    tck > 0 && boot_time(&bt) == 0)
 		t = bt + (time_t)(start / (unsigned long long)tck);
@@ -462,8 +461,7 @@ static time_t started_at(procmgr *h)
 	return t;
 }
 
-/* "status=N at=T" or "signal=NAME at=T"; anything else leaves it unknown. */
-static void parse_exit(char *v, struct procmgr_exit *ret)
+void pm_parse_exit(char *v, struct procmgr_exit *ret)
 {
 	struct procmgr_exit e = { .known = false, .status = -1 };
 	char *save = NULL, *tok, *end;
@@ -580,7 +578,7 @@ int procmgr_status(procmgr *h, struct procmgr_status *ret)
 		goto fail;
 	st.started_at = started_at(h);
 	if (procmgr_read(h, "exit", &v) == 0) {
-		parse_exit(v, &st.exit);
+		pm_parse_exit(v, &st.exit);
 		free(v);
 	}
 done:
