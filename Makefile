@@ -5,6 +5,7 @@
 #                             short stress run
 #   make stress               the whole stress suite (tests/stress; root)
 #   make SANITIZE=address,undefined check
+#   make fuzz                 each libFuzzer target for FUZZ_SECONDS (30)
 #   make coverage             line coverage of lib/ and src/ per file
 #   make demo                 build, then show the lifecycle
 #
@@ -54,6 +55,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_COMMON := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -61,6 +63,9 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_COMMON_OBJ := $(UNIT_COMMON:%.c=$(BUILD)/%.o)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+# The fuzz targets built with $(CC) and replay.c: make check replays the
+# corpora through them.
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
 STATIC := $(BUILD)/libprocmgr.a
 SHARED := $(BUILD)/libprocmgr.so.$(VERSION)
@@ -72,8 +77,10 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 PREFIX ?= /usr/local
 DEPS := build-essential check bats gcovr scdoc python3 pkg-config strace \
 	util-linux
+FUZZ_DEPS := clang libclang-rt-14-dev
 
-.PHONY: all check unit cli stress coverage demo deps clean install man bench
+.PHONY: all check unit cli stress fuzz coverage demo deps clean install \
+	man bench
 all: $(STATIC) $(SHARED) $(PROCMGR) procmgr
 
 $(BUILD)/%.o: %.c include/procmgr.h lib/internal.h
@@ -106,6 +113,12 @@ $(BUILD)/helpers/%: tests/helpers/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(LDFLAGS_ALL)
 
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+		$(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(STATIC) \
+		$(LDFLAGS_ALL)
+
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(LDFLAGS_ALL)
@@ -115,10 +128,10 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 deps:
 	@sh tests/deps.sh $(DEPS)
 
-check: deps $(PROCMGR) $(UNIT_BIN) $(HELPER_BIN)
+check: deps $(PROCMGR) $(UNIT_BIN) $(HELPER_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
-unit: $(UNIT_BIN) $(HELPER_BIN)
+unit: $(UNIT_BIN) $(HELPER_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) ONLY=unit sh tests/run.sh
 
 cli: $(PROCMGR) $(HELPER_BIN)
@@ -127,6 +140,36 @@ cli: $(PROCMGR) $(HELPER_BIN)
 # STRESS_CASES picks cases: crash tree reuse race corrupt (default: all).
 stress: deps $(PROCMGR) $(HELPER_BIN)
 	@BUILD=$(BUILD) bash tests/stress/run.sh $(STRESS_CASES)
+
+# ---- libFuzzer: clang, the library instrumented once into its own
+# archive, one binary per tests/fuzz/fuzz-*.c; tests/fuzz/run.sh runs each
+# for FUZZ_SECONDS over its seed corpus (tests/fuzz/corpus/<target>).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD := build/fuzz
+FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -Ilib \
+	-fvisibility=hidden -DPROCMGR_BUILD -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB := $(FUZZ_BUILD)/libprocmgr.a
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/%.o: %.c include/procmgr.h lib/internal.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	rm -f $@
+	ar rcs $@ $^
+
+# An archive, so fuzz-notify (which compiles lib/ready.c into itself) does
+# not get a second copy of ready.o.
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB)
+
+fuzz:
+	@sh tests/deps.sh $(FUZZ_DEPS)
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BIN)
 
 coverage: deps
 	rm -rf build/cov

@@ -43,6 +43,21 @@ if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = unit ]; then
 		passed=$((passed + n - f - e))
 		failed=$((failed + f + e))
 	done
+	# each fuzz target over its corpus (tests/fuzz): seeds and the
+	# inputs that once found a bug
+	for t in "$BUILD"/fuzz-replay/fuzz-*; do
+		[ -x "$t" ] || continue
+		name=${t##*/fuzz-}
+		if "$t" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
+			passed=$((passed + 1))
+		else
+			cat "$log"
+			echo "fuzz replay $name: FAILED"
+			failed=$((failed + 1))
+		fi
+	done
+	echo "fuzz replay: $(ls "$BUILD"/fuzz-replay 2>/dev/null | wc -l)" \
+		"targets over tests/fuzz/corpus"
 fi
 
 if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = cli ]; then
