@@ -6,6 +6,7 @@
 #   make stress               the whole stress suite (tests/stress; root)
 #   make SANITIZE=address,undefined check
 #   make fuzz                 each libFuzzer target for FUZZ_SECONDS (30)
+#   make valgrind             the CLI tests with procmgr under memcheck
 #   make coverage             line coverage of lib/ and src/ per file
 #   make demo                 build, then show the lifecycle
 #
@@ -78,9 +79,10 @@ PREFIX ?= /usr/local
 DEPS := build-essential check bats gcovr scdoc python3 pkg-config strace \
 	util-linux
 FUZZ_DEPS := clang libclang-rt-14-dev
+VALGRIND_DEPS := valgrind bats
 
-.PHONY: all check unit cli stress fuzz coverage demo deps clean install \
-	man bench
+.PHONY: all check unit cli stress fuzz valgrind coverage demo deps clean \
+	install man bench
 all: $(STATIC) $(SHARED) $(PROCMGR) procmgr
 
 $(BUILD)/%.o: %.c include/procmgr.h lib/internal.h
@@ -170,6 +172,10 @@ fuzz:
 	@sh tests/deps.sh $(FUZZ_DEPS)
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BIN)
+
+valgrind: $(PROCMGR) $(HELPER_BIN)
+	@sh tests/deps.sh $(VALGRIND_DEPS)
+	@BUILD=$(BUILD) sh tests/valgrind/run.sh
 
 coverage: deps
 	rm -rf build/cov
