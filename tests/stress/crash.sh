@@ -15,7 +15,7 @@
 #                  it made, in order, one name a line, to $PLAN
 #   cli S N        SIGKILL the command at its N-th call of system call S
 #                  (strace without -f: only the command, exactly once)
-#   tree N         strace -f, SIGKILL every traced process (command,
+#   tree N         strace -ff, SIGKILL every traced process (command,
 #                  monitor, daemon) at the N-th call of any one system call
 # Then it checks what must hold after any crash: the lock is free, status
 # agrees with /proc, no daemon runs that the metadata does not name, the
@@ -26,6 +26,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 SCEN=$1 MODE=$2
 shift 2
+# LeakSanitizer stops the world with ptrace, which a traced process cannot
+# do: a sanitizer build runs without it under strace.
+NO_LSAN=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 FP=()
 case "$SCEN" in
 ensure-changed) FP=(--fingerprint two) ;;
@@ -64,24 +67,31 @@ command_line() {
 
 # strace -f keeps tracing the monitor (and the daemon) after the command
 # exits; they live on, so once the command is done strace is told to
-# detach (SIGTERM) rather than waited for.
+# detach (SIGTERM) rather than waited for. strace buffers its output, but
+# with -ff it writes a file per process and closes it when that process
+# ends: the command's file is the one that starts with its execve, and its
+# "+++" line says it is done.
+command_done() {
+	local f first
+	for f in "$WORK"/trace.*; do
+		read -r first 2>/dev/null <"$f" || continue
+		case "$first" in execve\(*) ;; *) continue ;; esac
+		grep -q '^+++ ' "$f" && return 0
+	done
+	return 1
+}
+
 run_tree() {
-	local n=$1 spid cli= line i
-	strace -f -q -I1 -o "$WORK/trace" \
+	local n=$1 spid i
+	ASAN_OPTIONS=$NO_LSAN strace -ff -q -I1 -o "$WORK/trace" \
 		-e inject=all:signal=KILL:when="$n" \
 		"$PROCMGR" --dir "$D" "${CMD[@]}" >"$WORK/out" 2>"$WORK/err" &
 	spid=$!
 	for ((i = 0; ; i++)); do
-		if [ -z "$cli" ]; then
-			read -r cli _ 2>/dev/null \
-				<"/proc/$spid/task/$spid/children"
-		fi
-		# done: exited (a zombie strace has yet to reap counts)
-		[ -n "$cli" ] && ! { proc_field "$cli" && [ "$STATE" != Z ]; } &&
-			break
-		[ -e "/proc/$spid" ] || break
+		command_done && break
+		proc_field "$spid" && [ "$STATE" != Z ] || break
 		if [ "$i" = 3000 ]; then
-			fail "the command (pid $cli) still runs after 30 s:" \
+			fail "the command still runs after 30 s:" \
 				"$(ps -eo pid,ppid,stat,wchan:20,args | tr '\n' ';')"
 			break
 		fi
@@ -89,22 +99,23 @@ run_tree() {
 	done
 	kill -TERM "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
-	note "tree $n: command pid $cli"
-	grep -q 'killed by SIGKILL' "$WORK/trace"
+	grep -q 'killed by SIGKILL' "$WORK"/trace.*
 }
 
 setup || { fail "setup of $SCEN failed"; finish; exit; }
 command_line
 case "$MODE" in
 plan)
-	strace -o "$WORK/plan" "$PROCMGR" --dir "$D" "${CMD[@]}" \
+	ASAN_OPTIONS=$NO_LSAN strace -o "$WORK/plan" \
+		"$PROCMGR" --dir "$D" "${CMD[@]}" \
 		>"$WORK/out" 2>"$WORK/err"
 	note "plan: exit $?"
 	sed -n 's/^\([a-z_0-9]*\)(.*/\1/p' "$WORK/plan" >"$PLAN"
 	echo "INJECTED no"
 	;;
 cli)
-	strace -o /dev/null -e inject="$1":signal=KILL:when="$2" \
+	ASAN_OPTIONS=$NO_LSAN strace -o /dev/null \
+		-e inject="$1":signal=KILL:when="$2" \
 		"$PROCMGR" --dir "$D" "${CMD[@]}" >"$WORK/out" 2>"$WORK/err"
 	rc=$?
 	note "cli $1 $2: exit $rc"

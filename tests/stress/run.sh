@@ -47,6 +47,11 @@ why=
 command -v strace >/dev/null || why="${why:+$why, }no strace"
 command -v unshare >/dev/null || why="${why:+$why, }no unshare"
 [ -x "$PROCMGR" ] && [ -x "$SLEEPER" ] || why="${why:+$why, }not built"
+# a container may forbid new pid namespaces or ptrace
+[ -n "$why" ] || unshare --pid --fork --mount-proc true 2>/dev/null ||
+	why="unshare --pid --mount-proc is not permitted here"
+[ -n "$why" ] || strace -o /dev/null true 2>/dev/null ||
+	why="strace cannot trace here"
 if [ -n "$why" ]; then
 	echo "stress: skipped ($why)"
 	echo "stress: 0 passed, 0 failed"
