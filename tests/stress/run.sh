@@ -96,6 +96,8 @@ trial() {
 			*) echo "$line (7.$item is not in tests/stress/known)"
 			   bad=1 ;;
 			esac ;;
+		SKIP*) echo "$line" >>"$OUT/known.log"
+			C_SKIPPED=$((C_SKIPPED + 1)) ;;
 		HELD*)
 			item=${line#HELD 7.}
 			item=${item%% *}
@@ -192,11 +194,12 @@ case_corrupt() {
 }
 
 for c in "${CASES[@]}"; do
-	C_TRIALS=0 C_FAILED=0 C_KNOWN=0 C_FAULTS=0 C_NOTE=
+	C_TRIALS=0 C_FAILED=0 C_KNOWN=0 C_FAULTS=0 C_SKIPPED=0 C_NOTE=
 	t0=$SECONDS
 	"case_$c"
 	line="$c: $C_TRIALS trials, $C_FAILED failed, $C_KNOWN known"
 	[ "$C_FAULTS" = 0 ] || line="$line, $C_FAULTS faults injected"
+	[ "$C_SKIPPED" = 0 ] || line="$line, $C_SKIPPED could not set up"
 	[ -z "$C_NOTE" ] || line="$line; $C_NOTE"
 	echo "$line ($((SECONDS - t0))s)" | tee -a "$OUT/summary"
 	TOTAL=$((TOTAL + C_TRIALS))
