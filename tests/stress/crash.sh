@@ -10,6 +10,8 @@
 #   restart        restart a running daemon
 #   stop           stop a running daemon
 #   purge          purge the stale metadata of a SIGKILLed daemon
+#   stop-slow      stop a daemon that ignores TERM (--kill-wait 0.3: the
+#                  command waits on the pidfd, then sends KILL)
 # MODE:
 #   plan           run it uninjected under strace; write the system calls
 #                  it made, in order, one name a line, to $PLAN
@@ -17,6 +19,9 @@
 #                  (strace without -f: only the command, exactly once)
 #   tree N         strace -ff, SIGKILL every traced process (command,
 #                  monitor, daemon) at the N-th call of any one system call
+#   time           run it uninjected, print "DURATION <microseconds>"
+#   random US      no strace: SIGKILL the command US microseconds after it
+#                  started, wherever it is (inside a blocking call too)
 # Then it checks what must hold after any crash: the lock is free, status
 # agrees with /proc, no daemon runs that the metadata does not name, the
 # next ensure leaves exactly one daemon, and stop then leaves none.
@@ -30,14 +35,18 @@ shift 2
 # do: a sanitizer build runs without it under strace.
 NO_LSAN=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 FP=()
+DAEMON=("$SLEEPER")
 case "$SCEN" in
 ensure-changed) FP=(--fingerprint two) ;;
+stop-slow)
+	DAEMON=("$SLEEPER" --ignore-term)
+	STOP_OPTS=(--kill-wait 0.3) ;;
 esac
 
 # A daemon started, then SIGKILLed: its metadata is stale.
 make_stale() {
 	local pid
-	pid=$(pm start "$NAME" -- "$SLEEPER" 2>>"$LOG") || return 1
+	pid=$(pm start "$NAME" -- "${DAEMON[@]}" 2>>"$LOG") || return 1
 	kill -KILL "$pid"
 	wait_dead "$pid" && settle
 }
@@ -49,7 +58,8 @@ setup() {
 	ensure-changed)
 		pm start "$NAME" --fingerprint one -- "$SLEEPER" >/dev/null \
 			2>>"$LOG" ;;
-	restart | stop) pm start "$NAME" -- "$SLEEPER" >/dev/null 2>>"$LOG" ;;
+	restart | stop | stop-slow)
+		pm start "$NAME" -- "${DAEMON[@]}" >/dev/null 2>>"$LOG" ;;
 	*) echo "crash.sh: unknown scenario $SCEN" >&2; exit 2 ;;
 	esac
 }
@@ -61,6 +71,7 @@ command_line() {
 	ensure-changed) CMD=(ensure "$NAME" "${FP[@]}" -- "$SLEEPER") ;;
 	restart) CMD=(restart "$NAME" -- "$SLEEPER") ;;
 	stop) CMD=(stop "$NAME") ;;
+	stop-slow) CMD=(stop "$NAME" "${STOP_OPTS[@]}") ;;
 	purge) CMD=(purge "$NAME") ;;
 	esac
 }
@@ -124,12 +135,34 @@ cli)
 tree)
 	if run_tree "$1"; then echo "INJECTED yes"; else echo "INJECTED no"; fi
 	;;
+time)
+	t0=${EPOCHREALTIME/./}
+	"$PROCMGR" --dir "$D" "${CMD[@]}" >"$WORK/out" 2>"$WORK/err"
+	echo "DURATION $((${EPOCHREALTIME/./} - t0))"
+	echo "INJECTED no"
+	;;
+random)
+	# read -t on a FIFO nobody writes: a delay without forking a sleep,
+	# which alone would take longer than most of these commands
+	mkfifo "$WORK/never"
+	exec 8<>"$WORK/never"
+	"$PROCMGR" --dir "$D" "${CMD[@]}" >"$WORK/out" 2>"$WORK/err" 8>&- &
+	cpid=$!
+	read -r -t "$(printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)))" \
+		-u 8 _
+	kill -KILL "$cpid" 2>/dev/null
+	exec 8>&-
+	wait "$cpid"
+	rc=$?
+	note "random $1 us: exit $rc"
+	[ "$rc" = 137 ] && echo "INJECTED yes" || echo "INJECTED no"
+	;;
 esac
 
 settle
 check_lock_free
 check_truth
-check_recovery "${FP[@]}" -- "$SLEEPER"
+check_recovery "${FP[@]}" -- "${DAEMON[@]}"
 left=$(litter)
 [ -z "$left" ] || known 9 "files left by the crash: $(echo $left)"
 finish

@@ -12,6 +12,7 @@
 : "${PROCMGR:?}" "${SLEEPER:?}" "${WORK:?}" "${TRIAL:?}" "${KEEP:?}"
 NAME=web
 FAILED=0
+STOP_OPTS=()	# options of the stop that ends a trial
 
 # A private tmpfs: fast (fsync is free), and gone with the namespace.
 mount -t tmpfs -o mode=0700 stress "$WORK" || exit 1
@@ -229,7 +230,8 @@ check_recovery() {
 	check_truth
 	[ "$ST_STATE" = running ] && [ "$ST_PID" = "$out" ] ||
 		fail "after ensure status is '$ST_STATE' pid $ST_PID, not $out"
-	pm stop "$NAME" >>"$LOG" 2>&1 || fail "stop after ensure: exit $?"
+	pm stop "$NAME" "${STOP_OPTS[@]}" >>"$LOG" 2>&1 ||
+		fail "stop after ensure: exit $?"
 	settle || return
 	[ -z "$(daemons)" ] || fail "daemons left after stop: $(daemons)"
 	status_of

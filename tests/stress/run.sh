@@ -4,6 +4,7 @@
 #   crash    SIGKILL the command at each of its system calls, one at a time
 #   tree     SIGKILL the command, the monitor and the daemon (strace -f) at
 #            the N-th call of any system call, N = 1, 2, ... until none is hit
+#   random   SIGKILL the command at random moments (seed $STRESS_SEED)
 #   reuse    a recorded daemon dies and a newcomer takes its pid
 #            (steered through ns_last_pid)
 #   race     2/8/32/64 concurrent ensure from nothing; ensure racing stop
@@ -30,17 +31,20 @@ CASES=()
 for a in "$@"; do
 	case "$a" in
 	--quick) QUICK=1 ;;
-	crash | tree | reuse | race | corrupt) CASES+=("$a") ;;
-	*) echo "usage: run.sh [--quick] [crash|tree|reuse|race|corrupt]..." >&2
+	crash | tree | random | reuse | race | corrupt) CASES+=("$a") ;;
+	*) echo "usage: run.sh [--quick]" \
+		"[crash|tree|random|reuse|race|corrupt]..." >&2
 	   exit 2 ;;
 	esac
 done
-[ ${#CASES[@]} -gt 0 ] || CASES=(crash tree reuse race corrupt)
+[ ${#CASES[@]} -gt 0 ] || CASES=(crash tree random reuse race corrupt)
 STEP=${STRESS_STEP:-25}
 TREE_STEP=${STRESS_TREE_STEP:-8}
 [ "$QUICK" = 1 ] || { STEP=1; TREE_STEP=1; }
 [ "$QUICK" = 1 ] && export STRESS_QUICK=1
-SCENARIOS=${STRESS_SCENARIOS:-start ensure ensure-stale ensure-changed restart stop purge}
+SCENARIOS=${STRESS_SCENARIOS:-start ensure ensure-stale ensure-changed restart stop
+	stop-slow purge}
+RANDOM=${STRESS_SEED:=7}
 
 why=
 [ "$(id -u)" = 0 ] || why="not root"
@@ -162,6 +166,25 @@ case_tree() {
 	C_NOTE="last N that hit a call:$C_NOTE"
 }
 
+# Random delays over each scenario's run time, as one uninjected run here
+# measures it (plus a tenth, so some kills come just after the end).
+case_random() {
+	local scen t d max trials=50
+	[ "$QUICK" = 1 ] && trials=2
+	for scen in $SCENARIOS; do
+		trial "time-$scen" crash.sh "$scen" time
+		max=$(echo "$OUTPUT" | sed -n 's/^DURATION //p')
+		max=$(((${max:-20000} * 11 / 10) + 1))
+		for ((t = 1; t <= trials; t++)); do
+			d=$(((RANDOM * 32768 + RANDOM) % max))
+			trial "random-$scen-$t-${d}us" crash.sh "$scen" random "$d"
+			injected && C_FAULTS=$((C_FAULTS + 1))
+		done
+		C_NOTE="$C_NOTE $scen=$((max / 1000))ms"
+	done
+	C_NOTE="seed $STRESS_SEED, delays up to:$C_NOTE"
+}
+
 case_reuse() {
 	local v t trials=20
 	[ "$QUICK" = 1 ] && trials=2
@@ -174,8 +197,8 @@ case_reuse() {
 
 case_race() {
 	local spec w t n mode
-	local specs="ensure:2:40 ensure:8:20 ensure:32:10 ensure:64:10
-		mixed:2:20 mixed:8:20 mixed:32:10 mixed:64:5"
+	local specs="ensure:2:40 ensure:8:20 ensure:32:20 ensure:64:100
+		mixed:2:20 mixed:8:20 mixed:32:20 mixed:64:50"
 	[ "$QUICK" = 1 ] && specs="ensure:2:2 ensure:8:2 ensure:32:1
 		ensure:64:1 mixed:8:1 mixed:32:1"
 	for spec in $specs; do
