@@ -117,9 +117,15 @@ dying() {
 	return 1
 }
 
+# The monitor runs as a copy of procmgr, or as its own program: SPEC §6's
+# procmgr-monitor ($PROCMGR_MONITOR, or installed beside procmgr).
+MONITOR=${PROCMGR_MONITOR:-$(dirname "$PROCMGR")/procmgr-monitor}
+[ -x "$MONITOR" ] || MONITOR=$PROCMGR
+
 # True while something is still on its way: a tracer, a dying process, or a
-# procmgr process that is not a monitor waiting for a live daemon (a CLI, a
-# monitor about to record an exit, a daemon not yet exec'd).
+# procmgr or monitor process that is not a monitor waiting for a live
+# daemon (a CLI, a monitor about to record an exit, a daemon not yet
+# exec'd).
 transient() {
 	local p parents=" "
 	[ -z "$(pids_of /usr/bin/strace)" ] || return 0
@@ -127,7 +133,7 @@ transient() {
 		dying "$p" && return 0
 		proc_field "$p" && parents="$parents$PPID_OF "
 	done
-	for p in $(pids_of "$PROCMGR"); do
+	for p in $(pids_of "$PROCMGR") $(pids_of "$MONITOR"); do
 		case "$parents" in *" $p "*) ;; *) return 0 ;; esac
 	done
 	return 1
