@@ -1,8 +1,10 @@
 #!/bin/sh
 # Benchmarks: procmgr beside its peers, all measured in this one run with
 # hyperfine. Peers: Debian's start-stop-daemon (pid file + /proc scan),
-# flock(1) for locking, and bench/pants_style.py (pants' pid-file
-# algorithm: psutil liveness, lockf, 0.1 s polling on stop).
+# flock(1) for locking, bench/pants_style.py (pants' pid-file
+# algorithm: psutil liveness, lockf, 0.1 s polling on stop), for
+# supervision s6 (bench/supervise.py), and in-process from Python pants'
+# is_alive() (bench/python_is_alive.py).
 # Prints one markdown table per scenario.
 set -eu
 BUILD=${BUILD:-build}
@@ -72,6 +74,14 @@ hyperfine -w 3 -r $((RUNS / 4)) --export-markdown "$W/out.md" \
 	-n "pants-style start + stop" \
 	"$PS start $W/ps web sleep 100000 >/dev/null && $PS stop $W/ps web" >/dev/null
 table "start then stop a daemon"
+
+# 5. Supervision: the monitor's footprint, restart and idle timings,
+# beside s6-supervise.
+$PY bench/supervise.py "$BUILD"
+
+# 6. is_alive() in-process from Python: the binding beside pants' psutil
+# way.
+$PY bench/python_is_alive.py "$BUILD"
 
 echo
 echo "machine: $(nproc) cores, $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

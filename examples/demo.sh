@@ -4,14 +4,21 @@
 # It uses a private, temporary DIR, runs the bundled example daemon
 # (exampled: sd_notify readiness, a TCP port, log lines, clean exit on
 # TERM) and removes everything it made when it ends, however it ends.
+#
+# PROCMGR and EXAMPLED name the programs (default: the build's). To tour
+# an installed procmgr, as CI does with the Debian packages:
+#	PROCMGR=/usr/bin/procmgr EXAMPLED=build/helpers/exampled \
+#		sh examples/demo.sh
 set -eu
 
 BUILD=${BUILD:-build}
-PROCMGR=$BUILD/procmgr
-EXAMPLED=$(cd "$BUILD/helpers" && pwd)/exampled
+PROCMGR=${PROCMGR:-$BUILD/procmgr}
+EXAMPLED=${EXAMPLED:-$BUILD/helpers/exampled}
 for f in "$PROCMGR" "$EXAMPLED"; do
 	[ -x "$f" ] || { echo "demo: $f is missing; run make first" >&2; exit 1; }
 done
+# The daemon runs from procmgr's cwd: give it an absolute path.
+EXAMPLED=$(cd "$(dirname "$EXAMPLED")" && pwd)/${EXAMPLED##*/}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/procmgr-demo.XXXXXX")
 DIR=$WORK/pm
@@ -60,7 +67,8 @@ greet() {
 	bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; head -n 1 <&3' _ "$port"
 }
 
-echo "procmgr demo: metadata in $DIR (host fingerprint $("$PROCMGR" host-fingerprint))"
+echo "procmgr demo: $("$PROCMGR" --version) ($PROCMGR)"
+echo "metadata in $DIR (host fingerprint $("$PROCMGR" host-fingerprint))"
 
 heading "start a daemon, ready when it says READY=1 (sd_notify)"
 pid=$(run start hello --ready notify --ready-timeout 10 -- "$EXAMPLED" hello)

@@ -18,7 +18,11 @@
  *
  * *Liveness* (procmgr_status()) answers "is the process my metadata names
  * still that process?": pid, start time and boot id must all match, so a
- * recycled pid never passes as running.
+ * recycled pid never passes as running. Where the kernel has pidfs (Linux
+ * 6.9 and later) a start also records key pidfd_ino, the inode number (in
+ * decimal) of a pidfd on the daemon, which no other process of the boot
+ * shares; when present it must match too, so even a pid reused within
+ * the daemon's start tick (start times count 10 ms ticks) is told apart.
  *
  * The *lifecycle lock* (procmgr_lock()) is an OFD fcntl lock on
  * DIR/.lock.NAME. It excludes other procmgr processes and pants' clients
@@ -27,9 +31,22 @@
  * procmgr_restart()) take it themselves unless the handle already holds it;
  * the lock is counted, so a caller may hold it around several calls.
  *
- * *Spawning* (procmgr_start(), procmgr_ensure()) runs the daemon detached in
- * its own session under a small monitor process that records how it ended,
- * and waits until it is ready by the chosen protocol.
+ * *Spawning* (procmgr_start(), procmgr_ensure()) execs procmgr-monitor, a
+ * small program of its own, in a new session; the monitor starts the daemon
+ * as its child and owns it for life (SPEC §6): it records the metadata,
+ * waits until the daemon is ready by the chosen protocol and tells the
+ * starter exactly how the start went, keeps the daemon's whole process tree
+ * (it is a child subreaper), listens on $NOTIFY_SOCKET for as long as the
+ * daemon runs, and applies the lifecycle policy: idle timeout, restart on
+ * failure, watchdog. Its path is fixed at build time; $PROCMGR_MONITOR
+ * overrides it, and an uninstalled build finds it beside the program or
+ * the shared library.
+ *
+ * *Waits* (the lock, readiness, procmgr_await(), the kill chain) return
+ * -EINTR when a signal handler of the caller ran meanwhile, with the state
+ * consistent (the lock released, the metadata whole), so that Ctrl-C can
+ * cancel them. A caller that installs handlers for signals it does not
+ * mean as a cancel (SIGCHLD, say) sees -EINTR for those too, and retries.
  *
  * Conventions: every function that can fail returns an int, >= 0 on success
  * and a negative errno value on failure. The handle keeps a message about
@@ -39,19 +56,39 @@
  * prints and never exits. It keeps no global state; different handles may be
  * used from different threads at once, one handle by one thread at a time.
  *
+ * ABI policy. The shared library keeps its soname (libprocmgr.so.0) for
+ * every 0.x and 1.x release, so a program or binding built against 0.1
+ * runs with any later one:
+ *  - Functions are only added, never removed or changed.
+ *  - struct procmgr_spawn_opts and struct procmgr_status only grow, at
+ *    their end. Every call that takes one also takes its size, compiled
+ *    into the caller: the macros below pass sizeof for C (procmgr_start()
+ *    is procmgr_start_sized(..., sizeof(struct procmgr_spawn_opts), ...)),
+ *    and a binding passes its own struct's size to the _sized function.
+ *    The library reads a smaller (older) struct as if the fields it lacks
+ *    were zero, fills only the part of an output struct the caller has,
+ *    and refuses a larger (newer) input struct whose unknown fields are not
+ *    all zero with -E2BIG: an option this library does not know is never
+ *    silently ignored. (This is the convention of Linux's
+ *    copy_struct_from_user(), as in clone3() and openat2().)
+ *  - The structs these contain or point to (struct procmgr_ready, struct
+ *    procmgr_exit, struct procmgr_stop_opts, struct procmgr_monitor) and
+ *    the enums' existing values never change.
+ *
  * Domain errors map onto errno values:
  *	-EINVAL      bad name, key or option
  *	-ENOENT      key or metadata absent
  *	-ESRCH       not running
  *	-EEXIST      already running (procmgr_start())
  *	-EBADMSG     corrupt metadata
- *	-ETIMEDOUT   lock, await or readiness timed out
- *	-EWOULDBLOCK lock held (non-blocking attempt)
- *	-EBUSY       still running (procmgr_purge() without force;
- *	             procmgr_stop() after the whole signal chain)
+ *	-ETIMEDOUT   await or readiness timed out
+ *	-EWOULDBLOCK lock held by another (at once, or after the lock wait)
+ *	-EBUSY       still running (procmgr_purge() without force)
+ *	-ETIME       survived the whole signal chain (procmgr_stop())
  *	-ESTALE      metadata changed under us (purge compare-and-delete)
  *	-EPERM       process owned by another user
  *	-ECHILD      daemon died before it was ready
+ *	-EINTR       a signal handler ran during a wait (see above)
  *	-ENOTDIR, -ELOOP, -EACCES  unsafe base directory (see procmgr_open())
  */
 #ifndef PROCMGR_H
@@ -73,12 +110,42 @@ extern "C" {
 #define PROCMGR_EXPORT
 #endif
 
-#define PROCMGR_VERSION "0.1.0"
+/*
+ * The version: these three numbers are its one source. The Makefile reads
+ * them from here (the shared library's file name and the pkg-config file),
+ * and debian/changelog must name the same version (tests/cli/version.bats
+ * checks it). PROCMGR_VERSION is the header's version as a string,
+ * PROCMGR_VERSION_NUMBER the same as one integer for #if comparisons
+ * (0.1.0 is 100, 1.2.3 is 10203). procmgr_version() is the version of the
+ * library actually loaded, which may be newer than the header a program
+ * was built with.
+ */
+#define PROCMGR_VERSION_MAJOR 0
+#define PROCMGR_VERSION_MINOR 1
+#define PROCMGR_VERSION_PATCH 0
+
+#define PROCMGR_STR_(x) #x
+#define PROCMGR_STR(x) PROCMGR_STR_(x)
+#define PROCMGR_VERSION                         \
+	PROCMGR_STR(PROCMGR_VERSION_MAJOR) "."  \
+	PROCMGR_STR(PROCMGR_VERSION_MINOR) "."  \
+	PROCMGR_STR(PROCMGR_VERSION_PATCH)
+#define PROCMGR_VERSION_NUMBER                  \
+	(PROCMGR_VERSION_MAJOR * 10000 +        \
+	 PROCMGR_VERSION_MINOR * 100 + PROCMGR_VERSION_PATCH)
+
 #define PROCMGR_NAME_MAX 64	/* longest NAME, without the NUL */
 #define PROCMGR_HOSTFP_LEN 12	/* hex digits of the host fingerprint */
 #define PROCMGR_SHA256_HEX 64	/* hex digits of a SHA-256 digest */
 
 typedef struct procmgr procmgr;
+
+/*
+ * The version of the library in use, "MAJOR.MINOR.PATCH": the
+ * PROCMGR_VERSION the library was built with, not the one of the header
+ * the caller was compiled against. A static string.
+ */
+PROCMGR_EXPORT const char *procmgr_version(void);
 
 /* ------------------------------------------------------------------ */
 /* Host, names and the base directory                                 */
@@ -130,15 +197,36 @@ PROCMGR_EXPORT void procmgr_free(procmgr *h);
  * directory (not a symlink: -ELOOP), owned by the caller or by root
  * (-EACCES), and not group/world-writable unless sticky (-EACCES). Nothing is
  * created here: directories are made, mode 0700, by the first call that
- * writes or locks. A handle is opened once.
+ * writes or locks. A handle is opened once. When DIR/HOSTFP/NAME does not
+ * exist but another HOSTFP of DIR holds NAME as a live process of this
+ * boot (the host was renamed under it), the handle uses that one, and
+ * procmgr_warning() says so.
  */
 PROCMGR_EXPORT int procmgr_open(procmgr *h, const char *dir, const char *name);
+
+/*
+ * procmgr_open() for reading only: status, keys, the log. Root may then
+ * read another user's DIR (its owner is accepted as root's own would be;
+ * symlinks and open-to-all directories are still refused). Every call that
+ * would write, lock or change state fails with -EROFS.
+ */
+PROCMGR_EXPORT int procmgr_open_read_only(procmgr *h, const char *dir,
+					  const char *name);
 
 /*
  * The message about the last failure on this handle ("" if none). Valid
  * until the next call on the handle. Accepts NULL (out of memory).
  */
 PROCMGR_EXPORT const char *procmgr_errmsg(const procmgr *h);
+
+/*
+ * The parameter the last failure is about, when changing it is the fix,
+ * so that a caller can point at its own name for it (the CLI's --dir, a
+ * binding's keyword): "dir" (procmgr_open()'s), "cwd", "log_path",
+ * "fingerprint_files" (struct procmgr_spawn_opts fields), "force"
+ * (procmgr_purge()'s); NULL for any other failure. Static string.
+ */
+PROCMGR_EXPORT const char *procmgr_errparam(const procmgr *h);
 
 /*
  * A warning left by the last procmgr_status() (corrupt metadata, naming
@@ -207,6 +295,9 @@ struct procmgr_exit {
 	int status;		/* exit status, or -1 when killed */
 	int signal;		/* signal number, or 0 */
 	char *at;		/* RFC 3339 UTC, or NULL */
+	char *reason;		/* why it ended, when procmgr ended it: "stop",
+				 * "idle", "watchdog", "not-ready",
+				 * "gave-up"; NULL: it ended by itself */
 };
 
 struct procmgr_status {
@@ -214,18 +305,36 @@ struct procmgr_status {
 	pid_t pid;		/* recorded pid, 0 if none or unparsable */
 	char *fingerprint;	/* NULL when not recorded */
 	char *socket;		/* NULL when not recorded */
-	time_t started_at;	/* from start_time; -1 unknown */
+	time_t started_at;	/* from start_time, else (pants' metadata)
+				 * the live process's start; -1 unknown */
 	struct procmgr_exit exit;
+	bool ready;		/* it became ready (key ready); metadata not
+				 * written by a monitor counts as ready */
+	char *status_text;	/* the daemon's last STATUS=, or NULL */
+	unsigned restarts;	/* restarts by its monitor so far */
+	pid_t monitor;		/* its live monitor, or 0 */
+	double idle_timeout;	/* its --idle-timeout, 0 if none */
 };
 
 /* Free what a struct procmgr_status holds (not the struct). Accepts NULL. */
-PROCMGR_EXPORT void procmgr_status_clear(struct procmgr_status *st);
+PROCMGR_EXPORT void procmgr_status_clear_sized(struct procmgr_status *st,
+					       size_t size);
+#define procmgr_status_clear(st) \
+	procmgr_status_clear_sized((st), sizeof(struct procmgr_status))
 
 /*
  * Read the NAME's state per SPEC §2. Corrupt metadata is not an error: it
- * makes the state STALE and leaves a warning (procmgr_warning()).
+ * makes the state STALE and leaves a warning (procmgr_warning()). Without
+ * a start_time key, a process that started after the pid key was last
+ * written is not the recorded one, and process_name matches argv[0]
+ * exactly or as a whole name followed by a blank or ':'. A daemon its
+ * monitor stopped for being idle is STOPPED, with its metadata kept and
+ * exit.reason "idle".
  */
-PROCMGR_EXPORT int procmgr_status(procmgr *h, struct procmgr_status *ret);
+PROCMGR_EXPORT int procmgr_status_sized(procmgr *h, struct procmgr_status *ret,
+				       size_t size);
+#define procmgr_status(h, ret) \
+	procmgr_status_sized((h), (ret), sizeof(struct procmgr_status))
 
 /*
  * The identity of a live process as the start_time key holds it:
@@ -252,7 +361,7 @@ typedef void (*procmgr_lock_wait_fn)(procmgr *h, const char *message,
 /*
  * How procmgr_lock() and the calls that take the lock themselves wait:
  * timeout < 0 forever (the default), 0 do not wait (-EWOULDBLOCK),
- * > 0 seconds (-ETIMEDOUT). fn may be NULL.
+ * > 0 seconds (then -EWOULDBLOCK, as held). fn may be NULL.
  */
 PROCMGR_EXPORT void procmgr_set_lock_wait(procmgr *h, double timeout,
 					  procmgr_lock_wait_fn fn,
@@ -271,24 +380,59 @@ PROCMGR_EXPORT int procmgr_unlock(procmgr *h);
 /* 1 if this handle holds the lock. */
 PROCMGR_EXPORT int procmgr_lock_held(const procmgr *h);
 
+/*
+ * Handing the held lock to a child process, so that a command run under
+ * the lock may itself start, stop or purge the NAME (`procmgr lock web --
+ * procmgr stop web`) instead of waiting for its parent for ever: the
+ * child gets the lock's fd and, in its environment, PROCMGR_LOCK_ENV set
+ * to "<fd>:<lock path>". procmgr_lock() in the child then uses that fd,
+ * if it is open on this NAME's lock file and its open file description
+ * holds the lock, and does not release the lock when it unlocks; the
+ * parent must keep holding it until the child is done.
+ *
+ * procmgr_lock_child_env() gives the fd and the "NAME=VALUE" text
+ * (malloc'd); the fd is close-on-exec: clear that in the child only (for
+ * example with posix_spawn_file_actions_adddup2(fa, fd, fd)). -ENOLCK
+ * when this handle does not hold the lock. Daemons started by procmgr
+ * inherit neither the fd nor the variable.
+ */
+#define PROCMGR_LOCK_ENV "PROCMGR_LOCK_FD"
+PROCMGR_EXPORT int procmgr_lock_child_env(procmgr *h, int *ret_fd,
+					  char **ret_env);
+
 /* ------------------------------------------------------------------ */
 /* Stop and purge                                                     */
+
+/* Who a stop signals. */
+enum procmgr_kill_mode {
+	PROCMGR_KILL_TREE = 0,	/* the daemon, then every process of its tree */
+	PROCMGR_KILL_PROCESS,	/* the daemon alone, as pants does */
+};
 
 struct procmgr_stop_opts {
 	const int *signals;	/* chain, e.g. {SIGTERM, SIGKILL}; NULL: that */
 	size_t n_signals;
 	double kill_wait;	/* seconds to wait after each; < 0: 5 */
 	bool keep_metadata;	/* keep DIR/HOSTFP/NAME after the stop */
+	enum procmgr_kill_mode kill_mode;
 };
 
 /*
  * Stop the daemon: send each signal through a pidfd (so a recycled pid is
- * never hit) and wait up to kill_wait for it to die, polling the pidfd.
+ * never hit; where the kernel refuses pidfds, kill(2) with the identity
+ * checked again right before each signal) and wait up to kill_wait for it
+ * to die. Each signal but SIGKILL is followed by SIGCONT, so a stopped
+ * process can act on it. Then, unless kill_mode is PROCMGR_KILL_PROCESS,
+ * every process still in the daemon's tree (its descendants, and the
+ * orphans its monitor adopted) gets the same chain; the call returns when
+ * all are gone. The log records who asked and each signal sent.
  * Returns 1 if a process was stopped, 0 if there was nothing to stop (stale
  * or stopped: nothing signalled). Metadata is removed afterwards unless
- * keep_metadata. -EBUSY when the process survived the chain (metadata
- * kept), -EPERM when it belongs to another user. opts may be NULL.
- * ret_pid (may be NULL) gets the pid stopped.
+ * keep_metadata. -ETIME when a process survived the chain (metadata
+ * kept), -EPERM when it belongs to another user (for root: to another
+ * user than the owner of the metadata directory), -EINTR when a signal
+ * handler ran (metadata kept; the signals sent so far stay sent). opts may
+ * be NULL. ret_pid (may be NULL) gets the pid stopped.
  */
 PROCMGR_EXPORT int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
 				pid_t *ret_pid);
@@ -311,6 +455,17 @@ enum procmgr_ready_kind {
 	PROCMGR_READY_TCP,	/* connect to 127.0.0.1:PORT succeeds */
 	PROCMGR_READY_UNIX,	/* connect to a unix socket PATH succeeds */
 };
+
+/* When the monitor starts the daemon again after it ended by itself. */
+enum procmgr_restart_policy {
+	PROCMGR_RESTART_NO = 0,
+	PROCMGR_RESTART_ON_FAILURE,	/* exit status != 0, a signal, watchdog */
+	PROCMGR_RESTART_ALWAYS,
+};
+
+/* "no", "on-failure", "always" -> the enum; -EINVAL otherwise. */
+PROCMGR_EXPORT int procmgr_restart_parse(const char *s);
+PROCMGR_EXPORT const char *procmgr_restart_name(enum procmgr_restart_policy r);
 
 struct procmgr_ready {
 	enum procmgr_ready_kind kind;
@@ -337,7 +492,18 @@ struct procmgr_spawn_opts {
 	struct procmgr_ready ready;	/* zeroed: exec */
 	double ready_timeout;		/* seconds; 0: 60; < 0: forever */
 	bool kill_on_timeout;
-	const struct procmgr_stop_opts *stop; /* for restarts; NULL: default */
+	const struct procmgr_stop_opts *stop; /* for every stop of this
+					       * daemon (restarts, idle,
+					       * watchdog); NULL: default */
+	/* Supervision (SPEC §6); all zero: none. */
+	enum procmgr_restart_policy restart;	/* restart when it ends by itself */
+	int restart_limit;		/* at most this many in a row; 0: 5 */
+	double idle_timeout;		/* stop when unused this long; 0: never */
+	double watchdog;		/* WATCHDOG=1 at least this often; 0: off */
+	uint64_t max_rss;		/* procmgr_ensure() restarts a tree
+					 * using more (bytes); 0: no limit */
+	const char *pid_file;		/* a forking server names its main
+					 * process here; NULL: guess */
 };
 
 /*
@@ -347,43 +513,52 @@ struct procmgr_spawn_opts {
  * content — or opts->fingerprint when set. ret_inputs (may be NULL) gets the
  * fingerprint_inputs key's text: "<kind> <sha256 hex>" per line.
  */
-PROCMGR_EXPORT int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
-				       char ret_fp[PROCMGR_SHA256_HEX + 1],
-				       char **ret_inputs);
+PROCMGR_EXPORT int procmgr_fingerprint_sized(
+	const struct procmgr_spawn_opts *opts, size_t size,
+	char ret_fp[PROCMGR_SHA256_HEX + 1], char **ret_inputs);
+#define procmgr_fingerprint(o, fp, inputs) \
+	procmgr_fingerprint_sized((o), sizeof(struct procmgr_spawn_opts), \
+				  (fp), (inputs))
 
 /*
- * Start the daemon and wait until it is ready. -EEXIST (with ret_pid set)
- * when already running; -ECHILD when it died before ready (errmsg says how;
- * procmgr_log_tail() shows why); -ETIMEDOUT when not ready in time (left
- * running unless kill_on_timeout); an exec failure returns its errno.
+ * Start the daemon and wait until it is ready, as its monitor reports.
+ * -EEXIST (with ret_pid set) when already running; -ECHILD when it died
+ * before ready (errmsg says how; procmgr_start_log_tail() shows why);
+ * -ETIMEDOUT when not ready in time (left running unless kill_on_timeout);
+ * an exec failure returns its errno; -EINTR when a signal handler ran
+ * while waiting (the daemon goes on starting under its monitor).
  */
-PROCMGR_EXPORT int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *opts,
-				 pid_t *ret_pid);
-
-/*
- * Keep a running daemon whose recorded fingerprint equals this one (returns
- * 0), else stop it and start anew (returns 1, ret_reason says why: "not
- * running", "stale pid 123", "argv changed", "env FOO changed", ...).
- * ret_reason may be NULL.
- */
-PROCMGR_EXPORT int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
-				  pid_t *ret_pid, char **ret_reason);
-
-/*
- * Without taking the lock: 1 (with ret_pid) when NAME runs with this
- * options fingerprint and nobody holds its lifecycle lock, so that
- * procmgr_ensure() would keep it; 0 otherwise (including when this handle
- * holds the lock). Writes nothing. procmgr_ensure() tries it first; a
- * caller that takes the lock around procmgr_ensure() itself can call it
- * before, to keep the common case as cheap as a status read.
- */
-PROCMGR_EXPORT int procmgr_ensure_kept(procmgr *h,
+PROCMGR_EXPORT int procmgr_start_sized(procmgr *h,
 				       const struct procmgr_spawn_opts *opts,
-				       pid_t *ret_pid);
+				       size_t size, pid_t *ret_pid);
+#define procmgr_start(h, o, pid) \
+	procmgr_start_sized((h), (o), sizeof(struct procmgr_spawn_opts), (pid))
+
+/*
+ * Keep a running daemon whose recorded fingerprint equals this one, that
+ * became ready and whose tree's memory is within opts->max_rss (returns
+ * 0); else stop it and start anew (returns 1) or, when it was not
+ * running, start it (returns 2). ret_reason says why: "not ready", "argv
+ * changed", "env FOO changed", "memory 4.2 GiB over --max-rss 4 GiB", ...
+ * for a restart; "not running", "stale pid 123", "stopped after idle" for
+ * a start. ret_reason may be NULL. The common case (kept) takes no lock
+ * while nobody holds it, and writes nothing.
+ */
+PROCMGR_EXPORT int procmgr_ensure_sized(procmgr *h,
+					const struct procmgr_spawn_opts *opts,
+					size_t size, pid_t *ret_pid,
+					char **ret_reason);
+#define procmgr_ensure(h, o, pid, reason) \
+	procmgr_ensure_sized((h), (o), sizeof(struct procmgr_spawn_opts), \
+			     (pid), (reason))
 
 /* Stop (if running) then start. */
-PROCMGR_EXPORT int procmgr_restart(procmgr *h, const struct procmgr_spawn_opts *opts,
-				   pid_t *ret_pid);
+PROCMGR_EXPORT int procmgr_restart_sized(procmgr *h,
+					 const struct procmgr_spawn_opts *opts,
+					 size_t size, pid_t *ret_pid);
+#define procmgr_restart(h, o, pid) \
+	procmgr_restart_sized((h), (o), sizeof(struct procmgr_spawn_opts), \
+			      (pid))
 
 /*
  * The last n lines of the daemon's log (the log key, else the default
@@ -391,8 +566,39 @@ PROCMGR_EXPORT int procmgr_restart(procmgr *h, const struct procmgr_spawn_opts *
  */
 PROCMGR_EXPORT int procmgr_log_tail(procmgr *h, size_t n, char **ret_text);
 
+/*
+ * Follow the daemon's log as tail -f does: fn gets its last n lines, then
+ * each piece appended to it, until the daemon ends (at once when it does
+ * not run). A log truncated meanwhile is read again from its start. It
+ * wakes on inotify and on the daemon's exit (a pidfd), or looks every
+ * second without them. fn returns 0 to go on, < 0 to stop (that value is
+ * returned). -EINTR when a signal handler ran; -ENOENT when there is no
+ * log.
+ */
+typedef int (*procmgr_log_fn)(const char *data, size_t len, void *userdata);
+PROCMGR_EXPORT int procmgr_log_follow(procmgr *h, size_t n, procmgr_log_fn fn,
+				      void *userdata);
+
 /* Path of the daemon's log (the log key, else the default). */
 PROCMGR_EXPORT int procmgr_log_path(procmgr *h, char **ret_path);
+
+/*
+ * Open the daemon's log (procmgr_log_path()) for reading, O_CLOEXEC.
+ * Only a regular file is opened: a symlink is refused (-ELOOP) rather
+ * than followed, and a FIFO or any other kind of file (-EBADFD) rather
+ * than waited on. -ENOENT when there is none. ret_path (may be NULL) gets
+ * its path.
+ */
+PROCMGR_EXPORT int procmgr_log_open(procmgr *h, int *ret_fd, char **ret_path);
+
+/*
+ * The last n lines of a log opened with procmgr_log_open(), as it is now,
+ * however long they are, leaving fd's offset where they end: reading on
+ * from fd gives what is appended later (a follower). ret_len (may be
+ * NULL) gets the text's length, which counts NUL bytes a log may hold.
+ */
+PROCMGR_EXPORT int procmgr_log_tail_fd(procmgr *h, int fd, size_t n,
+				       char **ret_text, size_t *ret_len);
 
 /*
  * For daemons: is the calling process still the one the metadata names?
@@ -400,6 +606,78 @@ PROCMGR_EXPORT int procmgr_log_path(procmgr *h, char **ret_path);
  * gone). A daemon that gets 0 should exit: a newer instance owns the NAME.
  */
 PROCMGR_EXPORT int procmgr_self_check(procmgr *h);
+
+/*
+ * Also end every wait of the handle (with -EINTR, state consistent as for
+ * a signal handler) once fd is readable: the self-pipe a caller's signal
+ * handler writes to (Python's signal.set_wakeup_fd() gives one), so that
+ * a signal that lands just before a wait begins still ends it. The library
+ * only polls fd, never reads it: the caller empties it. -1: none.
+ */
+PROCMGR_EXPORT void procmgr_set_cancel_fd(procmgr *h, int fd);
+
+/*
+ * Count a use of the daemon: its monitor re-arms the idle timer
+ * (spawn_opts.idle_timeout). procmgr_start() and procmgr_ensure() touch
+ * the daemon themselves; a client that uses it otherwise, or the daemon
+ * itself while busy, calls this. 0 when there is no monitor to tell (no
+ * daemon, or one without a monitor); it is never an error to touch.
+ */
+PROCMGR_EXPORT int procmgr_touch(procmgr *h);
+
+/*
+ * Resident memory of the daemon's process tree, in bytes: the daemon and
+ * its descendants (and the orphans its monitor adopted), not the monitor.
+ * -ESRCH when it is not running.
+ */
+PROCMGR_EXPORT int procmgr_tree_rss(procmgr *h, uint64_t *ret_bytes);
+
+/* One running monitor: the daemon it owns is NAME under DIR. */
+struct procmgr_monitor {
+	char *dir;
+	char *name;
+	pid_t pid;		/* the monitor's pid */
+};
+
+/*
+ * Every daemon of the calling user, in every DIR: found through the
+ * command lines of the running monitors ("procmgr-monitor DIR NAME"), no
+ * registry. Sorted by DIR, then NAME. Free with procmgr_monitors_free().
+ */
+PROCMGR_EXPORT int procmgr_monitors(struct procmgr_monitor **ret,
+				    size_t *ret_n);
+PROCMGR_EXPORT void procmgr_monitors_free(struct procmgr_monitor *v,
+					  size_t n);
+
+/*
+ * Called when one of the handle's waits begins, with what it waits for
+ * ("the lock of web", "web to be ready (notify)", "pid 4242 of web to
+ * exit after SIGTERM", ...), and with NULL when it ends; for a person at a
+ * terminal. Nothing else calls back, so the caller keeps its own clock.
+ */
+typedef void (*procmgr_wait_fn)(procmgr *h, const char *what,
+				void *userdata);
+PROCMGR_EXPORT void procmgr_set_wait_fn(procmgr *h, procmgr_wait_fn fn,
+					void *userdata);
+
+/*
+ * The last n lines the daemon's log received since this handle's last
+ * start began (procmgr_start() and friends): after -ECHILD, why it died,
+ * with nothing of an earlier run. Without a start on the handle, the last
+ * n lines of the log (procmgr_log_tail()).
+ */
+PROCMGR_EXPORT int procmgr_start_log_tail(procmgr *h, size_t n,
+					  char **ret_text);
+
+/*
+ * "4.2 GiB", "512 MiB", "300 B": bytes in powers of 1024, for messages.
+ * Writes at most size bytes.
+ */
+PROCMGR_EXPORT void procmgr_format_size(uint64_t bytes, char *buf,
+					size_t size);
+
+/* "4G", "512M", "300k", "1024" -> bytes (powers of 1024); -EINVAL. */
+PROCMGR_EXPORT int procmgr_size_parse(const char *s, uint64_t *ret_bytes);
 
 /* ------------------------------------------------------------------ */
 /* Formatting helpers the CLI shares                                  */
@@ -415,19 +693,14 @@ PROCMGR_EXPORT int procmgr_signal_parse(const char *s);
 PROCMGR_EXPORT const char *procmgr_signal_name(int sig);
 
 /*
- * One JSON object for a status, with the SPEC's fields (name, state, pid,
- * fingerprint, socket, started_at, exit), followed by the string pairs in
- * extra (key, value, key, value, ..., NULL; a NULL value is JSON null).
+ * s made safe to show on a terminal, into buf (size bytes with the NUL;
+ * cut short, never inside an escape, when it does not fit): control
+ * characters, bytes that are not UTF-8 and the C1 controls as \xNN,
+ * printable UTF-8 as it is. Returns the length written. The messages of
+ * procmgr_errmsg() and procmgr_warning() are escaped so already.
  */
-PROCMGR_EXPORT int procmgr_status_json(const char *name,
-				       const struct procmgr_status *st,
-				       const char *const *extra, char **ret_json);
+PROCMGR_EXPORT size_t procmgr_escape(const char *s, char *buf, size_t size);
 
-/* s as a quoted JSON string (escapes control and non-UTF-8 bytes). */
-PROCMGR_EXPORT int procmgr_json_string(const char *s, char **ret_json);
-
-/* t as RFC 3339 UTC, "2026-11-25T19:02:19Z", into a 21-byte buffer. */
-PROCMGR_EXPORT void procmgr_format_time(time_t t, char ret[21]);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +20,26 @@
 #include <unistd.h>
 
 #define TEMP_TRIES 100
+#define TEMP_LETTERS 6
 
 /*
- * Create a fresh temp file next to name, like mkostemp() but via openat.
- * The suffix need not be unpredictable: the directory is ours (0700, or
- * vetted by pm_check_dir) and O_EXCL refuses anything already there.
+ * Create a fresh temp file next to name, like mkostemp() but via openat:
+ * ".<name>.<pid>.<start time>.<6 letters>". The creator's pid and start
+ * time let a later sweep (pm_sweep_temps()) tell a dead writer's leftover
+ * from a write under way. The letters need not be unpredictable: the
+ * directory is ours (0700, or vetted by pm_check_dir) and O_EXCL refuses
+ * anything already there.
  */
 static int open_temp(int dirfd, const char *name, char *ret_tmp, size_t size)
 {
 	static const char letters[] = "abcdefghijklmnopqrstuvwxyz"
 				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	char tag[PM_CREATOR_TAG_MAX];
 	struct timespec ts;
 	uint64_t x;
 	int fd = -EEXIST, i, j, k;
 
+	pm_creator_tag(tag, sizeof(tag));
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	x = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^
 	    (uint64_t)getpid() << 16;
@@ -42,11 +49,11 @@ static int open_temp(int dirfd, const char *name, char *ret_tmp, size_t size)
 		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
 		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 		x ^= x >> 31;
-		/* ".<key>.<8 letters>": short enough for NAME_MAX. */
-		j = snprintf(ret_tmp, size, ".%.200s.", name);
-		for (k = 0; k < 8; k++)
+		/* 1 + 200 + 1 + 39 + 1 + 6 at most: within NAME_MAX */
+		j = snprintf(ret_tmp, size, ".%.200s.%s.", name, tag);
+		for (k = 0; k < TEMP_LETTERS; k++)
 			ret_tmp[j + k] = letters[(x >> (k * 6)) % 62];
-		ret_tmp[j + 8] = '\0';
+		ret_tmp[j + TEMP_LETTERS] = '\0';
 		fd = openat(dirfd, ret_tmp, O_WRONLY | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
@@ -134,6 +141,12 @@ static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
 int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	       size_t *ret_len)
 {
+	return pm_read_at_stat(dirfd, name, max, ret_data, ret_len, NULL);
+}
+
+int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
+		    size_t *ret_len, struct stat *ret_st)
+{
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
@@ -156,6 +169,8 @@ int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	*ret_data = buf;
 	if (ret_len)
 		*ret_len = len;
+	if (ret_st)
+		*ret_st = st;
 	return 0;
 }
 
@@ -211,4 +226,69 @@ int pm_rm_rf_at(int dirfd, const char *name)
 	    r == 0)
 		r = -errno;
 	return r;
+}
+
+/* Strict decimal digits, the whole of s, into *ret. */
+static bool parse_digits(const char *s, unsigned long long *ret)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
+/*
+ * Is name a temp file ".<target>.<pid>.<start>.<letters>" (of target only,
+ * if given)? Its creator's pid and start time into *pid, *start.
+ */
+static bool temp_name(const char *name, const char *only, pid_t *pid,
+		      unsigned long long *start)
+{
+	char buf[256], *p, *s;
+	unsigned long long n;
+	size_t len = strlen(name);
+
+	if (name[0] != '.' || len >= sizeof(buf))
+		return false;
+	memcpy(buf, name, len + 1);
+	p = strrchr(buf, '.');
+	if (strlen(p + 1) != TEMP_LETTERS)
+		return false;
+	*p = '\0';
+	s = strrchr(buf, '.');
+	if (!parse_digits(s + 1, start))
+		return false;
+	*s = '\0';
+	p = strrchr(buf, '.');
+	if (p == buf || !parse_digits(p + 1, &n) || n > INT_MAX)
+		return false;
+	*p = '\0';
+	*pid = (pid_t)n;
+	return !only || strcmp(buf + 1, only) == 0;
+}
+
+void pm_sweep_temps(int dirfd, const char *only)
+{
+	unsigned long long start;
+	struct dirent *e;
+	pid_t pid;
+	int fd;
+	DIR *d;
+
+	/* a description of its own: a dup would share the offset */
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (temp_name(e->d_name, only, &pid, &start) &&
+		    pm_creator_gone(pid, start) == 1)
+			unlinkat(dirfd, e->d_name, 0);
+	closedir(d);
 }

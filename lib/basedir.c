@@ -48,6 +48,29 @@ static void user_name(uid_t uid, char *buf, size_t size)
 		snprintf(buf, size, "unknown user");
 }
 
+bool pm_trusted_uid(uid_t uid)
+{
+	return uid == geteuid() || uid == 0;
+}
+
+int pm_check_file_owner(procmgr *h, const struct stat *st, const char *path)
+{
+	char owner[64], self[64];
+	uid_t me = geteuid();
+
+	if (pm_trusted_uid(st->st_uid) || (h && h->read_only && me == 0))
+		return 0;
+	user_name(st->st_uid, owner, sizeof(owner));
+	user_name(me, self, sizeof(self));
+	return pm_blame(h, "dir",
+			pm_error(h, EACCES, "unsafe file %s: owned by uid %u "
+				 "(%s), not you (uid %u, %s); another user may "
+				 "fake or hold it: have it removed or use a "
+				 "directory of your own", path,
+				 (unsigned)st->st_uid, owner, (unsigned)me,
+				 self));
+}
+
 int pm_check_dir(procmgr *h, int fd, const char *path)
 {
 	struct stat st;
@@ -58,21 +81,36 @@ int pm_check_dir(procmgr *h, int fd, const char *path)
 		return pm_error(h, errno, "cannot stat %s: %s", path,
 				strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return pm_error(h, ENOTDIR, "%s is not a directory; remove it "
-				"or pass another --dir", path);
-	if (st.st_uid != me && st.st_uid != 0) {
+		return pm_blame(h, "dir",
+				pm_error(h, ENOTDIR, "%s is not a directory; "
+					 "remove it or use another directory",
+					 path));
+	/* root may read (never write) another user's DIR */
+	if (st.st_uid != me && st.st_uid != 0 &&
+	    !(h && h->read_only && me == 0)) {
 		user_name(st.st_uid, owner, sizeof(owner));
 		user_name(me, self, sizeof(self));
-		return pm_error(h, EACCES, "unsafe directory %s: owned by "
-				"uid %u (%s), not you (uid %u, %s); use a "
-				"directory you own or pass --dir", path,
-				(unsigned)st.st_uid, owner, (unsigned)me, self);
+		if (me == 0)
+			return pm_error(h, EACCES, "directory %s is owned by "
+					"uid %u (%s): root only reads another "
+					"user's daemons (status, list, get, "
+					"logs); change them as that user (sudo "
+					"-u %s procmgr ...)", path,
+					(unsigned)st.st_uid, owner, owner);
+		return pm_blame(h, "dir",
+				pm_error(h, EACCES, "unsafe directory %s: owned "
+					 "by uid %u (%s), not you (uid %u, %s); "
+					 "use a directory you own", path,
+					 (unsigned)st.st_uid, owner,
+					 (unsigned)me, self));
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-		return pm_error(h, EACCES, "unsafe directory %s: mode %04o "
-				"is writable by others without the sticky bit; "
-				"run 'chmod 700 %s' or pass another --dir",
-				path, (unsigned)(st.st_mode & 07777), path);
+		return pm_blame(h, "dir",
+				pm_error(h, EACCES, "unsafe directory %s: mode "
+					 "%04o is writable by others without the "
+					 "sticky bit; run 'chmod 700 %s' or use "
+					 "another directory", path,
+					 (unsigned)(st.st_mode & 07777), path));
 	return 0;
 }
 
@@ -102,6 +140,34 @@ static int mkdir_parents(const char *path)
 	return r;
 }
 
+int pm_denied(procmgr *h, int atfd, const char *name, const char *path,
+	      const char *what)
+{
+	char owner[64], self[64];
+	struct stat st;
+	uid_t me = geteuid();
+
+	if (fstatat(atfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_uid == me)
+		return pm_error(h, EACCES, "cannot open %s %s: %s", what, path,
+				strerror(EACCES));
+	user_name(st.st_uid, owner, sizeof(owner));
+	user_name(me, self, sizeof(self));
+	return pm_error(h, EACCES, "cannot open %s %s: it belongs to uid %u "
+			"(%s) and you (uid %u, %s) may not use it; its daemons "
+			"are %s's: act on them as that user%s", what, path,
+			(unsigned)st.st_uid, owner, (unsigned)me, self, owner,
+			st.st_uid == 0 ? " (sudo)" : "");
+}
+
+int pm_check_writable(procmgr *h)
+{
+	if (h && h->read_only)
+		return pm_error(h, EROFS, "%s was opened read-only; open it "
+				"with procmgr_open() to change it", h->name);
+	return 0;
+}
+
 /*
  * Open name in atfd as a directory without following a symlink, making it
  * 0700 when create and missing, then vet it. path names it in messages;
@@ -113,6 +179,8 @@ static int open_component(procmgr *h, int atfd, const char *name,
 	struct stat st;
 	int fd, r;
 
+	if (create && (r = pm_check_writable(h)) < 0)
+		return r;
 	fd = openat(atfd, name, DIR_FLAGS);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(atfd, name, 0700) < 0 && errno != EEXIST)
@@ -125,11 +193,15 @@ static int open_component(procmgr *h, int atfd, const char *name,
 		r = errno;
 		if (fstatat(atfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISLNK(st.st_mode))
-			return pm_error(h, ELOOP, "unsafe directory %s: it is "
-					"a symlink; remove it or pass --dir "
-					"with the real path", path);
+			return pm_blame(h, "dir",
+					pm_error(h, ELOOP, "unsafe directory "
+						 "%s: it is a symlink; remove "
+						 "it or use the real path",
+						 path));
 		if (r == ENOENT)
 			return pm_error(h, ENOENT, "no directory %s", path);
+		if (r == EACCES)
+			return pm_denied(h, atfd, name, path, "directory");
 		return pm_error(h, r, "cannot open directory %s: %s", path,
 				strerror(r));
 	}
@@ -159,17 +231,24 @@ static int open_parent(procmgr *h, bool create, int *ret_fd,
 	if (create) {
 		r = mkdir_parents(parent);
 		if (r < 0) {
-			r = pm_error(h, -r, "cannot create directory %s: %s; "
-				     "create it or pass another --dir", parent,
-				     strerror(-r));
+			r = pm_blame(h, "dir",
+				     pm_error(h, -r, "cannot create directory "
+					      "%s: %s; create it or use "
+					      "another directory", parent,
+					      strerror(-r)));
 			goto out;
 		}
 	}
 	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES) {
+		r = pm_denied(h, AT_FDCWD, parent, parent, "directory");
+		goto out;
+	}
 	if (fd < 0) {
-		r = pm_error(h, errno, "cannot open directory %s: %s; create "
-			     "it or pass another --dir", parent,
-			     strerror(errno));
+		r = pm_blame(h, "dir",
+			     pm_error(h, errno, "cannot open directory %s: %s; "
+				      "create it or use another directory",
+				      parent, strerror(errno)));
 		goto out;
 	}
 	*ret_fd = fd;

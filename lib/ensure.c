@@ -5,9 +5,10 @@
  * callers start exactly one daemon.
  *
  * A start: clear stale metadata (the log lives outside it and stays),
- * compute the fingerprint, prepare everything the fork chain needs, spawn
- * (spawn.c), record the metadata with pid last of the identity keys, then
- * wait for readiness (ready.c).
+ * compute the fingerprint, resolve the executable and open the log here,
+ * where the caller's cwd and rights apply, then hand the job to
+ * procmgr-monitor (spawn.c), which records the metadata, runs the daemon
+ * and answers how the start went.
  */
 #include "internal.h"
 
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,11 +27,9 @@
 extern char **environ;
 
 struct start {
-	struct pm_spawn sp;
-	struct pm_ready_wait rw;
+	struct pm_job job;
 	char fp[PROCMGR_SHA256_HEX + 1];
-	char *inputs;
-	char *log_path;
+	int log_fd;
 };
 
 static bool env_named(const char *entry, const char *var, size_t n)
@@ -42,8 +40,11 @@ static bool env_named(const char *entry, const char *var, size_t n)
 /* Is environ's entry e replaced by ours or by an extra? */
 static bool env_own(const char *e)
 {
-	static const char *const own[] = { "PROCMGR_NAME", "PROCMGR_DIR",
-					   "NOTIFY_SOCKET" };
+	static const char *const own[] = {
+		"PROCMGR_NAME", "PROCMGR_DIR", "PROCMGR_META_DIR",
+		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+		PROCMGR_LOCK_ENV,
+	};
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (env_named(e, own[i], strlen(own[i])))
@@ -53,9 +54,11 @@ static bool env_own(const char *e)
 
 /*
  * Is environ's entry e replaced by ours or by an extra? procmgr owns
- * PROCMGR_NAME, PROCMGR_DIR and NOTIFY_SOCKET: an inherited
- * NOTIFY_SOCKET (procmgr run by systemd) would make the daemon notify
- * the wrong manager.
+ * PROCMGR_NAME, PROCMGR_DIR, PROCMGR_META_DIR, NOTIFY_SOCKET and the
+ * watchdog's variables: an inherited NOTIFY_SOCKET (procmgr run by
+ * systemd) would make the daemon notify the wrong manager.
+ * PROCMGR_LOCK_FD (a lock inherited from `procmgr lock`) is dropped: the
+ * daemon does not get the fd it names.
  */
 static bool env_replaced(const char *e, char *const *extra)
 {
@@ -78,8 +81,9 @@ static int env_add(char **envp, size_t *n, char *s)
 	return 0;
 }
 
+/* The daemon's environment; the monitor adds NOTIFY_SOCKET. */
 static int build_env(procmgr *h, const struct procmgr_spawn_opts *o,
-		     const char *dir, const char *notify, char ***ret)
+		     const char *dir, char ***ret)
 {
 	size_t n = 0, cap = 4;
 	char **envp;
@@ -104,8 +108,9 @@ static int build_env(procmgr *h, const struct procmgr_spawn_opts *o,
 		r = env_add(envp, &n, pm_asprintf("PROCMGR_NAME=%s", h->name));
 	if (r >= 0)
 		r = env_add(envp, &n, pm_asprintf("PROCMGR_DIR=%s", dir));
-	if (r >= 0 && notify[0])
-		r = env_add(envp, &n, pm_asprintf("NOTIFY_SOCKET=%s", notify));
+	if (r >= 0)
+		r = env_add(envp, &n, pm_asprintf("PROCMGR_META_DIR=%s/%s/%s",
+						  dir, h->hostfp, h->name));
 	if (r < 0) {
 		procmgr_strv_free(envp);
 		return pm_error(h, ENOMEM, "out of memory");
@@ -130,254 +135,107 @@ static int abs_dir(const char *dir, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int make_pipe(procmgr *h, int *ret_r, int *ret_w)
+static int check_supervision(procmgr *h, const struct procmgr_spawn_opts *o)
 {
-	int p[2];
-
-	int r;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return pm_error(h, errno, "pipe: %s", strerror(errno));
-	r = pm_pair_above_stdio(p);
-	if (r < 0)
-		return pm_error(h, -r, "pipe: %s", strerror(-r));
-	*ret_r = p[0];
-	*ret_w = p[1];
+	if ((unsigned)o->restart > PROCMGR_RESTART_ALWAYS)
+		return pm_error(h, EINVAL, "unknown restart policy %d",
+				(int)o->restart);
+	if (o->restart_limit < 0)
+		return pm_error(h, EINVAL, "restart_limit %d is negative",
+				o->restart_limit);
+	if (!(o->idle_timeout >= 0) || !(o->watchdog >= 0))
+		return pm_error(h, EINVAL, "idle_timeout and watchdog are "
+				"seconds >= 0");
 	return 0;
 }
 
-static int make_gate(procmgr *h, int *ret_r, int *ret_w)
+/* Why this start happens, and who asked, for the log's "started" line. */
+static char *start_reason(const char *why)
 {
-	int p[2];
+	char *self = pm_self_text(), *r;
 
-	int r;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
-		return pm_error(h, errno, "socketpair: %s", strerror(errno));
-	r = pm_pair_above_stdio(p);
-	if (r < 0)
-		return pm_error(h, -r, "socketpair: %s", strerror(-r));
-	*ret_r = p[0];
-	*ret_w = p[1];
-	return 0;
+	r = pm_asprintf("%s, asked by %s", why, self ? self : "a process");
+	free(self);
+	return r;
 }
 
-static int open_devnull(procmgr *h, int *ret_fd)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), r;
-
-	if (fd < 0)
-		return pm_error(h, errno, "/dev/null: %s", strerror(errno));
-	r = pm_fd_above_stdio(fd);
-	if (r < 0) {
-		close(fd);
-		return pm_error(h, -r, "/dev/null: %s", strerror(-r));
-	}
-	*ret_fd = r;
-	return 0;
-}
-
-/* Everything the fork chain needs, made before the first fork. */
+/* Everything the monitor needs, made here, in the caller's cwd. */
 static int prepare(procmgr *h, const struct procmgr_spawn_opts *o,
-		   struct start *s)
+		   const char *why, struct start *s)
 {
+	struct pm_job *j = &s->job;
 	char *dir = NULL;
 	int r;
 
-	r = pm_fingerprint(h, o, s->fp, &s->inputs);
+	r = check_supervision(h, o);
+	if (r >= 0)
+		r = pm_fingerprint(h, o, s->fp, &j->inputs);
 	if (r < 0)
 		return r;
-	r = abs_dir(o->cwd, &s->sp.cwd);
+	r = abs_dir(o->cwd, &j->cwd);
 	if (r >= 0)
 		r = abs_dir(h->dir, &dir);
 	if (r < 0)
-		return pm_error(h, -r, "cannot resolve directories (the "
-				"daemon's cwd, DIR) against the current "
-				"directory: %s; pass absolute paths (--cwd, "
-				"--dir)", strerror(-r));
-	r = pm_find_exe(h, o->argv[0], s->sp.cwd, &s->sp.exe);
+		return pm_blame(h, "cwd",
+				pm_error(h, -r, "cannot resolve the daemon's "
+					 "cwd and DIR against the current "
+					 "directory: %s; give both as absolute "
+					 "paths", strerror(-r)));
+	r = pm_find_exe(h, o->argv[0], j->cwd, &j->exe);
 	if (r >= 0)
-		r = pm_log_open(h, o->log_path, o->log_max, &s->sp.log_fd,
-				&s->log_path);
-	s->sp.log_path = s->log_path;
-	if (r >= 0) {
-		r = open_devnull(h, &s->sp.devnull_fd);
-	}
+		r = pm_log_open(h, o->log_path, o->log_max, &s->log_fd,
+				&j->log_path);
 	if (r >= 0)
-		r = make_pipe(h, &s->sp.exec_r, &s->sp.exec_w);
+		r = build_env(h, o, dir, &j->envp);
 	if (r >= 0)
-		r = make_pipe(h, &s->sp.report_r, &s->sp.report_w);
-	if (r >= 0)
-		r = make_gate(h, &s->sp.gate_r, &s->sp.gate_w);
-	if (r >= 0)
-		r = pm_ready_prepare(h, &o->ready, &s->rw, &s->sp);
-	if (r >= 0)
-		r = build_env(h, o, dir, s->rw.notify_addr, &s->sp.envp);
-	s->sp.argv = o->argv;
-	s->sp.lock_path = h->lock_path;
-	s->sp.meta_dir = h->meta_dir;
+		r = pm_chain_from(h, o->stop, &j->stop);
 	free(dir);
-	return r;
+	if (r < 0)
+		return r;
+	j->argv = (char **)o->argv;
+	j->fingerprint = s->fp;
+	j->process_name = (char *)o->process_name;
+	j->ready = o->ready;
+	j->ready_timeout = o->ready_timeout == 0 ? PM_READY_TIMEOUT_DEFAULT :
+			   o->ready_timeout < 0 ? -1 : o->ready_timeout;
+	j->kill_on_timeout = o->kill_on_timeout;
+	j->restart = o->restart;
+	j->restart_limit = o->restart_limit;
+	j->idle_timeout = o->idle_timeout;
+	j->watchdog = o->watchdog;
+	j->pid_file = (char *)o->pid_file;
+	j->has_lock = true;
+	j->reason = start_reason(why);
+	return j->reason ? 0 : pm_error(h, ENOMEM, "out of memory");
 }
 
 static void start_clear(struct start *s)
 {
-	pm_spawn_clear(&s->sp);
-	pm_ready_wait_clear(&s->rw);
-	free(s->sp.exe);
-	free(s->sp.cwd);
-	procmgr_strv_free(s->sp.envp);
-	free(s->inputs);
-	free(s->log_path);
-}
-
-static int write_cmdline(procmgr *h, char *const *argv)
-{
-	size_t len = 0, off = 0;
-	char *buf;
-	int r;
-
-	for (char *const *a = argv; *a; a++)
-		len += strlen(*a) + 1;
-	buf = malloc(len + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (char *const *a = argv; *a; a++) {
-		memcpy(buf + off, *a, strlen(*a) + 1);
-		off += strlen(*a) + 1;
-	}
-	r = procmgr_write_raw(h, "cmdline", buf, len);
-	free(buf);
-	return r;
-}
-
-/* The metadata, pid last: a reader that sees pid sees the rest. */
-static int record(procmgr *h, const struct procmgr_spawn_opts *o,
-		  struct start *s)
-{
-	char *id = NULL, pid[16];
-	int r;
-
-	r = procmgr_proc_identity(s->sp.pid, &id);
-	if (r < 0)
-		return r;	/* gone already: the wait will tell how */
-	r = procmgr_write(h, "start_time", id);
-	free(id);
-	if (r >= 0)
-		r = procmgr_write(h, "fingerprint", s->fp);
-	if (r >= 0)
-		r = procmgr_write(h, "fingerprint_inputs", s->inputs);
-	if (r >= 0)
-		r = write_cmdline(h, o->argv);
-	if (r >= 0)
-		r = procmgr_write(h, "log", s->log_path);
-	if (r >= 0 && o->process_name)
-		r = procmgr_write(h, "process_name", o->process_name);
-	snprintf(pid, sizeof(pid), "%d", (int)s->sp.pid);
-	if (r >= 0)
-		r = procmgr_write(h, "pid", pid);
-	return r;
-}
-
-/* The daemon was gone before its identity could be read. */
-static int died_at_once(procmgr *h, const struct pm_spawn *sp,
-			struct pm_report *e)
-{
-	char how[64] = "exit status unknown";
-	ssize_t n;
-
-	/* It is dead or a zombie: the monitor reports it at once. */
-	do
-		n = read(sp->report_r, e, sizeof(*e));
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof(*e) && e->kind == PM_REPORT_EXIT)
-		pm_exit_text(e, how, sizeof(how));
-	return pm_error(h, ECHILD, "%s (pid %d) died before it was ready: "
-			"%s; see its log %s", h->name, (int)sp->pid, how,
-			sp->log_path);
-}
-
-static void record_death(procmgr *h, const struct pm_report *e)
-{
-	char text[128], at[21];
-	size_t n;
-
-	if (e->kind != PM_REPORT_EXIT)
-		return;
-	pm_exit_text(e, text, sizeof(text));
-	procmgr_format_time(time(NULL), at);
-	n = strlen(text);
-	snprintf(text + n, sizeof(text) - n, " at=%s", at);
-	procmgr_write(h, "exit", text);
-}
-
-/* Called after a failed readiness wait: the daemon's fate, if any. */
-static void not_ready(procmgr *h, const struct procmgr_spawn_opts *o,
-		      int r, const struct pm_report *e)
-{
-	char msg[PM_ERRMSG_MAX];
-
-	if (r == -ECHILD) {
-		/* The monitor waits for our lock; record it ourselves. */
-		memcpy(msg, h->errmsg, sizeof(msg));
-		record_death(h, e);
-		memcpy(h->errmsg, msg, sizeof(msg));
-	} else if (o->kill_on_timeout) {
-		memcpy(msg, h->errmsg, sizeof(msg));
-		procmgr_stop(h, o->stop, NULL);
-		memcpy(h->errmsg, msg, sizeof(msg));
-	}
+	free(s->job.exe);
+	free(s->job.cwd);
+	free(s->job.log_path);
+	free(s->job.inputs);
+	free(s->job.reason);
+	procmgr_strv_free(s->job.envp);
+	if (s->log_fd >= 0)
+		close(s->log_fd);
 }
 
 static int spawn_ready(procmgr *h, const struct procmgr_spawn_opts *o,
-		       pid_t *ret_pid)
+		       const char *why, pid_t *ret_pid)
 {
-	struct start s = { .sp = { .log_fd = -1, .devnull_fd = -1,
-				   .exec_r = -1, .exec_w = -1, .report_r = -1,
-				   .report_w = -1, .ready_w = -1,
-				   .gate_r = -1, .gate_w = -1 },
-			   .rw = { .notify_fd = -1, .pipe_r = -1 } };
-	struct pm_report exit = { 0 };
-	int rel;
-	double t = o->ready_timeout == 0 ? PM_READY_TIMEOUT_DEFAULT :
-		   o->ready_timeout;
+	struct start s = { .log_fd = -1 };
 	int r;
 
-	r = prepare(h, o, &s);
+	r = prepare(h, o, why, &s);
 	if (r >= 0)
-		r = pm_spawn_run(h, &s.sp);
-	if (r < 0)
-		goto out;
-	r = record(h, o, &s);
-	if (r < 0 && r != -ESRCH) {
-		/* Unrecorded, it must not run: it exits at the gate. */
-		pm_spawn_release(h, &s.sp, false);
-		pm_meta_remove_if(h, 0);	/* pid, written last, is not */
-		goto out;
-	}
-	rel = pm_spawn_release(h, &s.sp, true);
-	if (rel < 0) {
-		/* The exec failed: nothing of this run may look alive. */
-		pm_meta_remove_if(h, s.sp.pid);
-		r = rel;
-		goto out;
-	}
-	if (r == -ESRCH) {
-		r = died_at_once(h, &s.sp, &exit);
-		goto out;
-	}
-	r = pm_ready_wait(h, &s.rw, &s.sp, t, &exit);
-	if (r < 0)
-		not_ready(h, o, r, &exit);
-	else
-		*ret_pid = s.sp.pid;
-out:
+		r = pm_spawn_monitor(h, &s.job, s.log_fd, ret_pid);
 	start_clear(&s);
 	return r < 0 ? r : 0;
 }
 
 static int start_locked(procmgr *h, const struct procmgr_spawn_opts *o,
-			pid_t *ret_pid)
+			const char *why, pid_t *ret_pid)
 {
 	struct procmgr_status st = { 0 };
 	int r;
@@ -387,17 +245,18 @@ static int start_locked(procmgr *h, const struct procmgr_spawn_opts *o,
 		goto out;
 	if (st.state == PROCMGR_RUNNING) {
 		*ret_pid = st.pid;
+		procmgr_touch(h);	/* asked for: a use */
 		r = pm_error(h, EEXIST, "%s is already running (pid %d)",
 			     h->name, (int)st.pid);
 		goto out;
 	}
-	/* Stale: keep nothing of the old run but its log. */
-	if (st.state == PROCMGR_STALE) {
+	/* Stale, or stopped when idle: keep nothing but the log. */
+	if (st.state == PROCMGR_STALE || st.exit.known) {
 		r = pm_meta_remove_if(h, st.pid);
 		if (r < 0)
 			goto out;
 	}
-	r = spawn_ready(h, o, ret_pid);
+	r = spawn_ready(h, o, why, ret_pid);
 out:
 	procmgr_status_clear(&st);
 	return r;
@@ -432,28 +291,73 @@ static int start_under_lock(procmgr *h, const struct procmgr_spawn_opts *o,
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
+	pm_sweep_litter(h);
 	r = restart ? procmgr_stop(h, o->stop, NULL) : 0;
 	if (r >= 0)
-		r = start_locked(h, o, &pid);
+		r = start_locked(h, o, restart ? "restart" : "start", &pid);
 	procmgr_unlock(h);
 	if ((r >= 0 || (r == -EEXIST && !restart)) && ret_pid)
 		*ret_pid = pid;
 	return r < 0 ? r : 0;
 }
 
-int procmgr_start(procmgr *h, const struct procmgr_spawn_opts *opts,
-		  pid_t *ret_pid)
+/* The caller's options, whatever the version of procmgr.h it was built with. */
+static int opts_in(procmgr *h, const struct procmgr_spawn_opts *in,
+		   size_t size, struct procmgr_spawn_opts *ret)
 {
-	return start_under_lock(h, opts, false, ret_pid);
+	int r;
+
+	if (!in)
+		return pm_error(h, EINVAL, "no spawn options given");
+	r = pm_struct_in(ret, sizeof(*ret), PM_SPAWN_OPTS_V1, in, size, true);
+	if (r == -E2BIG)
+		return pm_error(h, E2BIG, "the spawn options set fields this "
+				"library (%s) does not know; it is older than "
+				"the procmgr.h the caller was built with",
+				PROCMGR_VERSION);
+	if (r < 0)
+		return pm_error(h, EINVAL, "spawn options of %zu bytes are "
+				"smaller than any procmgr.h's", size);
+	return 0;
 }
 
-int procmgr_restart(procmgr *h, const struct procmgr_spawn_opts *opts,
-		    pid_t *ret_pid)
+int procmgr_start_sized(procmgr *h, const struct procmgr_spawn_opts *opts,
+			size_t size, pid_t *ret_pid)
 {
-	return start_under_lock(h, opts, true, ret_pid);
+	struct procmgr_spawn_opts o;
+	int r = opts_in(h, opts, size, &o);
+
+	return r < 0 ? r : start_under_lock(h, &o, false, ret_pid);
 }
 
-/* Why a running daemon's fingerprint no longer matches, or NULL if it does. */
+int procmgr_restart_sized(procmgr *h, const struct procmgr_spawn_opts *opts,
+			  size_t size, pid_t *ret_pid)
+{
+	struct procmgr_spawn_opts o;
+	int r = opts_in(h, opts, size, &o);
+
+	return r < 0 ? r : start_under_lock(h, &o, true, ret_pid);
+}
+
+/* "memory 4.2 GiB over --max-rss 4 GiB" when the tree uses too much. */
+static int over_memory(procmgr *h, uint64_t max, char **ret_reason)
+{
+	char used[32], limit[32];
+	uint64_t rss;
+
+	if (max == 0 || procmgr_tree_rss(h, &rss) < 0 || rss <= max)
+		return 0;
+	procmgr_format_size(rss, used, sizeof(used));
+	procmgr_format_size(max, limit, sizeof(limit));
+	*ret_reason = pm_asprintf("memory %s over --max-rss %s", used, limit);
+	return *ret_reason ? 0 : -ENOMEM;
+}
+
+/*
+ * Why a running daemon must be restarted, or NULL when it may stay: it
+ * never became ready, its fingerprint differs, or its tree uses more
+ * memory than max_rss allows.
+ */
 static int compare_running(procmgr *h, const struct procmgr_spawn_opts *o,
 			   const struct procmgr_status *st, char **ret_reason)
 {
@@ -461,10 +365,14 @@ static int compare_running(procmgr *h, const struct procmgr_spawn_opts *o,
 	char *inputs = NULL, *old = NULL;
 	int r;
 
+	*ret_reason = NULL;
+	if (!st->ready) {
+		*ret_reason = strdup("not ready");
+		return *ret_reason ? 0 : -ENOMEM;
+	}
 	r = pm_fingerprint(h, o, fp, &inputs);
 	if (r < 0)
 		return r;
-	*ret_reason = NULL;
 	if (!st->fingerprint || strcmp(st->fingerprint, fp)) {
 		if (procmgr_read(h, "fingerprint_inputs", &old) < 0)
 			old = NULL;
@@ -472,12 +380,16 @@ static int compare_running(procmgr *h, const struct procmgr_spawn_opts *o,
 	}
 	free(inputs);
 	free(old);
+	if (r >= 0 && !*ret_reason)
+		r = over_memory(h, o->max_rss, ret_reason);
 	return r;
 }
 
 static int why_not_running(const struct procmgr_status *st, char **ret)
 {
-	if (st->state == PROCMGR_STOPPED)
+	if (st->exit.reason && !strcmp(st->exit.reason, "idle"))
+		*ret = strdup("stopped after idle");
+	else if (st->state == PROCMGR_STOPPED)
 		*ret = strdup("not running");
 	else if (st->pid > 0)
 		*ret = pm_asprintf("stale pid %d", (int)st->pid);
@@ -502,14 +414,15 @@ static int ensure_locked(procmgr *h, const struct procmgr_spawn_opts *o,
 		goto out;
 	if (!reason) {
 		*ret_pid = st.pid;
+		procmgr_touch(h);
 		goto out;
 	}
 	if (st.state == PROCMGR_RUNNING)
 		r = procmgr_stop(h, o->stop, NULL);
 	if (r >= 0)
-		r = start_locked(h, o, ret_pid);
+		r = start_locked(h, o, reason, ret_pid);
 	if (r >= 0) {
-		r = 1;
+		r = st.state == PROCMGR_RUNNING ? 1 : 2;
 		*ret_reason = reason;
 		reason = NULL;
 	}
@@ -527,20 +440,20 @@ out:
  * right after this check could as well have begun right after the locked
  * path let go.
  */
-int procmgr_ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
-			pid_t *ret_pid)
+static int ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
+		       pid_t *ret_pid)
 {
 	struct procmgr_status st = { 0 };
 	char *reason = NULL;
 	int r;
 
-	if (!h || !o || !o->argv || procmgr_lock_held(h) ||
-	    pm_lock_free(h) != 1)
+	if (!h || !o->argv || procmgr_lock_held(h) || pm_lock_free(h) != 1)
 		return 0;
 	r = procmgr_status(h, &st);
 	if (r >= 0 && st.state == PROCMGR_RUNNING &&
 	    compare_running(h, o, &st, &reason) >= 0 && !reason) {
 		*ret_pid = st.pid;
+		procmgr_touch(h);
 		r = 1;
 	} else {
 		r = 0;
@@ -550,17 +463,20 @@ int procmgr_ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
 	return r;
 }
 
-int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
-		   pid_t *ret_pid, char **ret_reason)
+int procmgr_ensure_sized(procmgr *h, const struct procmgr_spawn_opts *in,
+			 size_t size, pid_t *ret_pid, char **ret_reason)
 {
+	struct procmgr_spawn_opts o, *opts = &o;
 	char *reason = NULL;
 	pid_t pid = 0;
 	int r;
 
-	r = check_opts(h, opts);
+	r = opts_in(h, in, size, &o);
+	if (r >= 0)
+		r = check_opts(h, opts);
 	if (r < 0)
 		return r;
-	if (procmgr_ensure_kept(h, opts, &pid) == 1) {
+	if (ensure_kept(h, opts, &pid) == 1) {
 		if (ret_pid)
 			*ret_pid = pid;
 		if (ret_reason)
@@ -570,6 +486,7 @@ int procmgr_ensure(procmgr *h, const struct procmgr_spawn_opts *opts,
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
+	pm_sweep_litter(h);
 	r = ensure_locked(h, opts, &pid, &reason);
 	procmgr_unlock(h);
 	if (r >= 0 && ret_pid)

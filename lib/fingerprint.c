@@ -145,6 +145,52 @@ static int hash_file(struct pm_sha256 *c, const char *path)
 	return r;
 }
 
+/* Fold the value VAR will have in the daemon in, as input env:VAR. */
+static void hash_env(struct fp_state *f, const struct procmgr_spawn_opts *o,
+		     const char *var, size_t n)
+{
+	char kind[PATH_MAX + 8], name[PATH_MAX];
+	struct pm_sha256 c;
+	const char *val;
+
+	snprintf(name, sizeof(name), "%.*s", (int)n, var);
+	val = env_value(o, name);
+	pm_sha256_init(&c);
+	put_u64(&c, val != NULL);
+	put_str(&c, val ? val : "");
+	snprintf(kind, sizeof(kind), "env:%s", name);
+	add_input(f, kind, &c);
+}
+
+/* Is VAR (n bytes) named before entry *at of v (VAR or VAR=VALUE)? */
+static bool named_before(char *const *v, char *const *at, const char *var,
+			 size_t n)
+{
+	for (; v && *v && v != at; v++)
+		if (!strncmp(*v, var, n) && ((*v)[n] == '=' || !(*v)[n]))
+			return true;
+	return false;
+}
+
+/*
+ * Every variable the daemon is given (--env VAR=VALUE) counts, as does
+ * each one named for the fingerprint (--fingerprint-env VAR): a change of
+ * either restarts the daemon, with reason "env VAR changed".
+ */
+static void hash_envs(struct fp_state *f, const struct procmgr_spawn_opts *o)
+{
+	for (char *const *v = o->fingerprint_env; v && *v; v++)
+		if (!named_before(o->fingerprint_env, v, *v, strlen(*v)))
+			hash_env(f, o, *v, strlen(*v));
+	for (char *const *e = o->env; e && *e; e++) {
+		size_t n = strcspn(*e, "=");
+
+		if (!named_before(o->fingerprint_env, NULL, *e, n) &&
+		    !named_before(o->env, e, *e, n))
+			hash_env(f, o, *e, n);
+	}
+}
+
 static void hash_inputs(struct fp_state *f,
 			const struct procmgr_spawn_opts *o, const char *cwd)
 {
@@ -166,15 +212,7 @@ static void hash_inputs(struct fp_state *f,
 	pm_sha256_init(&c);
 	hash_exe(&c, o->argv[0], cwd);
 	add_input(f, "exe", &c);
-	for (char *const *v = o->fingerprint_env; v && *v; v++) {
-		const char *val = env_value(o, *v);
-
-		pm_sha256_init(&c);
-		put_u64(&c, val != NULL);
-		put_str(&c, val ? val : "");
-		snprintf(kind, sizeof(kind), "env:%s", *v);
-		add_input(f, kind, &c);
-	}
+	hash_envs(f, o);
 	for (char *const *p = o->fingerprint_files; p && *p; p++) {
 		pm_sha256_init(&c);
 		r = hash_file(&c, *p);
@@ -220,19 +258,21 @@ int pm_fingerprint(procmgr *h, const struct procmgr_spawn_opts *opts,
 	}
 	r = abs_cwd(opts->cwd, &cwd);
 	if (r < 0) {
-		r = pm_error(h, -r, "cannot compute the fingerprint: cannot "
-			     "resolve the current directory: %s; pass --cwd",
-			     strerror(-r));
+		r = pm_blame(h, "cwd",
+			     pm_error(h, -r, "cannot compute the fingerprint: "
+				      "cannot resolve the current directory: "
+				      "%s; give the daemon's cwd",
+				      strerror(-r)));
 		goto fail;
 	}
 	pm_sha256_init(&f.all);
 	hash_inputs(&f, opts, cwd);
 	r = f.err;
 	if (r < 0 && f.bad_file)
-		r = pm_error(h, -r, "cannot read fingerprint file %s: %s; make "
-			     "it a readable file or pass another "
-			     "--fingerprint-file", f.bad_file,
-			     strerror(-r));
+		r = pm_blame(h, "fingerprint_files",
+			     pm_error(h, -r, "cannot read fingerprint file %s: "
+				      "%s; make it a readable file or leave "
+				      "it out", f.bad_file, strerror(-r)));
 	else if (r < 0)
 		r = pm_error(h, -r, "cannot compute the fingerprint: %s",
 			     strerror(-r));
@@ -256,10 +296,17 @@ fail:
 	return r;
 }
 
-int procmgr_fingerprint(const struct procmgr_spawn_opts *opts,
-			char ret_fp[PROCMGR_SHA256_HEX + 1], char **ret_inputs)
+int procmgr_fingerprint_sized(const struct procmgr_spawn_opts *opts,
+			      size_t size, char ret_fp[PROCMGR_SHA256_HEX + 1],
+			      char **ret_inputs)
 {
-	return pm_fingerprint(NULL, opts, ret_fp, ret_inputs);
+	struct procmgr_spawn_opts o;
+	int r;
+
+	if (!opts)
+		return pm_fingerprint(NULL, NULL, ret_fp, ret_inputs);
+	r = pm_struct_in(&o, sizeof(o), PM_SPAWN_OPTS_V1, opts, size, true);
+	return r < 0 ? r : pm_fingerprint(NULL, &o, ret_fp, ret_inputs);
 }
 
 static const char *next_line(const char *l)

@@ -12,6 +12,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define PM_ERRMSG_MAX 1024
@@ -20,6 +23,7 @@
 
 struct procmgr {
 	bool opened;
+	bool read_only;		/* procmgr_open_read_only(): reads only */
 	char name[PROCMGR_NAME_MAX + 1];
 	char hostfp[PROCMGR_HOSTFP_LEN + 1];
 	char *dir;		/* DIR, absolute or as given */
@@ -32,19 +36,32 @@ struct procmgr {
 	int meta_pin;		/* pinned DIR/HOSTFP/NAME fd, or -1 */
 	int lock_fd;		/* -1 when the lock is not held */
 	unsigned lock_depth;
+	bool lock_inherited;	/* lock_fd: a parent's (PROCMGR_LOCK_FD) */
 	double lock_timeout;
 	procmgr_lock_wait_fn lock_fn;
 	void *lock_userdata;
 
+	int cancel_fd;		/* procmgr_set_cancel_fd(), or -1 */
+	procmgr_wait_fn wait_fn;
+	void *wait_userdata;
+	off_t start_log_offset;	/* of the last start's first line; -1 */
+
 	char errmsg[PM_ERRMSG_MAX];
+	const char *errparam;	/* procmgr_errparam() */
 	char *warning;
 };
+
+/* Tell h's wait callback a wait begins (what) or ends (NULL). */
+void pm_waiting(procmgr *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ---- util.c ------------------------------------------------------- */
 
 /* Set h's message (printf-style) and return -err; err is a positive errno. */
 int pm_error(procmgr *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The last failure (r, returned) is about parameter param: errparam. */
+int pm_blame(procmgr *h, const char *param, int r);
 /* Replace h's warning (printf-style). */
 void pm_warn(procmgr *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -56,10 +73,34 @@ char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *pm_strip(char *s);
 /* Parse a decimal pid (> 1, fits pid_t, nothing else but white space). */
 int pm_parse_pid(const char *s, pid_t *ret_pid);
+/* The same for len bytes read from a file: a NUL among them is corrupt. */
+int pm_parse_pid_len(const char *s, size_t len, pid_t *ret_pid);
 /* Seconds as a double to a struct timespec deadline on CLOCK_MONOTONIC. */
 void pm_deadline(double timeout, struct timespec *ret_deadline);
 /* Milliseconds left to deadline (>= 0), for poll(); timeout < 0: -1. */
 int pm_ms_left(double timeout, const struct timespec *deadline);
+/*
+ * poll() the n fds of pfd and h's cancel fd, which pfd has room for at
+ * [n] (h may be NULL: none): what poll() returns for the n, or -EINTR
+ * when a signal handler ran or the cancel fd is readable.
+ */
+int pm_poll(procmgr *h, struct pollfd *pfd, nfds_t n, int ms);
+
+/*
+ * Structs across library versions (procmgr.h, "ABI policy"). The sizes of
+ * the first release's structs, which every caller's are at least:
+ */
+#define PM_SPAWN_OPTS_V1 (offsetof(struct procmgr_spawn_opts, pid_file) + \
+			  sizeof(const char *))
+#define PM_STATUS_V1 (offsetof(struct procmgr_status, idle_timeout) + \
+		      sizeof(double))
+/*
+ * Read a caller's struct (size bytes) into ours (ours_size bytes), the
+ * fields it lacks zeroed: -EINVAL under min, and with strict, -E2BIG when
+ * the caller's struct is larger and what lies beyond ours is not zero.
+ */
+int pm_struct_in(void *ours, size_t ours_size, size_t min, const void *theirs,
+		 size_t size, bool strict);
 
 /* ---- sha256.c ----------------------------------------------------- */
 
@@ -82,6 +123,21 @@ void pm_hex(const unsigned char *bytes, size_t len, char *ret_hex);
  * the message.
  */
 int pm_check_dir(procmgr *h, int fd, const char *path);
+/*
+ * The message for EACCES on name in atfd (path in messages): whose it is
+ * and that its daemons are that user's to act on. Returns -EACCES.
+ */
+int pm_denied(procmgr *h, int atfd, const char *name, const char *path,
+	      const char *what);
+/* -EROFS with a message when h is read-only; 0 otherwise. */
+int pm_check_writable(procmgr *h);
+/* True when a file of uid may be trusted: the caller's or root's. */
+bool pm_trusted_uid(uid_t uid);
+/*
+ * -EACCES with a message naming path and its owner when st (a file in a
+ * DIR others may write to, such as a sticky /tmp) is another user's.
+ */
+int pm_check_file_owner(procmgr *h, const struct stat *st, const char *path);
 /*
  * Open DIR (create=true: make it, 0700, if missing), checked, as an
  * O_PATH-free O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC fd.
@@ -111,13 +167,24 @@ int pm_write_atomic_at(int dirfd, const char *name, const void *data,
 /* Read name in dirfd whole (at most max bytes); ret NUL-terminated. */
 int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	       size_t *ret_len);
+/* pm_read_at(), and the fstat of the file it read into *ret_st. */
+int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
+		    size_t *ret_len, struct stat *ret_st);
 /* Remove directory name in dirfd and everything in it (no symlink follow). */
 int pm_rm_rf_at(int dirfd, const char *name);
+/*
+ * Remove the temp files in dirfd that a writer which died (crashed, was
+ * killed) before its rename left, and only those: their names carry their
+ * creator. only (may be NULL) limits it to the temp files of that name.
+ */
+void pm_sweep_temps(int dirfd, const char *only);
 
 /* ---- meta.c ------------------------------------------------------- */
 
 /* Check a key name (see procmgr.h). */
 int pm_key_check(procmgr *h, const char *key);
+/* lstat KEY in the metadata directory (the pinned one while pinned). */
+int pm_key_stat(procmgr *h, const char *key, struct stat *ret);
 
 /* ---- proc.c ------------------------------------------------------- */
 
@@ -133,10 +200,20 @@ int pm_parse_stat(const char *line, char *ret_state,
 int pm_parse_start_time(const char *v, unsigned long long *ret_start,
 			char ret_boot[PM_BOOT_ID_LEN + 1]);
 /*
- * The exit key, "status=N at=T" or "signal=NAME at=T" (at= optional), into
- * *ret (at strdup'd); anything else leaves *ret untouched. v is cut up.
+ * The exit key, "status=N at=T" or "signal=NAME at=T" (at= optional), with
+ * " reason=R" when procmgr ended it, into *ret (at and reason strdup'd);
+ * anything else leaves *ret untouched. v is cut up.
  */
 void pm_parse_exit(char *v, struct procmgr_exit *ret);
+/*
+ * "<pid>.<start time>" of the calling process, for the names of the
+ * temporary files and directories it makes: a later sweep removes those
+ * whose creator is gone (pm_creator_gone()), never a write under way.
+ */
+#define PM_CREATOR_TAG_MAX 40
+void pm_creator_tag(char *buf, size_t size);
+/* 1 when process pid with start time start (0: unknown) no longer runs. */
+int pm_creator_gone(pid_t pid, unsigned long long start);
 /* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
 /* argv[0] of pid as /proc/PID/cmdline holds it. */
@@ -144,8 +221,9 @@ int pm_proc_argv0(pid_t pid, char **ret_argv0);
 /* Real uid owning pid (from /proc/PID status). */
 int pm_proc_uid(pid_t pid, uid_t *ret_uid);
 /*
- * Is pid the process the metadata names? Reads start_time / process_name
- * from h. 1 yes, 0 no (and a warning on corrupt keys).
+ * Is pid the process the metadata names? Reads start_time, process_name,
+ * pidfd_ino and the pid key's age from h. 1 yes, 0 no (and a warning on
+ * corrupt keys).
  */
 int pm_identity_matches(procmgr *h, pid_t pid);
 /*
@@ -153,6 +231,23 @@ int pm_identity_matches(procmgr *h, pid_t pid);
  * process the metadata names: -ESRCH otherwise.
  */
 int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd);
+/*
+ * Record the pidfd_ino key for pid, the daemon about to be recorded: the
+ * inode of a pidfd on it, unique for the boot on pidfs (Linux >= 6.9).
+ * Call it after start_time and before pid, wherever a pid is recorded.
+ * Where pidfds have no such inode (older kernels) or cannot be opened, an
+ * older key is removed instead. -ESRCH when pid is gone.
+ */
+int pm_record_pidfd_ino(procmgr *h, pid_t pid);
+/* The same in the metadata directory dirfd (no message): for the monitor. */
+int pm_put_pidfd_ino(int dirfd, pid_t pid);
+/*
+ * May pid be signalled on h's behalf? Never another user's process: for a
+ * caller who is not root, pid must be the caller's; for root, pid must
+ * belong to the owner of the metadata directory. 0 yes, 1 pid (or the
+ * metadata) is gone meanwhile, -EPERM (with h's message) no.
+ */
+int pm_check_owner(procmgr *h, pid_t pid);
 /* Wait on a pidfd until the process exits or timeout: 1 exited, 0 not. */
 int pm_pidfd_wait(int pidfd, double timeout);
 /*
@@ -160,6 +255,15 @@ int pm_pidfd_wait(int pidfd, double timeout);
  * (0: absent or unparsable). Rename aside, verify, remove. -ESTALE if not.
  */
 int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
+
+/*
+ * Clear what crashed state changes of NAME left: temp files in its metadata
+ * directory and of its lock message, and its directories moved aside for
+ * removal (".NAME.purge.*") - each only when its creator is gone. A moved
+ * aside copy goes back when NAME is missing (the removal never finished),
+ * and is removed otherwise. Best-effort; call it holding the lock, first.
+ */
+void pm_sweep_litter(procmgr *h);
 
 /* ---- lock.c ------------------------------------------------------- */
 
@@ -175,64 +279,99 @@ int pm_lock_free(procmgr *h);
  */
 int pm_lock_message_pid(const char *msg, pid_t *ret_pid);
 
-/* ---- spawn.c, monitor.c, ready.c, fingerprint.c, logs.c (helper C) - */
+/* ---- job.c: what the starter hands procmgr-monitor ---------------- */
 
-/* What the monitor tells the caller through the report pipe. */
-enum pm_report_kind {
-	PM_REPORT_PID = 1,	/* the daemon was forked: pid */
-	PM_REPORT_EXIT,		/* the daemon ended: status / signal */
+#define PM_CHAIN_MAX 16		/* signals in a stop chain */
+
+/* How to stop: the chain, the wait after each signal, whom to signal. */
+struct pm_chain {
+	int signals[PM_CHAIN_MAX];
+	size_t n_signals;
+	double kill_wait;	/* < 0: the default, 5 s */
+	enum procmgr_kill_mode kill_mode;
 };
 
-struct pm_report {
-	int kind;
-	pid_t pid;
-	int status;		/* exit status, -1 when killed */
-	int signal;		/* signal number, or 0 */
-};
-
-/* Everything the fork chain needs, prepared before the first fork. */
-struct pm_spawn {
+/*
+ * Everything the monitor needs to run and supervise the daemon. Decoded,
+ * every pointer is owned (pm_job_clear()); the starter fills one with
+ * borrowed pointers and only encodes it.
+ */
+struct pm_job {
 	char *exe;		/* resolved executable */
-	char *const *argv;
-	char **envp;
-	char *cwd;		/* NULL: inherit */
-	const char *lock_path;	/* the monitor takes the lock to record exit */
-	const char *meta_dir;
-	const char *log_path;	/* the log log_fd appends to, for messages */
-	int log_fd, devnull_fd;
-	int exec_r, exec_w;	/* CLOEXEC pipe: errno of a failed exec */
-	int report_r, report_w;	/* monitor -> caller */
-	int ready_w;		/* fd:N pipe's write end, or -1 */
-	int ready_n;		/* N */
-	int gate_r, gate_w;	/* the daemon execs after a byte on it */
-	pid_t pid;		/* the daemon, once forked */
+	char **argv;
+	size_t n_argv;
+	char **envp;		/* without NOTIFY_SOCKET: the monitor adds it */
+	size_t n_envp;
+	char *cwd;		/* absolute */
+	char *log_path;		/* absolute, for the log key */
+	char *fingerprint;
+	char *inputs;		/* the fingerprint_inputs key */
+	char *process_name;	/* NULL: not recorded */
+	struct procmgr_ready ready;
+	double ready_timeout;	/* seconds; < 0 forever */
+	bool kill_on_timeout;
+	struct pm_chain stop;
+	enum procmgr_restart_policy restart;
+	int restart_limit;
+	double idle_timeout;	/* 0: none */
+	double watchdog;	/* 0: none */
+	char *pid_file;		/* NULL: none */
+	char *reason;		/* why it is started, for the log */
+	bool has_lock;		/* fd PM_MON_FD_LOCK shares the starter's lock */
 };
+int pm_job_encode(const struct pm_job *j, char **ret, size_t *ret_len);
+int pm_job_decode(const char *data, size_t len, struct pm_job *ret);
+void pm_job_clear(struct pm_job *j);
+
+/* The fds procmgr-monitor finds at exec, besides /dev/null on 0-2. */
+#define PM_MON_FD_JOB 3		/* sealed memfd: the encoded job */
+#define PM_MON_FD_CTL 4		/* SOCK_SEQPACKET: results to the starter */
+#define PM_MON_FD_LOG 5		/* the daemon's log, O_APPEND */
+#define PM_MON_FD_LOCK 6	/* the starter's lock (same open file) */
+#define PM_MONITOR_NAME "procmgr-monitor"
+
+/* What the monitor tells the starter (SPEC §6: a typed start result). */
+enum pm_result_kind {
+	PM_RES_STARTED = 1,	/* forked and recorded: pid (not final) */
+	PM_RES_READY,		/* ready: pid */
+	PM_RES_EXEC_FAILED,	/* step, err */
+	PM_RES_DIED,		/* before ready: status / signal */
+	PM_RES_TIMEOUT,		/* not ready in time; killed says if stopped */
+	PM_RES_ERROR,		/* err, text: the monitor could not go on */
+};
+
+struct pm_result {
+	int32_t kind;
+	int32_t pid;
+	int32_t step;		/* enum pm_spawn_step of an exec failure */
+	int32_t err;		/* errno */
+	int32_t status;		/* exit status, -1 when killed */
+	int32_t signal;		/* signal number, or 0 */
+	int32_t killed;		/* TIMEOUT: stopped (kill_on_timeout) */
+	int64_t log_offset;	/* where this start's lines begin in the log */
+	char text[512];		/* ERROR: the monitor's message */
+};
+
+/* Where the daemon's start failed, as the exec pipe reports it. */
+enum pm_spawn_step {
+	PM_STEP_SETSID = 1, PM_STEP_FORK, PM_STEP_STDIO, PM_STEP_CHDIR,
+	PM_STEP_EXEC,
+};
+
+/* ---- spawn.c: the starter's side ---------------------------------- */
 
 /* Resolve argv[0] like execvp (relative to cwd when it has a '/'). */
 int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
 		char **ret_path);
 /*
- * The fork chain; on success sp->pid is the daemon, held before its exec
- * until pm_spawn_release() (so its metadata is complete before it runs).
+ * Exec procmgr-monitor for job (detached, in a new session) and wait for
+ * its result. 0 ready (*ret_pid), else the error with h's message.
  */
-int pm_spawn_run(procmgr *h, struct pm_spawn *sp);
-/* Let the daemon exec (go=false: make it _exit) and learn how exec went. */
-int pm_spawn_release(procmgr *h, struct pm_spawn *sp, bool go);
-/* Close every fd the spawn owns (accepts a half-prepared one). */
-void pm_spawn_clear(struct pm_spawn *sp);
-/* Where the fork chain failed, as the exec pipe reports it. */
-enum pm_spawn_step {
-	PM_STEP_SETSID = 1, PM_STEP_FORK, PM_STEP_STDIO, PM_STEP_CHDIR,
-	PM_STEP_EXEC,
-};
-/* Report (step, err) on the exec pipe and _exit(127); fork children only. */
-void pm_spawn_fail(int fd, int step, int err) __attribute__((noreturn));
-/* The daemon's side of the last fork: set up and exec; never returns. */
-void pm_daemon_exec(const struct pm_spawn *sp) __attribute__((noreturn));
-/* Runs in the monitor process; never returns. */
-void pm_monitor_main(struct pm_spawn *sp) __attribute__((noreturn));
-/* "signal=TERM" / "status=3" text for an exit report, into buf. */
-void pm_exit_text(const struct pm_report *r, char *buf, size_t size);
+int pm_spawn_monitor(procmgr *h, const struct pm_job *job, int log_fd,
+		     pid_t *ret_pid);
+/* The message for an exec failure the monitor reports. */
+int pm_exec_error(procmgr *h, const char *exe, const char *cwd, int step,
+		  int err);
 /*
  * Make fd >= 3 (CLOEXEC) so dup2 onto 0-2 never clobbers it. On failure fd
  * is left open for the caller to close.
@@ -240,28 +379,125 @@ void pm_exit_text(const struct pm_report *r, char *buf, size_t size);
 int pm_fd_above_stdio(int fd);
 /* Both ends of a pipe or socketpair above stdio; on failure both closed. */
 int pm_pair_above_stdio(int p[2]);
+/* A CLOEXEC pipe (or socketpair of type) above stdio, with h's message. */
+int pm_make_pipe(procmgr *h, int *ret_r, int *ret_w);
+int pm_make_socketpair(procmgr *h, int type, int *ret_a, int *ret_b);
 
-/* Readiness state the caller prepares before spawning. */
-struct pm_ready_wait {
-	const struct procmgr_ready *mode;
-	int notify_fd;		/* datagram socket for NOTIFY_SOCKET, or -1 */
-	/*
-	 * NOTIFY_SOCKET's value: "@" for the leading NUL, then the abstract
-	 * address the kernel autobound (five hex digits); "" when the mode
-	 * is not notify.
-	 */
-	char notify_addr[64];
-	int pipe_r;		/* fd:N read end, or -1 */
-};
-int pm_ready_prepare(procmgr *h, const struct procmgr_ready *mode,
-		     struct pm_ready_wait *rw, struct pm_spawn *sp);
+/* ---- ready.c ------------------------------------------------------ */
+
+/* "notify", "tcp:8080", ... for messages, into buf. */
+void pm_ready_text(const struct procmgr_ready *r, char *buf, size_t size);
+/* tcp:PORT / unix:PATH: 1 when a connect succeeds now, 0 not, < 0 error. */
+int pm_ready_connect(const struct procmgr_ready *r);
 /*
- * Wait until the daemon is ready, it dies (-ECHILD, *ret_exit filled) or
- * timeout passes (-ETIMEDOUT).
+ * Split one sd_notify datagram (msg, len bytes; modified) into VAR=VALUE
+ * lines and call fn for each; lines without '=' are skipped. Returns how
+ * many were passed on. msg must have room for one byte past len.
  */
-int pm_ready_wait(procmgr *h, struct pm_ready_wait *rw, struct pm_spawn *sp,
-		  double timeout, struct pm_report *ret_exit);
-void pm_ready_wait_clear(struct pm_ready_wait *rw);
+int pm_notify_parse(char *msg, size_t len,
+		    void (*fn)(const char *var, const char *value, void *),
+		    void *userdata);
+
+/* ---- proc.c: references to processes that survive pid reuse ------- */
+
+/*
+ * A process we may signal: its pid, a pidfd when the kernel gives one, and
+ * its start time, checked again before each kill(2) when it does not
+ * (ENOSYS: old kernels, valgrind; EPERM: seccomp). That fallback is the
+ * weaker one: between the check and the kill the pid could in principle
+ * be reused; the wait backs off from 1 ms to 50 ms instead of polling a
+ * pidfd.
+ */
+struct pm_pref {
+	pid_t pid;
+	int fd;				/* pidfd, or -1 */
+	unsigned long long start;	/* field 22 of /proc/PID/stat */
+	bool gone;
+};
+/*
+ * Open a reference on pid if its start time is start (0: take the live
+ * one). -ESRCH when it is not that process or not alive.
+ */
+int pm_pref_open(pid_t pid, unsigned long long start, struct pm_pref *ret);
+void pm_pref_close(struct pm_pref *p);
+/* Send sig: 0, or -ESRCH once the process is gone (p->gone set). */
+int pm_pref_signal(struct pm_pref *p, int sig);
+/* 1 when the process has exited (zombie or reaped), 0 alive. */
+int pm_pref_exited(struct pm_pref *p);
+/*
+ * Wait until every process of v has exited or timeout passes: the number
+ * still alive (0: all gone), or -EINTR when a signal handler ran.
+ */
+int pm_pref_wait(procmgr *h, struct pm_pref *v, size_t n, double timeout);
+/* Fields 4 (ppid), 6 (session) and 20 (threads) of a stat line. */
+int pm_parse_stat_more(const char *line, pid_t *ret_ppid, pid_t *ret_sid,
+		       long *ret_threads);
+/* State, start time, ppid, session and threads of pid. */
+int pm_proc_info(pid_t pid, char *ret_state, unsigned long long *ret_start,
+		 pid_t *ret_ppid, pid_t *ret_sid, long *ret_threads);
+
+/* ---- tree.c: a daemon's process tree ------------------------------ */
+
+/*
+ * The live (non-zombie) descendants of root, root excluded, with their
+ * start times, through /proc/PID/task/TID/children (a full /proc scan when
+ * the kernel lacks it). ret_pids/ret_starts are malloc'd (NULL when n is 0).
+ */
+int pm_tree(pid_t root, pid_t **ret_pids, unsigned long long **ret_starts,
+	    size_t *ret_n);
+/* pm_tree() the slow way, by one scan of /proc (no children files). */
+int pm_tree_scan(pid_t root, pid_t **ret_pids,
+		 unsigned long long **ret_starts, size_t *ret_n);
+/* Resident bytes of pid (statm), 0 when it is gone. */
+uint64_t pm_proc_rss(pid_t pid);
+/*
+ * 1 when a stream socket held by one of pids is connected to a client: a
+ * TCP connection accepted on a port one of them listens on, or a unix
+ * stream connection accepted on a path one of them listens on.
+ */
+int pm_tree_has_client(const pid_t *pids, size_t n);
+
+/* ---- stop.c ------------------------------------------------------- */
+
+/* The chain of opts (NULL: TERM, KILL; 5 s), checked. */
+int pm_chain_from(procmgr *h, const struct procmgr_stop_opts *opts,
+		  struct pm_chain *ret);
+/*
+ * Stop main (already referenced) along the chain, then, unless kill_mode
+ * is PROCMGR_KILL_PROCESS, every descendant of tree_root (the monitor, or
+ * main itself when there is none) but main and tree_root. Each signal is
+ * logged to log_fd (-1: none). 1 all gone, 0 something survived (h's
+ * message names it), -EINTR, or another error.
+ */
+int pm_stop_tree(procmgr *h, struct pm_pref *main, pid_t tree_root,
+		 const struct pm_chain *c, int log_fd);
+
+/* ---- events.c: procmgr's own lines in the daemon's log ------------ */
+
+/*
+ * Append "procmgr: <RFC 3339 time> <text>\n" to log_fd in one write(2),
+ * so that it lands whole between the daemon's own lines. Returns the
+ * offset the line starts at, or -1.
+ */
+off_t pm_event(int log_fd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Open h's log (key log) to append events: -1 when there is none. */
+int pm_event_log_open(procmgr *h);
+/* "pid 4242 (procmgr stop web)": the calling process, for the log. */
+char *pm_self_text(void);
+/* RFC 3339 UTC of t (>= 0) without the time zone lock, into 21 bytes. */
+void pm_format_utc(time_t t, char ret[21]);
+/* "status=3" or "signal=TERM" of an exit, into buf. */
+void pm_exit_text(int status, int sig, char *buf, size_t size);
+
+/* ---- status.c / keys shared with the monitor ---------------------- */
+
+/* The monitor recorded in key monitor, if it is alive and is one: pid. */
+pid_t pm_monitor_alive(procmgr *h);
+/* The same for a value of key monitor: its pid when it is alive, or 0. */
+pid_t pm_monitor_check(const char *value);
+/* "<pid> <start ticks> <boot id>" of the calling process, for key monitor. */
+int pm_monitor_identity(char **ret);
 
 /*
  * procmgr_fingerprint() that says on h (may be NULL) what failed: a
@@ -276,5 +512,7 @@ int pm_fingerprint_reason(const char *old_inputs, const char *new_inputs,
 /* Open (rotating first) the log for appending; ret_path is absolute. */
 int pm_log_open(procmgr *h, const char *path, off_t max, int *ret_fd,
 		char **ret_path);
+/* The last n lines of the log from offset from on. */
+int pm_log_tail_from(procmgr *h, off_t from, size_t n, char **ret_text);
 
 #endif

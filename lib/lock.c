@@ -16,7 +16,9 @@
  * helper thread that writes an eventfd when it returns, while the caller
  * poll()s that eventfd together with an inotify watch on DIR (for the
  * .lock_message file being written, renamed into place or deleted), with
- * the time left as poll's timeout. A new holder's message is reported
+ * the time left as poll's timeout. The watch is best-effort: a user out
+ * of inotify instances still waits in the kernel, and the message is then
+ * read again every second. A new holder's message is reported
  * through the wait callback. On timeout the helper is cancelled
  * (F_OFD_SETLKW is a cancellation point in glibc) and joined, and the fd is
  * closed: closing the last fd of the description drops the lock even if
@@ -26,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +40,9 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Without a watch, how often a waiter reads the holder's message again. */
+#define MESSAGE_RECHECK_MS 1000
 
 /*
  * What the helper thread uses lives here, in the caller's frame, not in
@@ -89,12 +95,18 @@ int pm_lock_message_pid(const char *msg, pid_t *ret_pid)
 static char *read_message(procmgr *h, int dirfd)
 {
 	char *v = NULL, *s, *m;
+	struct stat st;
 	size_t len;
 	pid_t pid;
 
-	if (pm_read_at(dirfd, basename_of(h->lock_msg_path), 4096, &v,
-		       &len) < 0)
+	if (pm_read_at_stat(dirfd, basename_of(h->lock_msg_path), 4096, &v,
+			    &len, &st) < 0)
 		return strdup("");
+	/* in a DIR others may write to, another user's message is a fake */
+	if (!pm_trusted_uid(st.st_uid)) {
+		free(v);
+		return strdup("");
+	}
 	s = pm_strip(v);
 	if (pm_lock_message_pid(s, &pid) == 0 && !procmgr_pid_alive(pid))
 		s = (char *)"";
@@ -199,29 +211,46 @@ static int watch_messages(int dirfd, int *ret_ifd)
 	return 0;
 }
 
-/* poll() the helper's eventfd and the watch until granted or timed out. */
+/*
+ * How long one poll() of the wait may sleep: the time left, or, without a
+ * watch on the message file, at most MESSAGE_RECHECK_MS, after which the
+ * message is read again to see whether the holder changed.
+ */
+static int wait_ms(procmgr *h, int ifd, const struct timespec *deadline)
+{
+	int ms = pm_ms_left(h->lock_timeout, deadline);
+
+	if (ifd < 0 && (ms < 0 || ms > MESSAGE_RECHECK_MS))
+		ms = MESSAGE_RECHECK_MS;
+	return ms;
+}
+
+/*
+ * poll() the helper's eventfd and the watch until granted or timed out.
+ * ifd < 0: no watch; the message is read again now and then instead.
+ */
 static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
 		     char **shown)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = w->efd, .events = POLLIN },
-		{ .fd = ifd, .events = POLLIN },
+		{ .fd = ifd, .events = POLLIN },	/* ignored when -1 */
 	};
 	struct timespec deadline;
 	int n, r;
 
 	pm_deadline(h->lock_timeout, &deadline);
 	for (;;) {
-		n = poll(pfd, 2, pm_ms_left(h->lock_timeout, &deadline));
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = pm_poll(h, pfd, 2, wait_ms(h, ifd, &deadline));
+		/* -EINTR: a signal handler ran; the caller may give up. */
 		if (n < 0)
-			return -errno;
-		if (n == 0)
+			return n;
+		if (n == 0 && h->lock_timeout >= 0 &&
+		    pm_ms_left(h->lock_timeout, &deadline) == 0)
 			return -ETIMEDOUT;
 		if (pfd[0].revents)
 			return 1;
-		if (message_changed(h, ifd)) {
+		if (ifd < 0 || message_changed(h, ifd)) {
 			r = report_holder(h, dirfd, shown);
 			if (r < 0)
 				return r;
@@ -229,7 +258,12 @@ static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
 	}
 }
 
-/* Block until fd's lock is granted (0) or h->lock_timeout passes. */
+/*
+ * Block until fd's lock is granted (0) or h->lock_timeout passes. The
+ * wait is the kernel's and needs no inotify; watching the message file
+ * does, and the user may have no instance left (the per-user
+ * fs.inotify.max_user_instances): then the message is re-read on a timer.
+ */
 static int wait_lock(procmgr *h, int dirfd, int fd, char **shown)
 {
 	struct waiter w = { .fd = fd, .efd = -1 };
@@ -237,9 +271,11 @@ static int wait_lock(procmgr *h, int dirfd, int fd, char **shown)
 	int ifd = -1, r;
 
 	w.efd = eventfd(0, EFD_CLOEXEC);
-	r = w.efd < 0 ? -errno : watch_messages(dirfd, &ifd);
+	r = w.efd < 0 ? -errno : 0;
 	if (r < 0)
 		goto out;
+	if (watch_messages(dirfd, &ifd) < 0)
+		ifd = -1;
 	r = waiter_start(&w, &thread);
 	if (r < 0)
 		goto out;
@@ -270,20 +306,25 @@ static int lock_held(procmgr *h, int dirfd, int fd)
 	int r;
 
 	if (h->lock_timeout != 0) {
+		pm_waiting(h, "the lock of %s", h->name);
 		r = wait_lock(h, dirfd, fd, &shown);
+		pm_waiting(h, NULL);
 		free(shown);
+		if (r == -EINTR)
+			return pm_error(h, EINTR, "interrupted while waiting "
+					"for the lock %s", h->lock_path);
 		if (r != -ETIMEDOUT)
 			return r < 0 ? pm_error(h, -r, "cannot lock %s: %s",
 						h->lock_path, strerror(-r)) : r;
 	}
 	msg = read_message(h, dirfd);
-	r = h->lock_timeout == 0 ? EWOULDBLOCK : ETIMEDOUT;
-	r = pm_error(h, r, "%s%s is held by: %s; %s",
-		     r == ETIMEDOUT ? "timed out waiting for lock: " : "lock ",
+	/* Held by another, waited for or not: never a readiness timeout. */
+	r = pm_error(h, EWOULDBLOCK, "%s%s is held by: %s; %s",
+		     h->lock_timeout ? "timed out waiting for lock: " : "lock ",
 		     h->lock_path,
 		     msg && msg[0] ? msg : "another process (no lock message)",
-		     r == ETIMEDOUT ? "wait longer or stop that process" :
-				      "try again later or wait for it");
+		     h->lock_timeout ? "wait longer or stop that process" :
+				       "try again later or wait for it");
 	free(msg);
 	return r;
 }
@@ -326,6 +367,12 @@ static void write_message(procmgr *h, int dirfd)
 	free(msg);
 }
 
+/*
+ * Open (creating) the lock file. In a DIR that others may write to (a
+ * sticky /tmp), another user could have made it, to hold the lock for
+ * ever; or the message file, to show waiters a fake holder that we could
+ * neither replace nor remove. Both must be ours or root's.
+ */
 static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
 {
 	struct stat st;
@@ -336,12 +383,29 @@ static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
 	if (fd < 0 && errno == ELOOP)
 		return pm_error(h, ELOOP, "lock file %s is a symlink, refusing "
 				"to follow it; remove it", h->lock_path);
+	if (fd < 0 && errno == EACCES &&
+	    fstatat(dirfd, basename_of(h->lock_path), &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && !pm_trusted_uid(st.st_uid))
+		return pm_check_file_owner(h, &st, h->lock_path);
+	/* not ours to lock: say whose, and so whose daemons these are */
+	if (fd < 0 && errno == EACCES)
+		return fstatat(dirfd, basename_of(h->lock_path), &st,
+			       AT_SYMLINK_NOFOLLOW) == 0 ?
+		       pm_denied(h, dirfd, basename_of(h->lock_path),
+				 h->lock_path, "lock file") :
+		       pm_denied(h, dirfd, ".", h->dir, "directory");
 	if (fd < 0)
 		return pm_error(h, errno, "cannot open lock file %s: %s",
 				h->lock_path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		r = pm_error(h, EBADFD, "lock file %s is not a regular file; "
 			     "remove it", h->lock_path);
+	else
+		r = pm_check_file_owner(h, &st, h->lock_path);
+	if (r >= 0 && fstatat(dirfd, basename_of(h->lock_msg_path), &st,
+			      AT_SYMLINK_NOFOLLOW) == 0)
+		r = pm_check_file_owner(h, &st, h->lock_msg_path);
+	if (r < 0) {
 		close(fd);
 		return r;
 	}
@@ -359,11 +423,70 @@ void procmgr_set_lock_wait(procmgr *h, double timeout,
 	h->lock_userdata = userdata;
 }
 
+/* lock_path's fd in "<fd>:<lock path>" (PROCMGR_LOCK_FD's value), or -1. */
+static int inherited_fd(procmgr *h, const char *v)
+{
+	const char *colon = v ? strchr(v, ':') : NULL;
+	char *end;
+	long fd;
+
+	if (!colon || colon == v || strcmp(colon + 1, h->lock_path))
+		return -1;
+	errno = 0;
+	fd = strtol(v, &end, 10);
+	if (errno || end != colon || fd < 0 || fd > INT_MAX)
+		return -1;
+	return (int)fd;
+}
+
+/*
+ * A process run under the lock by `procmgr lock NAME -- CMD` inherits it:
+ * PROCMGR_LOCK_FD=<fd>:<lock path>. Were it to take the lock anew it
+ * would wait for its own parent for ever. The fd is trusted only when it
+ * is open on this very lock file (device and inode of the one in DIR) and
+ * its open file description holds the lock: F_OFD_GETLK on it finds no
+ * conflicting lock (a description never conflicts with itself), while on
+ * a description of our own it finds one. Then h uses a copy of it: 1.
+ * Anything else: 0, and the lock is taken as usual.
+ */
+static int adopt_inherited(procmgr *h, int dirfd)
+{
+	struct flock mine = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock theirs = mine;
+	const char *name = basename_of(h->lock_path);
+	int fd = inherited_fd(h, getenv(PROCMGR_LOCK_ENV)), own, copy;
+	struct stat a, b;
+
+	if (fd < 0 || fstat(fd, &a) < 0 || !S_ISREG(a.st_mode) ||
+	    fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+	    fcntl(fd, F_OFD_GETLK, &theirs) < 0 || theirs.l_type != F_UNLCK)
+		return 0;
+	own = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		     O_NOCTTY | O_NONBLOCK);
+	if (own < 0)
+		return 0;
+	if (fcntl(own, F_OFD_GETLK, &mine) < 0 || mine.l_type == F_UNLCK ||
+	    (copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		close(own);
+		return 0;
+	}
+	close(own);
+	/* what this process runs next must not pin the lock: only h's copy */
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	h->lock_fd = copy;
+	h->lock_depth = 1;
+	h->lock_inherited = true;
+	return 1;
+}
+
 int procmgr_lock(procmgr *h)
 {
 	int dirfd = -1, fd = -1, r;
 
 	r = pm_check_open(h);
+	if (r >= 0)
+		r = pm_check_writable(h);
 	if (r < 0)
 		return r;
 	if (h->lock_depth > 0) {
@@ -373,6 +496,10 @@ int procmgr_lock(procmgr *h)
 	r = pm_open_base(h, true, &dirfd);
 	if (r < 0)
 		return r;
+	if (adopt_inherited(h, dirfd)) {
+		close(dirfd);
+		return 0;
+	}
 	r = open_lock_file(h, dirfd, &fd);
 	if (r < 0)
 		goto fail;
@@ -423,6 +550,13 @@ int procmgr_unlock(procmgr *h)
 				"handle", h->lock_path ? h->lock_path : "");
 	if (--h->lock_depth > 0)
 		return 0;
+	/* an inherited lock is the parent's to release, message and all */
+	if (h->lock_inherited) {
+		close(h->lock_fd);
+		h->lock_fd = -1;
+		h->lock_inherited = false;
+		return 0;
+	}
 	/* message first: once the lock is free a new holder writes its own */
 	unlink(h->lock_msg_path);
 	/*
@@ -438,4 +572,21 @@ int procmgr_unlock(procmgr *h)
 int procmgr_lock_held(const procmgr *h)
 {
 	return h && h->lock_depth > 0;
+}
+
+int procmgr_lock_child_env(procmgr *h, int *ret_fd, char **ret_env)
+{
+	char *env;
+
+	if (!h || !procmgr_lock_held(h))
+		return pm_error(h, ENOLCK, "the lock %s is not held by this "
+				"handle",
+				h && h->lock_path ? h->lock_path : "");
+	env = pm_asprintf("%s=%d:%s", PROCMGR_LOCK_ENV, h->lock_fd,
+			  h->lock_path);
+	if (!env)
+		return pm_error(h, ENOMEM, "out of memory");
+	*ret_fd = h->lock_fd;
+	*ret_env = env;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -24,8 +25,10 @@ procmgr *procmgr_new(void)
 	if (!h)
 		return NULL;
 	h->meta_pin = -1;
+	h->cancel_fd = -1;
 	h->lock_fd = -1;
 	h->lock_timeout = -1;
+	h->start_log_offset = -1;
 	return h;
 }
 
@@ -128,6 +131,103 @@ fail:
 	return r;
 }
 
+int procmgr_open_read_only(procmgr *h, const char *dir, const char *name)
+{
+	int r;
+
+	if (!h)
+		return -EINVAL;
+	if (!h->opened)
+		h->read_only = true;
+	r = procmgr_open(h, dir, name);
+	if (r < 0 && !h->opened)
+		h->read_only = false;
+	return r;
+}
+
+/* Point h's NAME paths into DIR/fp instead of DIR/HOSTFP. */
+static int use_hostfp(procmgr *h, const char *fp)
+{
+	char *host = pm_asprintf("%s%s%s", h->dir, strcmp(h->dir, "/") ?
+				 "/" : "", fp);
+	char *meta = host ? pm_asprintf("%s/%s", host, h->name) : NULL;
+	char *log = host ? pm_asprintf("%s/%s.log", host, h->name) : NULL;
+
+	if (!host || !meta || !log) {
+		free(host);
+		free(meta);
+		free(log);
+		return -ENOMEM;
+	}
+	free(h->host_dir);
+	free(h->meta_dir);
+	free(h->default_log);
+	h->host_dir = host;
+	h->meta_dir = meta;
+	h->default_log = log;
+	memcpy(h->hostfp, fp, PROCMGR_HOSTFP_LEN + 1);
+	return 0;
+}
+
+/* Is DIR/fp/NAME this boot's live daemon (start_time and all)? */
+static bool runs_under(procmgr *h, const char *fp)
+{
+	struct procmgr_status st;
+	char *v = NULL;
+	bool r;
+
+	if (use_hostfp(h, fp) < 0 || procmgr_status(h, &st) < 0)
+		return false;
+	/* pants' metadata (no start_time) is not matched on a guess */
+	r = st.state == PROCMGR_RUNNING && procmgr_read(h, "start_time", &v) ==
+						  0;
+	free(v);
+	procmgr_status_clear(&st);
+	return r;
+}
+
+static bool is_hostfp(const char *s)
+{
+	return strlen(s) == PROCMGR_HOSTFP_LEN &&
+	       strspn(s, "0123456789abcdef") == PROCMGR_HOSTFP_LEN;
+}
+
+/*
+ * No DIR/HOSTFP/NAME: a change of the host's name (or kernel) changes
+ * HOSTFP under a running daemon, which would then look stopped, and an
+ * ensure would start a second copy. So look under the other host
+ * directories of DIR for a NAME that is a live process of this boot
+ * (start_time carries the boot id), use it, and say so once.
+ */
+static void find_moved(procmgr *h)
+{
+	char here[PROCMGR_HOSTFP_LEN + 1], *err = strdup(h->errmsg);
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+	int fd;
+
+	memcpy(here, h->hostfp, sizeof(here));
+	if (pm_open_base(h, false, &fd) < 0 || !(d = fdopendir(fd))) {
+		free(err);
+		return;
+	}
+	while (!found && (e = readdir(d)))
+		found = is_hostfp(e->d_name) && strcmp(e->d_name, here) &&
+			runs_under(h, e->d_name);
+	if (found)
+		pm_warn(h, "%s runs with its metadata in %s, under another host "
+			"fingerprint than this host's %s (its name or kernel "
+			"changed since it started); using that", h->name,
+			h->meta_dir, here);
+	else
+		use_hostfp(h, here);
+	closedir(d);
+	if (err)
+		snprintf(h->errmsg, sizeof(h->errmsg), "%s", err);
+	free(err);
+}
+
 int procmgr_open(procmgr *h, const char *dir, const char *name)
 {
 	char norm[PROCMGR_NAME_MAX + 1];
@@ -148,14 +248,14 @@ int procmgr_open(procmgr *h, const char *dir, const char *name)
 		goto fail;
 	/* Vet what exists now; creating waits for the first write. */
 	r = pm_open_meta(h, false, &fd);
-	if (r == -ENOENT)
-		r = 0;
-	else if (r >= 0)
+	if (r >= 0)
 		close(fd);
-	if (r < 0)
+	if (r < 0 && r != -ENOENT)
 		goto fail;
 	h->errmsg[0] = '\0';
 	h->opened = true;
+	if (r == -ENOENT)
+		find_moved(h);
 	return 0;
 fail:
 	free_paths(h);
@@ -166,6 +266,11 @@ fail:
 const char *procmgr_errmsg(const procmgr *h)
 {
 	return h ? h->errmsg : "out of memory";
+}
+
+const char *procmgr_errparam(const procmgr *h)
+{
+	return h ? h->errparam : NULL;
 }
 
 const char *procmgr_warning(const procmgr *h)
@@ -249,6 +354,18 @@ static int key_open(procmgr *h, const char *key, bool create, int *ret_fd)
 	return 0;
 }
 
+int pm_key_stat(procmgr *h, const char *key, struct stat *ret)
+{
+	int fd, r;
+
+	r = key_open(h, key, false, &fd);
+	if (r < 0)
+		return r;
+	r = fstatat(fd, key, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 int procmgr_read_raw(procmgr *h, const char *key, char **ret_value,
 		     size_t *ret_len)
 {
@@ -319,6 +436,9 @@ int procmgr_delete(procmgr *h, const char *key)
 {
 	int fd, r;
 
+	r = pm_check_writable(h);
+	if (r < 0)
+		return r;
 	r = key_open(h, key, false, &fd);
 	if (r == -ENOENT)
 		return 0;
@@ -445,6 +565,7 @@ int procmgr_list(const char *dir, char ***ret_names)
 
 	if (!h)
 		return -ENOMEM;
+	h->read_only = true;	/* it only reads: root may list anyone's */
 	r = set_paths(h, dir, NULL);
 	if (r < 0)
 		goto out;
@@ -531,7 +652,7 @@ int procmgr_await(procmgr *h, const char *key, double timeout,
 		  char **ret_value)
 {
 	struct timespec deadline;
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	int ifd, wd = -1, r, n;
 
 	r = key_call(h, key);
@@ -551,11 +672,18 @@ int procmgr_await(procmgr *h, const char *key, double timeout,
 		r = procmgr_read(h, key, ret_value);
 		if (r != -ENOENT)
 			break;
-		pfd = (struct pollfd){ .fd = ifd, .events = POLLIN };
-		n = poll(&pfd, 1, pm_ms_left(timeout, &deadline));
-		if (n < 0 && errno != EINTR) {
-			r = pm_error(h, errno, "cannot await %s/%s: %s",
-				     h->meta_dir, key, strerror(errno));
+		pfd[0] = (struct pollfd){ .fd = ifd, .events = POLLIN };
+		pm_waiting(h, "key %s of %s", key, h->name);
+		n = pm_poll(h, pfd, 1, pm_ms_left(timeout, &deadline));
+		pm_waiting(h, NULL);
+		if (n == -EINTR) {
+			r = pm_error(h, EINTR, "interrupted while waiting for "
+				     "%s/%s", h->meta_dir, key);
+			break;
+		}
+		if (n < 0) {
+			r = pm_error(h, -n, "cannot await %s/%s: %s",
+				     h->meta_dir, key, strerror(-n));
 			break;
 		}
 		if (n == 0) {

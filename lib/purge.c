@@ -17,19 +17,90 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ASIDE_MAX (PROCMGR_NAME_MAX + 32)
+#define ASIDE_MAX (PROCMGR_NAME_MAX + PM_CREATOR_TAG_MAX + 32)
 
 /*
- * ".NAME.purge.<pid>.<ns>": a dot name, so listings and keys skip it, and
- * unique enough; RENAME_NOREPLACE refuses rather than clobbers a clash.
+ * ".NAME.purge.<pid>.<start time>.<ns>": a dot name, so listings and keys
+ * skip it; unique enough (RENAME_NOREPLACE refuses rather than clobbers a
+ * clash); and naming its creator, so that a sweep knows when one was left
+ * by a removal that never finished (pm_sweep_litter()).
  */
 static void aside_name(procmgr *h, char out[ASIDE_MAX])
 {
+	char tag[PM_CREATOR_TAG_MAX];
 	struct timespec ts;
 
+	pm_creator_tag(tag, sizeof(tag));
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(out, ASIDE_MAX, ".%s.purge.%d.%lld", h->name, (int)getpid(),
+	snprintf(out, ASIDE_MAX, ".%s.purge.%s.%lld", h->name, tag,
 		 (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
+
+/* Is name NAME's aside copy made by a process that is gone? */
+static bool dead_aside(procmgr *h, const char *name)
+{
+	unsigned long long start, ns;
+	size_t n = strlen(h->name);
+	int pid, len = 0;
+
+	if (name[0] != '.' || strncmp(name + 1, h->name, n) ||
+	    strncmp(name + 1 + n, ".purge.", 7))
+		return false;
+	name += 1 + n + 7;
+	if (sscanf(name, "%9d.%20llu.%20llu%n", &pid, &start, &ns, &len) != 3 ||
+	    name[len] || strspn(name, "0123456789.") != strlen(name))
+		return false;
+	return pm_creator_gone(pid, start) == 1;
+}
+
+/*
+ * A removal that died left its aside copy: put it back when nothing took
+ * NAME's place since (the removal never finished, and the state change
+ * about to run decides afresh), else it is older than what is there.
+ */
+static void sweep_asides(procmgr *h, int hostfd)
+{
+	struct dirent *e;
+	int fd;
+	DIR *d;
+
+	/* a description of its own: a dup would share the offset */
+	fd = openat(hostfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (!dead_aside(h, e->d_name))
+			continue;
+		if (renameat2(hostfd, e->d_name, hostfd, h->name,
+			      RENAME_NOREPLACE) < 0)
+			pm_rm_rf_at(hostfd, e->d_name);
+	}
+	closedir(d);
+}
+
+void pm_sweep_litter(procmgr *h)
+{
+	char *msg = NULL;
+	int fd;
+
+	if (pm_open_host(h, false, &fd) == 0) {
+		sweep_asides(h, fd);
+		close(fd);
+	}
+	if (pm_open_meta(h, false, &fd) == 0) {
+		pm_sweep_temps(fd, NULL);
+		close(fd);
+	}
+	if (pm_open_base(h, false, &fd) == 0) {
+		msg = strrchr(h->lock_msg_path, '/');
+		pm_sweep_temps(fd, msg ? msg + 1 : h->lock_msg_path);
+		close(fd);
+	}
+	h->errmsg[0] = '\0';
 }
 
 /* The pid key of directory name in hostfd: 0 when absent or unparsable. */
@@ -45,7 +116,7 @@ static pid_t dir_pid(int hostfd, const char *name)
 	if (fd < 0)
 		return 0;
 	if (pm_read_at(fd, "pid", PM_READ_MAX, &v, &len) == 0) {
-		if (pm_parse_pid(v, &pid) < 0)
+		if (pm_parse_pid_len(v, len, &pid) < 0)
 			pid = 0;
 		free(v);
 	}
@@ -147,12 +218,15 @@ int procmgr_purge(procmgr *h, bool force)
 	r = procmgr_lock(h);
 	if (r < 0)
 		return r;
+	pm_sweep_litter(h);
 	r = procmgr_status(h, &st);
 	if (r < 0)
 		goto out;
 	if (st.state == PROCMGR_RUNNING && !force)
-		r = pm_error(h, EBUSY, "%s is running (pid %d); stop it first "
-			     "or use --force", h->name, (int)st.pid);
+		r = pm_blame(h, "force",
+			     pm_error(h, EBUSY, "%s is running (pid %d); stop "
+				      "it first or purge with force", h->name,
+				      (int)st.pid));
 	else if (st.state != PROCMGR_STOPPED)
 		r = pm_meta_remove_if(h, st.pid);
 	procmgr_status_clear(&st);

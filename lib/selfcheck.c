@@ -13,16 +13,18 @@
 int procmgr_self_check(procmgr *h)
 {
 	char *pid_text = NULL, *recorded = NULL, *mine = NULL;
+	size_t len;
 	pid_t pid;
 	int r;
 
 	r = pm_check_open(h);
 	if (r < 0)
 		return r;
-	r = procmgr_read(h, "pid", &pid_text);
+	r = procmgr_read_raw(h, "pid", &pid_text, &len);
 	/* Gone or unreadable metadata names nobody, least of all us. */
-	if (r == -ENOENT || (r >= 0 && (pm_parse_pid(pid_text, &pid) < 0 ||
-					 pid != getpid()))) {
+	if (r == -ENOENT ||
+	    (r >= 0 && (pm_parse_pid_len(pid_text, len, &pid) < 0 ||
+			pid != getpid()))) {
 		r = 0;
 		goto out;
 	}

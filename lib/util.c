@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -12,31 +13,104 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * Length of the printable UTF-8 sequence at s, 0 if it is none: an
+ * invalid or overlong sequence, a surrogate, or a C1 control (U+0080 to
+ * U+009F: terminals take U+009B for an escape sequence's start, as ESC [).
+ */
+static size_t utf8_printable(const unsigned char *s)
+{
+	unsigned cp;
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07u;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+size_t procmgr_escape(const char *s, char *buf, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n;
+
+	if (!size)
+		return 0;
+	while (*p) {
+		n = *p >= 0x20 && *p < 0x7f ? 1 : utf8_printable(p);
+		if (n && o + n < size) {
+			memcpy(buf + o, p, n);
+			o += n;
+			p += n;
+		} else if (!n && o + 4 < size) {
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x",
+					      *p++);
+		} else {
+			break;
+		}
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+/*
+ * Messages name what the user typed and what files hold (NAMEs, keys,
+ * paths, argv): escaped, no byte of it can move a terminal's cursor or
+ * retitle its window.
+ */
 int pm_error(procmgr *h, int err, const char *fmt, ...)
 {
+	char raw[PM_ERRMSG_MAX];
 	va_list ap;
 
-	if (err < 0)
-		err = -err;
+	assert(err > 0);
 	if (h) {
+		h->errparam = NULL;
 		va_start(ap, fmt);
-		vsnprintf(h->errmsg, sizeof(h->errmsg), fmt, ap);
+		vsnprintf(raw, sizeof(raw), fmt, ap);
 		va_end(ap);
+		procmgr_escape(raw, h->errmsg, sizeof(h->errmsg));
 	}
 	return -err;
+}
+
+int pm_blame(procmgr *h, const char *param, int r)
+{
+	if (h)
+		h->errparam = param;
+	return r;
 }
 
 void pm_warn(procmgr *h, const char *fmt, ...)
 {
 	va_list ap;
-	char *w = NULL;
+	char *raw = NULL, *w = NULL;
+	size_t size;
 
 	if (!h)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&w, fmt, ap) < 0)
-		w = NULL;
+	if (vasprintf(&raw, fmt, ap) < 0)
+		raw = NULL;
 	va_end(ap);
+	size = raw ? strlen(raw) * 4 + 1 : 0;
+	w = raw ? malloc(size) : NULL;
+	if (w)
+		procmgr_escape(raw, w, size);
+	free(raw);
 	free(h->warning);
 	h->warning = w;
 }
@@ -98,6 +172,14 @@ int pm_parse_pid(const char *s, pid_t *ret_pid)
 	return 0;
 }
 
+int pm_parse_pid_len(const char *s, size_t len, pid_t *ret_pid)
+{
+	/* "123\0garbage" is not 123: a NUL is no white space */
+	if (!s || memchr(s, '\0', len))
+		return -EBADMSG;
+	return pm_parse_pid(s, ret_pid);
+}
+
 void pm_deadline(double timeout, struct timespec *ret_deadline)
 {
 	struct timespec now;
@@ -134,4 +216,33 @@ int pm_ms_left(double timeout, const struct timespec *deadline)
 	if (ms > INT_MAX)
 		ms = INT_MAX;
 	return (int)ms;
+}
+
+int pm_struct_in(void *ours, size_t ours_size, size_t min, const void *theirs,
+		 size_t size, bool strict)
+{
+	const unsigned char *extra = (const unsigned char *)theirs + ours_size;
+
+	if (!theirs || size < min)
+		return -EINVAL;
+	for (size_t i = 0; strict && size > ours_size && i < size - ours_size;
+	     i++)
+		if (extra[i])
+			return -E2BIG;
+	memset(ours, 0, ours_size);
+	memcpy(ours, theirs, size < ours_size ? size : ours_size);
+	return 0;
+}
+
+int pm_poll(procmgr *h, struct pollfd *pfd, nfds_t n, int ms)
+{
+	int cancel = h ? h->cancel_fd : -1, r;
+
+	pfd[n] = (struct pollfd){ .fd = cancel, .events = POLLIN };
+	r = poll(pfd, n + (cancel >= 0), ms);
+	if (r < 0)
+		return -errno;	/* -EINTR: a signal handler ran */
+	if (cancel >= 0 && (pfd[n].revents & (POLLIN | POLLHUP | POLLERR)))
+		return -EINTR;
+	return r;
 }

@@ -12,8 +12,11 @@
 #include "procmgr.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <time.h>
 
 /* Exit codes, SPEC §4. */
 enum cli_exit {
@@ -27,7 +30,7 @@ enum cli_exit {
 	CLI_DIED = 7,		/* died before ready */
 };
 
-/* Returned by cli_operands() when the command should go on. */
+/* Returned by cli_parse() and friends when the command should go on. */
 #define CLI_CONTINUE (-1)
 
 /* The global options. */
@@ -53,6 +56,53 @@ int cmd_start(struct cli *c, int argc, char **argv);
 int cmd_ensure(struct cli *c, int argc, char **argv);
 int cmd_restart(struct cli *c, int argc, char **argv);
 int cmd_logs(struct cli *c, int argc, char **argv);
+int cmd_touch(struct cli *c, int argc, char **argv);
+int cmd_ps(struct cli *c, int argc, char **argv);
+int cmd_killall(struct cli *c, int argc, char **argv);
+
+/* ---- cmd-supervise.c ------------------------------------------------ */
+
+/*
+ * Stop every NAME under dir (stop --all; NULL: the default DIR), or every
+ * daemon of the user (killall, all_dirs): each line says what was stopped.
+ */
+int cli_stop_many(struct cli *c, bool all_dirs,
+		  const struct procmgr_stop_opts *opts, double lock_timeout);
+
+/* ---- json.c ---------------------------------------------------------- */
+
+/*
+ * JSON onto a stream: s as a string (null for NULL; control and non-UTF-8
+ * bytes escaped), and ', "key": value' pairs to add to an open object.
+ */
+void json_string(FILE *f, const char *s);
+void json_field(FILE *f, const char *key, const char *value);
+void json_field_int(FILE *f, const char *key, long long value, bool present);
+void json_field_bool(FILE *f, const char *key, bool value);
+/*
+ * A status as an object with SPEC §4's fields in their order, left open
+ * ("{...") for the command's own fields; the caller writes the "}".
+ */
+void json_status(FILE *f, const char *name, const struct procmgr_status *st);
+/* t as RFC 3339 UTC, "2026-11-25T19:02:19Z", into a 21-byte buffer. */
+void cli_format_time(time_t t, char ret[21]);
+
+/* ---- wait.c ---------------------------------------------------------- */
+
+/* The signal that interrupted us (SIGINT, SIGTERM, SIGHUP), or 0. */
+extern volatile sig_atomic_t cli_signal;
+/* Note those signals instead of dying, so library waits return -EINTR. */
+void cli_catch_signals(void);
+/* The fd a caught signal makes readable, for procmgr_set_cancel_fd(). */
+int cli_cancel_fd(void);
+/* After cleaning up: die by the signal that interrupted us, if any. */
+void cli_end_by_signal(void);
+/* The live wait line for h's waits, when stderr is a terminal and not -q. */
+void cli_wait_line(const struct cli *c, procmgr *h);
+/* Wipe the wait line; around other stderr output: lock, print, unlock. */
+void cli_wait_clear(void);
+void cli_stderr_lock(void);
+void cli_stderr_unlock(void);
 
 /* ---- main.c ---------------------------------------------------------- */
 
@@ -69,45 +119,76 @@ void cli_info(const struct cli *c, const char *fmt, ...)
 /* A usage error: the message and a pointer to --help; returns CLI_USAGE. */
 int cli_usage(const struct cli *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A JSON document went to stdout (with --json). */
+void cli_json_printed(void);
+/*
+ * With --json, a command that failed (code) without printing JSON prints
+ * {"error": {"exit": code, "message": "..."}, "command": "..."}, so that
+ * stdout always holds exactly one JSON document.
+ */
+void cli_json_error(const struct cli *c, int code);
 /* The exit code for a library failure r (< 0). */
 int cli_exit_code(int r);
-/* Print h's message about failure r; returns cli_exit_code(r). */
+/*
+ * h's message about its last failure, with the option to change when the
+ * failure is about one: "... use another directory (--dir)".
+ */
+const char *cli_errmsg(procmgr *h);
+/* Print cli_errmsg(h) about failure r; returns cli_exit_code(r). */
 int cli_fail(procmgr *h, int r);
 
+/* What a command takes on its command line. */
+struct cli_syntax {
+	int npos;			/* operands: NAME, KEY, VALUE */
+	const char *what;		/* "NAME KEY", for messages */
+	const char *shortopts;		/* besides -h, -q, -v; NULL: none */
+	const struct option *longopts;	/* besides --help, the globals */
+	bool rest;			/* a command follows (-- CMD...) */
+};
+
+/* Take option o (with arg): CLI_CONTINUE, or an exit code. */
+typedef int (*cli_option_fn)(struct cli *c, int o, char *arg, void *ctx);
+
 /*
- * Take a command's npos leading operands (what names them, for the usage
- * message: "NAME KEY"). *argc and *argv are shifted so that getopt_long()
- * parses the options that follow, and cli_getopt() is reset. Returns
- * CLI_CONTINUE, or an exit code (help shown, or a usage error).
+ * Parse a command's arguments (argv[0] is the command): options before
+ * and after the operands, as getopt users expect (`logs -n 5 web`), each
+ * handed to fn; the operands into ops[] (none may start with '-'); with
+ * rest, the daemon's command, after "--" or at the first word that is
+ * not an option, into *ret_rest, never parsed. --help shows the command's
+ * help. CLI_CONTINUE, or an exit code (help shown, or a usage error).
  */
-int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
-		 const char *what);
+int cli_parse(struct cli *c, int argc, char **argv,
+	      const struct cli_syntax *s, cli_option_fn fn, void *ctx,
+	      char **ops, char ***ret_rest);
 /*
  * getopt_long() with the leading '+' (stop at "--" and at the first operand,
- * so a daemon's flags are never parsed) and our own messages: returns the
- * option, -1 at the end, '?' after printing a usage message.
+ * so a daemon's flags are never parsed), --help, the global options, and
+ * our own messages: returns the option, -1 at the end, '?' after printing
+ * a usage message.
  */
 int cli_getopt(struct cli *c, int argc, char **argv,
 	       const char *shortopts, const struct option *longopts);
-/* Fail with a usage message when operands are left over. */
-int cli_no_more(const struct cli *c, int argc, char **argv);
-/* Parse the options of a command that has none but --help. */
-int cli_plain(struct cli *c, int argc, char **argv);
+
+#define CLI_MAX_SIGNALS 16
+
+/*
+ * --signals LIST ('s'), --kill-wait SEC ('w') or --kill-mode MODE ('k')
+ * into a stop's options; signals is where the chain is kept.
+ */
+int cli_stop_option(const struct cli *c, int o, const char *arg,
+		    struct procmgr_stop_opts *stop, int *signals);
 
 /* Strict numbers: seconds >= 0 (fractions allowed) and counts >= 0. */
 int cli_seconds(const struct cli *c, const char *opt, const char *s,
 		double *ret);
 int cli_count(const struct cli *c, const char *opt, const char *s,
 	      unsigned long long *ret);
-/*
- * Parse the options of a command whose only option (but --help) is opt
- * ("--timeout"), in seconds, into *ret. CLI_CONTINUE or an exit code.
- */
-int cli_seconds_option(struct cli *c, int argc, char **argv,
-		       const char *opt, double *ret);
 
 /* Check NAME (exit 2 naming the rule) and open a handle on it. */
 int cli_open(const struct cli *c, const char *name, procmgr **ret_h);
+/* The same for reading only: root may read another user's DIR. */
+int cli_open_read_only(const struct cli *c, const char *name,
+		       procmgr **ret_h);
 /* procmgr_set_lock_wait() with a callback printing pants' waiting line. */
 void cli_lock_wait(struct cli *c, procmgr *h, double timeout);
 

@@ -6,19 +6,27 @@
 
 #include <stdlib.h>
 
+static int take(struct cli *c, int o, char *arg, void *timeout)
+{
+	(void)o;
+	return cli_seconds(c, "--timeout", arg, timeout);
+}
+
 int cmd_await(struct cli *c, int argc, char **argv)
 {
-	char **op = argv + 1;
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct cli_syntax syntax = { 2, "NAME KEY", NULL, opts,
+						  false };
 	double timeout = -1;
-	char *value = NULL;
+	char *op[2], *value = NULL;
 	procmgr *h = NULL;
 	int r;
 
-	r = cli_operands(c, &argc, &argv, 2, "NAME KEY");
-	if (r != CLI_CONTINUE ||
-	    (r = cli_seconds_option(c, argc, argv, "--timeout",
-				    &timeout)) != CLI_CONTINUE ||
-	    (r = cli_no_more(c, argc, argv)) != CLI_CONTINUE ||
+	if ((r = cli_parse(c, argc, argv, &syntax, take, &timeout, op,
+			   NULL)) != CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_await(h, op[1], timeout, &value);

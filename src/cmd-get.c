@@ -12,16 +12,16 @@
 
 int cmd_get(struct cli *c, int argc, char **argv)
 {
-	char **op = argv + 1;
-	char *value = NULL;
+	static const struct cli_syntax syntax = { 2, "NAME KEY", NULL, NULL,
+						  false };
+	char *op[2], *value = NULL;
 	procmgr *h = NULL;
 	size_t len;
 	int r;
 
-	r = cli_operands(c, &argc, &argv, 2, "NAME KEY");
-	if (r != CLI_CONTINUE ||
-	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE ||
-	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
+	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
+		    CLI_CONTINUE ||
+	    (r = cli_open_read_only(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_read_raw(h, op[1], &value, &len);
 	if (r == -ENOENT) {

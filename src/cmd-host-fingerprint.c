@@ -8,11 +8,12 @@
 
 int cmd_host_fingerprint(struct cli *c, int argc, char **argv)
 {
+	static const struct cli_syntax syntax = { 0, "", NULL, NULL, false };
 	char fp[PROCMGR_HOSTFP_LEN + 1];
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 0, "")) != CLI_CONTINUE ||
-	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE)
+	r = cli_parse(c, argc, argv, &syntax, NULL, NULL, NULL, NULL);
+	if (r != CLI_CONTINUE)
 		return r;
 	/* uname(2) does not fail in practice: keep the error path short. */
 	r = procmgr_host_fingerprint(fp);

@@ -15,6 +15,7 @@ struct row {
 	char pid[24];
 	char uptime[32];
 	struct procmgr_status st;
+	char *error;		/* why NAME could not be read, or NULL */
 };
 
 static const char *const state_names[] = {
@@ -23,20 +24,37 @@ static const char *const state_names[] = {
 	[PROCMGR_RUNNING] = "running",
 };
 
-/* Read one NAME's state into row; with --json print its object at once. */
-static int fill_row(struct cli *c, const char *name, struct row *row,
-		    bool first)
+/*
+ * A NAME that cannot be read (an unsafe directory, say) is a row of its
+ * own with state "error" and a warning, not the end of the listing.
+ */
+static int error_row(const char *name, const char *msg, struct row *row)
 {
-	procmgr *h = NULL;
-	char *json = NULL;
+	cli_err("warning: %s", msg);
+	snprintf(row->name, sizeof(row->name), "%s", name);
+	row->state = "error";
+	strcpy(row->pid, "-");
+	strcpy(row->uptime, "-");
+	row->error = strdup(msg);
+	return row->error ? CLI_OK : CLI_ERROR;
+}
+
+/* Read one NAME's state into row. */
+static int fill_row(struct cli *c, const char *name, struct row *row)
+{
+	procmgr *h = procmgr_new();
 	long long up;
 	int r;
 
-	if ((r = cli_open(c, name, &h)) != CLI_CONTINUE)
-		return r;
-	r = procmgr_status(h, &row->st);
+	if (!h) {
+		cli_err("out of memory");
+		return CLI_ERROR;
+	}
+	r = procmgr_open_read_only(h, c->dir, name);
+	if (r >= 0)
+		r = procmgr_status(h, &row->st);
 	if (r < 0) {
-		r = cli_fail(h, r);
+		r = error_row(name, cli_errmsg(h), row);
 		goto out;
 	}
 	if (procmgr_warning(h))
@@ -50,22 +68,43 @@ static int fill_row(struct cli *c, const char *name, struct row *row,
 	strcpy(row->uptime, "-");
 	if (up >= 0)
 		cli_duration(up, row->uptime, sizeof(row->uptime));
-	if (c->json) {
-		r = procmgr_status_json(row->name, &row->st, NULL, &json);
-		if (r < 0) {
-			r = cli_fail(h, r);
-			goto out;
-		}
-		printf("%s%s", first ? "[\n  " : ",\n  ", json);
-	}
-	r = CLI_CONTINUE;
+	r = CLI_OK;
 out:
-	free(json);
 	procmgr_free(h);
 	return r;
 }
 
-static void print_table(const struct row *rows, size_t n)
+/* One row as a JSON object: the status's, or name, state "error", error. */
+static void row_json(const struct row *row)
+{
+	if (!row->error) {
+		json_status(stdout, row->name, &row->st);
+	} else {
+		fputs("{\"name\": ", stdout);
+		json_string(stdout, row->name);
+		fputs(", \"state\": \"error\", \"pid\": null, \"fingerprint\": "
+		      "null, \"socket\": null, \"started_at\": null, "
+		      "\"exit\": null", stdout);
+		json_field(stdout, "error", row->error);
+	}
+	fputc('}', stdout);
+}
+
+/* The rows as one JSON array. */
+static int print_json(const struct row *rows, size_t n)
+{
+	cli_json_printed();
+	fputs(n ? "[\n  " : "[]\n", stdout);
+	for (size_t i = 0; i < n; i++) {
+		row_json(&rows[i]);
+		fputs(i + 1 < n ? ",\n  " : "\n]\n", stdout);
+	}
+	return CLI_OK;
+}
+
+/* The table; with -q without its header, for scripts. */
+static void print_table(const struct cli *c, const struct row *rows,
+			size_t n)
 {
 	int wn = 4, ws = 7, wp = 3, wu = 6;
 
@@ -77,8 +116,9 @@ static void print_table(const struct row *rows, size_t n)
 		if ((int)strlen(rows[i].uptime) > wu)
 			wu = (int)strlen(rows[i].uptime);
 	}
-	printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, "NAME", ws, "STATE", wp,
-	       "PID", wu, "UPTIME", "SOCKET");
+	if (!c->quiet)
+		printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, "NAME", ws, "STATE",
+		       wp, "PID", wu, "UPTIME", "SOCKET");
 	for (size_t i = 0; i < n; i++)
 		printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, rows[i].name, ws,
 		       rows[i].state, wp, rows[i].pid, wu, rows[i].uptime,
@@ -92,7 +132,7 @@ static void print_table(const struct row *rows, size_t n)
 static int list_failed(const struct cli *c, int r)
 {
 	procmgr *h = procmgr_new();
-	int r2 = h ? procmgr_open(h, c->dir, "list") : -ENOMEM;
+	int r2 = h ? procmgr_open_read_only(h, c->dir, "list") : -ENOMEM;
 
 	if (r2 < 0)
 		r = cli_fail(h, r2);
@@ -119,13 +159,14 @@ static void say_dir(const struct cli *c)
 
 int cmd_list(struct cli *c, int argc, char **argv)
 {
+	static const struct cli_syntax syntax = { 0, "", NULL, NULL, false };
 	struct row *rows = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 0, "")) != CLI_CONTINUE ||
-	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE)
+	r = cli_parse(c, argc, argv, &syntax, NULL, NULL, NULL, NULL);
+	if (r != CLI_CONTINUE)
 		return r;
 	r = procmgr_list(c->dir, &names);
 	if (r < 0)
@@ -136,16 +177,16 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		n++;
 	rows = calloc(n + 1, sizeof(*rows));
 	r = rows ? CLI_OK : CLI_ERROR;
-	for (size_t i = 0; i < n && r == CLI_OK; i++) {
-		r = fill_row(c, names[i], &rows[i], i == 0);
-		r = r == CLI_CONTINUE ? CLI_OK : r;
-	}
+	for (size_t i = 0; i < n && r == CLI_OK; i++)
+		r = fill_row(c, names[i], &rows[i]);
 	if (r == CLI_OK && c->json)
-		puts(n ? "\n]" : "[]");
+		r = print_json(rows, n);
 	else if (r == CLI_OK)
-		print_table(rows, n);
-	for (size_t i = 0; rows && i < n; i++)
+		print_table(c, rows, n);
+	for (size_t i = 0; rows && i < n; i++) {
 		procmgr_status_clear(&rows[i].st);
+		free(rows[i].error);
+	}
 	free(rows);
 	procmgr_strv_free(names);
 	return r;

@@ -1,162 +1,70 @@
 /*
  * cmd-logs.c - procmgr logs NAME [-n LINES] [-f]: the end of the daemon's
- * log; with -f, new lines as they are written (inotify), until the daemon
- * ends (its pidfd becomes readable).
+ * log; with -f, new lines as they are written, until the daemon ends
+ * (procmgr_log_follow()).
  */
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <sys/pidfd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define TAIL_WINDOW (1 << 20)	/* look for the last lines this far back */
 
 struct logs_args {
 	unsigned long long lines;
 	bool follow;
 };
 
-static int parse(struct cli *c, int argc, char **argv, struct logs_args *a)
+static int take(struct cli *c, int o, char *arg, void *ctx)
 {
-	static const struct option opts[] = {
-		{ "lines", required_argument, NULL, 'n' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o, r = CLI_CONTINUE;
+	struct logs_args *a = ctx;
 
-	while (r == CLI_CONTINUE &&
-	       (o = cli_getopt(c, argc, argv, "n:fh", opts)) != -1) {
-		if (o == 'h')
-			r = cli_help(c->cmd);
-		else if (o == 'n')
-			r = cli_count(c, "--lines", optarg, &a->lines);
-		else if (o == 'f')
-			a->follow = true;
-		else
-			r = CLI_USAGE;
-	}
-	return r == CLI_CONTINUE ? cli_no_more(c, argc, argv) : r;
+	if (o == 'n')
+		return cli_count(c, "--lines", arg, &a->lines);
+	a->follow = true;
+	return CLI_CONTINUE;
 }
 
-/* Copy what was appended to fd since the last call to stdout. */
-static void copy_new(int fd)
+/* Out to stdout as it comes; a closed stdout stops the follow. */
+static int print_piece(const char *data, size_t len, void *userdata)
 {
-	char buf[8192];
-	struct stat sb;
-	ssize_t n;
-
-	/* A log truncated under us starts over. */
-	if (fstat(fd, &sb) == 0 && sb.st_size < lseek(fd, 0, SEEK_CUR))
-		lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, stdout);
-	fflush(stdout);
-}
-
-/* Print the last n lines of fd and leave its offset where they end. */
-static void print_tail(int fd, unsigned long long n)
-{
-	unsigned long long seen = 0;
-	struct stat sb;
-	off_t start = 0;
-	char *buf;
-	ssize_t len = -1, i;
-
-	if (fstat(fd, &sb) == 0 && sb.st_size > TAIL_WINDOW)
-		start = sb.st_size - TAIL_WINDOW;
-	buf = malloc(TAIL_WINDOW);
-	if (buf)
-		len = pread(fd, buf, TAIL_WINDOW, start);
-	if (len < 0)
-		goto out;
-	/* Back over n newlines, not counting the one that ends the text. */
-	i = len > 0 && buf[len - 1] == '\n' ? len - 1 : len;
-	for (; n > 0 && i > 0; i--)
-		if (buf[i - 1] == '\n' && ++seen == n)
-			break;
-	if (n == 0)
-		i = len;
-	fwrite(buf + i, 1, (size_t)(len - i), stdout);
-	lseek(fd, start + len, SEEK_SET);
-out:
-	free(buf);
-}
-
-/* A pidfd on the running daemon, confirmed after opening; -1 if none. */
-static int daemon_pidfd(procmgr *h)
-{
-	struct procmgr_status st = { 0 };
-	int pidfd = -1;
-
-	if (procmgr_status(h, &st) >= 0 && st.state == PROCMGR_RUNNING)
-		pidfd = pidfd_open(st.pid, 0);
-	procmgr_status_clear(&st);
-	if (pidfd >= 0 && (procmgr_status(h, &st) < 0 ||
-			   st.state != PROCMGR_RUNNING)) {
-		close(pidfd);
-		pidfd = -1;
-	}
-	procmgr_status_clear(&st);
-	return pidfd;
+	(void)userdata;
+	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+		return -EPIPE;
+	return 0;
 }
 
 static int follow(procmgr *h, const char *path, unsigned long long n)
 {
-	char events[4096] __attribute__((aligned(8)));
-	struct pollfd p[2] = { { .fd = -1 }, { .fd = -1 } };
-	int fd, r = CLI_OK;
+	int r = procmgr_log_follow(h, (size_t)n, print_piece, NULL);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (r == -ENOENT) {
 		cli_err("cannot open the log %s: %s; has %s been started?",
-			path, strerror(errno), procmgr_get_name(h));
+			path, strerror(-r), procmgr_get_name(h));
 		return CLI_ERROR;
 	}
-	print_tail(fd, n);
-	p[0] = (struct pollfd){ .fd = inotify_init1(IN_CLOEXEC),
-				.events = POLLIN };
-	p[1] = (struct pollfd){ .fd = daemon_pidfd(h), .events = POLLIN };
-	if (p[0].fd < 0 ||
-	    inotify_add_watch(p[0].fd, path, IN_MODIFY | IN_ATTRIB) < 0) {
-		cli_err("cannot watch %s: %s", path, strerror(errno));
-		r = CLI_ERROR;
-		goto out;
-	}
-	/* Written between the tail and the watch: copy it, then wait. */
-	while (p[1].fd >= 0 && !(p[1].revents & POLLIN)) {
-		copy_new(fd);
-		if (poll(p, 2, -1) > 0 && (p[0].revents & POLLIN))
-			(void)!read(p[0].fd, events, sizeof(events));
-	}
-	copy_new(fd);
-out:
-	for (int i = 0; i < 2; i++)
-		if (p[i].fd >= 0)
-			close(p[i].fd);
-	close(fd);
-	return r;
+	if (r == -EPIPE)
+		return CLI_ERROR;	/* main() says stdout failed */
+	return r < 0 ? cli_fail(h, r) : CLI_OK;
 }
 
 int cmd_logs(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "lines", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct cli_syntax syntax = { 1, "NAME", "n:f", opts,
+						  false };
 	struct logs_args a = { .lines = 10 };
-	char *text = NULL, *path = NULL;
-	char **op = argv + 1;
+	char *text = NULL, *path = NULL, *op[1];
 	procmgr *h = NULL;
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE ||
-	    (r = parse(c, argc, argv, &a)) != CLI_CONTINUE ||
-	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
+	if ((r = cli_parse(c, argc, argv, &syntax, take, &a, op, NULL)) !=
+		    CLI_CONTINUE ||
+	    (r = cli_open_read_only(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_log_path(h, &path);
 	if (r < 0) {

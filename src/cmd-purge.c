@@ -5,38 +5,42 @@
  */
 #include "cli.h"
 
+struct purge_args {
+	bool force;
+	double lock_timeout;
+};
+
+static int take(struct cli *c, int o, char *arg, void *ctx)
+{
+	struct purge_args *a = ctx;
+
+	if (o == 'f') {
+		a->force = true;
+		return CLI_CONTINUE;
+	}
+	return cli_seconds(c, "--lock-timeout", arg, &a->lock_timeout);
+}
+
 int cmd_purge(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "lock-timeout", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char **op = argv + 1;
-	double lock_timeout = -1;
-	bool force = false;
+	static const struct cli_syntax syntax = { 1, "NAME", "f", opts,
+						  false };
+	struct purge_args a = { .lock_timeout = -1 };
+	char *op[1];
 	procmgr *h = NULL;
-	int o, r;
+	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE)
-		return r;
-	while ((o = cli_getopt(c, argc, argv, "fh", opts)) != -1) {
-		if (o == 'h')
-			return cli_help(c->cmd);
-		if (o == 'f')
-			force = true;
-		else if (o != 'L')
-			return CLI_USAGE;
-		else if ((r = cli_seconds(c, "--lock-timeout", optarg,
-					  &lock_timeout)) != CLI_CONTINUE)
-			return r;
-	}
-	if ((r = cli_no_more(c, argc, argv)) != CLI_CONTINUE ||
+	if ((r = cli_parse(c, argc, argv, &syntax, take, &a, op, NULL)) !=
+		    CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
-	cli_lock_wait(c, h, lock_timeout);
-	r = procmgr_purge(h, force);
+	cli_lock_wait(c, h, a.lock_timeout);
+	r = procmgr_purge(h, a.force);
 	r = r < 0 ? cli_fail(h, r) : CLI_OK;
 	procmgr_free(h);
 	return r;

@@ -5,13 +5,14 @@
 
 int cmd_set(struct cli *c, int argc, char **argv)
 {
-	char **op = argv + 1;
+	static const struct cli_syntax syntax = { 3, "NAME KEY VALUE", NULL,
+						  NULL, false };
+	char *op[3];
 	procmgr *h = NULL;
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 3, "NAME KEY VALUE")) !=
+	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
 		    CLI_CONTINUE ||
-	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE ||
 	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_write(h, op[1], op[2]);

@@ -20,7 +20,10 @@ struct spawn_args {
 	char **env, **fp_env, **fp_files;	/* NULL-terminated */
 	size_t n_env, n_fp_env, n_fp_files;
 	char *log;				/* absolute --log */
+	char *pid_file;				/* absolute --pid-file */
 	double lock_timeout;
+	struct procmgr_stop_opts stop;
+	int signals[CLI_MAX_SIGNALS];
 };
 
 static const struct option spawn_opts[] = {
@@ -36,29 +39,79 @@ static const struct option spawn_opts[] = {
 	{ "ready-timeout", required_argument, NULL, 'T' },
 	{ "kill-on-timeout", no_argument, NULL, 'K' },
 	{ "lock-timeout", required_argument, NULL, 'L' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "restart", required_argument, NULL, 'R' },
+	{ "restart-limit", required_argument, NULL, 'Z' },
+	{ "idle-timeout", required_argument, NULL, 'I' },
+	{ "watchdog", required_argument, NULL, 'W' },
+	{ "max-rss", required_argument, NULL, 'X' },
+	{ "pid-file", required_argument, NULL, 'p' },
+	{ "signals", required_argument, NULL, 's' },
+	{ "kill-wait", required_argument, NULL, 'w' },
+	{ "kill-mode", required_argument, NULL, 'k' },
 	{ NULL, 0, NULL, 0 },
 };
 
 /*
- * The daemon runs in --cwd, so a relative --log is made absolute against
- * ours, which is what the user meant.
+ * The daemon runs in --cwd, so a relative --log or --pid-file is made
+ * absolute against ours, which is what the user meant.
  */
-static int set_log(const struct cli *c, const char *path, struct spawn_args *a)
+static int set_path(const struct cli *c, const char *opt, const char *path,
+		    char **ret)
 {
 	char *cwd = NULL;
 
-	free(a->log);
-	a->log = NULL;
+	free(*ret);
+	*ret = NULL;
 	if (path[0] == '/' || !(cwd = getcwd(NULL, 0)))
-		a->log = strdup(path);
-	else if (asprintf(&a->log, "%s/%s", cwd, path) < 0)
-		a->log = NULL;
+		*ret = strdup(path);
+	else if (asprintf(ret, "%s/%s", cwd, path) < 0)
+		*ret = NULL;
 	free(cwd);
-	a->opts.log_path = a->log;
-	if (!a->log)
-		return cli_usage(c, "--log: out of memory");
+	if (!*ret)
+		return cli_usage(c, "%s: out of memory", opt);
 	return CLI_CONTINUE;
+}
+
+/* The options of supervision (SPEC §6) and of the stops it does. */
+static int parse_supervision(const struct cli *c, int o, char *arg,
+			     struct spawn_args *a)
+{
+	unsigned long long n;
+	int r = CLI_CONTINUE;
+
+	if (o == 'R') {
+		r = procmgr_restart_parse(arg);
+		if (r < 0)
+			return cli_usage(c, "--restart wants no, on-failure or "
+					 "always, not '%s'", arg);
+		a->opts.restart = (enum procmgr_restart_policy)r;
+		return CLI_CONTINUE;
+	}
+	if (o == 'Z') {
+		r = cli_count(c, "--restart-limit", arg, &n);
+		if (r == CLI_CONTINUE && (n == 0 || n > 1000000))
+			return cli_usage(c, "--restart-limit wants 1 to "
+					 "1000000 (for none, use --restart "
+					 "no), not '%s'", arg);
+		a->opts.restart_limit = (int)n;
+	} else if (o == 'I') {
+		r = cli_seconds(c, "--idle-timeout", arg,
+				&a->opts.idle_timeout);
+	} else if (o == 'W') {
+		r = cli_seconds(c, "--watchdog", arg, &a->opts.watchdog);
+	} else if (o == 'X') {
+		if (procmgr_size_parse(arg, &a->opts.max_rss) < 0 ||
+		    a->opts.max_rss == 0)
+			return cli_usage(c, "--max-rss wants a size such as "
+					 "4G, 512M or 1048576, not '%s'", arg);
+	} else if (o == 'p') {
+		r = set_path(c, "--pid-file", arg, &a->pid_file);
+		a->opts.pid_file = a->pid_file;
+	} else {
+		r = cli_stop_option(c, o, arg, &a->stop, a->signals);
+		a->opts.stop = &a->stop;
+	}
+	return r;
 }
 
 static int parse_value(const struct cli *c, int o, char *arg,
@@ -77,7 +130,8 @@ static int parse_value(const struct cli *c, int o, char *arg,
 	} else if (o == 'C') {
 		a->opts.cwd = arg;
 	} else if (o == 'l') {
-		r = set_log(c, arg, a);
+		r = set_path(c, "--log", arg, &a->log);
+		a->opts.log_path = a->log;
 	} else if (o == 'M') {
 		r = cli_count(c, "--log-max", arg, &max);
 		a->opts.log_max = (off_t)max;
@@ -102,15 +156,31 @@ static int parse_value(const struct cli *c, int o, char *arg,
 		 * library would read it as its default, 60 s. */
 		if (a->opts.ready_timeout == 0)
 			a->opts.ready_timeout = -1;
-	} else {
+	} else if (o == 'L') {
 		r = cli_seconds(c, "--lock-timeout", arg, &a->lock_timeout);
+	} else {
+		r = parse_supervision(c, o, arg, a);
 	}
 	return r;
 }
 
-static int parse(struct cli *c, int argc, char **argv, struct spawn_args *a)
+static int take(struct cli *c, int o, char *arg, void *ctx)
 {
-	int o, r = CLI_CONTINUE;
+	struct spawn_args *a = ctx;
+
+	if (o != 'K')
+		return parse_value(c, o, arg, a);
+	a->opts.kill_on_timeout = true;
+	return CLI_CONTINUE;
+}
+
+static int parse(struct cli *c, int argc, char **argv, struct spawn_args *a,
+		 char **ret_name)
+{
+	static const struct cli_syntax syntax = { 1, "NAME", NULL, spawn_opts,
+						  true };
+	char **cmd = NULL;
+	int r;
 
 	/* Each repeatable option appears at most argc times. */
 	a->env = calloc((size_t)argc + 1, sizeof(char *));
@@ -121,20 +191,8 @@ static int parse(struct cli *c, int argc, char **argv, struct spawn_args *a)
 	a->opts.env = a->env;
 	a->opts.fingerprint_env = a->fp_env;
 	a->opts.fingerprint_files = a->fp_files;
-	while (r == CLI_CONTINUE &&
-	       (o = cli_getopt(c, argc, argv, "h", spawn_opts)) != -1) {
-		if (o == 'h')
-			r = cli_help(c->cmd);
-		else if (o == 'K')
-			a->opts.kill_on_timeout = true;
-		else if (o == '?')
-			r = CLI_USAGE;
-		else
-			r = parse_value(c, o, optarg, a);
-	}
-	if (r == CLI_CONTINUE && optind >= argc)
-		r = cli_usage(c, "expects the daemon's command after '--'");
-	a->opts.argv = argv + optind;
+	r = cli_parse(c, argc, argv, &syntax, take, a, ret_name, &cmd);
+	a->opts.argv = cmd;
 	return r;
 }
 
@@ -145,11 +203,13 @@ static int died(procmgr *h, int r)
 
 	cli_fail(h, r);
 	if (procmgr_log_path(h, &log) >= 0 &&
-	    procmgr_log_tail(h, 20, &tail) >= 0 && tail[0]) {
+	    procmgr_start_log_tail(h, 20, &tail) >= 0 && tail[0]) {
+		cli_stderr_lock();
 		fprintf(stderr, "procmgr: the last lines of %s:\n%s", log,
 			tail);
 		if (tail[strlen(tail) - 1] != '\n')
 			fputc('\n', stderr);
+		cli_stderr_unlock();
 	}
 	free(tail);
 	free(log);
@@ -191,18 +251,36 @@ static int failed(procmgr *h, int r, const struct spawn_args *a)
 		return died(h, r);
 	if (r == -EEXIST)
 		cli_err("%s; 'procmgr restart %s' replaces it, 'procmgr "
-			"ensure %s' keeps it if unchanged", procmgr_errmsg(h),
+			"ensure %s' keeps it if unchanged", cli_errmsg(h),
 			name, name);
 	else if (r == -ETIMEDOUT && a->opts.kill_on_timeout)
 		cli_err("%s; stopped it (--kill-on-timeout); see 'procmgr "
-			"logs %s'", procmgr_errmsg(h), name);
+			"logs %s'", cli_errmsg(h), name);
 	else if (r == -ETIMEDOUT)
 		cli_err("%s; it is left running: see 'procmgr logs %s', "
 			"raise --ready-timeout or 'procmgr stop %s'",
-			procmgr_errmsg(h), name, name);
+			cli_errmsg(h), name, name);
 	else
 		return cli_fail(h, r);
 	return cli_exit_code(r);
+}
+
+/*
+ * What ensure did, on stderr: "restarting web: argv changed" for a daemon
+ * that ran, "starting web" (and why, when something was left of an
+ * earlier run: "starting web: stale pid 123") for one that did not.
+ */
+static void say_start(const struct cli *c, procmgr *h, int r,
+		      const char *reason)
+{
+	const char *name = procmgr_get_name(h);
+
+	if (r == 1)
+		cli_info(c, "restarting %s: %s", name, reason);
+	else if (r == 2 && (!reason || !strcmp(reason, "not running")))
+		cli_info(c, "starting %s", name);
+	else if (r == 2)
+		cli_info(c, "starting %s: %s", name, reason);
 }
 
 static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
@@ -213,17 +291,7 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 	pid_t pid = 0;
 	int r;
 
-	/* ensure's common case reads only, and takes no lock */
-	if (kind == SPAWN_ENSURE && procmgr_ensure_kept(h, &a->opts, &pid) == 1)
-		return report(c, h, pid, "kept", NULL);
-	/*
-	 * Take the lock here (the library counts it), so that a timeout
-	 * below is the daemon's readiness, never the lock's.
-	 */
 	cli_lock_wait(c, h, a->lock_timeout);
-	r = procmgr_lock(h);
-	if (r < 0)
-		return cli_fail(h, r);
 	if (c->verbose)
 		say_files(c, h, a);
 	if (kind == SPAWN_START) {
@@ -233,26 +301,22 @@ static int run(struct cli *c, procmgr *h, enum spawn_kind kind,
 		action = "restarted";
 	} else {
 		r = procmgr_ensure(h, &a->opts, &pid, &reason);
-		action = r == 0 ? "kept" : "restarted";
-		if (r == 1)
-			cli_info(c, "restarting %s: %s", procmgr_get_name(h),
-				 reason ? reason : "not running");
+		action = r == 0 ? "kept" : r == 1 ? "restarted" : "started";
+		say_start(c, h, r, reason);
 	}
 	r = r < 0 ? failed(h, r, a) : report(c, h, pid, action, reason);
-	procmgr_unlock(h);
 	free(reason);
 	return r;
 }
 
 static int spawn(struct cli *c, int argc, char **argv, enum spawn_kind kind)
 {
-	struct spawn_args a = { .lock_timeout = -1 };
-	char **op = argv + 1;
+	struct spawn_args a = { .lock_timeout = -1, .stop.kill_wait = -1 };
 	procmgr *h = NULL;
+	char *op[1];
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) == CLI_CONTINUE &&
-	    (r = parse(c, argc, argv, &a)) == CLI_CONTINUE &&
+	if ((r = parse(c, argc, argv, &a, op)) == CLI_CONTINUE &&
 	    (r = cli_open(c, op[0], &h)) == CLI_CONTINUE)
 		r = run(c, h, kind, &a);
 	procmgr_free(h);
@@ -261,6 +325,7 @@ static int spawn(struct cli *c, int argc, char **argv, enum spawn_kind kind)
 	free(a.fp_env);
 	free(a.fp_files);
 	free(a.log);
+	free(a.pid_file);
 	return r;
 }
 

@@ -24,20 +24,45 @@ static void print_exit(const struct procmgr_exit *e)
 		printf("killed by signal %d at %s", e->signal, at);
 }
 
+/* Why procmgr ended it, for the headline of a NAME that is not running. */
+static bool print_reason(const char *name, const struct procmgr_status *st)
+{
+	const char *why = st->exit.reason;
+
+	if (!why)
+		return false;
+	if (!strcmp(why, "idle"))
+		printf("%s: stopped (idle %gs)", name, st->idle_timeout);
+	else if (!strcmp(why, "gave-up"))
+		printf("%s: stale: gave up after %u restart%s; last ", name,
+		       st->restarts, st->restarts == 1 ? "" : "s");
+	else
+		printf("%s: stale: stopped (%s); ", name,
+		       !strcmp(why, "stop") ? "by procmgr stop" : why);
+	if (strcmp(why, "idle"))
+		print_exit(&st->exit);
+	return true;
+}
+
 static void print_headline(procmgr *h, const struct procmgr_status *st)
 {
 	const char *name = procmgr_get_name(h);
 	char up[32];
 
-	if (st->state == PROCMGR_STOPPED) {
+	if (st->state == PROCMGR_STOPPED && !st->exit.known) {
 		printf("%s: stopped\n", name);
 		return;
 	}
 	if (st->state == PROCMGR_RUNNING) {
 		cli_duration(cli_uptime(st), up, sizeof(up));
-		printf("%s: running, pid %d, up %s", name, (int)st->pid, up);
+		printf("%s: running%s, pid %d, up %s", name,
+		       st->ready ? "" : " (not ready)", (int)st->pid, up);
 		if (st->socket)
 			printf(", socket %s", st->socket);
+		if (st->status_text)
+			printf(", \"%s\"", st->status_text);
+	} else if (print_reason(name, st)) {
+		/* said */
 	} else if (st->exit.known) {
 		printf("%s: stale: ", name);
 		print_exit(&st->exit);
@@ -71,13 +96,20 @@ static void print_details(procmgr *h, const struct procmgr_status *st)
 	if (st->pid > 0)
 		printf("  %-13s %d\n", "pid", (int)st->pid);
 	if (st->started_at >= 0) {
-		procmgr_format_time(st->started_at, when);
+		cli_format_time(st->started_at, when);
 		printf("  %-13s %s\n", "started", when);
 	}
 	if (st->fingerprint)
 		printf("  %-13s %s\n", "fingerprint", st->fingerprint);
 	if (st->socket)
 		printf("  %-13s %s\n", "socket", st->socket);
+	if (st->status_text)
+		printf("  %-13s %s\n", "status text", st->status_text);
+	if (st->restarts)
+		printf("  %-13s %u\n", "restarts", st->restarts);
+	if (st->monitor > 0)
+		printf("  %-13s %d\n", "monitor", (int)st->monitor);
+	print_key(h, "supervision", "supervision");
 	print_key(h, "process name", "process_name");
 	print_key(h, "cmdline", "cmdline");
 	print_key(h, "log", "log");
@@ -113,13 +145,16 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		[PROCMGR_STALE] = CLI_ERROR,
 		[PROCMGR_RUNNING] = CLI_OK,
 	};
+	static const struct cli_syntax syntax = { 1, "NAME", NULL, NULL,
+						  false };
 	struct procmgr_status st = { 0 };
 	procmgr *h = NULL;
+	char *op[1];
 	int r;
 
-	if ((r = cli_operands(c, &argc, &argv, 1, "NAME")) != CLI_CONTINUE ||
-	    (r = cli_plain(c, argc, argv)) != CLI_CONTINUE ||
-	    (r = cli_open(c, argv[0], &h)) != CLI_CONTINUE)
+	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
+		    CLI_CONTINUE ||
+	    (r = cli_open_read_only(c, op[0], &h)) != CLI_CONTINUE)
 		return r;
 	r = procmgr_status(h, &st);
 	if (r < 0) {
@@ -134,7 +169,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			goto out;
 	} else {
 		print_headline(h, &st);
-		if (st.state != PROCMGR_STOPPED)
+		if (st.state != PROCMGR_STOPPED || st.exit.known)
 			print_details(h, &st);
 	}
 	r = codes[st.state];

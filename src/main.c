@@ -8,9 +8,11 @@
  */
 #include "cli.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct command {
 	const char *name;
@@ -30,7 +32,8 @@ struct command {
 	"                          (default: DIR/HOSTFP/NAME.log)\n" \
 	"  --log-max BYTES         rotate a log over BYTES to .1 at start\n" \
 	"                          (default, and 0: 10 MiB)\n" \
-	"  --env VAR=VALUE         add to its environment (repeatable)\n" \
+	"  --env VAR=VALUE         add to its environment (repeatable;\n" \
+	"                          part of the fingerprint)\n" \
 	"  --process-name STR      record STR as process_name (pants)\n" \
 	"  --ready MODE            exec, socket, notify, fd:N, tcp:PORT,\n" \
 	"                          unix:PATH (default: exec)\n" \
@@ -38,7 +41,20 @@ struct command {
 	"                          0: no limit)\n" \
 	"  --kill-on-timeout       stop the daemon when not ready in time\n" \
 	"  --lock-timeout SEC      wait that long for the lifecycle lock\n" \
-	"                          (default: forever; 0: do not wait)\n"
+	"                          (default: forever; 0: do not wait)\n" \
+	"Supervision (by the daemon's monitor):\n" \
+	"  --restart POLICY        no, on-failure or always: start it again\n" \
+	"                          when it ends by itself (default no)\n" \
+	"  --restart-limit N       restarts in a row before giving up (5)\n" \
+	"  --idle-timeout SEC      stop it after SEC unused (start, ensure,\n" \
+	"                          touch and connected clients are uses)\n" \
+	"  --watchdog SEC          it must send WATCHDOG=1 that often\n" \
+	"  --max-rss SIZE          ensure restarts it above SIZE (4G, 512M)\n" \
+	"  --pid-file PATH         a server that forks names its main pid\n" \
+	"  --signals LIST          stop chain (default TERM,KILL)\n" \
+	"  --kill-wait SEC         wait after each signal (default 5)\n" \
+	"  --kill-mode MODE        tree (default: the daemon, then the\n" \
+	"                          rest of its tree) or process\n"
 
 static const struct command commands[] = {
 	{ "start", cmd_start, "start NAME [spawn options] -- CMD [ARG...]",
@@ -57,15 +73,18 @@ static const struct command commands[] = {
 	  "Stop NAME if it runs, then start CMD as NAME; prints the pid.",
 	  SPAWN_OPTIONS,
 	  "procmgr restart web -- ./server" },
-	{ "stop", cmd_stop, "stop NAME [--signals LIST] [--kill-wait SEC] "
-	  "[--keep-metadata] [--lock-timeout SEC]",
-	  "Signal NAME along the chain until it is gone, then remove its\n"
-	  "metadata. A stale or stopped NAME is success. Exit 6 when the\n"
-	  "process survives the whole chain.",
+	{ "stop", cmd_stop, "stop NAME|--all [--signals LIST] [--kill-wait SEC] "
+	  "[--kill-mode MODE] [--keep-metadata] [--lock-timeout SEC]",
+	  "Signal NAME along the chain until it is gone, then every process\n"
+	  "left in its tree, then remove its metadata. A stale or stopped\n"
+	  "NAME is success. Exit 6 when a process survives the whole chain.\n"
+	  "--all stops every NAME under DIR and says what it stopped.",
 	  "  --signals LIST      signals to send in turn (default TERM,KILL)\n"
 	  "  --kill-wait SEC     wait after each signal (default 5)\n"
+	  "  --kill-mode MODE    tree (default) or process: the daemon alone\n"
 	  "  --keep-metadata     keep DIR/HOSTFP/NAME afterwards\n"
-	  "  --lock-timeout SEC  wait that long for the lifecycle lock\n",
+	  "  --lock-timeout SEC  wait that long for the lifecycle lock\n"
+	  "  --all               every NAME under DIR\n",
 	  "procmgr stop web --signals INT,TERM,KILL --kill-wait 2" },
 	{ "status", cmd_status, "status NAME",
 	  "Show NAME's state, pid, uptime, fingerprint, socket and last exit.\n"
@@ -92,7 +111,8 @@ static const struct command commands[] = {
 	  "procmgr purge web" },
 	{ "lock", cmd_lock, "lock NAME [--lock-timeout SEC] -- CMD [ARG...]",
 	  "Run CMD while holding NAME's lifecycle lock (pants' clients\n"
-	  "respect it too); exit with CMD's status. Exit 4 on timeout.",
+	  "respect it too); exit with CMD's status. Exit 4 on timeout.\n"
+	  "CMD inherits the lock: a procmgr it runs for NAME uses it.",
 	  "  --lock-timeout SEC  give up after SEC seconds (default: wait)\n",
 	  "procmgr lock web -- ./migrate-db" },
 	{ "logs", cmd_logs, "logs NAME [-n LINES] [-f]",
@@ -100,6 +120,22 @@ static const struct command commands[] = {
 	  "  -n, --lines LINES  how many lines (default 10)\n"
 	  "  -f, --follow       keep printing new lines while NAME runs\n",
 	  "procmgr logs web -n 50 -f" },
+	{ "touch", cmd_touch, "touch NAME",
+	  "Count a use of NAME: its monitor re-arms the --idle-timeout.\n"
+	  "Exit 3 when NAME is not running.",
+	  NULL, "procmgr touch web" },
+	{ "ps", cmd_ps, "ps",
+	  "Every daemon of yours, in every DIR, found through the running\n"
+	  "monitors: DIR NAME PID STATE UPTIME RSS.",
+	  NULL, "procmgr ps --json" },
+	{ "killall", cmd_killall, "killall [--signals LIST] [--kill-wait SEC] "
+	  "[--kill-mode MODE]",
+	  "Stop every daemon that 'procmgr ps' lists, in every DIR, and say\n"
+	  "what was stopped. Exit 6 if a process survived its chain.",
+	  "  --signals LIST      signals to send in turn (default TERM,KILL)\n"
+	  "  --kill-wait SEC     wait after each signal (default 5)\n"
+	  "  --kill-mode MODE    tree (default) or process\n",
+	  "procmgr killall" },
 	{ "host-fingerprint", cmd_host_fingerprint, "host-fingerprint",
 	  "Print the host fingerprint (HOSTFP), as pants computes it.",
 	  NULL, "ls \"$PROCMGR_DIR/$(procmgr host-fingerprint)\"" },
@@ -144,14 +180,15 @@ static int main_help(void)
 	     "  -h, --help     this help; 'procmgr COMMAND --help' for one\n"
 	     "  --version      print the version\n\n"
 	     "--dir, --json, -q and -v may also follow the command, as in\n"
-	     "'procmgr list --json'; what follows '--' is the daemon's.\n\n"
+	     "'procmgr list --json'. A command's options go before or after\n"
+	     "NAME; what follows '--' is the daemon's.\n\n"
 	     "Commands:");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf("  %s\n      e.g. %s\n", commands[i].synopsis,
 		       commands[i].example);
 	puts("\nExit status: 0 ok, 1 error, 2 usage, 3 not running, "
 	     "4 timed out,\n5 already running, 6 could not stop, "
-	     "7 died before ready.");
+	     "7 died before ready, 130 interrupted (Ctrl-C).");
 	return CLI_OK;
 }
 
@@ -170,7 +207,7 @@ static int parse_global(struct cli *c, int argc, char **argv)
 		case 'h':
 			return main_help();
 		case 'V':
-			puts("procmgr " PROCMGR_VERSION);
+			printf("procmgr %s\n", procmgr_version());
 			return CLI_OK;
 		default:
 			return CLI_USAGE;
@@ -204,17 +241,37 @@ static int dispatch(struct cli *c, int argc, char **argv)
 	return k->fn(c, argc - optind, argv + optind);
 }
 
+/*
+ * Started with fd 0, 1 or 2 closed ("procmgr ... 2>&-"), the first file we
+ * open would take that number, and our messages would be written into it -
+ * into the lock file, say. /dev/null fills the gaps first.
+ */
+static void fill_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
 	int r;
 
+	fill_stdio();
+	cli_catch_signals();
 	r = dispatch(&c, argc, argv);
+	cli_wait_clear();
+	cli_json_error(&c, r);
 	/* A full disk or closed pipe must not pass for success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_err("cannot write to standard output");
 		if (r == CLI_OK)
 			r = CLI_ERROR;
 	}
+	cli_end_by_signal();
 	return r;
 }

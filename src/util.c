@@ -12,15 +12,68 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * A message on stderr, escaped (procmgr_escape()): it echoes what the
+ * user typed (NAMEs, keys, commands), which may hold terminal controls.
+ */
+static void put_escaped(const char *fmt, va_list ap)
+{
+	char *raw = NULL, *safe = NULL;
+	size_t size;
+
+	if (vasprintf(&raw, fmt, ap) < 0)
+		raw = NULL;
+	size = raw ? strlen(raw) * 4 + 1 : 0;
+	if (raw)
+		safe = malloc(size);
+	if (safe)
+		procmgr_escape(raw, safe, size);
+	fputs(safe ? safe : "out of memory", stderr);
+	free(safe);
+	free(raw);
+}
+
+/* What --json prints for a failure that printed no JSON of its own. */
+static struct {
+	bool printed;			/* a JSON document went to stdout */
+	char message[1024];		/* the last error said on stderr */
+} json_state;
+
+void cli_json_printed(void)
+{
+	json_state.printed = true;
+}
+
+static void remember(const char *fmt, va_list ap)
+{
+	vsnprintf(json_state.message, sizeof(json_state.message), fmt, ap);
+}
+
+void cli_json_error(const struct cli *c, int code)
+{
+	if (!c->json || code == CLI_OK || json_state.printed)
+		return;
+	printf("{\"error\": {\"exit\": %d", code);
+	json_field(stdout, "message", json_state.message);
+	fputs("}", stdout);
+	json_field(stdout, "command", c->cmd);
+	puts("}");
+}
+
 void cli_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	remember(fmt, ap);
+	va_end(ap);
+	cli_stderr_lock();
 	fputs("procmgr: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_escaped(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	cli_stderr_unlock();
 }
 
 void cli_info(const struct cli *c, const char *fmt, ...)
@@ -29,21 +82,26 @@ void cli_info(const struct cli *c, const char *fmt, ...)
 
 	if (c->quiet)
 		return;
+	cli_stderr_lock();
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_escaped(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	cli_stderr_unlock();
 }
 
 int cli_usage(const struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	remember(fmt, ap);
+	va_end(ap);
 	fputs("procmgr: ", stderr);
 	if (c->cmd)
 		fprintf(stderr, "%s: ", c->cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_escaped(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'procmgr %s%s--help'.\n", c->cmd ? c->cmd : "",
 		c->cmd ? " " : "");
@@ -53,11 +111,15 @@ int cli_usage(const struct cli *c, const char *fmt, ...)
 int cli_exit_code(int r)
 {
 	switch (-r) {
+	case EINTR:
+		return 128 + (cli_signal ? cli_signal : SIGINT);
 	case ETIMEDOUT:
 	case EWOULDBLOCK:
 		return CLI_TIMEOUT;
 	case EEXIST:
 		return CLI_ALREADY;
+	case ETIME:
+		return CLI_NOT_STOPPED;
 	case ECHILD:
 		return CLI_DIED;
 	case EINVAL:
@@ -67,9 +129,32 @@ int cli_exit_code(int r)
 	}
 }
 
+/* The option that sets each parameter procmgr_errparam() names. */
+static const char *const param_flags[][2] = {
+	{ "dir", "--dir" },
+	{ "cwd", "--cwd" },
+	{ "log_path", "--log" },
+	{ "fingerprint_files", "--fingerprint-file" },
+	{ "force", "--force" },
+};
+
+const char *cli_errmsg(procmgr *h)
+{
+	static char buf[2048];
+	const char *param = procmgr_errparam(h);
+
+	for (size_t i = 0; param && i < sizeof(param_flags) / sizeof(param_flags[0]); i++)
+		if (!strcmp(param, param_flags[i][0])) {
+			snprintf(buf, sizeof(buf), "%s (%s)",
+				 procmgr_errmsg(h), param_flags[i][1]);
+			return buf;
+		}
+	return procmgr_errmsg(h);
+}
+
 int cli_fail(procmgr *h, int r)
 {
-	const char *msg = procmgr_errmsg(h);
+	const char *msg = cli_errmsg(h);
 
 	if (!msg || !*msg)
 		msg = strerror(-r);
@@ -77,82 +162,64 @@ int cli_fail(procmgr *h, int r)
 	return cli_exit_code(r);
 }
 
-/*
- * How many arguments at v[i] make one global option ("--json", "-q",
- * "--dir DIR", "--dir=DIR"): 1 or 2, or 0 when v[i] is not one.
- */
-static int global_width(char **v, int n, int i)
+/* Options until the first operand (or "--"): CLI_CONTINUE or exit. */
+static int options(struct cli *c, int argc, char **argv,
+		   const struct cli_syntax *s, cli_option_fn fn, void *ctx)
 {
-	const char *a = v[i];
+	int o, r = CLI_CONTINUE;
 
-	if (!strcmp(a, "--dir"))
-		return i + 1 < n ? 2 : 0;
-	if (!strncmp(a, "--dir=", 6) || !strcmp(a, "--json") ||
-	    !strcmp(a, "--quiet") || !strcmp(a, "--verbose"))
-		return 1;
-	return a[0] == '-' && a[1] && strspn(a + 1, "qv") == strlen(a + 1);
-}
-
-static void reverse(char **v, int from, int to)
-{
-	for (char *t; from < --to; from++) {
-		t = v[from];
-		v[from] = v[to];
-		v[to] = t;
+	while (r == CLI_CONTINUE &&
+	       (o = cli_getopt(c, argc, argv, s->shortopts, s->longopts)) !=
+		       -1) {
+		if (o == 'h')
+			r = cli_help(c->cmd);
+		else if (o == '?' || !fn)
+			r = CLI_USAGE;
+		else
+			r = fn(c, o, optarg, ctx);
 	}
+	return r;
 }
 
-/*
- * Global options typed between the command and its operands ("procmgr
- * status --json web") are moved after the operands, where cli_getopt()
- * takes them; any other long option there is a usage error, not a NAME.
- */
-static int leading_options(struct cli *c, char **v, int n, int npos,
-			   const char *what)
+/* Did the last options() stop at "--" (which getopt then consumed)? */
+static bool at_dashes(int argc, char **argv)
 {
-	int i = 1, w;
+	return optind > 1 && optind <= argc && !strcmp(argv[optind - 1], "--");
+}
 
-	while (i < n && v[i][0] == '-' && strcmp(v[i], "--")) {
-		if (!strcmp(v[i], "--help") || !strcmp(v[i], "-h"))
-			return cli_help(c->cmd);
-		w = global_width(v, n, i);
-		if (w == 0 && !strcmp(v[i], "--dir"))
-			return cli_usage(c, "option '--dir' needs a value");
-		if (w == 0 && !strncmp(v[i], "--", 2))
-			return cli_usage(c, "option '%s' goes after %s", v[i],
-					 what);
-		if (w == 0)
-			break;
-		i += w;
+int cli_parse(struct cli *c, int argc, char **argv,
+	      const struct cli_syntax *s, cli_option_fn fn, void *ctx,
+	      char **ops, char ***ret_rest)
+{
+	int r;
+
+	optind = 0;	/* a fresh getopt for each command */
+	r = options(c, argc, argv, s, fn, ctx);
+	for (int i = 0; r == CLI_CONTINUE && i < s->npos; i++) {
+		if ((i == 0 && at_dashes(argc, argv)) || optind >= argc)
+			return cli_usage(c, "expects %s%s", s->what,
+					 at_dashes(argc, argv) ?
+					 " before '--'" : "");
+		/*
+		 * getopt leaves "-" alone: a NAME may not look like a flag.
+		 * A KEY or VALUE after it is taken as it is ("-5").
+		 */
+		if (i == 0 && argv[optind][0] == '-')
+			return cli_usage(c, "NAME cannot start with '-': '%s'",
+					 argv[optind]);
+		ops[i] = argv[optind++];
 	}
-	if (i == 1)
-		return CLI_CONTINUE;
-	if (n - i < npos)
-		return cli_usage(c, "expects %s", what);
-	/* Rotate v[1 .. i + npos) so that the operands come first. */
-	reverse(v, 1, i);
-	reverse(v, i, i + npos);
-	reverse(v, 1, i + npos);
-	return CLI_CONTINUE;
-}
-
-int cli_operands(struct cli *c, int *argc, char ***argv, int npos,
-		 const char *what)
-{
-	char **v = *argv;
-	int n = *argc, r;
-
-	optind = 0;
-	if (npos > 0 &&
-	    (r = leading_options(c, v, n, npos, what)) != CLI_CONTINUE)
+	/* then options after the operands, as before them */
+	if (r == CLI_CONTINUE && s->npos > 0 && !at_dashes(argc, argv))
+		r = options(c, argc, argv, s, fn, ctx);
+	if (r != CLI_CONTINUE)
 		return r;
-	for (int i = 1; i <= npos && i < n; i++)
-		if (!strcmp(v[i], "--help") || !strcmp(v[i], "-h"))
-			return cli_help(c->cmd);
-	if (n - 1 < npos)
-		return cli_usage(c, "expects %s", what);
-	*argv = v + npos;
-	*argc = n - npos;
+	if (s->rest && optind >= argc)
+		return cli_usage(c, "expects a command to run after '--'");
+	if (!s->rest && optind < argc)
+		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	if (s->rest)
+		*ret_rest = argv + optind;
 	return CLI_CONTINUE;
 }
 
@@ -195,17 +262,19 @@ static bool take_global(struct cli *c, int o)
 int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts)
 {
-	struct option all[MAX_OPTS + N_GLOBAL + 1];
+	static const struct option help = { "help", no_argument, NULL, 'h' };
+	struct option all[MAX_OPTS + N_GLOBAL + 2];
 	char spec[64];
 	const char *arg;
 	size_t n = 0;
 	int o;
 
-	for (; longopts[n].name && n < MAX_OPTS; n++)
+	for (; longopts && longopts[n].name && n < MAX_OPTS; n++)
 		all[n] = longopts[n];
+	all[n++] = help;
 	memcpy(all + n, global_opts, sizeof(global_opts));
 	all[n + N_GLOBAL] = (struct option){ 0 };
-	snprintf(spec, sizeof(spec), "+:%sqv", shortopts);
+	snprintf(spec, sizeof(spec), "+:h%sqv", shortopts ? shortopts : "");
 	opterr = 0;
 	do
 		o = getopt_long(argc, argv, spec, all, NULL);
@@ -222,10 +291,50 @@ int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	return '?';
 }
 
-int cli_no_more(const struct cli *c, int argc, char **argv)
+/* "TERM,KILL" or "SIGINT,15" into signals; no empty items. */
+static int parse_signals(const struct cli *c, const char *list,
+			 struct procmgr_stop_opts *stop, int *signals)
 {
-	if (optind < argc)
-		return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+	const char *p = list;
+	char item[32];
+	size_t n = 0, len;
+	int sig;
+
+	do {
+		len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof(item) || n == CLI_MAX_SIGNALS)
+			goto fail;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		sig = procmgr_signal_parse(item);
+		if (sig <= 0)
+			goto fail;
+		signals[n++] = sig;
+		p += len;
+	} while (*p++ == ',');
+	stop->signals = signals;
+	stop->n_signals = n;
+	return CLI_CONTINUE;
+fail:
+	return cli_usage(c, "--signals wants a comma-separated list of at "
+			 "most %d signals, like TERM,KILL, not '%s'",
+			 CLI_MAX_SIGNALS, list);
+}
+
+int cli_stop_option(const struct cli *c, int o, const char *arg,
+		    struct procmgr_stop_opts *stop, int *signals)
+{
+	if (o == 's')
+		return parse_signals(c, arg, stop, signals);
+	if (o == 'w')
+		return cli_seconds(c, "--kill-wait", arg, &stop->kill_wait);
+	if (!strcmp(arg, "tree"))
+		stop->kill_mode = PROCMGR_KILL_TREE;
+	else if (!strcmp(arg, "process"))
+		stop->kill_mode = PROCMGR_KILL_PROCESS;
+	else
+		return cli_usage(c, "--kill-mode wants tree or process, not "
+				 "'%s'", arg);
 	return CLI_CONTINUE;
 }
 
@@ -251,28 +360,6 @@ fail:
 			 "not '%s'", opt, s);
 }
 
-int cli_seconds_option(struct cli *c, int argc, char **argv,
-		       const char *opt, double *ret)
-{
-	const struct option opts[] = {
-		{ opt + 2, required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o, r = CLI_CONTINUE;
-
-	while (r == CLI_CONTINUE &&
-	       (o = cli_getopt(c, argc, argv, "h", opts)) != -1) {
-		if (o == 'h')
-			r = cli_help(c->cmd);
-		else if (o == 's')
-			r = cli_seconds(c, opt, optarg, ret);
-		else
-			r = CLI_USAGE;
-	}
-	return r;
-}
-
 int cli_count(const struct cli *c, const char *opt, const char *s,
 	      unsigned long long *ret)
 {
@@ -292,7 +379,8 @@ fail:
 	return cli_usage(c, "%s wants a whole number >= 0, not '%s'", opt, s);
 }
 
-int cli_open(const struct cli *c, const char *name, procmgr **ret_h)
+static int open_name(const struct cli *c, const char *name, bool read_only,
+		     procmgr **ret_h)
 {
 	char norm[PROCMGR_NAME_MAX + 1];
 	procmgr *h;
@@ -307,17 +395,33 @@ int cli_open(const struct cli *c, const char *name, procmgr **ret_h)
 		cli_err("out of memory");
 		return CLI_ERROR;
 	}
-	r = procmgr_open(h, c->dir, name);
+	r = read_only ? procmgr_open_read_only(h, c->dir, name) :
+			procmgr_open(h, c->dir, name);
 	if (r < 0) {
 		r = cli_fail(h, r);
 		procmgr_free(h);
 		return r;
 	}
+	/* said once, here: the daemon was found under another HOSTFP */
+	if (procmgr_warning(h))
+		cli_err("warning: %s", procmgr_warning(h));
 	if (c->verbose)
 		cli_info(c, "procmgr: %s: metadata in %s, lock %s", norm,
 			 procmgr_meta_dir(h), procmgr_lock_path(h));
+	cli_wait_line(c, h);
+	procmgr_set_cancel_fd(h, cli_cancel_fd());
 	*ret_h = h;
 	return CLI_CONTINUE;
+}
+
+int cli_open(const struct cli *c, const char *name, procmgr **ret_h)
+{
+	return open_name(c, name, false, ret_h);
+}
+
+int cli_open_read_only(const struct cli *c, const char *name, procmgr **ret_h)
+{
+	return open_name(c, name, true, ret_h);
 }
 
 static void on_lock_wait(procmgr *h, const char *message,
@@ -338,14 +442,11 @@ void cli_lock_wait(struct cli *c, procmgr *h, double timeout)
 int cli_print_json(procmgr *h, const struct procmgr_status *st,
 		   const char *const *extra)
 {
-	char *json = NULL;
-	int r;
-
-	r = procmgr_status_json(procmgr_get_name(h), st, extra, &json);
-	if (r < 0)
-		return cli_fail(h, r);
-	puts(json);
-	free(json);
+	cli_json_printed();
+	json_status(stdout, procmgr_get_name(h), st);
+	for (; extra && extra[0]; extra += 2)
+		json_field(stdout, extra[0], extra[1]);
+	puts("}");
 	return CLI_OK;
 }
 
@@ -372,6 +473,10 @@ int cli_print_value(const struct cli *c, procmgr *h, const char *key,
 
 void cli_duration(long long secs, char *buf, size_t size)
 {
+	if (secs < 0) {
+		snprintf(buf, size, "?");
+		return;
+	}
 	if (secs >= 86400)
 		snprintf(buf, size, "%lldd%lldh", secs / 86400,
 			 secs % 86400 / 3600);
@@ -384,53 +489,14 @@ void cli_duration(long long secs, char *buf, size_t size)
 		snprintf(buf, size, "%llds", secs);
 }
 
-/*
- * pants' metadata has no start_time: the uptime then comes from the live
- * process's start (in clock ticks since boot) and the system's uptime.
- */
-static long long proc_uptime(pid_t pid)
-{
-	unsigned long long ticks;
-	long long ret = -1;
-	char *id = NULL;
-	double up;
-	FILE *f;
-
-	if (procmgr_proc_identity(pid, &id) < 0)
-		return -1;
-	f = fopen("/proc/uptime", "re");
-	if (f && sscanf(id, "%llu", &ticks) == 1 &&
-	    fscanf(f, "%lf", &up) == 1)
-		ret = (long long)(up - (double)ticks / sysconf(_SC_CLK_TCK));
-	if (f)
-		fclose(f);
-	free(id);
-	return ret < 0 ? 0 : ret;
-}
-
 long long cli_uptime(const struct procmgr_status *st)
 {
 	long long d;
 
-	if (st->state != PROCMGR_RUNNING)
+	if (st->state != PROCMGR_RUNNING || st->started_at < 0)
 		return -1;
-	if (st->started_at < 0)
-		return proc_uptime(st->pid);
 	d = (long long)(time(NULL) - st->started_at);
 	return d < 0 ? 0 : d;
-}
-
-int cli_plain(struct cli *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o = cli_getopt(c, argc, argv, "h", opts);
-
-	if (o != -1)
-		return o == 'h' ? cli_help(c->cmd) : CLI_USAGE;
-	return cli_no_more(c, argc, argv);
 }
 
 char *cli_printable(char *value, size_t len)

@@ -1,9 +1,14 @@
 #!/bin/sh
-# Run every unit suite (Check), every CLI file (bats) and the short stress
-# run against the build in $BUILD (ONLY=unit, cli or stress: just that),
-# show the failures, and end with one line: "N passed, N failed".
+# Run every unit suite (Check) with the fuzz corpora replayed, every CLI
+# file (bats), the Python binding's tests (pytest) and the short stress run
+# against the build in $BUILD, show the failures, and end with one line:
+# "N passed, N failed". ONLY=unit, cli, python or stress runs one of them.
 BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-python3}
 top=$(pwd)
+# The library finds the monitor beside the program that uses it; the test
+# programs live elsewhere, so point them at this build's.
+export PROCMGR_MONITOR="$top/$BUILD/procmgr-monitor"
 passed=0
 failed=0
 log=$(mktemp)
@@ -15,7 +20,7 @@ trap 'rm -f "$log"' EXIT
 helper_pids() {
 	for d in /proc/[0-9]*; do
 		case "$(readlink "$d/exe" 2>/dev/null)" in
-		"$top/$BUILD/helpers/"*)
+		"$top/$BUILD/helpers/"* | "$top/$BUILD/procmgr-monitor")
 			grep -q '^State:.Z' "$d/status" 2>/dev/null ||
 				echo "${d#/proc/}" ;;
 		esac
@@ -23,7 +28,7 @@ helper_pids() {
 }
 before=$(helper_pids)
 
-if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = unit ]; then
+if [ -z "${ONLY:-}" ] || [ "$ONLY" = unit ]; then
 	for t in "$BUILD"/tests/test-*; do
 		[ -x "$t" ] || continue
 		HELPERS="$top/$BUILD/helpers" CK_DEFAULT_TIMEOUT=120 \
@@ -38,7 +43,8 @@ if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = unit ]; then
 		n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
 		f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
 		e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
-		[ $((f + e)) -gt 0 ] && grep -E ':[EF]:' "$log"
+		# A failure's own lines, and what a sanitizer said about it.
+		[ $((f + e)) -gt 0 ] && grep -vE '^(Running suite|[0-9]+%:)' "$log"
 		echo "unit $(basename "$t"): $line"
 		passed=$((passed + n - f - e))
 		failed=$((failed + f + e))
@@ -60,7 +66,7 @@ if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = unit ]; then
 		"targets over tests/fuzz/corpus"
 fi
 
-if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = cli ]; then
+if [ -z "${ONLY:-}" ] || [ "$ONLY" = cli ]; then
 	export PROCMGR="$top/$BUILD/procmgr" HELPERS="$top/$BUILD/helpers"
 	# bats waits for whatever holds its fd 3; </dev/null keeps stdin out.
 	bats --tap tests/cli/*.bats </dev/null >"$log" 2>&1
@@ -72,9 +78,41 @@ if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = cli ]; then
 	failed=$((failed + f))
 fi
 
+if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
+	# The binding loads this build's library, whatever the variant. A
+	# sanitized library needs its runtime loaded first, into an
+	# interpreter that was not built with it (and leaks by design).
+	(
+		export PROCMGR_LIB="$top/$BUILD/libprocmgr.so.0" BUILD \
+			PROCMGR="$top/$BUILD/procmgr" HELPERS="$top/$BUILD/helpers"
+		if nm -D "$PROCMGR_LIB" 2>/dev/null | grep -q __asan_init; then
+			export LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
+			export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+		fi
+		"$PYTHON" -m pytest -q -rfE -p no:cacheprovider tests/python
+	) </dev/null >"$log" 2>&1
+	summary=$(tail -n 1 "$log")
+	p=$(echo "$summary" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+	f=0
+	for n in $(echo "$summary" | grep -oE '[0-9]+ (failed|errors?)' |
+		cut -d' ' -f1); do
+		f=$((f + n))
+	done
+	if ! echo "$summary" | grep -qE '[0-9]+ (passed|failed|errors?)'; then
+		cat "$log"
+		echo "python: no summary (crashed?)"
+		f=1
+	elif [ "$f" -gt 0 ]; then
+		grep -vE '^[.sFEx]+ *(\[ *[0-9]+%\])?$' "$log"
+	fi
+	echo "python: ${p:-0} passed, $f failed"
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + f))
+fi
+
 # The short stress run (tests/stress/run.sh --quick): each trial runs in
 # its own pid namespace, so it leaves nothing for the leak check below.
-if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = stress ]; then
+if [ -z "${ONLY:-}" ] || [ "$ONLY" = stress ]; then
 	BUILD=$BUILD bash tests/stress/run.sh --quick </dev/null >"$log" 2>&1
 	grep -vE '^stress: [0-9]+ passed' "$log"
 	line=$(grep -E '^stress: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)

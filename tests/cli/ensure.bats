@@ -47,8 +47,8 @@ ensure_restarts() {
 	[ "$status" -eq 0 ]
 	assert_pid_output
 	alive "$output"
-	# Starting from nothing is silent or says exactly why.
-	[ -z "$stderr" ] || [ "$stderr" = "restarting web: not running" ]
+	# Starting from nothing says so, without "restarting".
+	[ "$stderr" = "starting web" ]
 }
 
 @test "ensure with the same fingerprint keeps the daemon" {
@@ -124,11 +124,17 @@ ensure_restarts() {
 	ensure_restarts "$pid" 'exe' -- "$T/bin/d" pause
 }
 
-@test "a stale pid is restarted with reason 'stale pid'" {
+@test "a stale pid is started again, saying 'stale pid'" {
 	pid=$(pm start web -- "$DAEMON" pause)
 	kill -KILL "$pid"
 	wait_for 10 gone "$pid"
-	ensure_restarts "$pid" '^stale pid' -- "$DAEMON" pause
+	run --separate-stderr pm --json ensure web -- "$DAEMON" pause
+	[ "$status" -eq 0 ]
+	# it was not running: a start, not a restart
+	[ "$stderr" = "starting web: stale pid $pid" ]
+	python3 -c 'import json, sys; d = json.load(sys.stdin)
+assert d["action"] == "started", d
+assert d["reason"] == "stale pid '"$pid"'", d' <<<"$output"
 }
 
 @test "--fingerprint STR replaces the computed fingerprint" {
@@ -147,7 +153,7 @@ ensure_restarts() {
 	[ "$status" -eq 0 ]
 	[ "$output" != "$pid" ]
 	alive "$output"
-	[ -z "$stderr" ] || [ "$stderr" = "restarting web: not running" ]
+	[ "$stderr" = "starting web" ]
 }
 
 # Live e-daemons of this test.
@@ -185,4 +191,24 @@ count_daemons() {
 		pm stop web
 		wait_for 10 gone "$pids"
 	done
+}
+
+@test "--lock-timeout while another holds the lock: exit 4, about the lock" {
+	run -0 pm start web -- "$DAEMON" pause
+	pid=$output
+	"$PROCMGR" --dir "$D" lock web -- sleep 30 </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$D/.lock.web.lock_message"
+	for cmd in ensure restart start; do
+		run -4 --separate-stderr pm $cmd web --lock-timeout 0.3 \
+			-- "$DAEMON" say=changed pause
+		[ -z "$output" ]
+		[[ "$stderr" == *"timed out waiting for lock: "*".lock.web is held by: "* ]]
+		[[ "$stderr" != *ready* ]]
+	done
+	run -4 pm --json ensure web --lock-timeout 0.3 -- "$DAEMON" say=x pause
+	[[ "$output" == *'"error": {"exit": 4, "message": "timed out waiting for lock: '* ]]
+	alive "$pid"
+	run -0 pm get web pid
+	[ "$output" = "$pid" ]
 }

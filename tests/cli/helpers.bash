@@ -112,3 +112,40 @@ dead_pid() {
 now_ms() {
 	date +%s%3N
 }
+
+# lone_uid: print a uid no process runs as, so that a test may use up a
+# per-user kernel limit (inotify instances) without taking it from anyone.
+lone_uid() {
+	local uid
+	for _ in $(seq 50); do
+		uid=$((50000 + RANDOM % 10000))
+		ps -o pid= -u "$uid" >/dev/null 2>&1 || { echo "$uid"; return 0; }
+	done
+	return 1
+}
+
+# other_lone_uid UID: lone_uid, but not UID.
+other_lone_uid() {
+	local uid
+	for _ in $(seq 50); do
+		uid=$(lone_uid) && [ "$uid" != "$1" ] && { echo "$uid"; return 0; }
+	done
+	return 1
+}
+
+# as_uid UID CMD...: run CMD as UID (group UID too, no supplementary ones).
+as_uid() {
+	local uid=$1
+	shift
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"
+}
+
+# dir_of_uid UID: a new directory under /tmp owned by UID (removed by the
+# teardown), for a DIR that UID may use.
+dir_of_uid() {
+	local dir
+	dir=$(mktemp -d /tmp/pm-uid.XXXXXX)
+	echo "$dir" >>"$T/cleanup-dirs"
+	chown "$1:$1" "$dir"
+	echo "$dir"
+}

@@ -66,6 +66,11 @@ lc_teardown() {
 }
 
 
+# The daemon's own lines of a log (stdin): without procmgr's event lines.
+daemon_lines() {
+	grep -v '^procmgr: [0-9T:Z-]* ' || true
+}
+
 # The pid stdout of a start/ensure/restart: one line, digits only.
 assert_pid_output() {
 	[[ "$output" =~ ^[0-9]+$ ]] || {

@@ -78,3 +78,54 @@ assert a[1]["pid"] == '"$SPID"', a
 	run -1 pm --dir "$T/wide" list
 	[[ "$output" == "procmgr: "*"$T/wide"* ]]
 }
+
+@test "an unsafe NAME directory gets a warning and an error row" {
+	sleeper
+	record web "$SPID"
+	mkdir -p "$MD/bad" "$MD/db"
+	chmod 0777 "$MD/bad"
+	printf '%s' "$(dead_pid)" >"$MD/db/pid"
+	run -0 --separate-stderr pm list
+	[[ "$stderr" == "procmgr: warning: "*"$MD/bad"* ]]
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "${lines[1]}" =~ ^bad\ +error\ +-\ +-\ +-$ ]]
+	[[ "${lines[2]}" =~ ^db\ +stale\ + ]]
+	[[ "${lines[3]}" =~ ^web\ +running\ +$SPID\ + ]]
+	run -0 --separate-stderr pm --json list
+	echo "$output" | python3 -m json.tool >/dev/null
+	echo "$output" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+assert [o["name"] for o in a] == ["bad", "db", "web"], a
+assert a[0]["state"] == "error" and a[0]["pid"] is None, a
+assert sys.argv[1] in a[0]["error"], a
+assert a[1]["state"] == "stale" and a[2]["state"] == "running", a
+' "$MD/bad"
+}
+
+@test "a NAME directory open to all is an error row too" {
+	mkdir -p "$MD/open" "$MD/ours"
+	chmod 0777 "$MD/open"
+	run -0 --separate-stderr pm --json list
+	[[ "$stderr" == *"warning: "*"$MD/open"* ]]
+	echo "$output" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+assert [(o["name"], o["state"]) for o in a] == [
+    ("open", "error"), ("ours", "stale")], a
+'
+}
+
+@test "root lists another user's NAME, which it may read" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+	mkdir -p "$MD/theirs" "$MD/ours"
+	chown 65534 "$MD/theirs"
+	run -0 --separate-stderr pm --json list
+	[ -z "$stderr" ]
+	echo "$output" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+assert [(o["name"], o["state"]) for o in a] == [
+    ("ours", "stale"), ("theirs", "stale")], a
+'
+}

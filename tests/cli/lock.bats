@@ -89,7 +89,12 @@ time.sleep(30)
 	holder=$!
 	track "$holder"
 	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	cmd=$(pgrep -P "$holder")
+	track "$cmd"
 	kill -KILL "$holder"
+	# CMD inherited the lock (as flock(1)'s command does): still held
+	run -4 pm lock web --lock-timeout 0.3 -- true
+	kill -KILL "$cmd"
 	# Its stale message file does not make the next one wait.
 	run -0 pm lock web --lock-timeout 10 -- true
 }
@@ -112,4 +117,146 @@ time.sleep(30)
 	mkfifo "$PROCMGR_DIR/.lock.web"
 	run -1 --separate-stderr pm lock web -- true
 	[[ "$stderr" == *"$PROCMGR_DIR/.lock.web is not a regular file"*"remove it"* ]]
+}
+
+@test "with stderr closed, no message lands in the lock file" {
+	"$PROCMGR" lock web -- sleep 10 </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	# The waiting line and the timeout message have nowhere to go; the
+	# first file procmgr opens must not become its stderr.
+	for closed in '2>&-' '1>&- 2>&-' '<&- 2>&-'; do
+		run -4 sh -c "\"\$0\" lock web --lock-timeout 0.3 -- true $closed" \
+			"$PROCMGR"
+		[ ! -s "$PROCMGR_DIR/.lock.web" ]
+	done
+}
+
+@test "a lock wait needs no inotify instance" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as a uid of its own"
+	uid=$(lone_uid)
+	dir=$(dir_of_uid "$uid")
+	as_uid "$uid" "$PROCMGR" --dir "$dir" lock web -- sleep 2 \
+		</dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$dir/.lock.web.lock_message"
+	# The uid has no inotify instance left: the waiter still waits in the
+	# kernel, and gets the lock when the holder lets go.
+	run --separate-stderr as_uid "$uid" "$HELPERS/inotify-hog" \
+		"$PROCMGR" --dir "$dir" lock web --lock-timeout 60 -- echo got it
+	[ "$status" -ne 77 ] || skip "$stderr"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "got it" ]
+	[[ "$stderr" == *"waiting for a file lock"*"held by: "*"sleep 2"* ]]
+}
+
+# shared_dir: a DIR all users share, as /tmp is (root's, mode 1777).
+shared_dir() {
+	local dir
+	dir=$(mktemp -d /tmp/pm-shared.XXXXXX)
+	echo "$dir" >>"$T/cleanup-dirs"
+	chmod 1777 "$dir"
+	echo "$dir"
+}
+
+@test "in a shared sticky DIR, another user's lock file is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
+	dir=$(shared_dir)
+	mallory=$(lone_uid)
+	alice=$(other_lone_uid "$mallory")
+	as_uid "$mallory" sh -c 'umask 0; : >"$0/.lock.web"' "$dir"
+	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		lock web --lock-timeout 5 -- echo ran
+	[ -z "$output" ]
+	[[ "$stderr" == "procmgr: "*"$dir/.lock.web"*"uid $mallory"* ]]
+	# one alice cannot even open is refused the same way
+	chmod 0600 "$dir/.lock.web"
+	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		lock web --lock-timeout 5 -- echo ran
+	[[ "$stderr" == "procmgr: "*"$dir/.lock.web"*"uid $mallory"* ]]
+}
+
+@test "in a shared sticky DIR, another user's lock message is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
+	dir=$(shared_dir)
+	mallory=$(lone_uid)
+	alice=$(other_lone_uid "$mallory")
+	as_uid "$mallory" sh -c 'echo "1 (fake holder)" \
+		>"$0/.lock.web.lock_message"' "$dir"
+	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		lock web --lock-timeout 5 -- echo ran
+	[ -z "$output" ]
+	[[ "$stderr" == "procmgr: "*"$dir/.lock.web.lock_message"*"uid $mallory"* ]]
+}
+
+@test "in a shared sticky DIR, another user's HOSTFP directory is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
+	dir=$(shared_dir)
+	mallory=$(lone_uid)
+	alice=$(other_lone_uid "$mallory")
+	as_uid "$mallory" mkdir -m 0777 "$dir/$HFP"
+	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		set web socket 1
+	[[ "$stderr" == "procmgr: "*"$dir/$HFP"*"uid $mallory"* ]]
+}
+
+@test "in a shared sticky DIR, root's files are trusted as root's DIR is" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as another user"
+	dir=$(shared_dir)
+	alice=$(lone_uid)
+	(umask 0 && : >"$dir/.lock.web")
+	run -0 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+		lock web -- echo ran
+	[ "$output" = ran ]
+}
+
+@test "CMD may change the NAME's state under the lock: it inherits it" {
+	sleeper --exit-on-term
+	record web "$SPID"
+	run -0 --separate-stderr pm lock web -- \
+		"$PROCMGR" stop web --lock-timeout 10
+	gone "$SPID"
+	[ ! -e "$MD/web" ]
+	# nested, and the inner one does not let go of the outer's lock
+	run -0 pm lock web -- sh -c '
+		"$0" lock web --lock-timeout 10 -- true || exit 9
+		test -e "$1/.lock.web.lock_message" || exit 8
+		PROCMGR_LOCK_FD= "$0" lock web --lock-timeout 0 -- true \
+			2>/dev/null && exit 7
+		exit 0' "$PROCMGR" "$PROCMGR_DIR"
+}
+
+@test "an inherited lock must really be that lock's, held" {
+	mkdir -p "$PROCMGR_DIR"
+	exec 7<>"$PROCMGR_DIR/.lock.web"
+	# the lock file itself, but nobody holds the lock: locks for itself
+	PROCMGR_LOCK_FD="7:$PROCMGR_DIR/.lock.web" run -0 pm lock web -- true
+	# another file, another NAME's lock, garbage: ignored as well
+	exec 8<>"$T/other"
+	for v in "8:$PROCMGR_DIR/.lock.web" "7:$PROCMGR_DIR/.lock.db" \
+		"x:y" "99:$PROCMGR_DIR/.lock.web" "" \
+		"99999999999:$PROCMGR_DIR/.lock.web" ":$PROCMGR_DIR/.lock.web"; do
+		PROCMGR_LOCK_FD=$v run -0 pm lock web --lock-timeout 5 -- true
+	done
+	# held by another process: not ours, we wait
+	"$PROCMGR" lock web -- sleep 10 </dev/null >/dev/null 2>&1 3>&- 7>&- 8>&- &
+	track $!
+	wait_for 20 test -e "$PROCMGR_DIR/.lock.web.lock_message"
+	PROCMGR_LOCK_FD="7:$PROCMGR_DIR/.lock.web" \
+		run -4 pm lock web --lock-timeout 0.3 -- true
+	exec 7>&- 8>&-
+}
+
+@test "a daemon started under the lock holds neither the lock nor its fd" {
+	run -0 pm lock web -- "$PROCMGR" start web -- "$HELPERS/e-daemon" pause
+	pid=$output
+	track "$pid"
+	alive "$pid"
+	! grep -qz '^PROCMGR_LOCK_FD=' "/proc/$pid/environ"
+	for fd in /proc/"$pid"/fd/*; do
+		[ "$(readlink "$fd")" != "$PROCMGR_DIR/.lock.web" ]
+	done
+	run -0 pm lock web --lock-timeout 0 -- true
+	run -0 pm stop web
 }

@@ -63,3 +63,52 @@ teardown() { pm_teardown; }
 	[ ! -e "$PROCMGR_DIR" ]
 	run -0 pm purge --help
 }
+
+# start_of PID: field 22 of /proc/PID/stat, its start in clock ticks.
+start_of() {
+	awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat"
+}
+
+@test "the next state change removes a dead writer's leftovers only" {
+	sleeper
+	live="$SPID.$(start_of "$SPID")"
+	dead="$(dead_pid).1"
+	old="$(dead_pid).7"
+	mkdir -p "$MD/web" "$MD/.web.purge.$dead.42/" "$MD/.web.purge.$live.43" \
+		"$MD/.web.purge.$old" "$MD/.web.purge.$dead.x"
+	printf '%s' "$(dead_pid)" >"$MD/web/pid"
+	echo 1 >"$MD/.web.purge.$dead.42/pid"
+	touch "$MD/web/.socket.$dead.abcdef" "$MD/web/.pid.$live.ghijkl" \
+		"$PROCMGR_DIR/..lock.web.lock_message.$dead.mnopqr" \
+		"$PROCMGR_DIR/..lock.web.lock_message.$live.stuvwx" \
+		"$PROCMGR_DIR/..lock.db.lock_message.$dead.yzabcd" \
+		"$MD/web/.socket.oldstyle"
+	run -0 pm stop web --keep-metadata
+	[ ! -e "$MD/web/.socket.$dead.abcdef" ]
+	[ ! -e "$MD/.web.purge.$dead.42" ]
+	[ ! -e "$PROCMGR_DIR/..lock.web.lock_message.$dead.mnopqr" ]
+	# a live writer's, another NAME's and unknown names are kept
+	[ -e "$MD/web/.pid.$live.ghijkl" ]
+	[ -e "$MD/.web.purge.$live.43" ]
+	[ -e "$PROCMGR_DIR/..lock.web.lock_message.$live.stuvwx" ]
+	[ -e "$PROCMGR_DIR/..lock.db.lock_message.$dead.yzabcd" ]
+	[ -e "$MD/web/.socket.oldstyle" ]
+	[ -e "$MD/web/pid" ]
+	# asides named as before (no start time) or not at all: kept
+	[ -e "$MD/.web.purge.$old" ]
+	[ -e "$MD/.web.purge.$dead.x" ]
+}
+
+@test "a purge that died after moving NAME aside is undone" {
+	dead="$(dead_pid).1"
+	mkdir -p "$MD/.web.purge.$dead.42"
+	printf '%s' "$(dead_pid)" >"$MD/.web.purge.$dead.42/pid"
+	echo 4242 >"$MD/.web.purge.$dead.42/socket"
+	# nothing under the NAME: the moved-aside copy goes back, whole, and
+	# this state change then sees it as what it is (stale)
+	run -3 pm status web
+	run -0 pm stop web --keep-metadata
+	[ ! -e "$MD/.web.purge.$dead.42" ]
+	[ "$(cat "$MD/web/socket")" = 4242 ]
+	run -1 pm status web
+}

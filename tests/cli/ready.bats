@@ -176,10 +176,28 @@ never_ready() {
 	[ -z "$output" ]
 	[ "$elapsed" -lt 10000 ]
 	[[ "$stderr" =~ status[=\ ]3 ]]
-	# The last 20 lines of its log, and not more.
-	grep -qx 'line 30' <<<"$stderr" || grep -q 'line 30$' <<<"$stderr"
-	grep -q 'line 11$' <<<"$stderr"
-	! grep -q 'line 10$' <<<"$stderr" || false
+	# The last 20 lines of its log, and not more: procmgr's own line of
+	# how it ended is the last of them.
+	grep -q 'line 30$' <<<"$stderr"
+	grep -q 'line 12$' <<<"$stderr"
+	! grep -q 'line 11$' <<<"$stderr" || false
+	[[ "$stderr" == *"procmgr: "*" exited with status 3" ]]
+}
+
+@test "the exit-7 tail starts at this start, never showing an earlier run" {
+	pm start web -- "$DAEMON" say=earlier-run pause
+	wait_for 10 grep -qx earlier-run "$D/$HFP/web.log"
+	pm stop web
+	run --separate-stderr pm start web --ready notify -- "$DAEMON" \
+		say=this-run exit=4
+	echo "$stderr"
+	[ "$status" -eq 7 ]
+	[[ "$stderr" == *this-run* ]]
+	[[ "$stderr" != *earlier-run* ]]
+	[[ "$stderr" != *"stop requested"* ]]
+	# it begins with this start's own line
+	grep -A1 'the last lines of' <<<"$stderr" | tail -n 1 |
+		grep -q '^procmgr: .* started pid '
 }
 
 @test "death by a signal before ready exits 7 naming the signal" {
@@ -221,4 +239,30 @@ never_ready() {
 	assert_pid_output
 	[[ "$stderr" == *"waiting for readiness with no time limit"* ]]
 	[ "$(cat "$MD/web/socket")" = 4242 ]
+}
+
+@test "--ready socket works when the uid has no inotify instance left" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as a uid of its own"
+	uid=$(lone_uid)
+	dir=$(dir_of_uid "$uid")
+	# Held by another process of the uid at first: start waits for the
+	# lock, then for the key, with no inotify instance to use for either.
+	as_uid "$uid" "$PROCMGR" --dir "$dir" lock web -- sleep 1 \
+		</dev/null >/dev/null 2>&1 3>&- &
+	note_pid $!
+	wait_for 20 test -e "$dir/.lock.web.lock_message"
+	run --separate-stderr as_uid "$uid" "$HELPERS/inotify-hog" \
+		"$PROCMGR" --dir "$dir" start web --ready socket \
+		--ready-timeout 60 -- "$DAEMON" sleep=0.5 key=socket=4242 pause
+	[ "$status" -ne 77 ] || skip "$stderr"
+	echo "status=$status stderr=$stderr"
+	[ "$status" -eq 0 ]
+	assert_pid_output
+	pid=$output
+	note_pid "$pid"
+	[[ "$stderr" == *"waiting for a file lock"* ]]
+	[ "$(cat "$dir/$HFP/web/socket")" = 4242 ]
+	alive "$pid"
+	run -0 as_uid "$uid" "$PROCMGR" --dir "$dir" stop web
+	wait_for 10 gone "$pid"
 }

@@ -141,7 +141,7 @@ teardown() { lc_teardown; }
 	pm stop web --keep-metadata
 	pm purge web
 	[ ! -e "$MD/web" ]
-	[ "$(cat "$MD/web.log")" = "$(printf 'first\nsecond')" ]
+	[ "$(daemon_lines <"$MD/web.log")" = "$(printf 'first\nsecond')" ]
 }
 
 @test "a log over --log-max is rotated to .1 at start" {
@@ -150,10 +150,10 @@ teardown() { lc_teardown; }
 	pm start web --log-max 100 -- "$DAEMON" say=fresh pause
 	[ "$(wc -c <"$MD/web.log.1")" -eq 300 ]
 	wait_for 10 grep -qx fresh "$MD/web.log"
-	[ "$(cat "$MD/web.log")" = fresh ]
+	[ "$(daemon_lines <"$MD/web.log")" = fresh ]
 	pm stop web
-	# Under the limit: appended, not rotated.
-	pm start web --log-max 100 -- "$DAEMON" say=again pause
+	# Under the limit (procmgr's own lines count too): appended.
+	pm start web --log-max 100000 -- "$DAEMON" say=again pause
 	wait_for 10 grep -qx again "$MD/web.log"
 	grep -qx fresh "$MD/web.log"
 	[ "$(wc -c <"$MD/web.log.1")" -eq 300 ]
@@ -164,4 +164,40 @@ teardown() { lc_teardown; }
 	wait_for 10 grep -qx here "$T/custom.log"
 	[ "$(cat "$MD/web/log")" = "$T/custom.log" ]
 	[ ! -e "$MD/web.log" ]
+}
+
+@test "a log that is not a regular file is refused at once, lock released" {
+	mkfifo "$T/fifo"
+	t0=$(now_ms)
+	run -1 --separate-stderr timeout -k 5 20 "$PROCMGR" --dir "$D" start \
+		web --log "$T/fifo" -- "$DAEMON" pause 3>&-
+	[ "$(($(now_ms) - t0))" -lt 10000 ]
+	[[ "$stderr" == "procmgr: "*"$T/fifo"*"not a regular file"* ]]
+	[ ! -e "$MD/web/pid" ]
+	# the default log path, a FIFO too
+	mkdir -p "$MD"
+	mkfifo "$MD/web.log"
+	run -1 --separate-stderr timeout -k 5 20 "$PROCMGR" --dir "$D" start \
+		web -- "$DAEMON" pause 3>&-
+	[[ "$stderr" == "procmgr: "*"$MD/web.log"*"not a regular file"* ]]
+	# the lock was let go: a lock with no wait gets it
+	run -0 pm lock web --lock-timeout 0 -- true
+}
+
+@test "the log is never opened through a symlink" {
+	mkdir -p "$MD"
+	echo precious >"$T/target"
+	ln -s "$T/target" "$MD/web.log"
+	run -1 --separate-stderr pm start web -- "$DAEMON" say=leak pause
+	[[ "$stderr" == "procmgr: "*"$MD/web.log"*"symlink"* ]]
+	ln -s "$T/target" "$T/link.log"
+	run -1 --separate-stderr pm start web --log "$T/link.log" -- \
+		"$DAEMON" say=leak pause
+	[[ "$stderr" == "procmgr: "*"$T/link.log"*"symlink"* ]]
+	[ "$(cat "$T/target")" = precious ]
+	# nor rotated through one
+	head -c 300 /dev/zero >"$T/big"
+	ln -s "$T/big" "$T/big.log"
+	run -1 pm start web --log "$T/big.log" --log-max 100 -- "$DAEMON" pause
+	[ -L "$T/big.log" ] && [ ! -e "$T/big.log.1" ]
 }

@@ -133,3 +133,44 @@ assert o["stopped"] is False and o["stopped_pid"] is None, o'
 	run -0 pm stop --help
 	[[ "$output" == *"--keep-metadata"* ]]
 }
+
+@test "root never signals a process of a uid other than DIR's owner" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	# The issue's example: another user's process recorded by pid alone.
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$SLEEPER" \
+		</dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	track "$pid"
+	runs_sleeper() {
+		[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$SLEEPER")" ]
+	}
+	wait_for 10 runs_sleeper
+	run -0 pm set web pid "$pid"
+	run -1 --separate-stderr pm stop web --kill-wait 0.2
+	[[ "$stderr" == "procmgr: "*"$pid"*"uid 65534"* ]]
+	alive "$pid"
+	[ -e "$MD/web/pid" ]
+}
+
+@test "a pid key with a NUL and garbage after the digits is corrupt" {
+	sleeper
+	mkdir -p "$MD/web"
+	printf '%s\0garbage' "$SPID" >"$MD/web/pid"
+	run -1 --separate-stderr pm status web
+	[[ "$stderr" == *"corrupt pid file $MD/web/pid"* ]]
+	run -0 pm stop web --kill-wait 0.2
+	alive "$SPID"
+}
+
+@test "a pid reused within the daemon's start tick is not the daemon" {
+	[ "$(id -u)" -eq 0 ] || skip "a private pid namespace needs root"
+	command -v unshare >/dev/null || skip "no unshare"
+	# pid-reuse is pid 1 of its own pid namespace and steers the reuse
+	# with ns_last_pid; it records the first process (start_time and
+	# pidfd_ino) and checks the second is stale and not signalled.
+	run timeout -k 5 120 unshare -pf --mount-proc "$HELPERS/pid-reuse" \
+		"$T/pm" 3>&-
+	[ "$status" -ne 77 ] || skip "$output"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}

@@ -8,14 +8,14 @@ load helpers
 setup() { pm_setup; }
 teardown() { pm_teardown; }
 
-COMMANDS="start ensure restart stop status list get set await purge lock logs host-fingerprint"
+COMMANDS="start ensure restart stop status list get set await purge lock logs touch ps killall host-fingerprint"
 
 @test "--help documents every command with an example, exit 0" {
 	run -0 pm --help
 	for cmd in $COMMANDS; do
 		[[ "$output" == *"  $cmd "* || "$output" == *"  $cmd"$'\n'* ]]
 	done
-	[ "$(echo "$output" | grep -c '  e.g. procmgr\|  e.g. pid=\|  e.g. port=\|  e.g. ls')" -eq 13 ]
+	[ "$(echo "$output" | grep -c '  e.g. procmgr\|  e.g. pid=\|  e.g. port=\|  e.g. ls')" -eq 16 ]
 	[[ "$output" == *"Exit status"* ]]
 	run -0 pm -h
 	run -0 pm help
@@ -103,7 +103,8 @@ COMMANDS="start ensure restart stop status list get set await purge lock logs ho
 @test "a DIR owned by another user is refused" {
 	mkdir -m 0700 "$T/theirs"
 	chown 65534:65534 "$T/theirs"
-	run -1 pm --dir "$T/theirs" status web
+	# (root may read it: status, list, get, logs; see owners.bats)
+	run -1 pm --dir "$T/theirs" set web k v
 	[[ "$output" == "procmgr: "*"$T/theirs"* ]]
 	# Unsafe directories below DIR are refused as well.
 	mkdir -p -m 0700 "$T/mine/$HFP"
@@ -195,11 +196,11 @@ assert o["name"] == "web" and o["state"] == "running", o'
 	[ "$output" = v ]
 	# No NAME was created for the option itself.
 	[ ! -e "$MD/--json" ] && [ ! -e "$PROCMGR_DIR/.lock.--json" ]
-	# A command's own option before NAME is a usage error that says so,
-	# not a NAME called "--kill-wait"; nothing is stopped.
-	run -2 --separate-stderr pm stop --kill-wait 1 web
-	[[ "$stderr" == *"'--kill-wait' goes after NAME"* ]]
-	alive "$SPID"
+	# A command's own option may come before NAME, as getopt users
+	# expect; it is never taken for a NAME called "--kill-wait".
+	run -0 --separate-stderr pm stop --kill-wait 1 web
+	[ ! -e "$MD/--kill-wait" ]
+	wait_for 10 gone "$SPID"
 	run -2 --separate-stderr pm status --json
 	[[ "$stderr" == *"expects NAME"* ]]
 	run -2 --separate-stderr pm status --dir
@@ -211,7 +212,7 @@ assert o["name"] == "web" and o["state"] == "running", o'
 @test "help documents the options each command takes and where globals go" {
 	run -0 pm --help
 	[[ "$output" == *"also follow the command"*"procmgr list --json"* ]]
-	[[ "$output" == *"stop NAME [--signals LIST] [--kill-wait SEC] [--keep-metadata] [--lock-timeout SEC]"* ]]
+	[[ "$output" == *"stop NAME|--all [--signals LIST] [--kill-wait SEC] [--kill-mode MODE] [--keep-metadata] [--lock-timeout SEC]"* ]]
 	[[ "$output" == *"purge NAME [--force] [--lock-timeout SEC]"* ]]
 	run -0 pm purge --help
 	[[ "$output" == *"-f, --force"* ]]
@@ -228,4 +229,30 @@ assert o["name"] == "web" and o["state"] == "running", o'
 	run -0 --separate-stderr pm logs web -v
 	[[ "$stderr" == *"log $MD/web.log"* ]]
 	[ "$output" = hello ]
+}
+
+@test "what the user typed is echoed in messages escaped, never raw" {
+	esc=$'\x1b'
+	csi=$'\xc2\x9b'	# U+009B, a terminal's CSI too
+	# escaped: the text shows; raw: not a byte of it on stderr
+	shown() {
+		[[ "$stderr" == *"$1"* && "$stderr" != *"$esc"* &&
+			"$stderr" != *"$csi"* ]]
+	}
+	run -2 --separate-stderr pm status "we${esc}[31mb"
+	shown 'we\x1b[31mb'
+	run -2 --separate-stderr pm "bogus${esc}]0;title"
+	shown 'bogus\x1b]0;title'
+	run -2 --separate-stderr pm stop web --signals "TERM${csi}"
+	shown 'TERM\xc2\x9b'
+	run -3 --separate-stderr pm get web "k${esc}ey"
+	shown 'k\x1bey'
+	run -127 --separate-stderr pm lock web -- "/no/${esc}cmd"
+	shown '/no/\x1bcmd'
+	mkdir -m 0777 "$T/a${esc}b"
+	run -1 --separate-stderr pm --dir "$T/a${esc}b" set web k v
+	shown 'a\x1bb'
+	# printable UTF-8 is printable: kept as it is
+	run -2 --separate-stderr pm status "wéb"
+	[[ "$stderr" == *"'wéb'"* ]]
 }

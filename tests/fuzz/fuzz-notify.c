@@ -1,44 +1,68 @@
 /*
- * fuzz-notify - the sd_notify datagram parser of the readiness wait:
- * notify_vars() in lib/ready.c, which writes status_text and socket keys
- * and reads MAINPID=. It is static there, so this target compiles ready.c
- * into itself (and the fuzz build links every lib object but ready.o).
- * TODO: once ready.c's rewrite settles, give it a pure parse function in
- * internal.h and fuzz that instead.
- *
- * The datagram reports ready exactly when one of its lines is "READY=1";
- * MAINPID= is never acted on without the daemon's session (sid 0 here).
+ * fuzz-notify - pm_notify_parse(), how the monitor reads an sd_notify
+ * datagram: it is cut into lines at '\n' (a NUL ends a line too), and each
+ * line with a non-empty name before its first '=' is passed on as
+ * VAR=VALUE, in order. Restated here line by line and compared.
  */
 #include "fuzz.h"
 
-#include "ready.c"
+struct seen {
+	const char *in;		/* the input, unmodified */
+	size_t len, at;		/* where the next expected line starts */
+	int calls;
+};
 
-static bool has_ready_line(const char *m)
+/* The next line of the input that the parser must pass on; false if none. */
+static bool next_assignment(struct seen *s, const char **ret_line,
+			    size_t *ret_n)
 {
-	for (const char *l = m; *l;) {
-		size_t n = strcspn(l, "\n");
+	while (s->at < s->len) {
+		const char *line = s->in + s->at;
+		const char *eq;
+		size_t n = 0;
 
-		if (n == 7 && !strncmp(l, "READY=1", 7))
+		while (s->at + n < s->len && line[n] != '\n')
+			n++;
+		s->at += n + 1;
+		/* a NUL ends the text of the line */
+		n = strnlen(line, n);
+		eq = memchr(line, '=', n);
+		if (eq && eq > line) {
+			*ret_line = line;
+			*ret_n = n;
 			return true;
-		l += n + (l[n] == '\n');
+		}
 	}
 	return false;
 }
 
+static void assign(const char *var, const char *value, void *userdata)
+{
+	struct seen *s = userdata;
+	const char *line;
+	size_t n, vn = strlen(var);
+
+	fz_check(next_assignment(s, &line, &n), "an extra call %s=%s", var,
+		 value);
+	fz_check(vn > 0 && !memcmp(line, var, vn) && line[vn] == '=' &&
+		 strlen(value) == n - vn - 1 &&
+		 !memcmp(line + vn + 1, value, n - vn - 1),
+		 "got %s=%s for '%.*s'", var, value, (int)n, line);
+	s->calls++;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pm_spawn sp = { .pid = 0, .ready_w = -1 };
-	struct pm_ready_wait rw = { .notify_fd = -1, .pipe_r = -1 };
-	struct waiter w = { .h = fz_handle(), .rw = &rw, .sp = &sp,
-			    .pidfd = -1, .inotify_fd = -1, .sid = 0 };
-	char *msg = fz_cstr(data, size), *copy = fz_cstr(data, size);
+	char *msg = fz_cstr(data, size);	/* a byte of room past len */
+	struct seen s = { .in = (const char *)data, .len = size };
+	const char *line;
+	size_t n;
 	int r;
 
-	r = notify_vars(&w, msg);
-	fz_check(r == (int)has_ready_line(copy), "'%s': %d (%s)", copy, r,
-		 procmgr_errmsg(w.h));
-	fz_check(w.pidfd == -1 && sp.pid == 0, "'%s': MAINPID taken", copy);
+	r = pm_notify_parse(msg, size, assign, &s);
+	fz_check(r == s.calls, "returned %d after %d calls", r, s.calls);
+	fz_check(!next_assignment(&s, &line, &n), "a line was skipped: '%.*s'",
+		 (int)n, line);
 	free(msg);
-	free(copy);
 	return 0;
 }

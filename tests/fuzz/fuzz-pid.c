@@ -1,7 +1,8 @@
 /*
- * fuzz-pid - pm_parse_pid(), the reader of every pid key, against a
- * restatement of its contract: white space, 1+ ASCII digits, white space,
- * nothing else; a value from 2 to INT_MAX.
+ * fuzz-pid - pm_parse_pid() and pm_parse_pid_len(), the readers of every
+ * pid key, against a restatement of their contract: white space, 1+ ASCII
+ * digits, white space, nothing else (no NUL among the bytes read); a value
+ * from 2 to INT_MAX.
  */
 #include "fuzz.h"
 
@@ -39,6 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_check((r == 0) == (e == 0), "'%s': parser %d, contract %d", s, r,
 		 e);
 	fz_check(r == 0 || pid == -7, "'%s': pid written on failure", s);
+	fz_check(r != 0 || pid == want, "'%s': %d, not %lld", s, (int)pid,
+		 want);
+	/* the key as read from a file: a NUL among the bytes is corrupt */
+	pid = -7;
+	r = pm_parse_pid_len(s, size, &pid);
+	if (memchr(data, '\0', size))
+		e = -1;
+	fz_check((r == 0) == (e == 0), "%zu bytes '%s': parser %d, contract %d",
+		 size, s, r, e);
 	fz_check(r != 0 || pid == want, "'%s': %d, not %lld", s, (int)pid,
 		 want);
 	free(s);

@@ -10,6 +10,8 @@
  *	fd=N		write a newline to fd N
  *	fdbad=N		write "x" (no newline) to fd N and close it
  *	tcp=PORT	listen on 127.0.0.1:PORT
+ *	serve=PORT	listen on 127.0.0.1:PORT and accept forever, keeping
+ *			every connection open (read nothing), as a server
  *	unix=PATH	listen on unix socket PATH
  *	fence=SEC	every SEC ask procmgr_self_check(); exit 3 once it
  *			says another process owns the NAME
@@ -105,7 +107,7 @@ static void do_notify(const char *msg)
 	close(fd);
 }
 
-static void do_listen(int tcp, const char *arg)
+static int do_listen(int tcp, const char *arg)
 {
 	struct sockaddr_in in = { .sin_family = AF_INET };
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
@@ -127,6 +129,15 @@ static void do_listen(int tcp, const char *arg)
 		perror("c-daemon: listen");
 		exit(103);
 	}
+	return fd;
+}
+
+static void do_serve(const char *port)
+{
+	int fd = do_listen(1, port);
+
+	for (;;)
+		(void)accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 }
 
 static void do_fence(double sec)
@@ -159,6 +170,8 @@ static void action(const char *a)
 		(void)!write(atoi(a + 6), "x", 1), close(atoi(a + 6));
 	else if (!strncmp(a, "tcp=", 4))
 		do_listen(1, a + 4);
+	else if (!strncmp(a, "serve=", 6))
+		do_serve(a + 6);
 	else if (!strncmp(a, "unix=", 5))
 		do_listen(0, a + 5);
 	else if (!strncmp(a, "fence=", 6))

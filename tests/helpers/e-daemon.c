@@ -13,6 +13,12 @@
  *	fd=N		write a newline to fd N and close it (s6 readiness)
  *	tcp=PORT	listen on 127.0.0.1:PORT
  *	unix=PATH	listen on the unix socket PATH
+ *	accept		accept one connection on the socket the last tcp= or
+ *			unix= opened, and keep it open (a connected client)
+ *	drain		read the accepted connection until the client closes
+ *			it, then close it too
+ *	mem=MIB		allocate MIB mebibytes and touch every page, so they
+ *			count in the resident set
  *	key=K=V		write metadata key K through libprocmgr
  *	fork		fork: the child runs the remaining actions, the
  *			parent waits for signals forever
@@ -110,6 +116,11 @@ static void do_notify(const char *msg)
 	close(fd);
 }
 
+/* The listening socket of the last tcp= or unix=, for accept. */
+static int listening = -1;
+/* The connection the last accept took, for drain. */
+static int accepted = -1;
+
 static void do_tcp(const char *port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -124,6 +135,7 @@ static void do_tcp(const char *port)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(fd, 16) < 0)
 		die("listen on port", port);
+	listening = fd;
 }
 
 static void do_unix(const char *path)
@@ -137,6 +149,55 @@ static void do_unix(const char *path)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(fd, 16) < 0)
 		die("listen on", path);
+	listening = fd;
+}
+
+static void do_accept(void)
+{
+	int fd;
+
+	if (listening < 0) {
+		errno = EBADF;
+		die("accept", "(no tcp= or unix= before it)");
+	}
+	do
+		fd = accept4(listening, NULL, NULL, SOCK_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		die("accept", "");
+	/* The connection stays open until drain or the process ends. */
+	accepted = fd;
+}
+
+static void do_drain(void)
+{
+	char buf[512];
+	ssize_t n;
+
+	if (accepted < 0) {
+		errno = EBADF;
+		die("drain", "(no accept before it)");
+	}
+	do
+		n = read(accepted, buf, sizeof(buf));
+	while (n > 0 || (n < 0 && errno == EINTR));
+	close(accepted);
+	accepted = -1;
+}
+
+/* Held here, so the compiler cannot drop the writes as dead. */
+static char *volatile held;
+
+static void do_mem(const char *mib)
+{
+	size_t n = (size_t)atol(mib) << 20;
+	char *p = malloc(n ? n : 1);
+
+	if (!p)
+		die("malloc", mib);
+	/* Every page written, so every page is resident. */
+	memset(p, 1, n);
+	held = p;
 }
 
 static procmgr *open_self(void)
@@ -256,6 +317,12 @@ static int act(const char *a)
 		do_tcp(v);
 	else if (IS("unix"))
 		do_unix(v);
+	else if (IS("accept"))
+		do_accept();
+	else if (IS("drain"))
+		do_drain();
+	else if (IS("mem"))
+		do_mem(v);
 	else if (IS("key"))
 		do_key(v);
 	else if (IS("fork"))

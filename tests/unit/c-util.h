@@ -19,7 +19,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +93,39 @@ static inline pid_t cu_track(pid_t daemon)
 }
 
 /* The value of "Key:" in /proc/PID/status, as a number (kB etc.). */
+/*
+ * The pidfd_ino key procmgr should record for pid (the inode of a pidfd on
+ * pidfs) into buf; false where pidfds are not on pidfs (Linux < 6.9).
+ */
+static inline bool cu_pidfd_ino(pid_t pid, char *buf, size_t size)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct statfs sfs;
+	struct stat st;
+	bool ok;
+
+	ck_assert_int_ge(fd, 0);
+	ok = fstatfs(fd, &sfs) == 0 && sfs.f_type == 0x50494446 &&
+	     fstat(fd, &st) == 0;
+	if (ok)
+		snprintf(buf, size, "%llu", (unsigned long long)st.st_ino);
+	close(fd);
+	return ok;
+}
+
+/* h's state, read with procmgr_status() (which must succeed). */
+static inline enum procmgr_state cu_state(procmgr *h)
+{
+	struct procmgr_status st = { 0 };
+	enum procmgr_state s;
+
+	ck_assert_msg(procmgr_status(h, &st) == 0, "status: %s",
+		      procmgr_errmsg(h));
+	s = st.state;
+	procmgr_status_clear(&st);
+	return s;
+}
+
 static inline long cu_status_num(pid_t pid, const char *key)
 {
 	char path[64], line[256];

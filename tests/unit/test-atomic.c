@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sys/resource.h>
 
 static char *dir;
 
@@ -143,6 +144,81 @@ out:
 }
 END_TEST
 
+/* The one temp file in path whose name starts with prefix, kept; or NULL. */
+static char *temp_of(const char *path, const char *prefix)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	char *found = NULL;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+			ck_assert_ptr_null(found);
+			found = tu_keep(strdup(e->d_name));
+		}
+	closedir(d);
+	return found;
+}
+
+/* A writer killed mid-write (its file size limit): its temp file stays. */
+static void die_writing(void *arg)
+{
+	static char big[65536];
+	struct rlimit rl = { 1024, 1024 };
+
+	signal(SIGXFSZ, SIG_DFL);
+	TU_GCOV_DUMP();
+	if (setrlimit(RLIMIT_FSIZE, &rl) == 0)
+		pm_write_atomic_at(*(int *)arg, "key", big, sizeof(big), 0644);
+	_exit(0);
+}
+
+/*
+ * A temp file names its creator; a sweep removes those of writers that
+ * are gone and keeps a write under way and any name it does not know.
+ */
+START_TEST(test_sweep_temps)
+{
+	int fd = open_dir(dir);
+	pid_t pid = tu_fork(die_writing, &fd);
+	unsigned long long start;
+	char state, *left, *mine, *tag, *old = tu_path(dir, ".key.abcdefgh");
+	const char *odd[] = { ".key.1.2.abcde", ".key.x.2.abcdef",
+			      "..1.2.abcdef", ".key.99999999999.2.abcdef",
+			      ".key.1.2x.abcdef", NULL };
+
+	ck_assert_int_eq(tu_child_status(pid), -SIGXFSZ);
+	left = temp_of(dir, ".key.");
+	ck_assert_ptr_nonnull(left);
+	tag = pm_asprintf(".key.%d.", (int)pid);
+	ck_assert_msg(!strncmp(left, tag, strlen(tag)), "%s", left);
+	free(tag);
+	ck_assert_int_eq(pm_proc_stat(getpid(), &state, &start), 0);
+	mine = pm_asprintf("%s/.key.%d.%llu.abcdef", dir, (int)getpid(), start);
+	tu_write_file(mine, "", 0);
+	tu_write_file(old, "", 0);
+	for (const char **o = odd; *o; o++)
+		tu_write_file(tu_path(dir, *o), "", 0);
+	tag = pm_asprintf("%s/.other.%d.1.abcdef", dir, (int)tu_dead_pid());
+	tu_write_file(tag, "", 0);
+	pm_sweep_temps(fd, "key");
+	ck_assert(!b_exists(tu_path(dir, left)));
+	ck_assert(b_exists(mine));
+	ck_assert(b_exists(old));
+	for (const char **o = odd; *o; o++)
+		ck_assert_msg(b_exists(tu_path(dir, *o)), "%s removed", *o);
+	ck_assert(b_exists(tag));	/* not "key"'s */
+	pm_sweep_temps(fd, NULL);
+	ck_assert(!b_exists(tag));
+	ck_assert(b_exists(mine));
+	pm_sweep_temps(-1, NULL);	/* no directory: nothing, no crash */
+	free(tag);
+	free(mine);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("atomic");
@@ -154,6 +230,7 @@ int main(void)
 	tcase_add_test(tc, test_read_error);
 	tcase_add_test(tc, test_write_refused);
 	tcase_add_test(tc, test_rm_rf_rmdir_refused);
+	tcase_add_test(tc, test_sweep_temps);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -3,6 +3,7 @@
  * metadata, restart reasons, and 32 concurrent ensures starting one daemon.
  */
 #include "c-util.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,6 +50,53 @@ START_TEST(test_start_twice)
 }
 END_TEST
 
+/*
+ * A start records pidfd_ino, the pidfs inode of a pidfd on the daemon, and
+ * an inode that is not the live process's makes it stale.
+ */
+START_TEST(test_pidfd_ino_recorded)
+{
+	struct procmgr_spawn_opts o = { .argv = argv_a };
+	procmgr *h = cu_open("ino", NULL);
+	char want[32], *v;
+	pid_t pid;
+
+	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
+	cu_track(pid);
+	v = tu_key(h, "pidfd_ino");
+	if (!cu_pidfd_ino(pid, want, sizeof(want))) {
+		ck_assert_ptr_null(v);	/* nothing to record here */
+		procmgr_free(h);
+		return;
+	}
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, want);
+	free(v);
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", "1"), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", "12x"), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "pidfd_ino"));
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", want), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_RUNNING);
+	/* recorded again for the same process: the same value */
+	ck_assert_int_eq(pm_record_pidfd_ino(h, pid), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(pm_record_pidfd_ino(h, tu_dead_pid()), -ESRCH);
+	/* a key that cannot be read: stale, with a warning */
+	v = pm_asprintf("%s/pidfd_ino", procmgr_meta_dir(h));
+	ck_assert_int_eq(unlink(v), 0);
+	ck_assert_int_eq(mkdir(v, 0700), 0);
+	ck_assert_int_eq(cu_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), v));
+	ck_assert_int_eq(rmdir(v), 0);
+	free(v);
+	ck_assert_int_eq(procmgr_write(h, "pidfd_ino", want), 0);
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	procmgr_free(h);
+}
+END_TEST
+
 START_TEST(test_stale_cleared)
 {
 	struct procmgr_spawn_opts o = { .argv = argv_a };
@@ -82,7 +130,8 @@ START_TEST(test_ensure_reasons)
 	pid_t p1, p2, p3;
 
 	setenv("CU_ENSURE_VAR", "1", 1);
-	ck_assert_int_eq(procmgr_ensure(h, &o, &p1, &reason), 1);
+	/* Not running: started (2), not restarted (1). */
+	ck_assert_int_eq(procmgr_ensure(h, &o, &p1, &reason), 2);
 	cu_track(p1);
 	ck_assert_str_eq(reason, "not running");
 	free(reason);
@@ -107,7 +156,7 @@ START_TEST(test_ensure_reasons)
 	/* Stale: the recorded pid is dead. */
 	kill(p3, SIGKILL);
 	ck_assert(tu_wait_gone(p3, 10));
-	ck_assert_int_eq(procmgr_ensure(h, &o, &p1, &reason), 1);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &p1, &reason), 2);
 	cu_track(p1);
 	snprintf(dead, sizeof(dead), "stale pid %d", (int)p3);
 	ck_assert_str_eq(reason, dead);
@@ -196,7 +245,7 @@ START_TEST(test_ensure_foreign_metadata)
 	free(reason);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	ck_assert_int_eq(procmgr_write(h, "pid", "garbage"), 0);
-	ck_assert_int_eq(procmgr_ensure(h, &o, &p2, &reason), 1);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &p2, &reason), 2);
 	cu_track(p2);
 	ck_assert_str_eq(reason, "stale metadata");
 	free(reason);
@@ -253,8 +302,9 @@ START_TEST(test_concurrent_ensure)
 			ck_assert_int_eq(sscanf(s, "%d %d", &r, &pid), 2);
 			free(s);
 			free(outs[i]);
-			ck_assert_msg(r == 0 || r == 1, "racer %d: %d", i, r);
-			started += r;
+			/* one starts (2), the others keep it (0) */
+			ck_assert_msg(r == 0 || r == 2, "racer %d: %d", i, r);
+			started += r == 2;
 			if (!daemon) {
 				daemon = pid;
 				cu_track(daemon);
@@ -295,8 +345,8 @@ START_TEST(test_lock_busy)
 END_TEST
 
 /*
- * The lock-free check behind ensure's common case: it keeps a running,
- * unchanged daemon without writing anything, and defers to the locked path
+ * ensure's common case: it keeps a running, unchanged daemon without
+ * taking the lock or writing anything, and defers to the locked path
  * whenever a state change may be under way (lock held anywhere).
  */
 START_TEST(test_ensure_kept_without_lock)
@@ -306,28 +356,26 @@ START_TEST(test_ensure_kept_without_lock)
 	procmgr *h = cu_open("kept", &dir), *holder = procmgr_new();
 	pid_t pid, got = 0;
 
-	ck_assert_int_eq(procmgr_ensure_kept(h, &o, &got), 0); /* stopped */
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
 	cu_track(pid);
-	ck_assert_int_eq(procmgr_ensure_kept(h, &o, &got), 1);
-	ck_assert_int_eq(got, pid);
 	ck_assert_int_ge(asprintf(&msg, "%s/.lock.kept.lock_message", dir), 0);
+	ck_assert_int_eq(procmgr_ensure(h, &o, &got, NULL), 0);
+	ck_assert_int_eq(got, pid);
 	ck_assert_int_ne(access(msg, F_OK), 0);	/* nothing written */
-	ck_assert_int_eq(procmgr_ensure_kept(h, &b, &got), 0); /* changed */
-	/* another holder: not kept here, and ensure waits for the lock */
+	/* another holder may be changing it: ensure waits for the lock */
 	ck_assert_int_eq(procmgr_open(holder, dir, "kept"), 0);
 	ck_assert_int_eq(procmgr_lock(holder), 0);
-	ck_assert_int_eq(procmgr_ensure_kept(h, &o, &got), 0);
 	procmgr_set_lock_wait(h, 0, NULL, NULL);
 	ck_assert_int_eq(procmgr_ensure(h, &o, &got, NULL), -EWOULDBLOCK);
+	/* and runs out with -EWOULDBLOCK, never a readiness -ETIMEDOUT */
+	procmgr_set_lock_wait(h, 0.2, NULL, NULL);
+	ck_assert_int_eq(procmgr_ensure(h, &b, &got, NULL), -EWOULDBLOCK);
 	ck_assert_int_eq(procmgr_unlock(holder), 0);
 	/* this handle holding the lock: the locked path decides */
 	ck_assert_int_eq(procmgr_lock(h), 0);
-	ck_assert_int_eq(procmgr_ensure_kept(h, &o, &got), 0);
 	ck_assert_int_eq(procmgr_ensure(h, &o, &got, NULL), 0);
 	ck_assert_int_eq(got, pid);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
-	ck_assert_int_eq(procmgr_ensure_kept(NULL, &o, &got), 0);
 	free(msg);
 	free(dir);
 	procmgr_free(holder);
@@ -448,6 +496,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_start_twice);
+	tcase_add_test(tc, test_pidfd_ino_recorded);
 	tcase_add_test(tc, test_stale_cleared);
 	tcase_add_test(tc, test_ensure_reasons);
 	tcase_add_test(tc, test_restart);

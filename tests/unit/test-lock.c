@@ -7,10 +7,12 @@
  * taking lockf() locks as pants' clients (fasteners) do.
  */
 #include "b-util.h"
+#include "c-util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 
 static char *dir;
@@ -100,8 +102,25 @@ struct seen {
 	struct holder *x;
 	char on_first, on_second;	/* command for the holder, or 0 */
 	bool kill_first;
+	const char *fake;	/* on the first call, another user writes it */
 	double t_last;
 };
+
+/* As uid 65533, create the file arg with a holder's message in it. */
+static void write_fake_message(void *arg)
+{
+	int fd;
+
+	if (b_become_other()) {
+		fd = open(arg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			if (write(fd, "1 (fake holder)", 15) != 15)
+				_exit(1);
+			close(fd);
+		}
+	}
+	b_other_done();
+}
 
 static void on_wait(procmgr *h, const char *msg, const char *line, void *ud)
 {
@@ -114,6 +133,9 @@ static void on_wait(procmgr *h, const char *msg, const char *line, void *ud)
 	}
 	s->calls++;
 	s->t_last = tu_now();
+	if (s->calls == 1 && s->fake)
+		ck_assert_int_eq(tu_child_status(tu_fork(write_fake_message,
+							 (void *)s->fake)), 0);
 	if (s->calls == 1 && s->kill_first)
 		kill(s->x->pid, SIGKILL);
 	else if (s->calls == 1 && s->on_first)
@@ -235,7 +257,7 @@ START_TEST(test_timeout)
 	s.x = &x;
 	procmgr_set_lock_wait(h, 0.3, on_wait, &s);
 	t = tu_now();
-	ck_assert_int_eq(procmgr_lock(h), -ETIMEDOUT);
+	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	t = tu_now() - t;
 	ck_assert_double_ge(t, 0.29);
 	ck_assert_double_lt(t, 3.0);
@@ -276,6 +298,87 @@ START_TEST(test_holder_change_reprints)
 	ck_assert_ptr_nonnull(strstr(s.line[1], want));
 	free(want);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * With no inotify instance left for the user, a waiter still waits in the
+ * kernel, and still reports a new holder: it reads the message again
+ * every second instead of watching it.
+ */
+START_TEST(test_wait_without_inotify)
+{
+	procmgr *h = tu_open(dir, "web");
+	struct seen s = { 0 };
+	struct holder x;
+	char *want;
+	int n = 0;
+
+	if (getuid() != 0)
+		return;	/* needs root to become a lone uid */
+	cu_become_lone_uid(54325);
+	while (inotify_init1(IN_CLOEXEC) >= 0)
+		ck_assert_int_lt(++n, 100000);
+	ck_assert_int_eq(errno, EMFILE);
+	holder_start(&x);
+	s.x = &x;
+	s.on_first = 'm';
+	s.on_second = 'r';
+	procmgr_set_lock_wait(h, 60, on_wait, &s);
+	ck_assert_msg(procmgr_lock(h) == 0, "%s", procmgr_errmsg(h));
+	ck_assert_int_eq(s.calls, 2);
+	want = pm_asprintf("%d (new holder)", (int)x.pid);
+	ck_assert_str_eq(s.msg[1], want);
+	free(want);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A child that locks web without waiting; exits 0 when it got it. */
+static void lock_now_child(void *arg)
+{
+	procmgr *h = procmgr_new();
+	int r = 1;
+
+	(void)arg;
+	if (h && procmgr_open(h, dir, "web") == 0) {
+		procmgr_set_lock_wait(h, 0, NULL, NULL);
+		if (procmgr_lock(h) == 0 && procmgr_lock_held(h) == 1 &&
+		    procmgr_lock(h) == 0 && procmgr_unlock(h) == 0 &&
+		    procmgr_unlock(h) == 0)
+			r = 0;
+	}
+	procmgr_free(h);
+	tu_child_exit(r);
+}
+
+/*
+ * A child handed the lock (its fd and PROCMGR_LOCK_FD) uses it instead of
+ * waiting for its parent; its unlock leaves the parent's lock and message
+ * alone. Without the variable, it waits like anyone.
+ */
+START_TEST(test_lock_inherited)
+{
+	procmgr *h = tu_open(dir, "web");
+	char *env = NULL;
+	int fd = -1;
+
+	ck_assert_int_eq(procmgr_lock_child_env(h, &fd, &env), -ENOLCK);
+	ck_assert_int_eq(procmgr_lock_child_env(NULL, &fd, &env), -ENOLCK);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(procmgr_lock_child_env(h, &fd, &env), 0);
+	ck_assert_int_eq(fd, h->lock_fd);
+	ck_assert_ptr_nonnull(strstr(env, h->lock_path));
+	ck_assert_int_eq(putenv(env), 0);
+	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 0);
+	ck_assert(b_exists(h->lock_msg_path));
+	ck_assert_int_eq(unsetenv(PROCMGR_LOCK_ENV), 0);
+	free(env);
+	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 1);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 0);
 	procmgr_free(h);
 }
 END_TEST
@@ -324,7 +427,7 @@ START_TEST(test_pants_lockf_holder_blocks_us)
 	stale = pm_asprintf("%d (dead holder)", (int)tu_dead_pid());
 	tu_write_file(h->lock_msg_path, stale, strlen(stale));
 	procmgr_set_lock_wait(h, 0.2, on_wait, &s);
-	ck_assert_int_eq(procmgr_lock(h), -ETIMEDOUT);
+	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_str_eq(s.msg[0], "");
 	ck_assert_ptr_null(strstr(procmgr_errmsg(h), "dead holder"));
@@ -334,6 +437,89 @@ START_TEST(test_pants_lockf_holder_blocks_us)
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	free(stale);
 	free(ready);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * In a DIR others may write to (sticky, as /tmp), another user's message
+ * file appearing while we wait is a fake: never shown as the holder.
+ */
+START_TEST(test_foreign_message_ignored)
+{
+	procmgr *h = tu_open(dir, "web");
+	struct seen s = { 0 };
+	char *ready = pm_asprintf("%s/py.ready", dir);
+	pid_t py;
+
+	if (geteuid() != 0)
+		return;	/* needs root to act as another user */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes the lock file */
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	py = python(py_hold, h->lock_path, ready);
+	ck_assert(b_wait_file(ready, 20));
+	s.fake = h->lock_msg_path;
+	procmgr_set_lock_wait(h, 1.5, on_wait, &s);
+	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
+	ck_assert(b_exists(h->lock_msg_path));	/* it was there */
+	ck_assert_int_eq(s.calls, 1);
+	ck_assert_str_eq(s.msg[0], "");
+	ck_assert_ptr_null(strstr(procmgr_errmsg(h), "fake"));
+	/* and, there before we start, it is refused, naming it */
+	ck_assert_int_eq(procmgr_lock(h), -EACCES);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_msg_path));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "uid 65533"));
+	tu_kill(py);
+	ck_assert_int_eq(unlink(h->lock_msg_path), 0);
+	free(ready);
+	procmgr_free(h);
+}
+END_TEST
+
+/* As uid 65533, lock web in dir; report the result on the pipe *arg. */
+static void lock_as_other(void *arg)
+{
+	int *out = arg, r = -1000;
+	procmgr *h;
+
+	if (b_become_other()) {
+		h = procmgr_new();
+		if (h && procmgr_open(h, dir, "web") == 0) {
+			r = procmgr_lock(h);
+			if (r == -EACCES &&
+			    !strstr(procmgr_errmsg(h), "uid 65534"))
+				r = -2000;
+		}
+		procmgr_free(h);
+	}
+	if (write(*out, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	b_other_done();
+}
+
+/*
+ * Another user's lock file that we cannot even open (mode 0600) is
+ * refused naming its owner, not as a bare "permission denied".
+ */
+START_TEST(test_foreign_lock_file_unreadable)
+{
+	procmgr *h = tu_open(dir, "web");
+	int fds[2], r = 0;
+	pid_t child;
+
+	if (geteuid() != 0)
+		return;	/* needs root to act as two other users */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	tu_write_file(h->lock_path, "", 0);
+	ck_assert_int_eq(chown(h->lock_path, 65534, 65534), 0);
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	child = tu_fork(lock_as_other, &fds[1]);
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &r, sizeof(r)), sizeof(r));
+	ck_assert_int_eq(r, -EACCES);
+	tu_wait_gone(child, 10);	/* let it write its coverage */
+	close(fds[0]);
 	procmgr_free(h);
 }
 END_TEST
@@ -545,7 +731,11 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_killed_holder);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_holder_change_reprints);
+	tcase_add_test(tc, test_wait_without_inotify);
+	tcase_add_test(tc, test_lock_inherited);
 	tcase_add_test(tc, test_pants_lockf_holder_blocks_us);
+	tcase_add_test(tc, test_foreign_message_ignored);
+	tcase_add_test(tc, test_foreign_lock_file_unreadable);
 	tcase_add_test(tc, test_we_block_pants_lockf);
 	tcase_add_test(tc, test_stale_message);
 	tcase_add_test(tc, test_reentry_and_handles);

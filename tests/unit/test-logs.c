@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 static char *tail(procmgr *h, size_t n)
 {
@@ -179,8 +180,8 @@ START_TEST(test_log_unreadable)
 	procmgr *h = cu_open("ldir", &dir);
 
 	ck_assert_int_eq(procmgr_write(h, "log", dir), 0);
-	ck_assert_int_eq(procmgr_log_tail(h, 5, &t), -EISDIR);
-	ck_assert_msg(strstr(procmgr_errmsg(h), "cannot read log") &&
+	ck_assert_int_eq(procmgr_log_tail(h, 5, &t), -EBADFD);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "not a regular file") &&
 		      strstr(procmgr_errmsg(h), dir), "%s", procmgr_errmsg(h));
 	ck_assert_ptr_null(t);
 	/* The log key itself unreadable: its error, not the default log. */
@@ -197,6 +198,104 @@ START_TEST(test_log_unreadable)
 }
 END_TEST
 
+/*
+ * A log that is a FIFO or a symlink is refused, for writing (start) and
+ * for reading, at once: a FIFO never blocks the open.
+ */
+START_TEST(test_log_not_regular)
+{
+	char *dir, *fifo, *link, *t = NULL;
+	procmgr *h = cu_open("lfifo", &dir);
+	double t0 = tu_now();
+	int fd = -1;
+
+	fifo = tu_path(dir, "fifo");
+	link = tu_path(dir, "link.log");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(start_daemon(h, fifo, NULL), -EBADFD);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "not a regular"));
+	ck_assert_ptr_null(tu_key(h, "pid"));
+	ck_assert_int_eq(procmgr_write(h, "log", fifo), 0);
+	ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), -EBADFD);
+	ck_assert_int_eq(procmgr_log_tail(h, 1, &t), -EBADFD);
+	ck_assert_double_lt(tu_now() - t0, 10);
+	/* the default log a symlink: neither written nor read through */
+	ck_assert_int_eq(procmgr_delete(h, "log"), 0);
+	tu_write_file(link, "secret\n", 7);
+	ck_assert_int_eq(symlink(link, procmgr_default_log(h)), 0);
+	ck_assert_int_eq(start_daemon(h, NULL, NULL), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
+	ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), -ELOOP);
+	ck_assert_int_eq(fd, -1);
+	/* a device, a socket: named for what they are */
+	ck_assert_int_eq(procmgr_write(h, "log", "/dev/null"), 0);
+	ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), -EBADFD);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "a device"));
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		char *sock = tu_path(dir, "sock.log");
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		ck_assert_int_eq(bind(sfd, (struct sockaddr *)&sa,
+				      sizeof(sa)), 0);
+		ck_assert_int_eq(procmgr_write(h, "log", sock), 0);
+		ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), -EBADFD);
+		ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "a socket"));
+		close(sfd);
+	}
+	ck_assert_int_eq(procmgr_delete(h, "log"), 0);
+	/* a regular log opens, its path given back */
+	ck_assert_int_eq(unlink(procmgr_default_log(h)), 0);
+	tu_write_file(procmgr_default_log(h), "x\n", 2);
+	ck_assert_int_eq(procmgr_log_open(h, &fd, &t), 0);
+	ck_assert_str_eq(t, procmgr_default_log(h));
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	free(t);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * procmgr_log_tail_fd() leaves the offset where the lines end, so reading
+ * on gives what comes later; an fd it cannot read says so.
+ */
+START_TEST(test_tail_fd)
+{
+	procmgr *h = cu_open("tfd", NULL);
+	char *t = NULL, buf[16];
+	size_t len = 0;
+	int fd, wfd, p[2];
+
+	ck_assert_int_eq(procmgr_write(h, "x", "1"), 0);	/* the dirs */
+	tu_write_file(procmgr_default_log(h), "a\nb\0c\n", 6);
+	ck_assert_int_eq(procmgr_log_open(h, &fd, NULL), 0);
+	ck_assert_int_eq(procmgr_log_tail_fd(h, fd, 1, &t, &len), 0);
+	ck_assert_uint_eq(len, 4);	/* "b\0c\n": the NUL counts */
+	ck_assert_int_eq(memcmp(t, "b\0c\n", 4), 0);
+	free(t);
+	wfd = open(procmgr_default_log(h), O_WRONLY | O_APPEND | O_CLOEXEC);
+	ck_assert_int_eq(write(wfd, "d\n", 2), 2);
+	close(wfd);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 2);
+	ck_assert_int_eq(memcmp(buf, "d\n", 2), 0);
+	close(fd);
+	/* not a readable log: closed, write-only, a pipe */
+	ck_assert_int_eq(procmgr_log_tail_fd(h, fd, 1, &t, NULL), -EBADF);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "cannot read"));
+	fd = open(procmgr_default_log(h), O_WRONLY | O_CLOEXEC);
+	ck_assert_int_eq(procmgr_log_tail_fd(h, fd, 1, &t, NULL), -EBADF);
+	close(fd);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(procmgr_log_tail_fd(h, p[0], 0, &t, NULL), -ESPIPE);
+	close(p[0]);
+	close(p[1]);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("logs");
@@ -208,6 +307,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_log_mode);
 	tcase_add_test(tc, test_rotation_fails);
 	tcase_add_test(tc, test_log_unreadable);
+	tcase_add_test(tc, test_log_not_regular);
+	tcase_add_test(tc, test_tail_fd);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -230,6 +230,151 @@ START_TEST(test_pid_only)
 }
 END_TEST
 
+/*
+ * A pid key with a NUL and then garbage after the digits is corrupt, not
+ * the pid its first bytes spell: stale, a warning, nothing signalled.
+ */
+START_TEST(test_pid_with_nul)
+{
+	procmgr *h = tu_open(dir, "web");
+	pid_t pid = sleeper(), got = -1;
+	char buf[64], *want;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	memcpy(buf + n, "\0garbage", 9);
+	ck_assert_int_eq(procmgr_write_raw(h, "pid", buf, (size_t)n + 8), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	want = pm_asprintf("%s/pid", procmgr_meta_dir(h));
+	ck_assert_msg(procmgr_warning(h) && strstr(procmgr_warning(h), want),
+		      "warning '%s' does not name %s",
+		      procmgr_warning(h) ? procmgr_warning(h) : "", want);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "\\x00"));
+	free(want);
+	ck_assert_int_eq(procmgr_stop(h, NULL, &got), 0);
+	ck_assert_int_eq(got, 0);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	/* a NUL in process_name is as corrupt */
+	b_record(h, pid, false);
+	ck_assert_int_eq(procmgr_write_raw(h, "process_name", "x\0y", 3), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "process_name"));
+	/* surrounding white space is still fine */
+	n = snprintf(buf, sizeof(buf), " %d\n", (int)pid);
+	ck_assert_int_eq(procmgr_delete(h, "process_name"), 0);
+	ck_assert_int_eq(procmgr_write_raw(h, "pid", buf, (size_t)n), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	procmgr_free(h);
+}
+END_TEST
+
+/* Set path's modification time to now + delta seconds. */
+static void touch_by(const char *path, double delta)
+{
+	struct timespec ts[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec += (time_t)delta;
+	ts[1] = ts[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/*
+ * A process that started after the pid key was last written cannot be the
+ * one it records (the pid was reused since): without start_time, only
+ * the key's modification time can tell, and it does.
+ */
+START_TEST(test_started_after_pid_written)
+{
+	const char *args[] = { "--argv0", "pantsd", NULL };
+	procmgr *h = tu_open(dir, "web");
+	pid_t pid = b_sleeper(dir, args, NULL), got = -1;
+	char *path;
+
+	b_record(h, pid, false);
+	path = pm_asprintf("%s/pid", procmgr_meta_dir(h));
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	touch_by(path, -100);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	/* a matching process_name does not rescue it */
+	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(procmgr_stop(h, NULL, &got), 0);
+	ck_assert_int_eq(got, 0);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	/* written (again) after it started: it may be the one */
+	b_record(h, pid, false);
+	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	touch_by(path, 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	free(path);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * The owner rule: a gone process or gone metadata leaves nothing to
+ * signal (1); the caller's own process may be (0). The identity check
+ * without a pid key to date the process names nobody.
+ */
+START_TEST(test_owner_and_undated)
+{
+	procmgr *h = tu_open(dir, "web");
+	pid_t pid = sleeper();
+	char *p;
+
+	ck_assert_int_eq(pm_check_owner(h, tu_dead_pid()), 1);
+	if (geteuid() == 0)	/* root asks the metadata's owner: none */
+		ck_assert_int_eq(pm_check_owner(h, pid), 1);
+	b_record(h, pid, false);
+	ck_assert_int_eq(pm_check_owner(h, pid), 0);
+	ck_assert_int_eq(pm_identity_matches(h, pid), 1);
+	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(pm_identity_matches(h, pid), 0);
+	free(p);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * The prefix rule of pants' Rust client (a live argv[0] longer than the
+ * record) only extends a whole name: "pantsd" matches the title "pantsd
+ * [/repo]", but a record that stops inside a word or a path does not.
+ */
+START_TEST(test_process_name_partial)
+{
+	const char *args[] = { "--argv0", "pantsd [/repo]", NULL };
+	procmgr *h = tu_open(dir, "web");
+	pid_t pid = b_sleeper(dir, args, NULL), plain = sleeper();
+	char *path = tu_helper("pm-sleeper"), *cut;
+
+	b_record(h, pid, false);
+	ck_assert_int_eq(procmgr_write(h, "process_name", "pants"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd [/re"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	/* an absolute argv[0]: neither "/" nor a cut path matches it */
+	b_record(h, plain, false);
+	ck_assert_int_eq(procmgr_write(h, "process_name", "/"), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	cut = strndup(path, strlen(path) - 3);
+	ck_assert_int_eq(procmgr_write(h, "process_name", cut), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	*strrchr(cut, '/') = '\0';
+	ck_assert_int_eq(procmgr_write(h, "process_name", cut), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(procmgr_write(h, "process_name", path), 0);
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	free(cut);
+	free(path);
+	procmgr_free(h);
+}
+END_TEST
+
 static void exit_now(void *arg)
 {
 	(void)arg;
@@ -649,6 +794,10 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_corrupt_start_time);
 	tcase_add_test(tc, test_process_name);
 	tcase_add_test(tc, test_pid_only);
+	tcase_add_test(tc, test_pid_with_nul);
+	tcase_add_test(tc, test_started_after_pid_written);
+	tcase_add_test(tc, test_process_name_partial);
+	tcase_add_test(tc, test_owner_and_undated);
 	tcase_add_test(tc, test_zombie);
 	tcase_add_test(tc, test_dead_pid);
 	tcase_add_test(tc, test_stopped_and_empty);

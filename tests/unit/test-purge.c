@@ -78,6 +78,8 @@ START_TEST(test_purge_running_refused)
 	want = pm_asprintf("web is running (pid %d); stop it first",
 			   (int)pid);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
+	ck_assert_str_eq(procmgr_errparam(h), "force");
+	ck_assert_ptr_null(strstr(procmgr_errmsg(h), "--"));
 	free(want);
 	v = tu_key(h, "pid");
 	ck_assert_ptr_nonnull(v);

@@ -33,6 +33,18 @@ START_TEST(test_self)
 	ck_assert_int_eq(procmgr_write(h, "pid", "garbage"), 0);
 	ck_assert_int_eq(procmgr_self_check(h), 0);
 	{
+		/* Our pid, then a NUL: corrupt, so it names nobody. */
+		int n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
+
+		ck_assert_int_eq(procmgr_delete(h, "start_time"), 0);
+		ck_assert_int_eq(procmgr_write_raw(h, "pid", pid,
+						   (size_t)n + 1), 0);
+		ck_assert_int_eq(procmgr_self_check(h), 0);
+		ck_assert_int_eq(procmgr_write_raw(h, "pid", pid, (size_t)n),
+				 0);
+		ck_assert_int_eq(procmgr_self_check(h), 1);
+	}
+	{
 		/* Unreadable keys are errors, not a verdict. */
 		char *p = NULL;
 

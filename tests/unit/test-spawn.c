@@ -180,8 +180,24 @@ START_TEST(test_daemon_environment)
 	ck_assert_int_ge(asprintf(&t, "PROCMGR_DIR=%s", dir), 0);
 	ck_assert(environ_has(pid, t));
 	free(t);
-	/* Without --ready notify, no NOTIFY_SOCKET, not even an extra. */
-	ck_assert(!environ_has(pid, "NOTIFY_SOCKET="));
+	/*
+	 * NOTIFY_SOCKET is the monitor's, in every readiness mode (it
+	 * listens for the daemon's whole life), never an inherited or extra
+	 * one; PROCMGR_META_DIR names the metadata directory.
+	 */
+	ck_assert(!environ_has(pid, "NOTIFY_SOCKET=@inherited"));
+	ck_assert(!environ_has(pid, "NOTIFY_SOCKET=/dev/null"));
+	t = NULL;
+	ck_assert_int_ge(asprintf(&t, "NOTIFY_SOCKET=%s",
+				  (char *)tu_keep(tu_key(h, "notify_socket"))),
+			 0);
+	ck_assert(environ_has(pid, t));
+	free(t);
+	t = NULL;
+	ck_assert_int_ge(asprintf(&t, "PROCMGR_META_DIR=%s",
+				  procmgr_meta_dir(h)), 0);
+	ck_assert(environ_has(pid, t));
+	free(t);
 	t = fd_target(pid, 0);
 	free(t);
 	{
@@ -194,7 +210,7 @@ START_TEST(test_daemon_environment)
 		buf[n] = '\0';
 		ck_assert_str_eq(buf, cwd);
 	}
-	/* The intermediate was reaped: the caller has no child left. */
+	/* The monitor's first process was reaped: the caller has no child. */
 	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
 	ck_assert_int_eq(errno, ECHILD);
 	close(leak);
@@ -434,27 +450,49 @@ START_TEST(test_monitor_small_and_fd_free)
 	char *t;
 
 	leak = open("/dev/null", O_RDONLY);	/* the caller's, no CLOEXEC */
+	ck_assert_int_ge(leak, 3);
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
 	mon = cu_ppid(pid);
-	/* Stdio on /dev/null, and the report pipe: nothing of ours. */
-	ck_assert_int_eq(count_fds(mon, &max), 4);
-	for (int fd = 0; fd < 3; fd++) {
+	/*
+	 * Stdio on /dev/null, then only its own: the log, the notify
+	 * socket, its signalfd and a pidfd on the daemon. Nothing of the
+	 * caller's: the leak was /dev/null too, and would make a fourth.
+	 */
+	ck_assert_int_eq(count_fds(mon, &max), 7);
+	for (int fd = 0; fd <= max; fd++) {
+		char link[64];
+
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)mon, fd);
+		if (access(link, F_OK) != 0)
+			continue;	/* a gap: closed after the start */
 		t = fd_target(mon, fd);
-		ck_assert_str_eq(t, "/dev/null");
+		if (fd < 3)
+			ck_assert_str_eq(t, "/dev/null");
+		else
+			ck_assert_msg(!strcmp(t, procmgr_default_log(h)) ||
+				      !strcmp(t, "anon_inode:[signalfd]") ||
+				      !strcmp(t, "anon_inode:[pidfd]") ||
+				      !strncmp(t, "socket:[", 8),
+				      "fd %d: %s", fd, t);
 		free(t);
 	}
-	t = fd_target(mon, max);
-	ck_assert_msg(!strncmp(t, "pipe:", 5), "%s", t);
+	/* Its command line says what it is (SPEC §6). */
+	t = NULL;
+	ck_assert_int_ge(asprintf(&t, "/proc/%d/cmdline", (int)mon), 0);
+	{
+		char *cl = tu_read_file(t), want[512];
+
+		snprintf(want, sizeof(want), "procmgr-monitor");
+		ck_assert_str_eq(cl, want);
+		ck_assert_str_eq(cl + strlen(cl) + 1, procmgr_get_dir(h));
+		ck_assert_str_eq(cl + strlen(cl) + strlen(procmgr_get_dir(h)) + 2,
+				 "mon");
+		free(cl);
+	}
 	free(t);
 	/*
-	 * The cost of a forked monitor: its file-backed pages (libc, the
-	 * program) are shared with every process mapping them, so RSS
-	 * overstates it; Private_* understates it while the caller lives,
-	 * because the anonymous pages it inherited are still shared
-	 * copy-on-write with the caller - and become the monitor's alone
-	 * once the caller (a CLI that exits at once) is gone. RssAnon counts
-	 * every resident anonymous page, shared or not: that is the honest
-	 * upper bound of what the monitor costs. ASan's shadow memory
+	 * RssAnon counts every resident anonymous page of the monitor: an
+	 * exec'd program owes the caller nothing. ASan's shadow memory
 	 * inflates it, so the bound is only checked without sanitizers.
 	 */
 #ifndef CU_ASAN
@@ -686,7 +724,7 @@ static void fork_fails_at(rlim_t nproc, const char *where)
 	procmgr_free(h);
 }
 
-/* No process left to fork: in the caller, and in the intermediate. */
+/* No process left to fork: for the monitor, and in the monitor. */
 START_TEST(test_fork_fails)
 {
 	if (getuid() != 0)
@@ -696,8 +734,8 @@ START_TEST(test_fork_fails)
 	 * CAP_SYS_RESOURCE no longer lifts it.
 	 */
 	cu_become_lone_uid(54321);
-	fork_fails_at(1, "cannot fork");
-	fork_fails_at(2, "(fork)");
+	fork_fails_at(1, "cannot fork to start the monitor");
+	fork_fails_at(2, "procmgr-monitor cannot fork");
 }
 END_TEST
 
@@ -975,36 +1013,6 @@ START_TEST(test_monitor_reaps_after_recording)
 }
 END_TEST
 
-/*
- * The monitor waits for the lock to record the exit, but not forever: a
- * `procmgr lock NAME -- long-job` must not keep it alive. It gives up
- * after its bound (10 s) and records nothing rather than race the holder.
- */
-START_TEST(test_monitor_lock_wait_bounded)
-{
-	const char *acts[] = { "pause", NULL };
-	struct procmgr_spawn_opts o = { 0 };
-	char *dir;
-	procmgr *h = cu_open("held", &dir), *holder = procmgr_new();
-	pid_t pid, mon;
-	double t0;
-
-	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
-	mon = cu_ppid(pid);
-	ck_assert_int_eq(procmgr_open(holder, dir, "held"), 0);
-	ck_assert_int_eq(procmgr_lock(holder), 0);
-	t0 = tu_now();
-	kill(pid, SIGKILL);
-	ck_assert(tu_wait_gone(mon, 60));
-	ck_assert_double_ge(tu_now() - t0, 5);
-	ck_assert_ptr_null(tu_key(h, "exit"));
-	ck_assert_int_eq(procmgr_unlock(holder), 0);
-	procmgr_free(holder);
-	free(dir);
-	procmgr_free(h);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("spawn");
@@ -1035,7 +1043,6 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_ready_fd_over_limit);
 	tcase_add_test(tc, test_exit_by_unnamed_signal);
 	tcase_add_test(tc, test_caller_killed_mid_start);
-	tcase_add_test(tc, test_monitor_lock_wait_bounded);
 	tcase_add_test(tc, test_monitor_reaps_after_recording);
 	suite_add_tcase(s, tc);
 	return s;

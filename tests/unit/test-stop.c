@@ -117,7 +117,7 @@ START_TEST(test_kill_with_no_wait)
 {
 	const int chain[] = { SIGTERM, SIGKILL };
 	const char *args[] = { "--ignore-term", NULL };
-	struct procmgr_stop_opts o = { chain, 2, 0, false };
+	struct procmgr_stop_opts o = { .signals = chain, .n_signals = 2 };
 	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, args), got = 0;
 
@@ -140,7 +140,7 @@ START_TEST(test_terminate_survives_chain)
 	pid_t pid = daemon_web(h, args), got = 0;
 	char *msg;
 
-	ck_assert_int_eq(procmgr_stop(h, &o, &got), -EBUSY);
+	ck_assert_int_eq(procmgr_stop(h, &o, &got), -ETIME);
 	ck_assert_int_eq(got, 0);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
 	msg = pm_asprintf("pid %d of web survived SIGTERM", (int)pid);
@@ -281,7 +281,7 @@ START_TEST(test_survives_unnamed_signal)
 
 	snprintf(num, sizeof(num), "%d", SIGRTMIN + 2);
 	pid = daemon_web(h, args);
-	ck_assert_int_eq(procmgr_stop(h, &o, NULL), -EBUSY);
+	ck_assert_int_eq(procmgr_stop(h, &o, NULL), -ETIME);
 	want = pm_asprintf("survived signal %d;", SIGRTMIN + 2);
 	ck_assert_msg(strstr(procmgr_errmsg(h), want), "'%s' lacks '%s'",
 		      procmgr_errmsg(h), want);
@@ -465,11 +465,14 @@ START_TEST(test_non_root_stops_own)
 }
 END_TEST
 
-/* Root may stop another user's daemon (one that dropped privileges). */
-START_TEST(test_root_stops_foreign_uid)
+/*
+ * Root is refused too: a process whose uid is not the owner of the
+ * metadata directory is not one that metadata may send signals to.
+ */
+START_TEST(test_root_refuses_foreign_uid)
 {
 	procmgr *h;
-	pid_t target;
+	pid_t target, got = -1;
 
 	if (geteuid() != 0)
 		return;
@@ -477,8 +480,12 @@ START_TEST(test_root_stops_foreign_uid)
 	target = tu_fork(sleeper_as_nobody, NULL);
 	tu_sleep(0.1);
 	b_record(h, target, true);
-	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
-	ck_assert(tu_wait_gone(target, 10));
+	ck_assert_int_eq(procmgr_stop(h, NULL, &got), -EPERM);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "uid 65534"));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h),
+				     procmgr_meta_dir(h)));
+	ck_assert(!tu_wait_gone(target, 0.3));
+	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
 	procmgr_free(h);
 }
 END_TEST
@@ -500,7 +507,7 @@ static Suite *stop_suite(void)
 	tcase_add_test(tc, test_keep_metadata);
 	tcase_add_test(tc, test_bad_options_and_lock);
 	tcase_add_test(tc, test_foreign_uid);
-	tcase_add_test(tc, test_root_stops_foreign_uid);
+	tcase_add_test(tc, test_root_refuses_foreign_uid);
 	tcase_add_test(tc, test_non_root_stops_own);
 	tcase_add_test(tc, test_bad_signal_numbers);
 	tcase_add_test(tc, test_survives_unnamed_signal);

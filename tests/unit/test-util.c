@@ -47,6 +47,12 @@ START_TEST(test_parse_pid_null)
 	pid_t pid = 77;
 
 	ck_assert_int_eq(pm_parse_pid(NULL, &pid), -EBADMSG);
+	/* read from a file: the length counts, and a NUL is corrupt */
+	ck_assert_int_eq(pm_parse_pid_len("77\n", 3, &pid), 0);
+	ck_assert_int_eq(pid, 77);
+	ck_assert_int_eq(pm_parse_pid_len("77\0garbage", 10, &pid), -EBADMSG);
+	ck_assert_int_eq(pm_parse_pid_len("77\0", 3, &pid), -EBADMSG);
+	ck_assert_int_eq(pm_parse_pid_len(NULL, 0, &pid), -EBADMSG);
 	ck_assert_int_eq(pid, 77);
 }
 END_TEST
@@ -118,6 +124,42 @@ START_TEST(test_error_and_warning)
 }
 END_TEST
 
+/* What a terminal would act on is escaped; printable UTF-8 is kept. */
+START_TEST(test_escape)
+{
+	static const char *const cases[][2] = {
+		{ "plain text", "plain text" },
+		{ "\x1b[31mred", "\\x1b[31mred" },
+		{ "tab\there\n", "tab\\x09here\\x0a" },
+		{ "del\x7f", "del\\x7f" },
+		{ "w\xc3\xa9" "b \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "w\xc3\xa9" "b \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "\xc2\x9b", "\\xc2\\x9b" },		/* C1 CSI */
+		{ "\xc2\xa0", "\xc2\xa0" },		/* NBSP: printable */
+		{ "\xe0\x80\xaf", "\\xe0\\x80\\xaf" },	/* overlong */
+		{ "\xed\xa0\x80", "\\xed\\xa0\\x80" },	/* surrogate */
+		{ "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80" },
+		{ "\xf0\x80\x80\x80", "\\xf0\\x80\\x80\\x80" },
+		{ "\xe2\x82", "\\xe2\\x82" },		/* cut short */
+		{ "\xff\xc0", "\\xff\\xc0" },
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_uint_eq(procmgr_escape(cases[i][0], buf, sizeof(buf)),
+				  strlen(cases[i][1]));
+		ck_assert_str_eq(buf, cases[i][1]);
+	}
+	/* cut at the end of what fits, never inside an escape */
+	ck_assert_uint_eq(procmgr_escape("\x01" "abc", buf, 5), 4);
+	ck_assert_str_eq(buf, "\\x01");
+	ck_assert_uint_eq(procmgr_escape("\x01" "abc", buf, 4), 0);
+	ck_assert_str_eq(buf, "");
+	ck_assert_uint_eq(procmgr_escape("\xc3\xa9", buf, 2), 0);
+	ck_assert_uint_eq(procmgr_escape("abc", buf, 0), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -130,6 +172,7 @@ int main(void)
 	tcase_add_test(tc, test_strip);
 	tcase_add_test(tc, test_deadline);
 	tcase_add_test(tc, test_error_and_warning);
+	tcase_add_test(tc, test_escape);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

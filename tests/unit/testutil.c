@@ -186,8 +186,12 @@ static void tu_watch(pid_t pid, const char *dir)
 			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	int fds[2] = { pidfd_open(getpid(), 0), pid > 0 ? pidfd_open(pid, 0)
-							  : -1 };
+	/*
+	 * PIDFD_NONBLOCK only sets these apart from the library's pidfds:
+	 * test-pref refuses those with a seccomp filter, never ours.
+	 */
+	int fds[2] = { pidfd_open(getpid(), PIDFD_NONBLOCK),
+		       pid > 0 ? pidfd_open(pid, PIDFD_NONBLOCK) : -1 };
 
 	tu_start_watcher();
 	if (fds[0] < 0) {

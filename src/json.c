@@ -1,17 +1,15 @@
 /*
- * json.c - the JSON the CLI prints for --json: strings escaped so that any
- * bytes (a key's value may be anything) still give valid JSON, RFC 3339
- * times, and one status object.
+ * json.c - what --json prints. The library hands out structs; these turn
+ * them into JSON on a stream. Any bytes may sit in a value (a key holds
+ * what a daemon wrote), so strings are escaped until the output is valid
+ * JSON whatever they hold.
  */
-#include "internal.h"
+#include "cli.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /*
- * Length of the valid UTF-8 sequence at p (1-4), or 0 when p starts an
+ * Length of the valid UTF-8 sequence at p (2-4), or 0 when p starts an
  * invalid one (stray continuation, overlong form, surrogate, > U+10FFFF,
  * truncated). Multi-byte only: ASCII is handled by the caller.
  */
@@ -43,11 +41,15 @@ static size_t utf8_len(const unsigned char *p)
 	return n;
 }
 
-static void put_string(FILE *f, const char *s)
+void json_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
 	fputc('"', f);
 	while (*p) {
 		if (*p == '"' || *p == '\\') {
@@ -75,38 +77,32 @@ static void put_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/*
- * Finish a memstream: the text, or -ENOMEM when any write failed. buf is
- * the stream's pointer, which only fclose() makes final.
- */
-static int close_stream(FILE *f, char **buf, char **ret)
+void json_field(FILE *f, const char *key, const char *value)
 {
-	int bad = ferror(f);
-
-	if (fclose(f) != 0 || bad) {
-		free(*buf);
-		return -ENOMEM;
-	}
-	*ret = *buf;
-	return 0;
+	fputs(", ", f);
+	json_string(f, key);
+	fputs(": ", f);
+	json_string(f, value);
 }
 
-int procmgr_json_string(const char *s, char **ret_json)
+void json_field_int(FILE *f, const char *key, long long value, bool present)
 {
-	char *buf = NULL;
-	size_t len;
-	FILE *f;
-
-	if (!s)
-		return -EINVAL;
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return -errno;
-	put_string(f, s);
-	return close_stream(f, &buf, ret_json);
+	fputs(", ", f);
+	json_string(f, key);
+	if (present)
+		fprintf(f, ": %lld", value);
+	else
+		fputs(": null", f);
 }
 
-void procmgr_format_time(time_t t, char ret[21])
+void json_field_bool(FILE *f, const char *key, bool value)
+{
+	fputs(", ", f);
+	json_string(f, key);
+	fputs(value ? ": true" : ": false", f);
+}
+
+void cli_format_time(time_t t, char ret[21])
 {
 	struct tm tm;
 
@@ -120,19 +116,12 @@ void procmgr_format_time(time_t t, char ret[21])
 	strftime(ret, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void put_string_or_null(FILE *f, const char *s)
-{
-	if (s)
-		put_string(f, s);
-	else
-		fputs("null", f);
-}
-
 static void put_exit(FILE *f, const struct procmgr_exit *e)
 {
 	const char *sig;
 	char num[16];
 
+	fputs(", \"exit\": ", f);
 	if (!e->known) {
 		fputs("null", f);
 		return;
@@ -142,58 +131,36 @@ static void put_exit(FILE *f, const struct procmgr_exit *e)
 		fprintf(f, "%d", e->status);
 	else
 		fputs("null", f);
-	fputs(", \"signal\": ", f);
 	sig = e->signal > 0 ? procmgr_signal_name(e->signal) : NULL;
 	if (e->signal > 0 && !sig) {
 		/* A real-time or unknown signal: its number still says it. */
 		snprintf(num, sizeof(num), "%d", e->signal);
 		sig = num;
 	}
-	put_string_or_null(f, sig);
-	fputs(", \"at\": ", f);
-	put_string_or_null(f, e->at);
+	json_field(f, "signal", sig);
+	json_field(f, "at", e->at);
+	json_field(f, "reason", e->reason);
 	fputc('}', f);
 }
 
-int procmgr_status_json(const char *name, const struct procmgr_status *st,
-			const char *const *extra, char **ret_json)
+void json_status(FILE *f, const char *name, const struct procmgr_status *st)
 {
 	static const char *const states[] = { "stopped", "stale", "running" };
-	char *buf = NULL, when[21];
-	size_t len;
-	FILE *f;
+	char when[21];
 
-	if (!name || !st || (unsigned)st->state > PROCMGR_RUNNING)
-		return -EINVAL;
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return -errno;
 	fputs("{\"name\": ", f);
-	put_string(f, name);
-	fprintf(f, ", \"state\": \"%s\", \"pid\": ", states[st->state]);
-	if (st->pid > 0)
-		fprintf(f, "%d", (int)st->pid);
-	else
-		fputs("null", f);
-	fputs(", \"fingerprint\": ", f);
-	put_string_or_null(f, st->fingerprint);
-	fputs(", \"socket\": ", f);
-	put_string_or_null(f, st->socket);
-	fputs(", \"started_at\": ", f);
-	if (st->started_at >= 0) {
-		procmgr_format_time(st->started_at, when);
-		put_string(f, when);
-	} else {
-		fputs("null", f);
-	}
-	fputs(", \"exit\": ", f);
+	json_string(f, name);
+	json_field(f, "state", (unsigned)st->state <= PROCMGR_RUNNING ?
+				       states[st->state] : "error");
+	json_field_int(f, "pid", st->pid, st->pid > 0);
+	json_field(f, "fingerprint", st->fingerprint);
+	json_field(f, "socket", st->socket);
+	if (st->started_at >= 0)
+		cli_format_time(st->started_at, when);
+	json_field(f, "started_at", st->started_at >= 0 ? when : NULL);
 	put_exit(f, &st->exit);
-	for (; extra && extra[0]; extra += 2) {
-		fputs(", ", f);
-		put_string(f, extra[0]);
-		fputs(": ", f);
-		put_string_or_null(f, extra[1]);
-	}
-	fputc('}', f);
-	return close_stream(f, &buf, ret_json);
+	json_field_bool(f, "ready", st->state == PROCMGR_RUNNING && st->ready);
+	json_field(f, "status_text", st->status_text);
+	json_field_int(f, "restarts", st->restarts, true);
+	json_field_int(f, "monitor", st->monitor, st->monitor > 0);
 }

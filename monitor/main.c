@@ -1,0 +1,321 @@
+/*
+ * main.c - procmgr-monitor DIR NAME: read the job, detach, run the loop.
+ *
+ * The starter execs us (posix_spawn, so a big caller is never copied) as
+ * the leader of a new session, with the job on fd 3, the result socket on
+ * fd 4, the daemon's log on fd 5 and, while it starts the daemon, the
+ * starter's own lock on fd 6 (see internal.h). We fork once at once and
+ * the first process exits: the starter reaps it right away and is left
+ * with no child; we go on in the new session but are not its leader, so
+ * no terminal can become ours. We are the daemon's parent and a child
+ * subreaper, so the whole tree the daemon starts stays with us.
+ */
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef PROCMGR_COVERAGE
+extern void __gcov_dump(void);
+#define MON_EXIT(code) do { __gcov_dump(); _exit(code); } while (0)
+#else
+#define MON_EXIT(code) _exit(code)
+#endif
+
+double mon_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double mon_after(double timeout)
+{
+	return timeout > 0 ? mon_now() + timeout : -1;
+}
+
+int mon_restart_limit(const struct mon *m)
+{
+	return m->job.restart_limit > 0 ? m->job.restart_limit : 5;
+}
+
+int mon_lock(struct mon *m)
+{
+	int r;
+
+	if (m->lock >= 0)
+		return 0;
+	r = procmgr_lock(m->h);
+	if (r >= 0)
+		m->own_locks++;
+	return r;
+}
+
+void mon_unlock(struct mon *m)
+{
+	if (m->lock >= 0 || m->own_locks == 0)
+		return;
+	m->own_locks--;
+	procmgr_unlock(m->h);
+}
+
+void mon_start_unlock(struct mon *m)
+{
+	if (!m->start_locked)
+		return;
+	m->start_locked = false;
+	mon_unlock(m);
+}
+
+static int load_job(struct mon *m)
+{
+	struct stat st;
+	char *data;
+	ssize_t n;
+	int r;
+
+	if (fstat(PM_MON_FD_JOB, &st) < 0)
+		return -errno;
+	if (st.st_size <= 0 || st.st_size > (64 << 20))
+		return -EBADMSG;
+	data = malloc((size_t)st.st_size);
+	if (!data)
+		return -ENOMEM;
+	n = pread(PM_MON_FD_JOB, data, (size_t)st.st_size, 0);
+	r = n == st.st_size ? pm_job_decode(data, (size_t)n, &m->job) :
+			      -EIO;
+	free(data);
+	close(PM_MON_FD_JOB);
+	return r;
+}
+
+/* Our fds must not reach the daemon; signals come through a signalfd. */
+static int setup(struct mon *m)
+{
+	sigset_t set;
+
+	for (int fd = PM_MON_FD_CTL; fd <= PM_MON_FD_LOCK; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	m->ctl = PM_MON_FD_CTL;
+	m->log = PM_MON_FD_LOG;
+	m->lock = m->job.has_lock ? PM_MON_FD_LOCK : -1;
+	if (!m->job.has_lock)
+		close(PM_MON_FD_LOCK);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	m->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->sigfd < 0)
+		return -errno;
+	/* Not the caller's cwd: it may be a mount someone wants gone. */
+	return chdir("/") < 0 ? -errno : 0;
+}
+
+static void on_signals(struct mon *m)
+{
+	struct signalfd_siginfo si;
+	bool chld = false;
+
+	while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			chld = true;
+		} else if (!m->done && m->phase != PH_BACKOFF &&
+			   m->phase != PH_DRAINING) {
+			pm_event(m->log, "procmgr-monitor got SIG%s: stopping "
+				 "the daemon", procmgr_signal_name(
+				 (int)si.ssi_signo));
+			mon_stop_self(m, "stop");
+			m->done = true;
+		} else {
+			m->done = true;
+		}
+	}
+	if (chld)
+		mon_on_sigchld(m);
+}
+
+/*
+ * The starter stopped waiting (killed, or interrupted and gone): nobody
+ * is left to answer, and its lock must not outlive it in our hands - a
+ * stop must be able to get in. The metadata is whole: pid was written
+ * before the daemon ran.
+ */
+static void starter_gone(struct mon *m)
+{
+	char c;
+
+	if (recv(m->ctl, &c, 1, MSG_DONTWAIT) > 0)
+		return;	/* it never writes; ignore anything it does */
+	close(m->ctl);
+	m->ctl = -1;
+	if (m->lock >= 0)
+		close(m->lock);
+	m->lock = -1;
+}
+
+static double soonest(const struct mon *m)
+{
+	const double d[] = { m->d_ready, m->d_connect, m->d_idle,
+			     m->d_watchdog, m->d_restart, m->d_adopt };
+	double t = -1;
+
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (d[i] >= 0 && (t < 0 || d[i] < t))
+			t = d[i];
+	return t;
+}
+
+static void on_deadlines(struct mon *m)
+{
+	double now = mon_now();
+
+#define DUE(d) ((d) >= 0 && (d) <= now)
+	if (DUE(m->d_connect))
+		mon_ready_check(m);
+	if (DUE(m->d_ready))
+		mon_ready_timeout(m);
+	if (DUE(m->d_adopt))
+		mon_on_adopt_deadline(m);
+	if (DUE(m->d_watchdog))
+		mon_on_watchdog_deadline(m);
+	if (DUE(m->d_idle))
+		mon_on_idle_deadline(m);
+	if (DUE(m->d_restart))
+		mon_on_restart_deadline(m);
+#undef DUE
+}
+
+static int timeout_ms(const struct mon *m)
+{
+	double t = soonest(m), left;
+
+	if (t < 0)
+		return -1;
+	left = (t - mon_now()) * 1000;
+	if (left <= 0)
+		return 0;
+	/* Round up: waking a moment early would only loop once more. */
+	return left > INT_MAX ? INT_MAX : (int)left + 1;
+}
+
+static void loop(struct mon *m)
+{
+	while (!m->done) {
+		struct pollfd p[6] = {
+			{ .fd = m->sigfd, .events = POLLIN },
+			{ .fd = m->notify, .events = POLLIN },
+			{ .fd = m->ready_r, .events = POLLIN },
+			{ .fd = m->inotify, .events = POLLIN },
+			/* a MAINPID or adopted daemon we did not fork */
+			{ .fd = m->main.pid != m->child ? m->main.fd : -1,
+			  .events = POLLIN },
+			/* the starter, while it waits for our answer */
+			{ .fd = m->ctl, .events = POLLIN },
+		};
+
+		if (poll(p, 6, timeout_ms(m)) < 0 && errno != EINTR)
+			break;
+		if (p[5].revents)
+			starter_gone(m);
+		/*
+		 * The socket first: what the daemon sent before it died
+		 * (READY=1, STATUS=) was queued before its SIGCHLD, and must
+		 * count before its end does (systemd orders them the same).
+		 */
+		if (p[1].revents)
+			mon_on_notify(m);
+		if (!m->done && p[0].revents)
+			on_signals(m);
+		if (!m->done && p[2].revents)
+			mon_on_ready_fd(m);
+		if (!m->done && p[3].revents)
+			mon_on_inotify(m);
+		if (!m->done && p[4].revents)
+			mon_on_main_fd(m);
+		if (!m->done)
+			on_deadlines(m);
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: " PM_MONITOR_NAME " DIR NAME\n"
+		"The daemon monitor of procmgr(1): started by procmgr and "
+		"libprocmgr,\nwith the job on fd 3, not by hand.\n");
+	exit(2);
+}
+
+/* Everything after the fork; returns the exit code. */
+static int monitor(const char *dir, const char *name)
+{
+	struct mon m = { .ctl = -1, .log = -1, .lock = -1, .sigfd = -1,
+			 .notify = -1, .ready_r = -1,
+			 .inotify = -1, .main = { .fd = -1 }, .first = true,
+			 .d_ready = -1, .d_connect = -1, .d_idle = -1,
+			 .d_watchdog = -1, .d_restart = -1, .d_adopt = -1,
+			 .backoff = 0.1 };
+	int r;
+
+	r = load_job(&m);
+	if (r >= 0)
+		r = setup(&m);
+	m.h = procmgr_new();
+	if (r >= 0 && !m.h)
+		r = -ENOMEM;
+	if (r >= 0)
+		r = procmgr_open(m.h, dir, name);
+	if (r >= 0)
+		r = pm_monitor_identity(&m.self_id);
+	if (r >= 0)
+		r = mon_notify_open(&m);
+	if (r < 0) {
+		mon_answer_error(&m, -r, "procmgr-monitor cannot set up: %s%s%s",
+				 strerror(-r), m.h ? "; " : "",
+				 m.h ? procmgr_errmsg(m.h) : "");
+		return 1;
+	}
+	r = mon_launch(&m, m.job.reason ? m.job.reason : "started");
+	if (r >= 0)
+		loop(&m);
+	procmgr_free(m.h);
+	pm_job_clear(&m.job);
+	free(m.self_id);
+	return m.exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	pid_t pid;
+
+	if (argc != 3 || argv[1][0] != '/')
+		usage();
+	pid = fork();
+	if (pid < 0) {
+		struct mon m = { .ctl = PM_MON_FD_CTL, .lock = -1 };
+
+		mon_answer_error(&m, errno, "procmgr-monitor cannot fork: %s",
+				 strerror(errno));
+		return 1;
+	}
+	if (pid > 0)
+		MON_EXIT(0);
+	return monitor(argv[1], argv[2]);
+}

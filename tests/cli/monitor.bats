@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# procmgr-monitor (SPEC §6): its own program, "procmgr-monitor DIR NAME" in
+# ps, the daemon's parent and a child subreaper, gone with the daemon.
+
+bats_require_minimum_version 1.5.0
+load supervise_helpers
+
+setup() { lc_setup; }
+teardown() { lc_teardown; }
+
+@test "ps shows procmgr-monitor DIR NAME as the daemon's parent" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	mon=$(mon_of web)
+	note_pid "$mon"
+	[ "$(ps -o args= -p "$mon")" = "procmgr-monitor $D web" ]
+	# its own program, not a copy of procmgr
+	[ "$(basename "$(readlink "/proc/$mon/exe")")" = procmgr-monitor ]
+	parent_is "$pid" "$mon"
+	# the key names it with its start time, so a reused pid never passes
+	[ "$(cut -d' ' -f2- "$MD/web/monitor")" = "$(start_time_of "$mon")" ]
+	run -0 pm status web
+	[[ "$output" == *"  monitor       $mon"* ]]
+}
+
+@test "the daemon gets no fd of the monitor's" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	[ "$(ls "/proc/$pid/fd" | sort -n | tr '\n' ' ')" = "0 1 2 " ]
+}
+
+@test "the monitor stays small" {
+	pm start web -- "$DAEMON" pause
+	mon=$(mon_of web)
+	kb=$(awk '/^RssAnon:/ { print $2 }' "/proc/$mon/status")
+	echo "monitor RssAnon: $kb kB"
+	[ "$kb" -le 1024 ]
+}
+
+@test "a child the daemon orphans is reparented to the monitor" {
+	# A subshell starts a grandchild and exits: without a subreaper the
+	# grandchild would go to init.
+	pid=$(pm start web -- sh -c '( "$0" pause & echo $! >"$1" ); exec "$0" pause' \
+		"$DAEMON" "$T/orphan")
+	wait_for 10 test -s "$T/orphan"
+	orphan=$(pids_in "$T/orphan")
+	mon=$(mon_of web)
+	wait_for 10 parent_is "$orphan" "$mon"
+	parent_is "$pid" "$mon"
+	# It is the daemon's tree: stop takes it too.
+	run -0 pm stop web --kill-wait 2
+	gone "$orphan"
+}
+
+@test "the monitor ends with the daemon" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	mon=$(mon_of web)
+	note_pid "$mon"
+	run -0 pm stop web
+	wait_for 10 gone "$mon"
+
+	# ... and when the daemon ends by itself
+	pid=$(pm start web -- "$DAEMON" pause)
+	mon=$(mon_of web)
+	note_pid "$mon"
+	kill -TERM "$pid"
+	wait_for 10 gone "$mon"
+	key_has web exit '^signal=TERM at='
+}
+
+@test "each NAME has its own monitor" {
+	a=$(pm start web -- "$DAEMON" pause)
+	b=$(pm start api -- "$DAEMON" pause)
+	[ "$(mon_of web)" != "$(mon_of api)" ]
+	[ "$(ps -o args= -p "$(mon_of api)")" = "procmgr-monitor $D api" ]
+	parent_is "$b" "$(mon_of api)"
+	parent_is "$a" "$(mon_of web)"
+}
+
+@test "status --json has the supervision fields" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	mon=$(mon_of web)
+	run -0 pm --json status web
+	[ "$(json 'd["monitor"]' <<<"$output")" = "$mon" ]
+	[ "$(json 'd["ready"]' <<<"$output")" = true ]
+	[ "$(json 'd["restarts"]' <<<"$output")" = 0 ]
+	[ "$(json 'd["status_text"]' <<<"$output")" = null ]
+	[ "$(json 'd["exit"]' <<<"$output")" = null ]
+	# and a NAME that ended: exit has a reason (null when it ended by
+	# itself), the monitor is gone
+	kill -TERM "$pid"
+	wait_for 10 gone "$mon"
+	run -1 pm --json status web
+	[ "$(json 'd["exit"]["signal"]' <<<"$output")" = '"TERM"' ]
+	[ "$(json 'd["exit"]["reason"]' <<<"$output")" = null ]
+	[ "$(json 'd["monitor"]' <<<"$output")" = null ]
+}
+
+@test "stop returns once the monitor is gone, leaving it nothing to lock" {
+	# Otherwise the old monitor could take the lock after the stop (to
+	# record an end it took for a crash), and the next command would
+	# wait for it. (Not $i: bats' run sets it.)
+	local n
+	for n in $(seq 10); do
+		pm restart web -- "$DAEMON" pause >/dev/null
+		mon=$(mon_of web)
+		run -5 --separate-stderr pm start web -- "$DAEMON" pause
+		[[ "$stderr" != *"waiting for a file lock"* ]]
+		run -0 pm stop web
+		gone "$mon"
+	done
+}
+
+@test "the monitor is found beside procmgr, or where PROCMGR_MONITOR says" {
+	# An uninstalled build finds its own, beside the program.
+	env -u PROCMGR_MONITOR "$PROCMGR" --dir "$D" start web -- \
+		"$DAEMON" pause 3>&- >/dev/null
+	mon=$(mon_of web)
+	[ "$(readlink "/proc/$mon/exe")" = "$(dirname "$PROCMGR")/procmgr-monitor" ]
+	# A wrong PROCMGR_MONITOR is an error that says what to do, and
+	# nothing runs.
+	run -1 --separate-stderr env PROCMGR_MONITOR="$T/none/procmgr-monitor" \
+		"$PROCMGR" --dir "$D" start api -- "$DAEMON" pause
+	[[ "$stderr" == "procmgr: cannot run the monitor $T/none/procmgr-monitor: No such file or directory; "*PROCMGR_MONITOR* ]]
+	[ ! -e "$MD/api/pid" ]
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bats
+# procmgr stop --all (SPEC §6): stop every NAME under DIR - and nothing
+# under another DIR - saying what it stopped.
+
+bats_require_minimum_version 1.5.0
+load supervise_helpers
+
+setup() { lc_setup; }
+teardown() { lc_teardown; }
+
+@test "stop --all stops every NAME under DIR and says which" {
+	a=$(pm start api -- "$DAEMON" pause)
+	w=$(pm start web --restart always -- "$DAEMON" ignore=TERM pause)
+	k=$(pm start worker -- sh -c '"$0" pause & exec "$0" pause' "$DAEMON")
+	o=$("$PROCMGR" --dir "$T/other" start web -- "$DAEMON" pause 3>&-)
+	note_pid "$o"
+	run -0 --separate-stderr pm stop --all --kill-wait 0.5
+	[ -z "$output" ]
+	[ "$stderr" = "$(printf 'stopped %s\n' "api (pid $a)" "web (pid $w)" \
+		"worker (pid $k)")" ]
+	gone "$a"
+	gone "$w"
+	gone "$k"
+	# the metadata went, the logs stay
+	[ "$(ls "$MD")" = "$(printf '%s\n' api.log web.log worker.log)" ]
+	# another DIR is another world
+	alive "$o"
+	run -0 "$PROCMGR" --dir "$T/other" status web
+	"$PROCMGR" --dir "$T/other" stop web 3>&-
+}
+
+@test "stop --all --json is one array of what it did" {
+	a=$(pm start api -- "$DAEMON" pause)
+	run -0 --separate-stderr pm --json stop --all
+	python3 -m json.tool <<<"$output" >/dev/null
+	[ "$(json 'd' <<<"$output")" = "[{\"dir\": \"$D\", \"name\": \"api\", \"stopped\": true, \"pid\": $a}]" ]
+}
+
+@test "stop --all clears stale and idle-stopped NAMEs, stopping nothing there" {
+	live=$(pm start live -- "$DAEMON" pause)
+	pm start idle --idle-timeout 0.5 -- "$DAEMON" pause
+	pid=$(pm start crashed -- "$DAEMON" pause)
+	kill -KILL "$pid"
+	wait_for 20 key_has idle exit 'reason=idle$'
+	wait_for 20 test -e "$MD/crashed/exit"
+	run -0 --separate-stderr pm stop --all
+	[ "$stderr" = "stopped live (pid $live)" ]
+	[ ! -e "$MD/live" ]
+	[ ! -e "$MD/idle" ]
+	[ ! -e "$MD/crashed" ]
+}
+
+@test "stop --all of an empty DIR has nothing to stop" {
+	run -0 --separate-stderr pm stop --all
+	[ "$stderr" = "nothing to stop" ]
+}
+
+@test "stop --all with a NAME is a usage error" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	run -2 pm stop web --all
+	run -2 pm stop --all web
+	alive "$pid"
+}
+
+@test "stop --all goes on past a survivor and exits 6" {
+	s=$(pm start stubborn -- "$DAEMON" ignore=TERM pause)
+	wait_for 10 ignores "$s" 15
+	w=$(pm start web -- "$DAEMON" pause)
+	run -6 --separate-stderr pm stop --all --signals TERM --kill-wait 0.3
+	[[ "$stderr" == *"procmgr: "*"stubborn"*"survived"* ]]
+	[[ "$stderr" == *"stopped web (pid $w)"* ]]
+	alive "$s"
+	gone "$w"
+}
