@@ -72,10 +72,6 @@ static int setlk(int fd, int cmd, short type)
 	return fcntl(fd, cmd, &fl) < 0 ? -errno : 0;
 }
 
-/*
- * The holder's message, "" when there is none or it is stale: a message
- * naming a pid that no longer runs was left by a holder that died.
- */
 int pm_lock_message_pid(const char *msg, pid_t *ret_pid)
 {
 	char num[12];
@@ -92,6 +88,10 @@ int pm_lock_message_pid(const char *msg, pid_t *ret_pid)
 	return pm_parse_pid(num, ret_pid);
 }
 
+/*
+ * The holder's message, "" when there is none or it is stale: a message
+ * naming a pid that no longer runs was left by a holder that died.
+ */
 static char *read_message(procmgr *h, int dirfd)
 {
 	char *v = NULL, *s, *m;
