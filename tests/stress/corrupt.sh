@@ -9,7 +9,8 @@
 #   - never crash, hang or print a sanitizer report, and print valid JSON;
 #   - say stale (exit 1), with a warning naming the file for a key that
 #     cannot be parsed or read (EXPECT=warn), or refuse an unsafe directory
-#     with an error naming it (EXPECT=refuse);
+#     with an error naming it (EXPECT=refuse; for another user's directory,
+#     root may read it but every change is refused: EXPECT=readonly);
 #   - never signal the bystander: it is alive at the end.
 # KINDs: corrupt.sh --list.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +26,7 @@ st-huge st-swapped st-boot-trailing st-upper-boot st-nul-inside
 st-nul-after st-binary st-other-start st-other-boot st-float st-2mib
 st-symlink st-fifo st-dir
 pn-empty pn-root pn-partial pn-other pn-longer pn-binary pn-nul-after
-pn-fifo pn-dir pid-only
+pn-fifo pn-dir bare-pid-older
 exit-garbage exit-binary exit-status-huge exit-signal-bogus exit-nul
 exit-2mib exit-dir exit-fifo fp-binary fp-inputs-garbage socket-binary
 cmdline-binary log-binary log-dir log-fifo custom-key-binary
@@ -113,7 +114,7 @@ make_kind() {
 socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$META/pid" ;;
 	esac
 	case "$KIND" in
-	st-* | pn-* | pid-only) printf %s "$B" | key pid ;;
+	st-* | pn-* | bare-pid-older) printf %s "$B" | key pid ;;
 	esac
 	KEY=start_time
 	case "$KIND" in
@@ -162,7 +163,10 @@ socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$META/pid" ;;
 		EXPECT=stale ITEM=1 ;;
 	pn-fifo) mkfifo "$META/process_name" ;;
 	pn-dir) mkdir "$META/process_name" ;;
-	pid-only) EXPECT=stale ITEM=1 ;;
+	# a pid key written before the process it names started
+	bare-pid-older)
+		touch -d '-1 min' "$META/pid"
+		EXPECT=stale KEY=pid ITEM=1 ;;
 	esac
 	# Other keys: the identity (the bystander's pid, a start time one tick
 	# off) is stale, and a key around it is garbage.
@@ -204,6 +208,8 @@ socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$META/pid" ;;
 	case "$KIND" in
 	name-* | hostfp-* | dir-*) EXPECT=refuse ;;
 	esac
+	# root may read another user's metadata, never change it
+	[ "$KIND" != name-foreign-owner ] || EXPECT=readonly
 	case "$KIND" in
 	name-*) LIST_ITEM=7 ;;
 	esac
@@ -283,8 +289,9 @@ valid_json() {
 # warn. EXPECT=refuse: exit 1 and an error naming a path under DIR.
 check_verdict() {
 	local label=$1
-	case "$EXPECT" in
-	refuse)
+	case "$EXPECT:$label" in
+	readonly:status | readonly:json) ;;
+	refuse:* | readonly:*)
 		[ "$RC" = 1 ] && grep -q "^procmgr: .*$WORK" "$WORK/$label.err" ||
 			fail "$label of an unsafe directory: exit $RC," \
 				"$(head -c 300 "$WORK/$label.err")" ;;
@@ -303,7 +310,7 @@ check_starts() {
 	run "$label" "$label" "$NAME" -- "$SLEEPER"
 	out=$(cat "$WORK/$label.out")
 	bystander_alive "$label" || return 1
-	if [ "$EXPECT" = refuse ]; then
+	if [ "$EXPECT" = refuse ] || [ "$EXPECT" = readonly ]; then
 		check_verdict "$label"
 		[ "$(daemons | tr '\n' ' ')" = "$B " ] ||
 			fail "$label in an unsafe directory started a daemon"
@@ -322,11 +329,11 @@ check_status() {
 	run json --json status "$NAME"
 	if [ -s "$WORK/json.out" ]; then
 		valid_json "$WORK/json.out" || fail "status --json is not JSON"
-		[ "$EXPECT" = refuse ] ||
+		[ "$EXPECT" = refuse ] || [ "$EXPECT" = readonly ] ||
 			grep -q '"state": "stale"' "$WORK/json.out" ||
 			broken "$ITEM" "status --json:" \
 				"$(head -c 300 "$WORK/json.out")"
-	elif [ "$EXPECT" != refuse ]; then
+	elif [ "$EXPECT" != refuse ] && [ "$EXPECT" != readonly ]; then
 		fail "status --json printed nothing (exit $RC)"
 	fi
 }
@@ -343,7 +350,8 @@ check_readers() {
 		broken "$LIST_ITEM" "list --json (exit $RC) is not JSON:" \
 			"$(head -c 200 "$WORK/jlist.out")"
 	run get get "$NAME" "${KEY:-pid}"
-	[ "$RC" -le 1 ] || fail "get exits $RC"
+	# 3: the key is not set
+	[ "$RC" -le 1 ] || [ "$RC" = 3 ] || fail "get exits $RC"
 	run logs logs "$NAME" -n 5
 	[ "$RC" -le 1 ] || [ "$RC" = 124 ] || fail "logs exits $RC"
 }
@@ -352,7 +360,7 @@ check_readers() {
 check_stop() {
 	run "$1" "$1" "$NAME"
 	bystander_alive "$1" || return 1
-	if [ "$EXPECT" = refuse ]; then
+	if [ "$EXPECT" = refuse ] || [ "$EXPECT" = readonly ]; then
 		check_verdict "$1"
 	elif [ "$RC" != 0 ]; then
 		fail "$1 exits $RC"

@@ -13,7 +13,11 @@
 #                    has another argv[0]
 #   pants-same-name  the newcomer has the recorded argv[0] but started after
 #                    the pid key was written (issue 7.1)
-#   pid-only         nothing but a pid key (issue 7.1)
+#   pid-only         nothing but a pid key, and a newcomer that started
+#                    after it was written (issue 7.1)
+# The pants-style variants start the newcomer 50 ms after the pid key was
+# written: a start time has a 10 ms tick, so one in the same tick as the
+# write cannot be told apart from the process that was recorded.
 here=$(cd "$(dirname "$0")" && pwd)
 VARIANTS="start same-tick pants pants-same-name pid-only"
 if [ "${1:-}" = --list ]; then
@@ -159,15 +163,18 @@ start)
 same-tick)
 	same_tick && check_newcomer ;;
 pants)
-	pants_style && take_pid "$OLD" --argv0 other-daemon && check_newcomer ;;
+	pants_style && sleep 0.05 &&
+		take_pid "$OLD" --argv0 other-daemon && check_newcomer ;;
 pants-same-name)
-	pants_style && take_pid "$OLD" --argv0 pantsd-runner && check_newcomer ;;
+	pants_style && sleep 0.05 &&
+		take_pid "$OLD" --argv0 pantsd-runner && check_newcomer ;;
 pid-only)
 	"$SLEEPER" </dev/null >/dev/null 2>&1 &
 	OLD=$!
 	pm set "$NAME" pid "$OLD" || fail "set failed"
 	kill -KILL "$OLD"
 	wait "$OLD" 2>/dev/null
+	sleep 0.05
 	take_pid "$OLD" && check_newcomer ;;
 *)
 	echo "reuse.sh: unknown variant $VARIANT" >&2

@@ -25,6 +25,9 @@ top=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-build}
 export PROCMGR=${PROCMGR:-$top/$BUILD/procmgr}
 export SLEEPER=${SLEEPER:-$top/$BUILD/helpers/pm-sleeper}
+# the build's monitor, not an installed one (SPEC §6)
+[ -n "${PROCMGR_MONITOR:-}" ] || [ ! -x "$top/$BUILD/procmgr-monitor" ] ||
+	export PROCMGR_MONITOR="$top/$BUILD/procmgr-monitor"
 OUT=${STRESS_OUT:-$top/$BUILD/stress}
 QUICK=0
 CASES=()
