@@ -273,7 +273,7 @@ fuzz:
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BIN)
 
-valgrind: $(PROCMGR) $(MONITOR) $(HELPER_BIN)
+valgrind: $(PROCMGR) $(SHARED) $(MONITOR) $(HELPER_BIN) $(EXAMPLE_BIN)
 	@sh tests/deps.sh $(VALGRIND_DEPS)
 	@BUILD=$(BUILD) sh tests/valgrind/run.sh
 

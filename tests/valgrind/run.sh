@@ -1,6 +1,7 @@
 #!/bin/sh
-# run.sh - the CLI suite (bats tests/cli) with every procmgr run under
-# memcheck (tests/valgrind/procmgr). Passes when every test passes, or
+# run.sh - the CLI suite (bats tests/cli) with every procmgr and every
+# procmgr-monitor run under memcheck (tests/valgrind/procmgr and
+# tests/valgrind/procmgr-monitor). Passes when every test passes, or
 # fails only if listed in tests/valgrind/known (with the reason), and no
 # process left a memcheck report. A listed test that passes is reported
 # (remove it once its cause is gone). Ends with
@@ -14,6 +15,9 @@ mkdir -p "$out/logs"
 chmod 1777 "$out/logs"
 export VALGRIND_PROCMGR="$top/$BUILD/procmgr" VALGRIND_LOGS="$out/logs"
 export PROCMGR="$top/tests/valgrind/procmgr" HELPERS="$top/$BUILD/helpers"
+# the monitor program runs under memcheck too, through its own wrapper
+export VALGRIND_MONITOR="$top/$BUILD/procmgr-monitor"
+export PROCMGR_MONITOR="$top/tests/valgrind/procmgr-monitor"
 bats --tap tests/cli/*.bats </dev/null >"$out/tap" 2>&1
 known=$(grep -v '^#' tests/valgrind/known | cut -f1 | sed '/^$/d')
 passed=$(grep -c '^ok ' "$out/tap")
@@ -49,7 +53,7 @@ for f in "$out"/logs/vg.*; do
 	head -n 40 "$f.report"
 done
 [ "$reports" = 0 ] || failed=$((failed + 1))
-echo "valgrind: $(ls "$out"/logs/vg.* | grep -vc report) procmgr" \
+echo "valgrind: $(ls "$out"/logs/vg.* | grep -vc report) procmgr and monitor" \
 	"processes checked, $reports with a memcheck report," \
 	"$nopidfd without pidfd_open"
 echo "valgrind: $passed passed, $failed failed ($xfail known)"
