@@ -125,7 +125,7 @@ SCDOC ?= scdoc
 HAVE_SCDOC := $(shell command -v $(SCDOC) 2>/dev/null)
 
 DEPS := build-essential check bats gcovr scdoc python3 python3-pytest \
-	pkg-config socat strace util-linux
+	pkg-config socat parallel strace util-linux
 FUZZ_DEPS := clang libclang-rt-14-dev
 VALGRIND_DEPS := valgrind bats
 

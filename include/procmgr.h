@@ -482,7 +482,8 @@ PROCMGR_EXPORT void procmgr_ready_clear(struct procmgr_ready *r);
 struct procmgr_spawn_opts {
 	char *const *argv;		/* required; argv[0] looked up in PATH */
 	const char *cwd;		/* NULL: the caller's */
-	const char *log_path;		/* NULL: procmgr_default_log() */
+	const char *log_path;		/* NULL: procmgr_default_log();
+					 * relative: to the caller's cwd */
 	off_t log_max;			/* rotate above this; 0: 10 MiB */
 	char *const *env;		/* extra VAR=VALUE, NULL-terminated */
 	const char *process_name;	/* record as process_name, or NULL */
@@ -503,7 +504,8 @@ struct procmgr_spawn_opts {
 	uint64_t max_rss;		/* procmgr_ensure() restarts a tree
 					 * using more (bytes); 0: no limit */
 	const char *pid_file;		/* a forking server names its main
-					 * process here; NULL: guess */
+					 * process here (relative: to the
+					 * caller's cwd); NULL: guess */
 };
 
 /*

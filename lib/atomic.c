@@ -104,40 +104,6 @@ int pm_write_atomic_at(int dirfd, const char *name, const void *data,
 	return r;
 }
 
-/* Read fd to its end into a NUL-terminated buffer; -EFBIG past max. */
-static int read_all(int fd, size_t max, char **ret, size_t *ret_len)
-{
-	char *buf = NULL, *nbuf;
-	size_t len = 0, cap = 0;
-	ssize_t n = 1;
-	int r = 0;
-
-	while (r == 0 && n != 0) {
-		if (len + 1 >= cap) {
-			cap = cap ? cap * 2 : 256;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0)
-			r = errno == EINTR ? 0 : -errno;
-		else if ((len += (size_t)n) > max)
-			r = -EFBIG;
-	}
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
 	       size_t *ret_len)
 {
@@ -162,7 +128,7 @@ int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
 	else if (!S_ISREG(st.st_mode))
 		r = S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
 	else
-		r = read_all(fd, max, &buf, &len);
+		r = pm_read_fd(fd, max, false, &buf, &len);
 	close(fd);
 	if (r < 0)
 		return r;
@@ -272,20 +238,13 @@ static bool temp_name(const char *name, const char *only, pid_t *pid,
 
 void pm_sweep_temps(int dirfd, const char *only)
 {
+	DIR *d = pm_opendir_at(dirfd, ".");
 	unsigned long long start;
 	struct dirent *e;
 	pid_t pid;
-	int fd;
-	DIR *d;
 
-	/* a description of its own: a dup would share the offset */
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((e = readdir(d)))
 		if (temp_name(e->d_name, only, &pid, &start) &&
 		    pm_creator_gone(pid, start) == 1)

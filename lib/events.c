@@ -41,18 +41,6 @@ void pm_format_utc(time_t t, char ret[21])
 		 secs / 3600 % 24, secs / 60 % 60, secs % 60);
 }
 
-void pm_exit_text(int status, int sig, char *buf, size_t size)
-{
-	const char *name = procmgr_signal_name(sig);
-
-	if (sig > 0 && name)
-		snprintf(buf, size, "signal=%s", name);
-	else if (sig > 0)
-		snprintf(buf, size, "signal=%d", sig);
-	else
-		snprintf(buf, size, "status=%d", status);
-}
-
 off_t pm_event(int log_fd, const char *fmt, ...)
 {
 	char line[EVENT_MAX], at[21];
@@ -98,24 +86,4 @@ int pm_event_log_open(procmgr *h)
 		fd = -1;
 	}
 	return fd;
-}
-
-char *pm_self_text(void)
-{
-	char buf[512];
-	ssize_t n = -1;
-	int fd;
-
-	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	if (n < 0)
-		n = 0;
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0' || buf[i] == '\n')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return pm_asprintf("pid %d (%s)", (int)getpid(), pm_strip(buf));
 }

@@ -71,14 +71,14 @@ static void add_input(struct fp_state *f, const char *kind,
 	f->inputs = p;
 }
 
-/* The daemon's cwd, resolved when it exists; -errno, not just NULL. */
+/* The daemon's cwd, symlinks resolved when it exists; -errno. */
 static int abs_cwd(const char *cwd, char **ret)
 {
 	char buf[PATH_MAX];
 
-	if (!cwd && !getcwd(buf, sizeof(buf)))
-		return -errno;
-	*ret = strdup(!cwd ? buf : realpath(cwd, buf) ? buf : cwd);
+	if (!realpath(cwd ? cwd : ".", buf))
+		return pm_abs_path(cwd, NULL, ret);
+	*ret = strdup(buf);
 	return *ret ? 0 : -ENOMEM;
 }
 

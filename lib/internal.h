@@ -10,6 +10,7 @@
 #include "procmgr.h"
 
 #include <stdarg.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <poll.h>
@@ -51,11 +52,8 @@ struct procmgr {
 	char *warning;
 };
 
-/* Tell h's wait callback a wait begins (what) or ends (NULL). */
-void pm_waiting(procmgr *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
-/* ---- util.c ------------------------------------------------------- */
+/* ---- util.c -------------------------------------------------------- */
 
 /* Set h's message (printf-style) and return -err; err is a positive errno. */
 int pm_error(procmgr *h, int err, const char *fmt, ...)
@@ -67,6 +65,13 @@ void pm_warn(procmgr *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* -EINVAL (with h's message, when h) unless h is an opened handle. */
 int pm_check_open(procmgr *h);
+/*
+ * path made absolute: itself when it starts with '/', else under base,
+ * which is absolute or relative to the current directory (NULL or "": the
+ * current directory). path NULL: base itself. -errno when the current
+ * directory is needed and cannot be had, -ENOMEM.
+ */
+int pm_abs_path(const char *base, const char *path, char **ret);
 /* malloc'd printf; NULL when out of memory. */
 char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strip surrounding white space in place; returns the start inside s. */
@@ -102,7 +107,29 @@ int pm_poll(procmgr *h, struct pollfd *pfd, nfds_t n, int ms);
 int pm_struct_in(void *ours, size_t ours_size, size_t min, const void *theirs,
 		 size_t size, bool strict);
 
-/* ---- sha256.c ----------------------------------------------------- */
+/* Tell h's wait callback a wait begins (what) or ends (NULL). */
+void pm_waiting(procmgr *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * Read fd to its end (at most max bytes, else -EFBIG; with until_nul, only
+ * up to the read that brings a NUL) into a NUL-terminated buffer.
+ */
+int pm_read_fd(int fd, size_t max, bool until_nul, char **ret,
+	       size_t *ret_len);
+/*
+ * Read path with one read(), as the kernel writes a small /proc file
+ * whole, into buf (size - 1 bytes at most), NUL-terminated: the length, or
+ * -errno (-ESRCH when a /proc/PID path is gone).
+ */
+ssize_t pm_read_once(const char *path, char *buf, size_t size);
+/*
+ * A directory stream on name in dirfd (not followed if a symlink), on an
+ * open file description of its own: "." gives one that shares no offset
+ * with dirfd. NULL with errno set.
+ */
+DIR *pm_opendir_at(int dirfd, const char *name);
+
+/* ---- sha256.c ------------------------------------------------------ */
 
 struct pm_sha256 {
 	uint32_t state[8];
@@ -115,7 +142,145 @@ void pm_sha256_update(struct pm_sha256 *c, const void *data, size_t len);
 void pm_sha256_final(struct pm_sha256 *c, unsigned char ret_digest[32]);
 void pm_hex(const unsigned char *bytes, size_t len, char *ret_hex);
 
-/* ---- basedir.c ---------------------------------------------------- */
+/* ---- signal.c ------------------------------------------------------ */
+
+#define PM_CHAIN_MAX 16		/* signals in a stop chain */
+
+/* How to stop: the chain, the wait after each signal, whom to signal. */
+struct pm_chain {
+	int signals[PM_CHAIN_MAX];
+	size_t n_signals;
+	double kill_wait;	/* < 0: the default, 5 s */
+	enum procmgr_kill_mode kill_mode;
+};
+/* The chain of opts (NULL: TERM, KILL; 5 s), checked. */
+int pm_chain_from(procmgr *h, const struct procmgr_stop_opts *opts,
+		  struct pm_chain *ret);
+/* "SIGTERM, SIGKILL" of a chain, for a message, into out. */
+void pm_chain_text(const struct pm_chain *c, char *out, size_t size);
+/* "SIGTERM" (or "signal 40"), into buf; returns buf. */
+const char *pm_sig_text(int sig, char *buf, size_t size);
+/* "status=3" or "signal=TERM" of an exit, into buf. */
+void pm_exit_text(int status, int sig, char *buf, size_t size);
+
+/* ---- proc.c -------------------------------------------------------- */
+
+/* State letter and start time (field 22) of pid from /proc/PID/stat. */
+int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start);
+/* Field 3 (state letter) and field 22 (start time) of a /proc stat line. */
+int pm_parse_stat(const char *line, char *ret_state,
+		  unsigned long long *ret_start);
+/*
+ * "<pid>.<start time>" of the calling process, for the names of the
+ * temporary files and directories it makes: a later sweep removes those
+ * whose creator is gone (pm_creator_gone()), never a write under way.
+ */
+#define PM_CREATOR_TAG_MAX 40
+void pm_creator_tag(char *buf, size_t size);
+/* 1 when process pid with start time start (0: unknown) no longer runs. */
+int pm_creator_gone(pid_t pid, unsigned long long start);
+/* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
+int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
+/* argv[0] of pid as /proc/PID/cmdline holds it. */
+int pm_proc_argv0(pid_t pid, char **ret_argv0);
+/* Real uid owning pid (from /proc/PID status). */
+int pm_proc_uid(pid_t pid, uid_t *ret_uid);
+/* Wait on a pidfd until the process exits or timeout: 1 exited, 0 not. */
+int pm_pidfd_wait(int pidfd, double timeout);
+/* The inode number of pidfd on pidfs: unique for the boot. */
+int pm_pidfd_ino(int pidfd, unsigned long long *ret);
+/* Seconds since the epoch of a start time in clock ticks since boot. */
+time_t pm_ticks_to_time(unsigned long long start);
+/*
+ * "4242 (procmgr stop web)": the calling process, as pants' lock message
+ * names its holder; also who asked, in the log.
+ */
+char *pm_self_text(void);
+/* The pid of a value of key monitor when that monitor is alive, or 0. */
+pid_t pm_monitor_check(const char *value);
+/* "<pid> <start ticks> <boot id>" of the calling process, for key monitor. */
+int pm_monitor_identity(char **ret);
+
+/* ---- pref.c -------------------------------------------------------- */
+
+/*
+ * A process we may signal: its pid, a pidfd when the kernel gives one, and
+ * its start time, checked again before each kill(2) when it does not
+ * (ENOSYS: old kernels, valgrind; EPERM: seccomp). That fallback is the
+ * weaker one: between the check and the kill the pid could in principle
+ * be reused; the wait backs off from 1 ms to 50 ms instead of polling a
+ * pidfd.
+ */
+struct pm_pref {
+	pid_t pid;
+	int fd;				/* pidfd, or -1 */
+	unsigned long long start;	/* field 22 of /proc/PID/stat */
+	bool gone;
+};
+/*
+ * Open a reference on pid if its start time is start (0: take the live
+ * one). -ESRCH when it is not that process or not alive.
+ */
+int pm_pref_open(pid_t pid, unsigned long long start, struct pm_pref *ret);
+void pm_pref_close(struct pm_pref *p);
+/* Send sig: 0, or -ESRCH once the process is gone (p->gone set). */
+int pm_pref_signal(struct pm_pref *p, int sig);
+/* 1 when the process has exited (zombie or reaped), 0 alive. */
+int pm_pref_exited(struct pm_pref *p);
+/*
+ * Wait until every process of v has exited or timeout passes: the number
+ * still alive (0: all gone), or -EINTR when a signal handler ran.
+ */
+int pm_pref_wait(procmgr *h, struct pm_pref *v, size_t n, double timeout);
+
+/* ---- tree.c -------------------------------------------------------- */
+
+/* Fields 4 (ppid), 6 (session) and 20 (threads) of a stat line. */
+int pm_parse_stat_more(const char *line, pid_t *ret_ppid, pid_t *ret_sid,
+		       long *ret_threads);
+/* State, start time, ppid, session and threads of pid. */
+int pm_proc_info(pid_t pid, char *ret_state, unsigned long long *ret_start,
+		 pid_t *ret_ppid, pid_t *ret_sid, long *ret_threads);
+/*
+ * The live (non-zombie) descendants of root, root excluded, with their
+ * start times, through /proc/PID/task/TID/children (a full /proc scan when
+ * the kernel lacks it). ret_pids/ret_starts are malloc'd (NULL when n is 0).
+ */
+int pm_tree(pid_t root, pid_t **ret_pids, unsigned long long **ret_starts,
+	    size_t *ret_n);
+/* pm_tree() the slow way, by one scan of /proc (no children files). */
+int pm_tree_scan(pid_t root, pid_t **ret_pids,
+		 unsigned long long **ret_starts, size_t *ret_n);
+/* Resident bytes of pid (statm), 0 when it is gone. */
+uint64_t pm_proc_rss(pid_t pid);
+/*
+ * 1 when a stream socket held by one of pids is connected to a client: a
+ * TCP connection accepted on a port one of them listens on, or a unix
+ * stream connection accepted on a path one of them listens on.
+ */
+int pm_tree_has_client(const pid_t *pids, size_t n);
+
+/* ---- atomic.c ------------------------------------------------------ */
+
+/* Write name in dirfd atomically: temp + write all + fsync + rename. */
+int pm_write_atomic_at(int dirfd, const char *name, const void *data,
+		       size_t len, mode_t mode);
+/* Read name in dirfd whole (at most max bytes); ret NUL-terminated. */
+int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
+	       size_t *ret_len);
+/* pm_read_at(), and the fstat of the file it read into *ret_st. */
+int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
+		    size_t *ret_len, struct stat *ret_st);
+/* Remove directory name in dirfd and everything in it (no symlink follow). */
+int pm_rm_rf_at(int dirfd, const char *name);
+/*
+ * Remove the temp files in dirfd that a writer which died (crashed, was
+ * killed) before its rename left, and only those: their names carry their
+ * creator. only (may be NULL) limits it to the temp files of that name.
+ */
+void pm_sweep_temps(int dirfd, const char *only);
+
+/* ---- basedir.c ----------------------------------------------------- */
 
 /*
  * Check an open directory fd against the safety rules of SPEC §1 (owner is
@@ -148,7 +313,7 @@ int pm_open_meta(procmgr *h, bool create, int *ret_fd);
 /* Open DIR/HOSTFP, checked; create makes it. */
 int pm_open_host(procmgr *h, bool create, int *ret_fd);
 
-/* ---- meta.c (pinning) --------------------------------------------- */
+/* ---- keys.c -------------------------------------------------------- */
 
 /*
  * Pin the metadata directory for a group of reads: until pm_meta_unpin(),
@@ -158,41 +323,36 @@ int pm_open_host(procmgr *h, bool create, int *ret_fd);
  */
 int pm_meta_pin(procmgr *h);
 void pm_meta_unpin(procmgr *h);
-
-/* ---- atomic.c ----------------------------------------------------- */
-
-/* Write name in dirfd atomically: temp + write all + fsync + rename. */
-int pm_write_atomic_at(int dirfd, const char *name, const void *data,
-		       size_t len, mode_t mode);
-/* Read name in dirfd whole (at most max bytes); ret NUL-terminated. */
-int pm_read_at(int dirfd, const char *name, size_t max, char **ret_data,
-	       size_t *ret_len);
-/* pm_read_at(), and the fstat of the file it read into *ret_st. */
-int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
-		    size_t *ret_len, struct stat *ret_st);
-/* Remove directory name in dirfd and everything in it (no symlink follow). */
-int pm_rm_rf_at(int dirfd, const char *name);
-/*
- * Remove the temp files in dirfd that a writer which died (crashed, was
- * killed) before its rename left, and only those: their names carry their
- * creator. only (may be NULL) limits it to the temp files of that name.
- */
-void pm_sweep_temps(int dirfd, const char *only);
-
-/* ---- meta.c ------------------------------------------------------- */
-
 /* Check a key name (see procmgr.h). */
 int pm_key_check(procmgr *h, const char *key);
 /* lstat KEY in the metadata directory (the pinned one while pinned). */
 int pm_key_stat(procmgr *h, const char *key, struct stat *ret);
+/* The names in directory fd (consumed) that want accepts, sorted. */
+int pm_list_dir(int fd, bool (*want)(int, const char *), char ***ret);
+/* An empty NULL-terminated array. */
+int pm_empty_strv(char ***ret);
 
-/* ---- proc.c ------------------------------------------------------- */
+/* ---- await.c ------------------------------------------------------- */
 
-/* State letter and start time (field 22) of pid from /proc/PID/stat. */
-int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start);
-/* Field 3 (state letter) and field 22 (start time) of a /proc stat line. */
-int pm_parse_stat(const char *line, char *ret_state,
-		  unsigned long long *ret_start);
+/* Read a non-blocking inotify fd empty: a wake-up, its events unused. */
+void pm_inotify_drain(int ifd);
+
+/* ---- lock.c -------------------------------------------------------- */
+
+/*
+ * 1 when nobody holds NAME's lifecycle lock (F_OFD_GETLK: nothing is taken
+ * or written), 0 when someone does, < 0 when it cannot tell.
+ */
+int pm_lock_free(procmgr *h);
+/*
+ * The pid a lock message ("<pid> (<argv>)") starts with, once surrounding
+ * white space is stripped: 0 when it starts with a valid pid followed by
+ * anything but another digit, -EBADMSG otherwise.
+ */
+int pm_lock_message_pid(const char *msg, pid_t *ret_pid);
+
+/* ---- status.c ------------------------------------------------------ */
+
 /*
  * The start_time key, "<start time> <boot id>": digits, one space (then
  * any blanks), 36 characters of [0-9a-f-], nothing after. -EBADMSG else.
@@ -205,21 +365,7 @@ int pm_parse_start_time(const char *v, unsigned long long *ret_start,
  * anything else leaves *ret untouched. v is cut up.
  */
 void pm_parse_exit(char *v, struct procmgr_exit *ret);
-/*
- * "<pid>.<start time>" of the calling process, for the names of the
- * temporary files and directories it makes: a later sweep removes those
- * whose creator is gone (pm_creator_gone()), never a write under way.
- */
-#define PM_CREATOR_TAG_MAX 40
-void pm_creator_tag(char *buf, size_t size);
-/* 1 when process pid with start time start (0: unknown) no longer runs. */
-int pm_creator_gone(pid_t pid, unsigned long long start);
-/* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
-int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
-/* argv[0] of pid as /proc/PID/cmdline holds it. */
-int pm_proc_argv0(pid_t pid, char **ret_argv0);
-/* Real uid owning pid (from /proc/PID status). */
-int pm_proc_uid(pid_t pid, uid_t *ret_uid);
+
 /*
  * Is pid the process the metadata names? Reads start_time, process_name,
  * pidfd_ino and the pid key's age from h. 1 yes, 0 no (and a warning on
@@ -248,8 +394,25 @@ int pm_put_pidfd_ino(int dirfd, pid_t pid);
  * metadata) is gone meanwhile, -EPERM (with h's message) no.
  */
 int pm_check_owner(procmgr *h, pid_t pid);
-/* Wait on a pidfd until the process exits or timeout: 1 exited, 0 not. */
-int pm_pidfd_wait(int pidfd, double timeout);
+/* The monitor recorded in key monitor, if it is alive and is one: pid. */
+pid_t pm_monitor_alive(procmgr *h);
+
+/* ---- events.c: procmgr's own lines in the daemon's log ------------- */
+
+/*
+ * Append "procmgr: <RFC 3339 time> <text>\n" to log_fd in one write(2),
+ * so that it lands whole between the daemon's own lines. Returns the
+ * offset the line starts at, or -1.
+ */
+off_t pm_event(int log_fd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Open h's log (key log) to append events: -1 when there is none. */
+int pm_event_log_open(procmgr *h);
+/* RFC 3339 UTC of t (>= 0) without the time zone lock, into 21 bytes. */
+void pm_format_utc(time_t t, char ret[21]);
+
+/* ---- purge.c ------------------------------------------------------- */
+
 /*
  * Remove DIR/HOSTFP/NAME only if its pid key still reads expected_pid
  * (0: absent or unparsable). Rename aside, verify, remove. -ESTALE if not.
@@ -257,39 +420,29 @@ int pm_pidfd_wait(int pidfd, double timeout);
 int pm_meta_remove_if(procmgr *h, pid_t expected_pid);
 
 /*
- * Clear what crashed state changes of NAME left: temp files in its metadata
- * directory and of its lock message, and its directories moved aside for
- * removal (".NAME.purge.*") - each only when its creator is gone. A moved
- * aside copy goes back when NAME is missing (the removal never finished),
- * and is removed otherwise. Best-effort; call it holding the lock, first.
+ * Take the lock (procmgr_lock()), then clear what crashed state changes of
+ * NAME left: temp files in its metadata directory and of its lock message,
+ * and its directories moved aside for removal (".NAME.purge.*") - each
+ * only when its creator is gone. A moved aside copy goes back when NAME is
+ * missing (the removal never finished), and is removed otherwise. The
+ * sweep is best-effort. With ret_st, then read the status; the lock is
+ * held on success only.
  */
-void pm_sweep_litter(procmgr *h);
+int pm_lock_and_sweep(procmgr *h, struct procmgr_status *ret_st);
 
-/* ---- lock.c ------------------------------------------------------- */
+/* ---- stop.c -------------------------------------------------------- */
 
 /*
- * 1 when nobody holds NAME's lifecycle lock (F_OFD_GETLK: nothing is taken
- * or written), 0 when someone does, < 0 when it cannot tell.
+ * Stop main (already referenced) along the chain, then, unless kill_mode
+ * is PROCMGR_KILL_PROCESS, every descendant of tree_root (the monitor, or
+ * main itself when there is none) but main and tree_root. Each signal is
+ * logged to log_fd (-1: none). 1 all gone, 0 something survived (h's
+ * message names it), -EINTR, or another error.
  */
-int pm_lock_free(procmgr *h);
-/*
- * The pid a lock message ("<pid> (<argv>)") starts with, once surrounding
- * white space is stripped: 0 when it starts with a valid pid followed by
- * anything but another digit, -EBADMSG otherwise.
- */
-int pm_lock_message_pid(const char *msg, pid_t *ret_pid);
+int pm_stop_tree(procmgr *h, struct pm_pref *main, pid_t tree_root,
+		 const struct pm_chain *c, int log_fd);
 
-/* ---- job.c: what the starter hands procmgr-monitor ---------------- */
-
-#define PM_CHAIN_MAX 16		/* signals in a stop chain */
-
-/* How to stop: the chain, the wait after each signal, whom to signal. */
-struct pm_chain {
-	int signals[PM_CHAIN_MAX];
-	size_t n_signals;
-	double kill_wait;	/* < 0: the default, 5 s */
-	enum procmgr_kill_mode kill_mode;
-};
+/* ---- job.c: what the starter hands procmgr-monitor ----------------- */
 
 /*
  * Everything the monitor needs to run and supervise the daemon. Decoded,
@@ -358,7 +511,7 @@ enum pm_spawn_step {
 	PM_STEP_EXEC,
 };
 
-/* ---- spawn.c: the starter's side ---------------------------------- */
+/* ---- spawn.c: the starter's side ----------------------------------- */
 
 /* Resolve argv[0] like execvp (relative to cwd when it has a '/'). */
 int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
@@ -383,7 +536,7 @@ int pm_pair_above_stdio(int p[2]);
 int pm_make_pipe(procmgr *h, int *ret_r, int *ret_w);
 int pm_make_socketpair(procmgr *h, int type, int *ret_a, int *ret_b);
 
-/* ---- ready.c ------------------------------------------------------ */
+/* ---- ready.c ------------------------------------------------------- */
 
 /* "notify", "tcp:8080", ... for messages, into buf. */
 void pm_ready_text(const struct procmgr_ready *r, char *buf, size_t size);
@@ -398,106 +551,7 @@ int pm_notify_parse(char *msg, size_t len,
 		    void (*fn)(const char *var, const char *value, void *),
 		    void *userdata);
 
-/* ---- proc.c: references to processes that survive pid reuse ------- */
-
-/*
- * A process we may signal: its pid, a pidfd when the kernel gives one, and
- * its start time, checked again before each kill(2) when it does not
- * (ENOSYS: old kernels, valgrind; EPERM: seccomp). That fallback is the
- * weaker one: between the check and the kill the pid could in principle
- * be reused; the wait backs off from 1 ms to 50 ms instead of polling a
- * pidfd.
- */
-struct pm_pref {
-	pid_t pid;
-	int fd;				/* pidfd, or -1 */
-	unsigned long long start;	/* field 22 of /proc/PID/stat */
-	bool gone;
-};
-/*
- * Open a reference on pid if its start time is start (0: take the live
- * one). -ESRCH when it is not that process or not alive.
- */
-int pm_pref_open(pid_t pid, unsigned long long start, struct pm_pref *ret);
-void pm_pref_close(struct pm_pref *p);
-/* Send sig: 0, or -ESRCH once the process is gone (p->gone set). */
-int pm_pref_signal(struct pm_pref *p, int sig);
-/* 1 when the process has exited (zombie or reaped), 0 alive. */
-int pm_pref_exited(struct pm_pref *p);
-/*
- * Wait until every process of v has exited or timeout passes: the number
- * still alive (0: all gone), or -EINTR when a signal handler ran.
- */
-int pm_pref_wait(procmgr *h, struct pm_pref *v, size_t n, double timeout);
-/* Fields 4 (ppid), 6 (session) and 20 (threads) of a stat line. */
-int pm_parse_stat_more(const char *line, pid_t *ret_ppid, pid_t *ret_sid,
-		       long *ret_threads);
-/* State, start time, ppid, session and threads of pid. */
-int pm_proc_info(pid_t pid, char *ret_state, unsigned long long *ret_start,
-		 pid_t *ret_ppid, pid_t *ret_sid, long *ret_threads);
-
-/* ---- tree.c: a daemon's process tree ------------------------------ */
-
-/*
- * The live (non-zombie) descendants of root, root excluded, with their
- * start times, through /proc/PID/task/TID/children (a full /proc scan when
- * the kernel lacks it). ret_pids/ret_starts are malloc'd (NULL when n is 0).
- */
-int pm_tree(pid_t root, pid_t **ret_pids, unsigned long long **ret_starts,
-	    size_t *ret_n);
-/* pm_tree() the slow way, by one scan of /proc (no children files). */
-int pm_tree_scan(pid_t root, pid_t **ret_pids,
-		 unsigned long long **ret_starts, size_t *ret_n);
-/* Resident bytes of pid (statm), 0 when it is gone. */
-uint64_t pm_proc_rss(pid_t pid);
-/*
- * 1 when a stream socket held by one of pids is connected to a client: a
- * TCP connection accepted on a port one of them listens on, or a unix
- * stream connection accepted on a path one of them listens on.
- */
-int pm_tree_has_client(const pid_t *pids, size_t n);
-
-/* ---- stop.c ------------------------------------------------------- */
-
-/* The chain of opts (NULL: TERM, KILL; 5 s), checked. */
-int pm_chain_from(procmgr *h, const struct procmgr_stop_opts *opts,
-		  struct pm_chain *ret);
-/*
- * Stop main (already referenced) along the chain, then, unless kill_mode
- * is PROCMGR_KILL_PROCESS, every descendant of tree_root (the monitor, or
- * main itself when there is none) but main and tree_root. Each signal is
- * logged to log_fd (-1: none). 1 all gone, 0 something survived (h's
- * message names it), -EINTR, or another error.
- */
-int pm_stop_tree(procmgr *h, struct pm_pref *main, pid_t tree_root,
-		 const struct pm_chain *c, int log_fd);
-
-/* ---- events.c: procmgr's own lines in the daemon's log ------------ */
-
-/*
- * Append "procmgr: <RFC 3339 time> <text>\n" to log_fd in one write(2),
- * so that it lands whole between the daemon's own lines. Returns the
- * offset the line starts at, or -1.
- */
-off_t pm_event(int log_fd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Open h's log (key log) to append events: -1 when there is none. */
-int pm_event_log_open(procmgr *h);
-/* "pid 4242 (procmgr stop web)": the calling process, for the log. */
-char *pm_self_text(void);
-/* RFC 3339 UTC of t (>= 0) without the time zone lock, into 21 bytes. */
-void pm_format_utc(time_t t, char ret[21]);
-/* "status=3" or "signal=TERM" of an exit, into buf. */
-void pm_exit_text(int status, int sig, char *buf, size_t size);
-
-/* ---- status.c / keys shared with the monitor ---------------------- */
-
-/* The monitor recorded in key monitor, if it is alive and is one: pid. */
-pid_t pm_monitor_alive(procmgr *h);
-/* The same for a value of key monitor: its pid when it is alive, or 0. */
-pid_t pm_monitor_check(const char *value);
-/* "<pid> <start ticks> <boot id>" of the calling process, for key monitor. */
-int pm_monitor_identity(char **ret);
+/* ---- fingerprint.c ------------------------------------------------- */
 
 /*
  * procmgr_fingerprint() that says on h (may be NULL) what failed: a
@@ -508,6 +562,23 @@ int pm_fingerprint(procmgr *h, const struct procmgr_spawn_opts *opts,
 /* Lines of "kind hex" that differ, as "argv changed, env FOO changed". */
 int pm_fingerprint_reason(const char *old_inputs, const char *new_inputs,
 			  char **ret_reason);
+
+/* ---- start.c ------------------------------------------------------- */
+
+/* opts (size bytes, the caller's struct) into ret, checked for size. */
+int pm_spawn_opts_in(procmgr *h, const struct procmgr_spawn_opts *in,
+		     size_t size, struct procmgr_spawn_opts *ret);
+/* Check the options of a start: argv, readiness, supervision. */
+int pm_check_spawn_opts(procmgr *h, const struct procmgr_spawn_opts *o);
+/*
+ * Start the daemon, the lock held and nothing running: clear what is left
+ * of an earlier run, hand the job to the monitor, wait until it is ready.
+ * why says what the log's "started" line gives as the reason.
+ */
+int pm_start_locked(procmgr *h, const struct procmgr_spawn_opts *o,
+		    const char *why, pid_t *ret_pid);
+
+/* ---- logs.c -------------------------------------------------------- */
 
 /* Open (rotating first) the log for appending; ret_path is absolute. */
 int pm_log_open(procmgr *h, const char *path, off_t max, int *ret_fd,

@@ -329,27 +329,6 @@ static int lock_held(procmgr *h, int dirfd, int fd)
 	return r;
 }
 
-/* "<pid> (<argv joined by spaces>)", pants' lock message. */
-static char *own_message(void)
-{
-	char buf[4096];
-	ssize_t n = -1;
-	int fd;
-
-	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	if (n < 0)
-		n = 0;
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return pm_asprintf("%d (%s)", (int)getpid(), pm_strip(buf));
-}
-
 /*
  * Whatever message file exists when the lock is granted was left by a
  * holder that died: overwrite it. If it cannot be written (a full disk),
@@ -359,7 +338,7 @@ static char *own_message(void)
 static void write_message(procmgr *h, int dirfd)
 {
 	const char *name = basename_of(h->lock_msg_path);
-	char *msg = own_message();
+	char *msg = pm_self_text();
 
 	if (!msg || pm_write_atomic_at(dirfd, name, msg, strlen(msg),
 				       0644) < 0)

@@ -21,23 +21,6 @@
 #define PM_LOG_MAX_DEFAULT (10 * 1024 * 1024)
 #define PM_TAIL_CHUNK 65536
 
-static int abs_path(const char *path, char **ret)
-{
-	char cwd[PATH_MAX];
-	char *p;
-
-	if (path[0] == '/')
-		p = strdup(path);
-	else if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
-	else
-		p = pm_asprintf("%s/%s", cwd, path);
-	if (!p)
-		return -ENOMEM;
-	*ret = p;
-	return 0;
-}
-
 /* What name in dirfd is, for a message: "a FIFO", "a directory"... */
 static const char *kind_of(int dirfd, const char *name)
 {
@@ -165,7 +148,7 @@ int pm_log_open(procmgr *h, const char *path, off_t max, int *ret_fd,
 	char *abs = NULL;
 	int dirfd, cfd = -1, fd = -1, r;
 
-	r = abs_path(path ? path : h->default_log, &abs);
+	r = pm_abs_path(NULL, path ? path : h->default_log, &abs);
 	if (r < 0)
 		return pm_error(h, -r, "cannot resolve log %s against the "
 				"current directory: %s; give an absolute path",

@@ -24,66 +24,22 @@
 
 /* Longest /proc/PID/stat: 52 fields of up to 20 digits plus comm (64). */
 #define STAT_MAX 2048
-#define WARN_VALUE_MAX 40
 #define PM_PIDFS_MAGIC 0x50494446	/* statfs f_type of pidfs */
 
 /*
- * Read a whole /proc file, looping (cmdline comes in page-sized chunks).
- * until_nul stops at the first NUL: argv[0] is all we want of a cmdline,
- * and the whole of one may be megabytes.
+ * Read a whole /proc file (cmdline comes in page-sized chunks). until_nul
+ * stops at the first NUL: argv[0] is all we want of a cmdline, and the
+ * whole of one may be megabytes.
  */
 static int read_proc(const char *path, size_t max, bool until_nul, char **ret,
 		     size_t *ret_len)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap + 1);
-	int fd = -1, r;
-	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
 
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = errno == ENOENT ? -ESRCH : -errno;
-		goto fail;
-	}
-	for (;;) {
-		if (len == cap) {
-			char *nb;
-
-			r = -EFBIG;
-			if (cap >= max)
-				goto fail;
-			cap *= 2;
-			r = -ENOMEM;
-			nb = realloc(buf, cap + 1);
-			if (!nb)
-				goto fail;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* ESRCH: the process went away between open and read */
-			r = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (until_nul && memchr(buf + len - n, '\0', (size_t)n))
-			break;
-	}
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	r = pm_read_fd(fd, max, until_nul, ret, ret_len);
 	close(fd);
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return r;
 }
 
@@ -118,24 +74,13 @@ int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start)
 {
 	char path[64], buf[STAT_MAX];
 	ssize_t n;
-	int fd, r;
 
 	if (pid <= 0)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
 	/* one read(): the kernel builds the line in one go, so it is whole */
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	r = n < 0 ? -errno : 0;
-	close(fd);
-	if (r < 0)
-		return r;
-	buf[n] = '\0';
-	return pm_parse_stat(buf, ret_state, ret_start);
+	n = pm_read_once(path, buf, sizeof(buf));
+	return n < 0 ? (int)n : pm_parse_stat(buf, ret_state, ret_start);
 }
 
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1])
@@ -177,27 +122,37 @@ int pm_proc_argv0(pid_t pid, char **ret_argv0)
 	return 0;
 }
 
+/* The number after label (which starts a line: "\nbtime ") in path. */
+static int proc_number(const char *path, const char *label,
+		       unsigned long long *ret)
+{
+	char *buf, *line;
+	size_t len;
+	int r;
+
+	r = read_proc(path, PM_READ_MAX, false, &buf, &len);
+	if (r < 0)
+		return r;
+	line = strstr(buf, label);
+	r = line && sscanf(line + strlen(label), "%llu", ret) == 1 ? 0 :
+								   -EBADMSG;
+	free(buf);
+	return r;
+}
+
 int pm_proc_uid(pid_t pid, uid_t *ret_uid)
 {
-	char path[64], *buf, *line;
-	unsigned long uid;
-	size_t len;
+	unsigned long long uid = 0;
+	char path[64];
 	int r;
 
 	if (pid <= 0)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	r = read_proc(path, 1 << 16, false, &buf, &len);
-	if (r < 0)
-		return r;
-	r = -EBADMSG;
 	/* "Uid:\t<real>\t<effective>\t<saved>\t<fs>": the real uid owns it */
-	line = strstr(buf, "\nUid:");
-	if (line && sscanf(line + 5, "%lu", &uid) == 1) {
+	r = proc_number(path, "\nUid:", &uid);
+	if (r == 0)
 		*ret_uid = (uid_t)uid;
-		r = 0;
-	}
-	free(buf);
 	return r;
 }
 
@@ -206,7 +161,7 @@ int pm_proc_uid(pid_t pid, uid_t *ret_uid)
  * process for the whole boot, unlike a pid or a start time in clock ticks.
  * -EOPNOTSUPP on older kernels, whose pidfds all share one anonymous inode.
  */
-static int pidfd_ino(int pidfd, unsigned long long *ret)
+int pm_pidfd_ino(int pidfd, unsigned long long *ret)
 {
 	struct statfs sfs;
 	struct stat st;
@@ -217,41 +172,6 @@ static int pidfd_ino(int pidfd, unsigned long long *ret)
 		return -EOPNOTSUPP;
 	*ret = (unsigned long long)st.st_ino;
 	return 0;
-}
-
-int pm_put_pidfd_ino(int dirfd, pid_t pid)
-{
-	unsigned long long ino = 0;
-	char buf[32];
-	int fd, r;
-
-	fd = pidfd_open(pid, 0);
-	if (fd < 0 && errno == ESRCH)
-		return -ESRCH;
-	r = fd < 0 ? -errno : pidfd_ino(fd, &ino);
-	if (fd >= 0)
-		close(fd);
-	/* No pidfds or no pidfs: nothing to record; never an older one. */
-	if (r < 0)
-		return unlinkat(dirfd, "pidfd_ino", 0) < 0 && errno != ENOENT ?
-			       -errno : 0;
-	snprintf(buf, sizeof(buf), "%llu", ino);
-	return pm_write_atomic_at(dirfd, "pidfd_ino", buf, strlen(buf), 0644);
-}
-
-int pm_record_pidfd_ino(procmgr *h, pid_t pid)
-{
-	int fd, r;
-
-	r = pm_open_meta(h, true, &fd);
-	if (r < 0)
-		return r;
-	r = pm_put_pidfd_ino(fd, pid);
-	close(fd);
-	if (r < 0 && r != -ESRCH)
-		return pm_error(h, -r, "cannot write %s/pidfd_ino: %s",
-				h->meta_dir, strerror(-r));
-	return r;
 }
 
 void pm_creator_tag(char *buf, size_t size)
@@ -308,295 +228,6 @@ int procmgr_proc_identity(pid_t pid, char **ret_identity)
 	return 0;
 }
 
-/*
- * A value for a warning: at most WARN_VALUE_MAX of its len bytes, anything
- * not printable (a NUL too) as \xNN, so binary garbage in a file cannot
- * garble a terminal.
- */
-static void quote_value(const char *v, size_t len, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && i < WARN_VALUE_MAX && o + 5 < size;
-	     i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (isprint(c) && c != '\'')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
-	}
-	if (len > WARN_VALUE_MAX && o + 4 < size) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
-
-/* Warn that key's value (len bytes) cannot be used, naming the file. */
-static void warn_corrupt(procmgr *h, const char *key, const char *value,
-			 size_t len, const char *why)
-{
-	char q[WARN_VALUE_MAX * 4 + 8];
-
-	quote_value(value, len, q, sizeof(q));
-	pm_warn(h, "corrupt %s file %s/%s: '%s' %s; treating %s as stale",
-		key, h->meta_dir, key, q, why, h->name);
-}
-
-/*
- * Read key into *ret (stripped, malloc'd). 0 read, -ENOENT absent; any
- * other failure warns and returns -EBADMSG so the caller treats it as a
- * key that cannot be parsed. A NUL byte is such a failure: read as a C
- * string, "123\0garbage" would pass for "123".
- */
-static int read_key(procmgr *h, const char *key, char **ret)
-{
-	char *v, *s;
-	size_t len;
-	int r = procmgr_read_raw(h, key, &v, &len);
-
-	if (r == -ENOENT || r == -ENOMEM)
-		return r;
-	if (r < 0) {
-		pm_warn(h, "cannot read %s/%s: %s; treating %s as stale",
-			h->meta_dir, key, strerror(-r), h->name);
-		return -EBADMSG;
-	}
-	if (memchr(v, '\0', len)) {
-		warn_corrupt(h, key, v, len, "holds a NUL byte");
-		free(v);
-		return -EBADMSG;
-	}
-	s = pm_strip(v);
-	memmove(v, s, strlen(s) + 1);
-	*ret = v;
-	return 0;
-}
-
-int pm_parse_start_time(const char *v, unsigned long long *ret_start,
-			char ret_boot[PM_BOOT_ID_LEN + 1])
-{
-	unsigned long long start;
-	size_t n;
-	char *end;
-
-	if (!isdigit((unsigned char)v[0]))
-		return -EBADMSG;
-	errno = 0;
-	start = strtoull(v, &end, 10);
-	if (errno || *end != ' ')
-		return -EBADMSG;
-	end += strspn(end, " \t");
-	n = strspn(end, "0123456789abcdef-");
-	if (n != PM_BOOT_ID_LEN || end[n] != '\0')
-		return -EBADMSG;
-	*ret_start = start;
-	memcpy(ret_boot, end, PM_BOOT_ID_LEN + 1);
-	return 0;
-}
-
-static int start_time_matches(procmgr *h, pid_t pid, const char *v)
-{
-	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], state;
-	unsigned long long start, live;
-
-	if (pm_parse_start_time(v, &start, boot) < 0) {
-		warn_corrupt(h, "start_time", v, strlen(v),
-			     "is not '<start time> <boot id>'");
-		return 0;
-	}
-	if (pm_proc_stat(pid, &state, &live) < 0 || pm_boot_id(live_boot) < 0)
-		return 0;
-	return start == live && strcmp(boot, live_boot) == 0;
-}
-
-/*
- * pants compares argv[0] exactly; its Rust client also accepts a live
- * argv[0] that goes on after the recorded one: a daemon that set its
- * process title ("pantsd [/repo]") still matches "pantsd". Only a whole
- * name may be extended that way - the live text must go on with a blank
- * or a ':' (a title's separators) - so "/usr/bin/py" does not match
- * "/usr/bin/python3", nor "/" every absolute path.
- */
-static int name_matches(procmgr *h, pid_t pid, const char *v)
-{
-	size_t n = strlen(v);
-	char *live;
-	int r;
-
-	if (!n) {
-		warn_corrupt(h, "process_name", v, 0, "is empty");
-		return 0;
-	}
-	if (pm_proc_argv0(pid, &live) < 0)
-		return 0;
-	r = strncmp(live, v, n) == 0 &&
-	    (live[n] == '\0' || live[n] == ' ' || live[n] == ':');
-	free(live);
-	return r;
-}
-
-/*
- * 1 when pid's process started after the pid key was last written: then
- * it cannot be the process the key records, whose pid has been reused.
- * The start is in clock ticks since boot (CLOCK_BOOTTIME), the key's time
- * is wall-clock time: the difference of the two clocks now converts. A
- * tick of slack covers the truncation of both. 1 too when either cannot
- * be read (the key or the process is gone): nothing to trust then.
- */
-static int started_after_pid_key(procmgr *h, pid_t pid)
-{
-	long tck = sysconf(_SC_CLK_TCK);
-	struct timespec real, boot;
-	unsigned long long start;
-	double started, written;
-	struct stat st;
-	char state;
-
-	if (tck <= 0 || pm_key_stat(h, "pid", &st) < 0 ||
-	    pm_proc_stat(pid, &state, &start) < 0)
-		return 1;
-	clock_gettime(CLOCK_REALTIME, &real);
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	started = (double)(real.tv_sec - boot.tv_sec) +
-		  (double)(real.tv_nsec - boot.tv_nsec) / 1e9 +
-		  (double)start / (double)tck;
-	written = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
-	return started > written + 1.0 / (double)tck;
-}
-
-/*
- * The pidfd_ino key, when recorded, must be the inode of a pidfd on pid
- * (pidfd, or one opened here when pidfd < 0). It tells apart a process
- * that reused the pid within the recorded one's start tick, which
- * start_time cannot. Where no pidfs inode can be had (pidfd_open refused
- * by seccomp or valgrind) the other keys decide alone.
- */
-static int pidfd_ino_matches(procmgr *h, pid_t pid, int pidfd)
-{
-	unsigned long long want, live;
-	char *v, *end;
-	int fd = pidfd, r;
-
-	r = read_key(h, "pidfd_ino", &v);
-	if (r == -ENOENT || r == -ENOMEM)
-		return r == -ENOENT ? 1 : r;
-	if (r < 0)
-		return 0;
-	errno = 0;
-	want = strtoull(v, &end, 10);
-	if (!isdigit((unsigned char)v[0]) || errno || *end) {
-		warn_corrupt(h, "pidfd_ino", v, strlen(v), "is not an inode "
-			     "number");
-		free(v);
-		return 0;
-	}
-	free(v);
-	if (fd < 0)
-		fd = pidfd_open(pid, 0);
-	if (fd < 0)
-		return errno == ESRCH ? 0 : 1;
-	r = pidfd_ino(fd, &live);
-	if (fd != pidfd)
-		close(fd);
-	if (r < 0)
-		return r == -EOPNOTSUPP || r == -ENOSYS ? 1 : 0;
-	return live == want;
-}
-
-/* The keys other than pidfd_ino: see identity_matches(). */
-static int keys_match(procmgr *h, pid_t pid)
-{
-	char *v;
-	int r;
-
-	r = read_key(h, "start_time", &v);
-	if (r == 0) {
-		r = start_time_matches(h, pid, v);
-		free(v);
-		return r;
-	}
-	if (r != -ENOENT)
-		return r == -ENOMEM ? r : 0;
-	if (started_after_pid_key(h, pid))
-		return 0;
-	r = read_key(h, "process_name", &v);
-	if (r == 0) {
-		r = name_matches(h, pid, v);
-		free(v);
-		return r;
-	}
-	if (r != -ENOENT)
-		return r == -ENOMEM ? r : 0;
-	return 1;
-}
-
-/*
- * start_time, when recorded, decides among the other keys: it is exact to
- * the tick, and it does not depend on the wall clock, which may be set
- * forward after the pid key was written. Without it (pants' metadata) a
- * process that started after the pid key was written is not the recorded
- * one; then, if recorded, process_name must match. With neither start_time
- * nor process_name, a live pid older than its key counts as running: that
- * is what pants does for metadata without process_name, and refusing would
- * make such a daemon impossible to stop. pidfd_ino, when recorded, must
- * match as well.
- */
-static int identity_matches(procmgr *h, pid_t pid, int pidfd)
-{
-	int r;
-
-	if (!procmgr_pid_alive(pid))
-		return 0;
-	r = keys_match(h, pid);
-	if (r == 1)
-		r = pidfd_ino_matches(h, pid, pidfd);
-	return r;
-}
-
-int pm_identity_matches(procmgr *h, pid_t pid)
-{
-	return identity_matches(h, pid, -1);
-}
-
-int pm_check_owner(procmgr *h, pid_t pid)
-{
-	uid_t uid, me = geteuid();
-	struct stat st;
-	int fd, r;
-
-	r = pm_proc_uid(pid, &uid);
-	if (r == -ESRCH)
-		return 1;
-	if (r < 0)
-		return pm_error(h, -r, "cannot read the owner of pid %d: %s",
-				(int)pid, strerror(-r));
-	if (me != 0) {
-		if (uid != me)
-			return pm_error(h, EPERM, "pid %d of %s belongs to uid "
-					"%u, not to you (uid %u); stop it as "
-					"that user", (int)pid, h->name,
-					(unsigned)uid, (unsigned)me);
-		return 0;
-	}
-	r = pm_open_meta(h, false, &fd);
-	if (r < 0)
-		return r == -ENOENT ? 1 : r;
-	r = fstat(fd, &st) < 0 ? -errno : 0;
-	close(fd);
-	if (r < 0)
-		return pm_error(h, -r, "cannot stat %s: %s", h->meta_dir,
-				strerror(-r));
-	if (uid != st.st_uid)
-		return pm_error(h, EPERM, "pid %d of %s belongs to uid %u, but "
-				"its metadata %s to uid %u; refusing to signal "
-				"a process of another user than the metadata's "
-				"owner", (int)pid, h->name, (unsigned)uid,
-				h->meta_dir, (unsigned)st.st_uid);
-	return 0;
-}
-
 int pm_pidfd_wait(int pidfd, double timeout)
 {
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
@@ -616,323 +247,70 @@ int pm_pidfd_wait(int pidfd, double timeout)
 	}
 }
 
-/*
- * The identity is checked after pidfd_open(), and then the pidfd is checked
- * to still be alive: a process alive at the end held its pid the whole
- * time, so the /proc files read in between were its own, not a successor's.
- */
-int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd)
-{
-	int fd, r;
-
-	if (pid <= 1)
-		return pm_error(h, ESRCH, "pid %d is not a daemon's pid; "
-				"refusing to signal it", (int)pid);
-	fd = pidfd_open(pid, 0);
-	if (fd < 0)
-		return pm_error(h, errno, "cannot open pidfd for pid %d of %s: "
-				"%s", (int)pid, h->name, strerror(errno));
-	r = identity_matches(h, pid, fd);
-	if (r < 0)
-		goto fail;
-	if (r == 1)
-		r = pm_pidfd_wait(fd, 0);
-	else
-		r = 1;
-	if (r != 0) {
-		r = pm_error(h, ESRCH, "pid %d is no longer the process %s's "
-			     "metadata in %s names", (int)pid, h->name,
-			     h->meta_dir);
-		goto fail;
-	}
-	*ret_pidfd = fd;
-	return 0;
-fail:
-	close(fd);
-	return r;
-}
-
 /* Boot time in seconds since the epoch: "btime" in /proc/stat. */
 static int boot_time(time_t *ret)
 {
-	char *buf, *line;
-	long long bt;
-	size_t len;
-	int r;
+	unsigned long long bt = 0;
+	int r = proc_number("/proc/stat", "\nbtime ", &bt);
 
-	r = read_proc("/proc/stat", PM_READ_MAX, false, &buf, &len);
-	if (r < 0)
-		return r;
-	r = -EBADMSG;
-	line = strstr(buf, "\nbtime ");
-	if (line && sscanf(line + 7, "%lld", &bt) == 1) {
+	if (r == 0)
 		*ret = (time_t)bt;
-		r = 0;
-	}
-	free(buf);
 	return r;
 }
 
 /* When the process in start_time started, if it started in this boot. */
 /* Seconds since the epoch of start, in clock ticks since this boot. */
-static time_t ticks_to_time(unsigned long long start)
+time_t pm_ticks_to_time(unsigned long long start)
 {
 	long tck = sysconf(_SC_CLK_TCK);
-	time_t bt;
+	time_t bt = 0;
 
 	if (tck <= 0 || boot_time(&bt) < 0)
 		return -1;
 	return bt + (time_t)(start / (unsigned long long)tck);
 }
 
-/*
- * When the process in start_time started, if it started in this boot;
- * without start_time (pants' metadata), when the live process it names
- * started, if it runs.
- */
-static time_t started_at(procmgr *h, const struct procmgr_status *st)
+char *pm_self_text(void)
 {
-	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], *v;
-	unsigned long long start;
-	time_t t = -1;
-	char state;
+	char buf[4096];
+	ssize_t n = pm_read_once("/proc/self/cmdline", buf, sizeof(buf));
 
-	if (procmgr_read(h, "start_time", &v) < 0) {
-		if (st->state == PROCMGR_RUNNING &&
-		    pm_proc_stat(st->pid, &state, &start) == 0)
-			t = ticks_to_time(start);
-		return t;
-	}
-	if (pm_parse_start_time(v, &start, boot) == 0 &&
-	    pm_boot_id(live_boot) == 0 && strcmp(boot, live_boot) == 0)
-		t = ticks_to_time(start);
-	free(v);
-	return t;
+	if (n < 0)
+		n = 0;
+	/* one line: a newline in an argument would split a log line */
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0' || buf[i] == '\n')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return pm_asprintf("%d (%s)", (int)getpid(), pm_strip(buf));
 }
 
-void pm_parse_exit(char *v, struct procmgr_exit *ret)
+int pm_monitor_identity(char **ret)
 {
-	struct procmgr_exit e = { .known = false, .status = -1 };
-	char *save = NULL, *tok, *end;
-	const char *at = NULL, *reason = NULL;
+	char *id = NULL;
+	int r = procmgr_proc_identity(getpid(), &id);
+
+	if (r < 0)
+		return r;
+	*ret = pm_asprintf("%d %s", (int)getpid(), id);
+	free(id);
+	return *ret ? 0 : -ENOMEM;
+}
+
+pid_t pm_monitor_check(const char *value)
+{
+	char *id = NULL, *rest;
+	pid_t pid = 0;
 	long n;
 
-	for (tok = strtok_r(v, " \t\n", &save); tok;
-	     tok = strtok_r(NULL, " \t\n", &save)) {
-		if (!strncmp(tok, "status=", 7) && !e.known) {
-			errno = 0;
-			n = strtol(tok + 7, &end, 10);
-			if (errno || end == tok + 7 || *end || n < 0 || n > 255)
-				return;
-			e.status = (int)n;
-		} else if (!strncmp(tok, "signal=", 7) && !e.known) {
-			e.signal = procmgr_signal_parse(tok + 7);
-			if (e.signal <= 0)
-				return;
-		} else if (!strncmp(tok, "at=", 3) && !at && tok[3]) {
-			at = tok + 3;
-			continue;
-		} else if (!strncmp(tok, "reason=", 7) && !reason && tok[7]) {
-			reason = tok + 7;
-			continue;
-		} else {
-			return;
-		}
-		e.known = true;
-	}
-	if (!e.known)
-		return;
-	if ((at && !(e.at = strdup(at))) ||
-	    (reason && !(e.reason = strdup(reason)))) {
-		free(e.at);
-		free(e.reason);
-		return;
-	}
-	*ret = e;
-}
-
-/* The pid key decides between RUNNING and STALE (SPEC §2). */
-static int status_pid(procmgr *h, struct procmgr_status *st)
-{
-	pid_t pid;
-	char *v;
-	int r;
-
-	st->state = PROCMGR_STALE;
-	r = read_key(h, "pid", &v);
-	if (r == -ENOENT || r == -EBADMSG)
+	if (!value || !isdigit((unsigned char)value[0]))
 		return 0;
-	if (r < 0)
-		return r;
-	r = pm_parse_pid(v, &pid);
-	if (r < 0) {
-		warn_corrupt(h, "pid", v, strlen(v), "is not a process id");
-		free(v);
-		return 0;
-	}
-	free(v);
-	st->pid = pid;
-	r = pm_identity_matches(h, pid);
-	if (r < 0)
-		return r;
-	if (r)
-		st->state = PROCMGR_RUNNING;
-	return 0;
-}
-
-/* A key shown as is: absent or unreadable is NULL, never an error. */
-static int optional_key(procmgr *h, const char *key, char **ret)
-{
-	int r = procmgr_read(h, key, ret);
-
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		*ret = NULL;
-	return 0;
-}
-
-/* The string fields of a status, for clearing only what a caller has. */
-static const size_t status_strings[] = {
-	offsetof(struct procmgr_status, fingerprint),
-	offsetof(struct procmgr_status, socket),
-	offsetof(struct procmgr_status, exit.at),
-	offsetof(struct procmgr_status, exit.reason),
-	offsetof(struct procmgr_status, status_text),
-};
-
-/* Free (and forget) the strings of st that lie within its first size bytes. */
-static void clear_strings(struct procmgr_status *st, size_t size)
-{
-	for (size_t i = 0; i < sizeof(status_strings) / sizeof(size_t); i++) {
-		char **p = (char **)(void *)((char *)st + status_strings[i]);
-
-		if (status_strings[i] + sizeof(char *) <= size) {
-			free(*p);
-			*p = NULL;
-		}
-	}
-}
-
-void procmgr_status_clear_sized(struct procmgr_status *st, size_t size)
-{
-	if (st)
-		clear_strings(st, size);
-}
-
-/*
- * Hand st out in the caller's size: the part it has, and what it does
- * not have is freed here (a newer library's fields, an older caller).
- */
-static void status_out(struct procmgr_status *st, struct procmgr_status *ret,
-		       size_t size)
-{
-	size_t n = size < sizeof(*st) ? size : sizeof(*st);
-
-	memcpy(ret, st, n);
-	if (size > sizeof(*st))
-		memset((char *)ret + sizeof(*st), 0, size - sizeof(*st));
-	/* what was copied is the caller's now; the rest is freed */
-	for (size_t i = 0; i < sizeof(status_strings) / sizeof(size_t); i++)
-		if (status_strings[i] + sizeof(char *) <= n)
-			*(char **)(void *)((char *)st + status_strings[i]) =
-				NULL;
-	clear_strings(st, sizeof(*st));
-}
-
-/* idle_timeout=N out of the supervision key. */
-static double idle_of(const char *sup)
-{
-	const char *p = sup ? strstr(sup, "idle_timeout=") : NULL;
-
-	return p ? strtod(p + 13, NULL) : 0;
-}
-
-/* What the monitor keeps: ready, status_text, restarts, itself. */
-static int supervision_keys(procmgr *h, struct procmgr_status *st)
-{
-	char *v = NULL;
-	bool monitored;
-	int r;
-
-	r = optional_key(h, "monitor", &v);
-	if (r < 0)
-		return r;
-	monitored = v != NULL;
-	st->monitor = pm_monitor_check(v);
-	free(v);
-	r = optional_key(h, "ready", &v);
-	if (r < 0)
-		return r;
-	/* Metadata a monitor did not write (pants') has no ready key. */
-	st->ready = v != NULL || !monitored;
-	free(v);
-	r = optional_key(h, "restarts", &v);
-	if (r >= 0 && v)
-		st->restarts = (unsigned)strtoul(v, NULL, 10);
-	free(v);
-	if (r >= 0)
-		r = optional_key(h, "supervision", &v);
-	if (r >= 0) {
-		st->idle_timeout = idle_of(v);
-		free(v);
-		r = optional_key(h, "status_text", &st->status_text);
-	}
-	return r;
-}
-
-int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
-{
-	struct procmgr_status st = {
-		.state = PROCMGR_STOPPED,
-		.started_at = -1,
-		.exit = { .known = false, .status = -1 },
-	};
-	char *v;
-	int r;
-
-	if (!h || !ret)
-		return pm_error(h, EINVAL, "no handle or no status to fill");
-	if (size < PM_STATUS_V1)
-		return pm_error(h, EINVAL, "a status of %zu bytes is smaller "
-				"than any procmgr.h's", size);
-	r = pm_check_open(h);
-	if (r < 0)
-		return r;
-	free(h->warning);
-	h->warning = NULL;
-	/* one checked walk for all the keys, all from the same directory */
-	r = pm_meta_pin(h);
-	if (r == -ENOENT)
-		goto done;
-	if (r < 0)
-		return r;
-	r = status_pid(h, &st);
-	if (r >= 0)
-		r = optional_key(h, "fingerprint", &st.fingerprint);
-	if (r >= 0)
-		r = optional_key(h, "socket", &st.socket);
-	if (r < 0)
-		goto fail;
-	st.started_at = started_at(h, &st);
-	if (procmgr_read(h, "exit", &v) == 0) {
-		pm_parse_exit(v, &st.exit);
-		free(v);
-	}
-	r = supervision_keys(h, &st);
-	if (r < 0)
-		goto fail;
-	/* Stopped by its monitor for being idle: stopped, metadata kept. */
-	if (st.state == PROCMGR_STALE && st.exit.reason &&
-	    !strcmp(st.exit.reason, "idle"))
-		st.state = PROCMGR_STOPPED;
-done:
-	pm_meta_unpin(h);
-	status_out(&st, ret, size);
-	return 0;
-fail:
-	pm_meta_unpin(h);
-	procmgr_status_clear(&st);
-	return pm_error(h, -r, "cannot read the status of %s in %s: %s",
-			h->name, h->meta_dir, strerror(-r));
+	errno = 0;
+	n = strtol(value, &rest, 10);
+	if (!errno && n > 1 && n <= 0x7fffffff && *rest == ' ' &&
+	    procmgr_proc_identity((pid_t)n, &id) == 0 &&
+	    !strcmp(rest + 1, id))
+		pid = (pid_t)n;
+	free(id);
+	return pid;
 }

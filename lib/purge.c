@@ -23,7 +23,7 @@
  * ".NAME.purge.<pid>.<start time>.<ns>": a dot name, so listings and keys
  * skip it; unique enough (RENAME_NOREPLACE refuses rather than clobbers a
  * clash); and naming its creator, so that a sweep knows when one was left
- * by a removal that never finished (pm_sweep_litter()).
+ * by a removal that never finished (sweep_litter()).
  */
 static void aside_name(procmgr *h, char out[ASIDE_MAX])
 {
@@ -60,18 +60,11 @@ static bool dead_aside(procmgr *h, const char *name)
  */
 static void sweep_asides(procmgr *h, int hostfd)
 {
+	DIR *d = pm_opendir_at(hostfd, ".");
 	struct dirent *e;
-	int fd;
-	DIR *d;
 
-	/* a description of its own: a dup would share the offset */
-	fd = openat(hostfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((e = readdir(d))) {
 		if (!dead_aside(h, e->d_name))
 			continue;
@@ -82,7 +75,7 @@ static void sweep_asides(procmgr *h, int hostfd)
 	closedir(d);
 }
 
-void pm_sweep_litter(procmgr *h)
+static void sweep_litter(procmgr *h)
 {
 	char *msg = NULL;
 	int fd;
@@ -101,6 +94,19 @@ void pm_sweep_litter(procmgr *h)
 		close(fd);
 	}
 	h->errmsg[0] = '\0';
+}
+
+int pm_lock_and_sweep(procmgr *h, struct procmgr_status *ret_st)
+{
+	int r = procmgr_lock(h);
+
+	if (r < 0)
+		return r;
+	sweep_litter(h);
+	r = ret_st ? procmgr_status(h, ret_st) : 0;
+	if (r < 0)
+		procmgr_unlock(h);
+	return r;
 }
 
 /* The pid key of directory name in hostfd: 0 when absent or unparsable. */
@@ -127,33 +133,30 @@ static pid_t dir_pid(int hostfd, const char *name)
 /*
  * Move the keys of from that to lacks into to, then remove from. Keys in
  * to were written after from was renamed aside, so they are newer and are
- * kept (RENAME_NOREPLACE); keys only in from are the current ones.
+ * kept (RENAME_NOREPLACE); keys only in from are the current ones. A key
+ * that could not be moved for any other reason keeps from in place, so
+ * that nothing is lost: the caller says where it is.
  */
 static int merge_into(int hostfd, const char *from, const char *to)
 {
-	int ffd, tfd, r;
+	DIR *d = pm_opendir_at(hostfd, from);
 	struct dirent *e;
-	DIR *d;
+	int tfd, r;
 
-	ffd = openat(hostfd, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		     O_CLOEXEC);
-	d = ffd >= 0 ? fdopendir(ffd) : NULL;
 	tfd = d ? openat(hostfd, to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			 O_CLOEXEC) : -1;
 	r = tfd < 0 ? -errno : 0;
 	/* dot names are "." "..", and temp files of writes under way */
 	while (tfd >= 0 && (e = readdir(d)))
-		if (e->d_name[0] != '.')
-			renameat2(dirfd(d), e->d_name, tfd, e->d_name,
-				  RENAME_NOREPLACE);
+		if (e->d_name[0] != '.' &&
+		    renameat2(dirfd(d), e->d_name, tfd, e->d_name,
+			      RENAME_NOREPLACE) < 0 && errno != EEXIST)
+			r = -errno;
 	if (d)
 		closedir(d);
-	else if (ffd >= 0)
-		close(ffd);
-	if (tfd < 0)
-		return r;
-	close(tfd);
-	return pm_rm_rf_at(hostfd, from);
+	if (tfd >= 0)
+		close(tfd);
+	return r < 0 ? r : pm_rm_rf_at(hostfd, from);
 }
 
 /*
@@ -215,13 +218,9 @@ int procmgr_purge(procmgr *h, bool force)
 	struct procmgr_status st;
 	int r;
 
-	r = procmgr_lock(h);
+	r = pm_lock_and_sweep(h, &st);
 	if (r < 0)
 		return r;
-	pm_sweep_litter(h);
-	r = procmgr_status(h, &st);
-	if (r < 0)
-		goto out;
 	if (st.state == PROCMGR_RUNNING && !force)
 		r = pm_blame(h, "force",
 			     pm_error(h, EBUSY, "%s is running (pid %d); stop "
@@ -230,7 +229,6 @@ int procmgr_purge(procmgr *h, bool force)
 	else if (st.state != PROCMGR_STOPPED)
 		r = pm_meta_remove_if(h, st.pid);
 	procmgr_status_clear(&st);
-out:
 	procmgr_unlock(h);
 	return r;
 }

@@ -81,27 +81,6 @@ int pm_pair_above_stdio(int p[2])
 	return 0;
 }
 
-static int join_path(const char *dir, const char *name, char **ret)
-{
-	char cwd[PATH_MAX];
-	char *p;
-
-	if (name[0] == '/')
-		p = strdup(name);
-	else if (dir && dir[0] == '/')
-		p = pm_asprintf("%s/%s", dir, name);
-	else if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
-	else if (dir && dir[0])
-		p = pm_asprintf("%s/%s/%s", cwd, dir, name);
-	else
-		p = pm_asprintf("%s/%s", cwd, name);
-	if (!p)
-		return -ENOMEM;
-	*ret = p;
-	return 0;
-}
-
 /* The first executable regular file named argv0 in $PATH. */
 static int search_path(const char *argv0, char **ret_path)
 {
@@ -119,7 +98,7 @@ static int search_path(const char *argv0, char **ret_path)
 		if (!dir)
 			return -ENOMEM;
 		/* An empty entry means the current directory, as in execvp. */
-		r = join_path(dir, argv0, &full);
+		r = pm_abs_path(dir, argv0, &full);
 		free(dir);
 		if (r < 0)
 			return r;
@@ -151,7 +130,7 @@ int pm_find_exe(procmgr *h, const char *argv0, const char *cwd,
 	 * or unusable file is the exec failure the pipe reports.
 	 */
 	if (strchr(argv0, '/'))
-		r = join_path(cwd, argv0, ret_path);
+		r = pm_abs_path(cwd, argv0, ret_path);
 	else
 		r = search_path(argv0, ret_path);
 	if (r < 0)

@@ -1,6 +1,5 @@
 /*
- * stop.c - signal names, and stopping a daemon and its tree along a signal
- * chain.
+ * stop.c - stopping a daemon and its tree along a signal chain.
  *
  * Every process is signalled through a reference opened and then checked
  * to be the process meant (pref.c): a pidfd, so a pid the kernel has since
@@ -33,128 +32,6 @@
  * does not report a process that is dying as one that survived.
  */
 #define KILL_GRACE 1.0
-
-static const struct {
-	int sig;
-	const char *name;
-} signals[] = {
-	{ SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" },
-	{ SIGILL, "ILL" }, { SIGTRAP, "TRAP" }, { SIGABRT, "ABRT" },
-	{ SIGBUS, "BUS" }, { SIGFPE, "FPE" }, { SIGKILL, "KILL" },
-	{ SIGUSR1, "USR1" }, { SIGSEGV, "SEGV" }, { SIGUSR2, "USR2" },
-	{ SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" },
-	{ SIGSTKFLT, "STKFLT" }, { SIGCHLD, "CHLD" }, { SIGCONT, "CONT" },
-	{ SIGSTOP, "STOP" }, { SIGTSTP, "TSTP" }, { SIGTTIN, "TTIN" },
-	{ SIGTTOU, "TTOU" }, { SIGURG, "URG" }, { SIGXCPU, "XCPU" },
-	{ SIGXFSZ, "XFSZ" }, { SIGVTALRM, "VTALRM" }, { SIGPROF, "PROF" },
-	{ SIGWINCH, "WINCH" }, { SIGIO, "IO" }, { SIGPWR, "PWR" },
-	{ SIGSYS, "SYS" }, { SIGIOT, "IOT" }, { SIGPOLL, "POLL" },
-	{ SIGCHLD, "CLD" },
-};
-
-int procmgr_signal_parse(const char *s)
-{
-	char *end;
-	long n;
-
-	if (!s || !*s)
-		return -EINVAL;
-	if (isdigit((unsigned char)s[0])) {
-		errno = 0;
-		n = strtol(s, &end, 10);
-		if (errno || *end || n < 1 || n > SIGRTMAX)
-			return -EINVAL;
-		return (int)n;
-	}
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		if (!strcasecmp(s, signals[i].name))
-			return signals[i].sig;
-	return -EINVAL;
-}
-
-const char *procmgr_signal_name(int sig)
-{
-	/* the first entry for a number is its canonical name */
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		if (signals[i].sig == sig)
-			return signals[i].name;
-	return NULL;
-}
-
-/* "SIGTERM, SIGKILL" for a message. */
-static void chain_text(const struct pm_chain *c, char *out, size_t size)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < c->n_signals && o < size; i++) {
-		const char *name = procmgr_signal_name(c->signals[i]);
-
-		if (name)
-			o += (size_t)snprintf(out + o, size - o, "%sSIG%s",
-					      i ? ", " : "", name);
-		else
-			o += (size_t)snprintf(out + o, size - o, "%ssignal %d",
-					      i ? ", " : "", c->signals[i]);
-	}
-}
-
-static const char *sig_text(int sig, char *buf, size_t size)
-{
-	const char *name = procmgr_signal_name(sig);
-
-	if (name)
-		snprintf(buf, size, "SIG%s", name);
-	else
-		snprintf(buf, size, "signal %d", sig);
-	return buf;
-}
-
-static const int default_chain[] = { SIGTERM, SIGKILL };
-
-int pm_chain_from(procmgr *h, const struct procmgr_stop_opts *opts,
-		  struct pm_chain *ret)
-{
-	struct pm_chain c = { .kill_wait = -1 };
-	const int *sigs = default_chain;
-	size_t n = 2;
-
-	if (opts) {
-		c.kill_wait = opts->kill_wait;
-		c.kill_mode = opts->kill_mode;
-		if (opts->signals) {
-			sigs = opts->signals;
-			n = opts->n_signals;
-		}
-	}
-	/*
-	 * Refuse a chain that could not stop anything before touching the
-	 * lock: signal 0 only probes, and a number past SIGRTMAX would fail
-	 * midway.
-	 */
-	if (n == 0)
-		return pm_error(h, EINVAL, "the signal chain is empty; name at "
-				"least one signal");
-	if (n > PM_CHAIN_MAX)
-		return pm_error(h, EINVAL, "the signal chain has %zu signals; "
-				"at most %d", n, PM_CHAIN_MAX);
-	for (size_t i = 0; i < n; i++) {
-		if (sigs[i] < 1 || sigs[i] > SIGRTMAX)
-			return pm_error(h, EINVAL, "signal %d in the chain is "
-					"not a signal; use 1-%d or a name "
-					"such as TERM", sigs[i], SIGRTMAX);
-		c.signals[i] = sigs[i];
-	}
-	c.n_signals = n;
-	if (c.kill_mode != PROCMGR_KILL_TREE &&
-	    c.kill_mode != PROCMGR_KILL_PROCESS)
-		return pm_error(h, EINVAL, "unknown kill mode %d",
-				(int)c.kill_mode);
-	*ret = c;
-	return 0;
-}
 
 /* How long to wait after sig. */
 static double wait_after(const struct pm_chain *c, int sig)
@@ -198,7 +75,7 @@ static int stop_main(procmgr *h, struct pm_pref *m, const struct pm_chain *c,
 	int r = 0;
 
 	for (size_t i = 0; i < c->n_signals; i++) {
-		sig_text(c->signals[i], sig, sizeof(sig));
+		pm_sig_text(c->signals[i], sig, sizeof(sig));
 		if (pm_pref_exited(m))
 			return 1;
 		/*
@@ -318,7 +195,7 @@ static int stop_rest(procmgr *h, struct tree *t, pid_t root, pid_t main_pid,
 		live_pids(t, pids, sizeof(pids));
 		if (!pids[0])
 			return 1;
-		sig_text(s, sig, sizeof(sig));
+		pm_sig_text(s, sig, sizeof(sig));
 		if (signal_all(t, s) == 0)
 			continue;
 		pm_event(log_fd, "sent %s to the rest of %s's tree: %s", sig,
@@ -333,7 +210,7 @@ static int stop_rest(procmgr *h, struct tree *t, pid_t root, pid_t main_pid,
 	live_pids(t, pids, sizeof(pids));
 	if (!pids[0])
 		return 1;
-	chain_text(c, sig, sizeof(sig));
+	pm_chain_text(c, sig, sizeof(sig));
 	return pm_error(h, ETIME, "processes of %s's tree survived %s: %s",
 			h->name, sig, pids);
 }
@@ -406,9 +283,9 @@ static void mark_stopping(procmgr *h, const struct procmgr_stop_opts *o,
 
 	if (monitor <= 0)
 		return;
-	v = pm_asprintf("%s%s by %s", o && o->keep_metadata ? "keep" : "remove",
-			o && o->kill_mode == PROCMGR_KILL_PROCESS ?
-			" process" : "", who ? who : "a process");
+	v = pm_asprintf("%s%s by %s%s", o && o->keep_metadata ? "keep" :
+			"remove", o && o->kill_mode == PROCMGR_KILL_PROCESS ?
+			" process" : "", who ? "pid " : "", who ? who : "a process");
 	if (v)
 		procmgr_write(h, "stopping", v);
 	free(v);
@@ -454,7 +331,8 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 	who = pm_self_text();
 	mark_stopping(h, o, monitor, who);
 	log_fd = pm_event_log_open(h);
-	pm_event(log_fd, "stop requested by %s", who ? who : "a process");
+	pm_event(log_fd, "stop requested by %s%s", who ? "pid " : "",
+		 who ? who : "a process");
 	r = pm_stop_tree(h, &m, monitor > 0 ? monitor : pid, c, log_fd);
 	if (r == 1)
 		let_monitor_see(monitor);
@@ -468,7 +346,7 @@ static int stop_running(procmgr *h, const struct procmgr_stop_opts *o,
 	if (r == 0) {
 		char chain[256];
 
-		chain_text(c, chain, sizeof(chain));
+		pm_chain_text(c, chain, sizeof(chain));
 		return pm_error(h, ETIME, "pid %d of %s survived %s; metadata "
 				"kept in %s", (int)pid, h->name, chain,
 				h->meta_dir);
@@ -522,13 +400,9 @@ int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
 	r = pm_chain_from(h, opts, &c);
 	if (r < 0)
 		return r;
-	r = procmgr_lock(h);
+	r = pm_lock_and_sweep(h, &st);
 	if (r < 0)
 		return r;
-	pm_sweep_litter(h);
-	r = procmgr_status(h, &st);
-	if (r < 0)
-		goto out;
 	monitor = st.monitor;
 	/* stale or stopped: success with nothing signalled (SPEC §3) */
 	if (st.state == PROCMGR_RUNNING)
@@ -538,7 +412,6 @@ int procmgr_stop(procmgr *h, const struct procmgr_stop_opts *opts,
 	if (r >= 0 && ret_pid)
 		*ret_pid = r == 1 ? st.pid : 0;
 	procmgr_status_clear(&st);
-out:
 	procmgr_unlock(h);
 	return r;
 }

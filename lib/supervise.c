@@ -43,78 +43,6 @@ const char *procmgr_restart_name(enum procmgr_restart_policy r)
 	return (unsigned)r <= PROCMGR_RESTART_ALWAYS ? restart_names[r] : NULL;
 }
 
-void procmgr_set_cancel_fd(procmgr *h, int fd)
-{
-	if (h)
-		h->cancel_fd = fd;
-}
-
-void procmgr_set_wait_fn(procmgr *h, procmgr_wait_fn fn, void *userdata)
-{
-	if (!h)
-		return;
-	h->wait_fn = fn;
-	h->wait_userdata = userdata;
-}
-
-void pm_waiting(procmgr *h, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-
-	if (!h || !h->wait_fn)
-		return;
-	if (!fmt) {
-		h->wait_fn(h, NULL, h->wait_userdata);
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	h->wait_fn(h, what, h->wait_userdata);
-}
-
-int pm_monitor_identity(char **ret)
-{
-	char *id = NULL;
-	int r = procmgr_proc_identity(getpid(), &id);
-
-	if (r < 0)
-		return r;
-	*ret = pm_asprintf("%d %s", (int)getpid(), id);
-	free(id);
-	return *ret ? 0 : -ENOMEM;
-}
-
-pid_t pm_monitor_check(const char *value)
-{
-	char *id = NULL, *rest;
-	pid_t pid = 0;
-	long n;
-
-	if (!value || !isdigit((unsigned char)value[0]))
-		return 0;
-	errno = 0;
-	n = strtol(value, &rest, 10);
-	if (!errno && n > 1 && n <= 0x7fffffff && *rest == ' ' &&
-	    procmgr_proc_identity((pid_t)n, &id) == 0 &&
-	    !strcmp(rest + 1, id))
-		pid = (pid_t)n;
-	free(id);
-	return pid;
-}
-
-pid_t pm_monitor_alive(procmgr *h)
-{
-	char *v = NULL;
-	pid_t pid = 0;
-
-	if (procmgr_read(h, "monitor", &v) == 0)
-		pid = pm_monitor_check(v);
-	free(v);
-	return pid;
-}
-
 /* The abstract address "@xxxxx" of key notify_socket, as sockaddr_un. */
 static int notify_addr(procmgr *h, struct sockaddr_un *sa, socklen_t *len)
 {
@@ -212,14 +140,10 @@ static int monitor_args(pid_t pid, char **ret_dir, char **ret_name)
 	const char *base;
 	size_t off = 0;
 	ssize_t n;
-	int fd, argc = 0;
+	int argc = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = pm_read_once(path, buf, sizeof(buf));
 	if (n <= 0 || buf[n - 1] != '\0')
 		return 0;
 	while (off < (size_t)n && argc < 4) {

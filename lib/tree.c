@@ -59,18 +59,12 @@ int pm_proc_info(pid_t pid, char *ret_state, unsigned long long *ret_start,
 {
 	char path[64], buf[STAT_MAX];
 	ssize_t n;
-	int fd, r;
+	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	r = n < 0 ? -errno : 0;
-	close(fd);
-	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
-	buf[n] = '\0';
+	n = pm_read_once(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
 	r = pm_parse_stat(buf, ret_state, ret_start);
 	if (r == 0)
 		r = pm_parse_stat_more(buf, ret_ppid, ret_sid, ret_threads);
@@ -315,19 +309,10 @@ uint64_t pm_proc_rss(pid_t pid)
 {
 	char path[64], buf[256];
 	unsigned long long size, resident;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+	if (pm_read_once(path, buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%llu %llu", &size, &resident) != 2)
 		return 0;
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }

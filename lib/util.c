@@ -7,11 +7,13 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /*
  * Length of the printable UTF-8 sequence at s, 0 if it is none: an
@@ -85,6 +87,37 @@ int pm_error(procmgr *h, int err, const char *fmt, ...)
 		procmgr_escape(raw, h->errmsg, sizeof(h->errmsg));
 	}
 	return -err;
+}
+
+/* a/b, without doubling a slash that ends a. NULL when out of memory. */
+static char *join(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return pm_asprintf("%s%s%s", a, n && a[n - 1] == '/' ? "" : "/", b);
+}
+
+int pm_abs_path(const char *base, const char *path, char **ret)
+{
+	char cwd[PATH_MAX], *dir, *p;
+
+	if (path && path[0] == '/') {
+		p = strdup(path);
+	} else {
+		if (base && base[0] == '/')
+			dir = strdup(base);
+		else if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		else
+			dir = base && base[0] ? join(cwd, base) : strdup(cwd);
+		p = dir && path ? join(dir, path) : dir;
+		if (p != dir)
+			free(dir);
+	}
+	if (!p)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
 }
 
 int pm_blame(procmgr *h, const char *param, int r)
@@ -245,4 +278,106 @@ int pm_poll(procmgr *h, struct pollfd *pfd, nfds_t n, int ms)
 	if (cancel >= 0 && (pfd[n].revents & (POLLIN | POLLHUP | POLLERR)))
 		return -EINTR;
 	return r;
+}
+
+int pm_read_fd(int fd, size_t max, bool until_nul, char **ret,
+	       size_t *ret_len)
+{
+	char *buf = NULL, *nbuf;
+	size_t len = 0, cap = 0;
+	ssize_t n = 1;
+	int r = 0;
+
+	while (r == 0 && n != 0) {
+		if (len + 1 >= cap) {
+			cap = cap ? cap * 2 : 256;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0)
+			r = errno == EINTR ? 0 : -errno;
+		else if ((len += (size_t)n) > max)
+			r = -EFBIG;
+		else if (until_nul && n > 0 &&
+			 memchr(buf + len - (size_t)n, '\0', (size_t)n))
+			break;
+	}
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+DIR *pm_opendir_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC), e;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
+ssize_t pm_read_once(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	/* ESRCH: the process went away between open and read */
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	buf[n] = '\0';
+	return n;
+}
+
+void procmgr_set_cancel_fd(procmgr *h, int fd)
+{
+	if (h)
+		h->cancel_fd = fd;
+}
+
+void procmgr_set_wait_fn(procmgr *h, procmgr_wait_fn fn, void *userdata)
+{
+	if (!h)
+		return;
+	h->wait_fn = fn;
+	h->wait_userdata = userdata;
+}
+
+void pm_waiting(procmgr *h, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	if (!h || !h->wait_fn)
+		return;
+	if (!fmt) {
+		h->wait_fn(h, NULL, h->wait_userdata);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	h->wait_fn(h, what, h->wait_userdata);
 }

@@ -26,16 +26,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifdef PROCMGR_COVERAGE
-extern void __gcov_dump(void);
-extern void __gcov_reset(void);
-/* Write the counters and start again: a later dump (exec failed) adds. */
-#define GCOV_DUMP() (__gcov_dump(), __gcov_reset())
-#else
-#define GCOV_DUMP() ((void)0)
-#endif
-#define CHILD_EXIT(code) do { GCOV_DUMP(); _exit(code); } while (0)
-
 struct exec_msg {
 	int step;
 	int err;
@@ -57,7 +47,7 @@ static void fail(int fd, int step, int err)
 
 	while (write(fd, &msg, sizeof(msg)) < 0 && errno == EINTR)
 		;
-	CHILD_EXIT(127);
+	MON_EXIT(127);
 }
 
 /*
@@ -117,8 +107,8 @@ static void daemon_child(struct mon *m, struct launch *l)
 		got = read(gate, &c, 1);
 	while (got < 0 && errno == EINTR);
 	if (got != 1 || c != 'g')
-		CHILD_EXIT(127);
-	GCOV_DUMP();	/* exec discards the counters otherwise */
+		MON_EXIT(127);
+	MON_GCOV_DUMP();	/* exec discards the counters otherwise */
 	execve(m->job.exe, m->job.argv, l->envp);
 	fail(w, PM_STEP_EXEC, errno);
 }
@@ -175,26 +165,18 @@ static void launch_clear(struct launch *l)
 
 static int prepare(struct mon *m, struct launch *l)
 {
-	int p[2], r;
+	int r;
 
 	r = build_env(m, l);
 	if (r < 0)
 		return r;
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	l->exec_r = p[0];
-	l->exec_w = p[1];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
-		return -errno;
-	l->gate_r = p[0];
-	l->gate_w = p[1];
-	if (m->job.ready.kind != PROCMGR_READY_FD)
-		return 0;
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	l->ready_r = p[0];
-	l->ready_w = p[1];
-	return 0;
+	r = pm_make_pipe(NULL, &l->exec_r, &l->exec_w);
+	if (r >= 0)
+		r = pm_make_socketpair(NULL, SOCK_STREAM, &l->gate_r,
+				       &l->gate_w);
+	if (r >= 0 && m->job.ready.kind == PROCMGR_READY_FD)
+		r = pm_make_pipe(NULL, &l->ready_r, &l->ready_w);
+	return r;
 }
 
 int mon_key(struct mon *m, const char *key, const char *value)
@@ -398,8 +380,6 @@ static void first_failed(struct mon *m, pid_t pid, int step, int err)
 /* arm: wait for its readiness; not for a run whose exec failed. */
 static void started(struct mon *m, struct launch *l, pid_t pid, bool arm)
 {
-	struct pm_result res = { .kind = PM_RES_STARTED, .pid = pid };
-
 	m->child = pid;
 	pm_pref_close(&m->main);
 	if (pm_pref_open(pid, 0, &m->main) < 0)
@@ -409,8 +389,6 @@ static void started(struct mon *m, struct launch *l, pid_t pid, bool arm)
 	l->ready_r = -1;
 	m->phase = PH_STARTING;
 	m->ending = NULL;
-	if (m->first && m->ctl >= 0)
-		send(m->ctl, &res, sizeof(res), MSG_NOSIGNAL);
 	if (arm)
 		mon_ready_arm(m);
 }
@@ -438,6 +416,16 @@ int mon_launch(struct mon *m, const char *reason)
 	close_fd(&l.exec_w);
 	close_fd(&l.gate_r);
 	close_fd(&l.ready_w);
+	/*
+	 * The starter hears the pid before we record it: were we killed
+	 * while recording, it can still tell whether the daemon runs on
+	 * (recorded, past the gate) or not (it never passes the gate).
+	 */
+	if (m->first && m->ctl >= 0) {
+		struct pm_result res = { .kind = PM_RES_STARTED, .pid = pid };
+
+		send(m->ctl, &res, sizeof(res), MSG_NOSIGNAL);
+	}
 	m->t_start = mon_now();
 	m->log_offset = pm_event(m->log, "started pid %d (%s)", (int)pid,
 				 reason);

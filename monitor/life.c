@@ -43,18 +43,12 @@ static int children(pid_t **ret, size_t *ret_n)
 	pid_t *v = NULL, *nv;
 	size_t n = 0;
 	ssize_t len;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
 		 (int)getpid());
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	len = pm_read_once(path, buf, sizeof(buf));
 	if (len < 0)
-		return -errno;
-	buf[len] = '\0';
+		return (int)len;
 	for (p = buf;; p = end) {
 		long pid = strtol(p, &end, 10);
 
@@ -270,6 +264,7 @@ static void finish(struct mon *m, int status, int sig, bool known,
 	bool starting = m->phase == PH_STARTING;
 
 	m->d_ready = m->d_connect = m->d_adopt = -1;
+	m->late = false;
 	/* A restart that never got ready: its start is over too. */
 	mon_start_unlock(m);
 	if (!mon_owns_name(m, m->main.pid)) {

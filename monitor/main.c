@@ -27,13 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef PROCMGR_COVERAGE
-extern void __gcov_dump(void);
-#define MON_EXIT(code) do { __gcov_dump(); _exit(code); } while (0)
-#else
-#define MON_EXIT(code) _exit(code)
-#endif
-
 double mon_now(void)
 {
 	struct timespec ts;

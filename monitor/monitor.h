@@ -21,6 +21,20 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <unistd.h>
+
+/*
+ * _exit() loses gcc's coverage counters: a coverage build writes them
+ * first, and starts them again so that a later dump (exec failed) adds.
+ */
+#ifdef PROCMGR_COVERAGE
+extern void __gcov_dump(void);
+extern void __gcov_reset(void);
+#define MON_GCOV_DUMP() (__gcov_dump(), __gcov_reset())
+#else
+#define MON_GCOV_DUMP() ((void)0)
+#endif
+#define MON_EXIT(code) do { MON_GCOV_DUMP(); _exit(code); } while (0)
 
 enum phase {
 	PH_STARTING,		/* forked, not ready yet */
@@ -67,6 +81,7 @@ struct mon {
 
 	enum phase adopt_from;	/* the phase before PH_ADOPTING */
 	bool eof_unready;	/* fd N closed without a newline */
+	bool late;		/* left running unready: still listening */
 	char *self_id;		/* our key monitor: "<pid> <ticks> <boot>" */
 	bool done;		/* leave the loop and exit */
 	int exit_code;

@@ -84,6 +84,8 @@ void json_field_bool(FILE *f, const char *key, bool value);
  * ("{...") for the command's own fields; the caller writes the "}".
  */
 void json_status(FILE *f, const char *name, const struct procmgr_status *st);
+/* "running", "stale", "stopped" (SPEC §4); "error" for anything else. */
+const char *cli_state_name(enum procmgr_state state);
 /* t as RFC 3339 UTC, "2026-11-25T19:02:19Z", into a 21-byte buffer. */
 void cli_format_time(time_t t, char ret[21]);
 
@@ -175,6 +177,10 @@ int cli_getopt(struct cli *c, int argc, char **argv,
  * --signals LIST ('s'), --kill-wait SEC ('w') or --kill-mode MODE ('k')
  * into a stop's options; signals is where the chain is kept.
  */
+#define CLI_STOP_OPTIONS						\
+	{ "signals", required_argument, NULL, 's' },			\
+	{ "kill-wait", required_argument, NULL, 'w' },			\
+	{ "kill-mode", required_argument, NULL, 'k' }
 int cli_stop_option(const struct cli *c, int o, const char *arg,
 		    struct procmgr_stop_opts *stop, int *signals);
 
@@ -189,6 +195,13 @@ int cli_open(const struct cli *c, const char *name, procmgr **ret_h);
 /* The same for reading only: root may read another user's DIR. */
 int cli_open_read_only(const struct cli *c, const char *name,
 		       procmgr **ret_h);
+/*
+ * For a command whose only operand is NAME: parse, open (read_only: as
+ * cli_open_read_only()) and read the status. CLI_CONTINUE, or the exit
+ * code; *ret_h may be set either way, for the caller to free.
+ */
+int cli_name_status(struct cli *c, int argc, char **argv, bool read_only,
+		    procmgr **ret_h, struct procmgr_status *ret_st);
 /* procmgr_set_lock_wait() with a callback printing pants' waiting line. */
 void cli_lock_wait(struct cli *c, procmgr *h, double timeout);
 

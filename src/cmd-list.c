@@ -18,12 +18,6 @@ struct row {
 	char *error;		/* why NAME could not be read, or NULL */
 };
 
-static const char *const state_names[] = {
-	[PROCMGR_STOPPED] = "stopped",
-	[PROCMGR_STALE] = "stale",
-	[PROCMGR_RUNNING] = "running",
-};
-
 /*
  * A NAME that cannot be read (an unsafe directory, say) is a row of its
  * own with state "error" and a warning, not the end of the listing.
@@ -60,7 +54,7 @@ static int fill_row(struct cli *c, const char *name, struct row *row)
 	if (procmgr_warning(h))
 		cli_err("warning: %s", procmgr_warning(h));
 	snprintf(row->name, sizeof(row->name), "%s", procmgr_get_name(h));
-	row->state = state_names[row->st.state];
+	row->state = cli_state_name(row->st.state);
 	snprintf(row->pid, sizeof(row->pid), "%d", (int)row->st.pid);
 	if (row->st.pid <= 0)
 		strcpy(row->pid, "-");

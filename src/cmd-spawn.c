@@ -19,8 +19,6 @@ struct spawn_args {
 	struct procmgr_spawn_opts opts;
 	char **env, **fp_env, **fp_files;	/* NULL-terminated */
 	size_t n_env, n_fp_env, n_fp_files;
-	char *log;				/* absolute --log */
-	char *pid_file;				/* absolute --pid-file */
 	double lock_timeout;
 	struct procmgr_stop_opts stop;
 	int signals[CLI_MAX_SIGNALS];
@@ -45,32 +43,9 @@ static const struct option spawn_opts[] = {
 	{ "watchdog", required_argument, NULL, 'W' },
 	{ "max-rss", required_argument, NULL, 'X' },
 	{ "pid-file", required_argument, NULL, 'p' },
-	{ "signals", required_argument, NULL, 's' },
-	{ "kill-wait", required_argument, NULL, 'w' },
-	{ "kill-mode", required_argument, NULL, 'k' },
+	CLI_STOP_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
-
-/*
- * The daemon runs in --cwd, so a relative --log or --pid-file is made
- * absolute against ours, which is what the user meant.
- */
-static int set_path(const struct cli *c, const char *opt, const char *path,
-		    char **ret)
-{
-	char *cwd = NULL;
-
-	free(*ret);
-	*ret = NULL;
-	if (path[0] == '/' || !(cwd = getcwd(NULL, 0)))
-		*ret = strdup(path);
-	else if (asprintf(ret, "%s/%s", cwd, path) < 0)
-		*ret = NULL;
-	free(cwd);
-	if (!*ret)
-		return cli_usage(c, "%s: out of memory", opt);
-	return CLI_CONTINUE;
-}
 
 /* The options of supervision (SPEC §6) and of the stops it does. */
 static int parse_supervision(const struct cli *c, int o, char *arg,
@@ -105,8 +80,7 @@ static int parse_supervision(const struct cli *c, int o, char *arg,
 			return cli_usage(c, "--max-rss wants a size such as "
 					 "4G, 512M or 1048576, not '%s'", arg);
 	} else if (o == 'p') {
-		r = set_path(c, "--pid-file", arg, &a->pid_file);
-		a->opts.pid_file = a->pid_file;
+		a->opts.pid_file = arg;
 	} else {
 		r = cli_stop_option(c, o, arg, &a->stop, a->signals);
 		a->opts.stop = &a->stop;
@@ -130,8 +104,7 @@ static int parse_value(const struct cli *c, int o, char *arg,
 	} else if (o == 'C') {
 		a->opts.cwd = arg;
 	} else if (o == 'l') {
-		r = set_path(c, "--log", arg, &a->log);
-		a->opts.log_path = a->log;
+		a->opts.log_path = arg;
 	} else if (o == 'M') {
 		r = cli_count(c, "--log-max", arg, &max);
 		a->opts.log_max = (off_t)max;
@@ -186,8 +159,10 @@ static int parse(struct cli *c, int argc, char **argv, struct spawn_args *a,
 	a->env = calloc((size_t)argc + 1, sizeof(char *));
 	a->fp_env = calloc((size_t)argc + 1, sizeof(char *));
 	a->fp_files = calloc((size_t)argc + 1, sizeof(char *));
-	if (!a->env || !a->fp_env || !a->fp_files)
-		return cli_usage(c, "out of memory");
+	if (!a->env || !a->fp_env || !a->fp_files) {
+		cli_err("out of memory");
+		return CLI_ERROR;
+	}
 	a->opts.env = a->env;
 	a->opts.fingerprint_env = a->fp_env;
 	a->opts.fingerprint_files = a->fp_files;
@@ -324,8 +299,6 @@ static int spawn(struct cli *c, int argc, char **argv, enum spawn_kind kind)
 	free(a.env);
 	free(a.fp_env);
 	free(a.fp_files);
-	free(a.log);
-	free(a.pid_file);
 	return r;
 }
 

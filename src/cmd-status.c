@@ -145,22 +145,13 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		[PROCMGR_STALE] = CLI_ERROR,
 		[PROCMGR_RUNNING] = CLI_OK,
 	};
-	static const struct cli_syntax syntax = { 1, "NAME", NULL, NULL,
-						  false };
 	struct procmgr_status st = { 0 };
 	procmgr *h = NULL;
-	char *op[1];
 	int r;
 
-	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
-		    CLI_CONTINUE ||
-	    (r = cli_open_read_only(c, op[0], &h)) != CLI_CONTINUE)
-		return r;
-	r = procmgr_status(h, &st);
-	if (r < 0) {
-		r = cli_fail(h, r);
+	r = cli_name_status(c, argc, argv, true, &h, &st);
+	if (r != CLI_CONTINUE)
 		goto out;
-	}
 	if (procmgr_warning(h))
 		cli_err("warning: %s", procmgr_warning(h));
 	if (c->json) {

@@ -20,9 +20,7 @@ struct stop_args {
 };
 
 static const struct option stop_opts[] = {
-	{ "signals", required_argument, NULL, 's' },
-	{ "kill-wait", required_argument, NULL, 'w' },
-	{ "kill-mode", required_argument, NULL, 'k' },
+	CLI_STOP_OPTIONS,
 	{ "keep-metadata", no_argument, NULL, 'K' },
 	{ "lock-timeout", required_argument, NULL, 'L' },
 	{ "all", no_argument, NULL, 'a' },

@@ -12,25 +12,16 @@
 
 int cmd_touch(struct cli *c, int argc, char **argv)
 {
-	static const struct cli_syntax syntax = { 1, "NAME", NULL, NULL,
-						  false };
 	struct procmgr_status st = { 0 };
 	procmgr *h = NULL;
-	char *op[1];
 	int r;
 
-	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
-		    CLI_CONTINUE ||
-	    (r = cli_open(c, op[0], &h)) != CLI_CONTINUE)
-		return r;
-	r = procmgr_status(h, &st);
-	if (r < 0)
-		r = cli_fail(h, r);
-	else if (st.state != PROCMGR_RUNNING) {
+	r = cli_name_status(c, argc, argv, false, &h, &st);
+	if (r == CLI_CONTINUE && st.state != PROCMGR_RUNNING) {
 		cli_info(c, "%s is not running: nothing to touch",
 			 procmgr_get_name(h));
 		r = CLI_NOT_RUNNING;
-	} else {
+	} else if (r == CLI_CONTINUE) {
 		r = procmgr_touch(h) < 0 ? cli_fail(h, -EIO) : CLI_OK;
 	}
 	procmgr_status_clear(&st);
@@ -77,7 +68,6 @@ struct row {
 static void fill_row(const struct cli *c, const struct procmgr_monitor *m,
 		     struct row *w)
 {
-	static const char *const states[] = { "stopped", "stale", "running" };
 	struct entry e = { m->dir, m->name };
 	procmgr *h = NULL;
 
@@ -91,7 +81,7 @@ static void fill_row(const struct cli *c, const struct procmgr_monitor *m,
 		return;
 	if (procmgr_status(h, &w->st) == 0) {
 		snprintf(w->state, sizeof(w->state), "%s",
-			 states[w->st.state]);
+			 cli_state_name(w->st.state));
 		if (w->st.pid > 0)
 			snprintf(w->pid, sizeof(w->pid), "%d", (int)w->st.pid);
 		if (w->st.state == PROCMGR_RUNNING) {
@@ -290,9 +280,7 @@ static int take_stop(struct cli *c, int o, char *arg, void *ctx)
 int cmd_killall(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "signals", required_argument, NULL, 's' },
-		{ "kill-wait", required_argument, NULL, 'w' },
-		{ "kill-mode", required_argument, NULL, 'k' },
+		CLI_STOP_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct cli_syntax syntax = { 0, "", NULL, opts, false };

@@ -102,6 +102,17 @@ void json_field_bool(FILE *f, const char *key, bool value)
 	fputs(value ? ": true" : ": false", f);
 }
 
+const char *cli_state_name(enum procmgr_state state)
+{
+	static const char *const names[] = {
+		[PROCMGR_STOPPED] = "stopped",
+		[PROCMGR_STALE] = "stale",
+		[PROCMGR_RUNNING] = "running",
+	};
+
+	return (unsigned)state <= PROCMGR_RUNNING ? names[state] : "error";
+}
+
 void cli_format_time(time_t t, char ret[21])
 {
 	struct tm tm;
@@ -145,13 +156,11 @@ static void put_exit(FILE *f, const struct procmgr_exit *e)
 
 void json_status(FILE *f, const char *name, const struct procmgr_status *st)
 {
-	static const char *const states[] = { "stopped", "stale", "running" };
 	char when[21];
 
 	fputs("{\"name\": ", f);
 	json_string(f, name);
-	json_field(f, "state", (unsigned)st->state <= PROCMGR_RUNNING ?
-				       states[st->state] : "error");
+	json_field(f, "state", cli_state_name(st->state));
 	json_field_int(f, "pid", st->pid, st->pid > 0);
 	json_field(f, "fingerprint", st->fingerprint);
 	json_field(f, "socket", st->socket);

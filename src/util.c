@@ -424,6 +424,22 @@ int cli_open_read_only(const struct cli *c, const char *name, procmgr **ret_h)
 	return open_name(c, name, true, ret_h);
 }
 
+int cli_name_status(struct cli *c, int argc, char **argv, bool read_only,
+		    procmgr **ret_h, struct procmgr_status *ret_st)
+{
+	static const struct cli_syntax syntax = { 1, "NAME", NULL, NULL,
+						  false };
+	char *op[1];
+	int r;
+
+	if ((r = cli_parse(c, argc, argv, &syntax, NULL, NULL, op, NULL)) !=
+		    CLI_CONTINUE ||
+	    (r = open_name(c, op[0], read_only, ret_h)) != CLI_CONTINUE)
+		return r;
+	r = procmgr_status(*ret_h, ret_st);
+	return r < 0 ? cli_fail(*ret_h, r) : CLI_CONTINUE;
+}
+
 static void on_lock_wait(procmgr *h, const char *message,
 			 const char *wait_line, void *userdata)
 {

@@ -3,12 +3,19 @@
 # file (bats), the Python binding's tests (pytest) and the short stress run
 # against the build in $BUILD, show the failures, and end with one line:
 # "N passed, N failed". ONLY=unit, cli, python or stress runs one of them.
+# JOBS (default 4) suites run at once: the tests mostly wait on processes,
+# so even two cores keep four busy.
 BUILD=${BUILD:-build}
+JOBS=${JOBS:-4}
 PYTHON=${PYTHON:-python3}
 top=$(pwd)
 # The library finds the monitor beside the program that uses it; the test
 # programs live elsewhere, so point them at this build's.
 export PROCMGR_MONITOR="$top/$BUILD/procmgr-monitor"
+# A coverage build's processes that run as another user (nobody) cannot
+# write the build's counters; libgcov must not say so on their stderr,
+# which the tests read.
+export GCOV_ERROR_FILE=/dev/null
 passed=0
 failed=0
 log=$(mktemp)
@@ -29,10 +36,17 @@ helper_pids() {
 before=$(helper_pids)
 
 if [ -z "${ONLY:-}" ] || [ "$ONLY" = unit ]; then
+	# Each suite into its own log, JOBS at a time; read in order after.
+	logs=$(mktemp -d)
+	trap 'rm -rf "$log" "$logs"' EXIT
+	for t in "$BUILD"/tests/test-*; do
+		[ -x "$t" ] && echo "$t"
+	done | HELPERS="$top/$BUILD/helpers" CK_DEFAULT_TIMEOUT=120 \
+		xargs -P "$JOBS" -I{} sh -c '"$1" >"$2/${1##*/}.log" 2>&1' \
+		sh {} "$logs"
 	for t in "$BUILD"/tests/test-*; do
 		[ -x "$t" ] || continue
-		HELPERS="$top/$BUILD/helpers" CK_DEFAULT_TIMEOUT=120 \
-			"$t" >"$log" 2>&1
+		cp "$logs/${t##*/}.log" "$log"
 		line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)
 		if [ -z "$line" ]; then
 			cat "$log"
@@ -49,6 +63,14 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = unit ]; then
 		passed=$((passed + n - f - e))
 		failed=$((failed + f + e))
 	done
+	# The files of lib/ depend on each other without a cycle.
+	if "$PYTHON" tests/lib-graph.py "$BUILD" >"$log" 2>&1; then
+		echo "unit lib-graph: no cycle between lib/ files"
+		passed=$((passed + 1))
+	else
+		cat "$log"
+		failed=$((failed + 1))
+	fi
 	# each fuzz target over its corpus (tests/fuzz): seeds and the
 	# inputs that once found a bug
 	for t in "$BUILD"/fuzz-replay/fuzz-*; do
@@ -69,7 +91,12 @@ fi
 if [ -z "${ONLY:-}" ] || [ "$ONLY" = cli ]; then
 	export PROCMGR="$top/$BUILD/procmgr" HELPERS="$top/$BUILD/helpers"
 	# bats waits for whatever holds its fd 3; </dev/null keeps stdin out.
-	bats --tap tests/cli/*.bats </dev/null >"$log" 2>&1
+	# Files run side by side (bats needs GNU parallel for it), each
+	# file's tests in order.
+	jobs=
+	command -v parallel >/dev/null &&
+		jobs="--jobs $JOBS --no-parallelize-within-files"
+	bats $jobs --tap tests/cli/*.bats </dev/null >"$log" 2>&1
 	grep -E '^not ok|^#' "$log"
 	p=$(grep -cE '^ok ' "$log")
 	f=$(grep -cE '^not ok ' "$log")

@@ -1,5 +1,6 @@
 /*
- * test-proc.c - identity and liveness (lib/proc.c) against real processes.
+ * test-proc.c - identity and liveness (lib/proc.c, lib/status.c) against
+ * real processes.
  *
  * Ports pants' process_manager_test.py test_is_alive_* and test_is_dead_*:
  * pants mocks psutil there; here every process is a real pm-sleeper, a

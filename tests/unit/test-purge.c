@@ -14,7 +14,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <linux/fs.h>
 #include <sys/fanotify.h>
+#include <sys/ioctl.h>
 
 static char *dir;
 
@@ -153,7 +155,24 @@ struct successor {
 	const char *meta_dir;
 	int events;
 	bool as_file;	/* NAME comes back as a file, not a directory */
+	bool immutable;	/* ... as an immutable directory: no key moves in */
 };
+
+/* Set or clear the immutable flag of directory path; -errno. */
+static int set_immutable(const char *path, bool on)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), flags, r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		r = -errno;
+	flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+	if (r == 0 && ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
 
 /*
  * Wait for the purge to open the (moved aside) pid file; before letting
@@ -176,6 +195,8 @@ static void *successor_main(void *arg)
 			tu_write_file(path, "4242", 4);
 			snprintf(path, sizeof(path), "%s/socket", s->meta_dir);
 			tu_write_file(path, "9999", 4);
+			if (s->immutable)
+				set_immutable(s->meta_dir, true);
 		}
 		resp.fd = ev.fd;
 		resp.response = FAN_ALLOW;
@@ -243,6 +264,49 @@ START_TEST(test_successor_in_the_window)
 	ck_assert_str_eq(v, "old-fp");
 	free(v);
 	ck_assert_int_eq(asides(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * The successor's directory takes no key from the copy (immutable here; a
+ * full or failing disk in life): the copy is kept whole, never removed,
+ * and the message says where it is.
+ */
+START_TEST(test_merge_keeps_what_it_cannot_move)
+{
+	procmgr *h = tu_open(dir, "web");
+	struct successor s = { .immutable = true };
+	pid_t pid = tu_dead_pid();
+	pthread_t t;
+	char *v;
+	int r;
+
+	ck_assert_int_eq(procmgr_write(h, "fingerprint", "old-fp"), 0);
+	if (set_immutable(procmgr_meta_dir(h), true) < 0) {
+		fprintf(stderr, "test_merge_keeps_what_it_cannot_move: "
+			"skipped, no immutable directories here\n");
+		procmgr_free(h);
+		return;
+	}
+	ck_assert_int_eq(set_immutable(procmgr_meta_dir(h), false), 0);
+	b_record(h, pid, false);
+	if (!successor_start(h, &s, &t, "test_merge_keeps_what_it_cannot_move")) {
+		procmgr_free(h);
+		return;
+	}
+	r = pm_meta_remove_if(h, pid + 1);
+	pthread_join(t, NULL);
+	close(s.fan);
+	ck_assert_int_eq(set_immutable(procmgr_meta_dir(h), false), 0);
+	ck_assert_int_eq(r, -EPERM);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "by hand"));
+	ck_assert_int_eq(asides(h), 1);
+	/* the successor's keys are untouched */
+	v = tu_key(h, "pid");
+	ck_assert_str_eq(v, "4242");
+	free(v);
+	ck_assert_int_eq(procmgr_read(h, "fingerprint", &v), -ENOENT);
 	procmgr_free(h);
 }
 END_TEST
@@ -379,6 +443,7 @@ static Suite *purge_suite(void)
 	tcase_add_test(tc, test_successor_in_the_window);
 	tcase_add_test(tc, test_removal_failures);
 	tcase_add_test(tc, test_put_back_fails);
+	tcase_add_test(tc, test_merge_keeps_what_it_cannot_move);
 	tcase_add_test(tc, test_purge_symlinked_meta_dir);
 	suite_add_tcase(s, tc);
 	return s;

@@ -846,7 +846,7 @@ START_TEST(test_caller_cwd_deleted)
 	o.log_path = NULL;
 	o.cwd = "sub";
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), -ENOENT);
-	ck_assert_msg(strstr(procmgr_errmsg(h), "directories"), "%s",
+	ck_assert_msg(strstr(procmgr_errmsg(h), "current directory"), "%s",
 		      procmgr_errmsg(h));
 	o.cwd = NULL;
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), -ENOENT);

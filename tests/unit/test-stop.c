@@ -1,6 +1,6 @@
 /*
- * test-stop.c - signal names and procmgr_stop() (lib/stop.c) against real
- * pm-sleeper processes.
+ * test-stop.c - signal names (lib/signal.c) and procmgr_stop() (lib/stop.c)
+ * against real pm-sleeper processes.
  *
  * Ports pants' process_manager_test.py test_terminate_quick_death,
  * test_terminate_quick_death_no_kill, test_terminate_already_dead and

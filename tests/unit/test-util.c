@@ -7,9 +7,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 START_TEST(test_parse_pid_good)
 {
@@ -107,8 +109,12 @@ START_TEST(test_error_and_warning)
 	ck_assert_ptr_null(procmgr_warning(h));
 	ck_assert_int_eq(pm_error(h, ENOENT, "no %s at %d", "x", 7), -ENOENT);
 	ck_assert_str_eq(procmgr_errmsg(h), "no x at 7");
-	/* A negative errno is taken as the same error. */
-	ck_assert_int_eq(pm_error(h, -EPERM, "p"), -EPERM);
+	/* A message about a parameter says which; the next one forgets. */
+	ck_assert_int_eq(pm_blame(h, "cwd", pm_error(h, EPERM, "p")), -EPERM);
+	ck_assert_str_eq(procmgr_errparam(h), "cwd");
+	ck_assert_int_eq(pm_error(h, EPERM, "q"), -EPERM);
+	ck_assert_ptr_null(procmgr_errparam(h));
+	ck_assert_ptr_null(procmgr_errparam(NULL));
 	ck_assert_int_eq(pm_error(NULL, EIO, "nobody sees this"), -EIO);
 	pm_warn(h, "corrupt %s", "pid");
 	ck_assert_str_eq(procmgr_warning(h), "corrupt pid");
@@ -121,6 +127,38 @@ START_TEST(test_error_and_warning)
 	ck_assert_str_eq(s, "a-1");
 	free(s);
 	procmgr_free(h);
+}
+END_TEST
+
+/* Paths made absolute the one way every caller needs. */
+static const struct {
+	const char *base, *path, *want;	/* "@" stands for the cwd */
+} abs_cases[] = {
+	{ NULL, "/etc/x", "/etc/x" },		/* absolute stays */
+	{ "/srv", "/etc/x", "/etc/x" },
+	{ "/srv", "x/y", "/srv/x/y" },		/* under an absolute base */
+	{ "/srv/", "x", "/srv/x" },		/* no doubled slash */
+	{ "/", "x", "/x" },
+	{ NULL, "x", "@/x" },			/* under the cwd */
+	{ "", "x", "@/x" },			/* PATH's empty entry */
+	{ "sub", "x", "@/sub/x" },		/* relative base, cwd first */
+	{ "sub", NULL, "@/sub" },		/* the base itself */
+	{ NULL, NULL, "@" },
+	{ "/srv", NULL, "/srv" },
+};
+
+START_TEST(test_abs_path)
+{
+	char cwd[PATH_MAX], want[PATH_MAX + 64], *got = NULL;
+	const char *w = abs_cases[_i].want;
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s%s", w[0] == '@' ? cwd : "",
+		 w[0] == '@' ? w + 1 : w);
+	ck_assert_int_eq(pm_abs_path(abs_cases[_i].base, abs_cases[_i].path,
+				     &got), 0);
+	ck_assert_str_eq(got, want);
+	free(got);
 }
 END_TEST
 
@@ -173,6 +211,8 @@ int main(void)
 	tcase_add_test(tc, test_deadline);
 	tcase_add_test(tc, test_error_and_warning);
 	tcase_add_test(tc, test_escape);
+	tcase_add_loop_test(tc, test_abs_path, 0,
+			    (int)(sizeof(abs_cases) / sizeof(abs_cases[0])));
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
