@@ -10,7 +10,7 @@
 #   race     2/8/32/64 concurrent ensure from nothing; ensure racing stop
 #   corrupt  every kind of corrupt metadata, with a live bystander
 # --quick (what `make check` runs) samples: every $STRESS_STEP-th system
-# call (default 25) and every $STRESS_TREE_STEP-th N (default 8), fewer
+# call (default 40) and every $STRESS_TREE_STEP-th N (default 16), fewer
 # race and reuse trials, and only status and stop for each corrupt kind.
 #
 # Every trial runs as init of its own pid and mount namespace, on its own
@@ -41,8 +41,8 @@ for a in "$@"; do
 	esac
 done
 [ ${#CASES[@]} -gt 0 ] || CASES=(crash tree random reuse race corrupt)
-STEP=${STRESS_STEP:-25}
-TREE_STEP=${STRESS_TREE_STEP:-8}
+STEP=${STRESS_STEP:-40}
+TREE_STEP=${STRESS_TREE_STEP:-16}
 [ "$QUICK" = 1 ] || { STEP=1; TREE_STEP=1; }
 [ "$QUICK" = 1 ] && export STRESS_QUICK=1
 SCENARIOS=${STRESS_SCENARIOS:-start ensure ensure-stale ensure-changed restart stop
