@@ -23,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 !strcmp(out, again), "'%s' not stable", out);
 		for (const char *p = s; *p; p++)
 			if (!isspace((unsigned char)*p)) {
-				fz_check(!strncasecmp(p, out, n), "'%s' -> '%s'",
-					 s, out);
+				fz_check(!strncasecmp(p, out, n),
+					 "'%s' -> '%s'", s, out);
 				break;
 			}
 	}

@@ -1,9 +1,10 @@
 /*
  * fuzz-status - the whole status read over metadata keys holding anything:
- * procmgr_status() and the JSON the CLI prints of it. Input: two bytes of presence bits for the
- * keys below, then their values separated by 0x1e. In a value "@P", "@S"
- * and "@B" become this process's pid, start time and boot id, so the
- * fuzzer reaches the running state and the identity checks.
+ * procmgr_status() and the JSON the CLI prints of it. Input: two bytes of
+ * presence bits for the keys below, then their values separated by 0x1e.
+ * In a value "@P", "@S" and "@B" become this process's pid, start time and
+ * boot id, so the fuzzer reaches the running state and the identity
+ * checks.
  *
  * Checked: status never fails on a present metadata directory, running
  * means the pid key parses to a live process, and the JSON is valid.
