@@ -1,10 +1,12 @@
 #!/bin/sh
 # Run every unit suite (Check) with the fuzz corpora replayed, every CLI
 # file (bats), the Python binding's tests (pytest) and the short stress run
-# against the build in $BUILD, show the failures, and end with one line:
-# "N passed, N failed". ONLY=unit, cli, python or stress runs one of them.
-# JOBS (default 4) suites run at once: the tests mostly wait on processes,
-# so even two cores keep four busy.
+# against the build in $BUILD, show the failures and the skips, and end
+# with one line: "N passed, N failed, N skipped". A skipped test is one
+# that cannot run here (it needs root, a capability, a kernel feature): it
+# counts as skipped, not as passed. ONLY=unit, cli, python or stress runs
+# one of them. JOBS (default 4) suites run at once: the tests mostly wait
+# on processes, so even two cores keep four busy.
 BUILD=${BUILD:-build}
 JOBS=${JOBS:-4}
 PYTHON=${PYTHON:-python3}
@@ -14,6 +16,7 @@ top=$(pwd)
 export PROCMGR_MONITOR="$top/$BUILD/procmgr-monitor"
 passed=0
 failed=0
+skipped=0
 log=$(mktemp)
 # A coverage build's processes that run as another user (nobody) cannot
 # write its counters, and libgcov would say so on the stderr the tests
@@ -63,11 +66,18 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = unit ]; then
 		n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
 		f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
 		e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+		# tu_skip() ends a test that Check then counts as passed.
+		s=$(grep -cE '^SKIP: ' "$log")
 		# A failure's own lines, and what a sanitizer said about it.
-		[ $((f + e)) -gt 0 ] && grep -vE '^(Running suite|[0-9]+%:)' "$log"
-		echo "unit $(basename "$t"): $line"
-		passed=$((passed + n - f - e))
+		if [ $((f + e)) -gt 0 ]; then
+			grep -vE '^(Running suite|[0-9]+%:)' "$log"
+		else
+			grep -E '^SKIP: ' "$log"
+		fi
+		echo "unit $(basename "$t"): $line, Skipped: $s"
+		passed=$((passed + n - f - e - s))
 		failed=$((failed + f + e))
+		skipped=$((skipped + s))
 	done
 	# The files of lib/ depend on each other without a cycle.
 	if "$PYTHON" tests/lib-graph.py "$BUILD" >"$log" 2>&1; then
@@ -103,12 +113,15 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = cli ]; then
 	command -v parallel >/dev/null &&
 		jobs="--jobs $JOBS --no-parallelize-within-files"
 	bats $jobs --tap tests/cli/*.bats </dev/null >"$log" 2>&1
-	grep -E '^not ok|^#' "$log"
-	p=$(grep -cE '^ok ' "$log")
+	# A bats skip is an "ok" line that ends "# skip [reason]".
+	grep -E '^not ok|^#|^ok .* # skip' "$log"
+	s=$(grep -cE '^ok .* # skip' "$log")
+	p=$(($(grep -cE '^ok ' "$log") - s))
 	f=$(grep -cE '^not ok ' "$log")
-	echo "cli: $p ok, $f not ok"
+	echo "cli: $p ok, $f not ok, $s skipped"
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 fi
 
 if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
@@ -122,10 +135,11 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
 			export LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
 			export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 		fi
-		"$PYTHON" -m pytest -q -rfE -p no:cacheprovider tests/python
+		"$PYTHON" -m pytest -q -rfEs -p no:cacheprovider tests/python
 	) </dev/null >"$log" 2>&1
 	summary=$(tail -n 1 "$log")
 	p=$(echo "$summary" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+	s=$(echo "$summary" | grep -oE '[0-9]+ skipped' | cut -d' ' -f1)
 	f=0
 	for n in $(echo "$summary" | grep -oE '[0-9]+ (failed|errors?)' |
 		cut -d' ' -f1); do
@@ -137,10 +151,14 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
 		f=1
 	elif [ "$f" -gt 0 ]; then
 		grep -vE '^[.sFEx]+ *(\[ *[0-9]+%\])?$' "$log"
+	else
+		# -rs: one "SKIPPED [n] file:line: reason" line a skip
+		grep -E '^SKIPPED ' "$log"
 	fi
-	echo "python: ${p:-0} passed, $f failed"
+	echo "python: ${p:-0} passed, $f failed, ${s:-0} skipped"
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + f))
+	skipped=$((skipped + ${s:-0}))
 fi
 
 # The short stress run (tests/stress/run.sh --quick): each trial runs in
@@ -149,6 +167,8 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = stress ]; then
 	BUILD=$BUILD bash tests/stress/run.sh --quick </dev/null >"$log" 2>&1
 	grep -vE '^stress: [0-9]+ passed' "$log"
 	line=$(grep -E '^stress: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	# not root, no strace, no pid namespaces: the whole run is one skip
+	grep -q '^stress: skipped' "$log" && skipped=$((skipped + 1))
 	if [ -z "$line" ]; then
 		echo "stress: no summary (crashed?)"
 		failed=$((failed + 1))
@@ -179,5 +199,6 @@ for pid in $(helper_pids); do
 done
 [ -n "$leaked" ] && failed=$((failed + 1))
 
-echo "$passed passed, $failed failed"
+# "N passed, N failed" first, as CI and older scripts read it.
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
