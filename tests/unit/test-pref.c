@@ -142,13 +142,19 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
-/* A signal handler that runs during a wait ends it with -EINTR. */
+/*
+ * A signal handler that runs during a wait ends it with -EINTR. It fires
+ * again every 0.2 s: one that lands between two system calls of the wait
+ * (reading /proc, without pidfds) has no call to interrupt, and only a
+ * cancel fd would see it.
+ */
 static void arm_interrupt(double after)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
-	struct itimerval it = { .it_value = {
-		.tv_sec = (time_t)after,
-		.tv_usec = (suseconds_t)((after - (double)(time_t)after) * 1e6) } };
+	struct itimerval it = {
+		.it_value = { .tv_sec = (time_t)after, .tv_usec =
+			(suseconds_t)((after - (double)(time_t)after) * 1e6) },
+		.it_interval = { .tv_usec = 200000 } };
 
 	sigemptyset(&sa.sa_mask);
 	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
@@ -165,6 +171,7 @@ static void check_interrupted_wait(void)
 	ck_assert_int_eq(pm_pref_open(pid, 0, &p), 0);
 	arm_interrupt(0.2);
 	ck_assert_int_eq(pm_pref_wait(NULL, &p, 1, 60), -EINTR);
+	setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
 	ck_assert_double_lt(tu_now() - t0, 30);
 	pm_pref_close(&p);
 }
