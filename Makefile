@@ -3,7 +3,11 @@
 #   make                      libprocmgr.a, libprocmgr.so, procmgr
 #   make check                unit tests (Check) + CLI tests (bats)
 #                             + the Python binding's tests (pytest)
+#                             + the fuzz corpora replayed + a short stress run
 #   make unit, cli, python    one of those three
+#   make stress               the whole stress suite (tests/stress; root)
+#   make fuzz                 each libFuzzer target for FUZZ_SECONDS (30)
+#   make valgrind             the CLI tests with procmgr under memcheck
 #   make SANITIZE=address,undefined check
 #   make coverage             line coverage of lib/ and src/ per file
 #   make demo                 build, then show the lifecycle
@@ -79,6 +83,7 @@ UNIT_COMMON := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 EXAMPLE_SRC := examples/notify-daemon.c
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -88,6 +93,9 @@ UNIT_COMMON_OBJ := $(UNIT_COMMON:%.c=$(BUILD)/%.o)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+# The fuzz targets built with $(CC) and replay.c: make check replays the
+# corpora through them.
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
 # Two static libraries. libprocmgr.a is the one installed: its objects are
 # linked into one (ld -r) whose hidden symbols are then made local, so only
@@ -117,10 +125,13 @@ SCDOC ?= scdoc
 HAVE_SCDOC := $(shell command -v $(SCDOC) 2>/dev/null)
 
 DEPS := build-essential check bats gcovr scdoc python3 python3-pytest \
-	pkg-config socat parallel strace
+	pkg-config socat parallel strace util-linux
+FUZZ_DEPS := clang libclang-rt-14-dev
+VALGRIND_DEPS := valgrind bats
 
-.PHONY: all check unit cli python coverage demo deps clean install uninstall man \
-	bench deb install-python uninstall-python FORCE
+.PHONY: all check unit cli python stress fuzz valgrind coverage demo deps \
+	clean install uninstall man bench deb install-python uninstall-python \
+	FORCE
 all: $(STATIC) $(SHARED) $(PROCMGR) $(MONITOR) procmgr
 
 $(BUILD)/%.o: %.c include/procmgr.h lib/internal.h
@@ -193,6 +204,14 @@ $(BUILD)/examples/%: examples/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(LDFLAGS_ALL)
 
+# A fuzz target and replay.c's main(); json and status use the CLI's JSON
+# writer, as test-json does.
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+		$(BUILD)/src/json.o $(INTERNAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(INTERNAL_INC) -Isrc -o $@ $< tests/fuzz/replay.c \
+		$(BUILD)/src/json.o $(INTERNAL) -lpthread $(LDFLAGS_ALL)
+
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(LDFLAGS_ALL)
@@ -203,10 +222,10 @@ deps:
 	@sh tests/deps.sh $(DEPS)
 
 check: deps $(PROCMGR) $(SHARED) $(MONITOR) $(UNIT_BIN) $(HELPER_BIN) \
-		$(EXAMPLE_BIN)
+		$(EXAMPLE_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run.sh
 
-unit: $(UNIT_BIN) $(HELPER_BIN) $(MONITOR)
+unit: $(UNIT_BIN) $(HELPER_BIN) $(MONITOR) $(REPLAY_BIN)
 	@BUILD=$(BUILD) ONLY=unit sh tests/run.sh
 
 cli: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR) $(EXAMPLE_BIN)
@@ -215,6 +234,48 @@ cli: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR) $(EXAMPLE_BIN)
 # The Python binding's tests (tests/python, pytest) alone.
 python: $(PROCMGR) $(SHARED) $(HELPER_BIN) $(MONITOR)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) ONLY=python sh tests/run.sh
+
+# STRESS_CASES picks cases: crash tree random reuse race corrupt (default:
+# all).
+stress: deps $(PROCMGR) $(MONITOR) $(HELPER_BIN)
+	@BUILD=$(BUILD) bash tests/stress/run.sh $(STRESS_CASES)
+
+# ---- libFuzzer: clang, the library (and the CLI's JSON writer)
+# instrumented once into an archive of their own, one binary per
+# tests/fuzz/fuzz-*.c; tests/fuzz/run.sh runs each for FUZZ_SECONDS over
+# its seed corpus (tests/fuzz/corpus/<target>).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD := build/fuzz
+# Warnings, but not -Werror: clang warns where gcc does not (NLMSG_OK).
+FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -O1 -g $(filter-out -Werror,$(WARN)) \
+	-Iinclude -Ilib -Isrc \
+	-fvisibility=hidden -DPROCMGR_BUILD -fno-omit-frame-pointer \
+	-DPROCMGR_MONITOR_PATH='"$(MONITOR_PATH)"' \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB := $(FUZZ_BUILD)/libprocmgr.a
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/%.o: %.c include/procmgr.h lib/internal.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/src/json.o
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) \
+		-lpthread
+
+fuzz:
+	@sh tests/deps.sh $(FUZZ_DEPS)
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BIN)
+
+valgrind: $(PROCMGR) $(SHARED) $(MONITOR) $(HELPER_BIN) $(EXAMPLE_BIN)
+	@sh tests/deps.sh $(VALGRIND_DEPS)
+	@BUILD=$(BUILD) sh tests/valgrind/run.sh
 
 coverage: deps
 	rm -rf build/cov

@@ -334,40 +334,102 @@ static const char *find_input(const char *text, const char *kind,
 	return NULL;
 }
 
-static int add_reason(char **acc, const char *kind, size_t n)
-{
-	const char *what = NULL;
-	char *p;
-	int k = (int)n;
+/*
+ * The reason being built. The recorded inputs are a key like any other and
+ * may hold anything, a megabyte of lines included: the text grows in place
+ * (no copy per input), names at most REASON_NAMED inputs and counts the
+ * rest, and shows no byte of a name that a terminal would act on.
+ */
+#define REASON_NAMED 8
+#define REASON_NAME_MAX 256	/* bytes of one env name or path shown */
 
+struct reason {
+	char *s;
+	size_t len, cap;
+	unsigned named, more;
+};
+
+static int reason_put(struct reason *r, const char *p, size_t n)
+{
+	char *ns;
+
+	if (r->len + n + 1 > r->cap) {
+		size_t cap = r->cap ? r->cap : 128;
+
+		while (cap < r->len + n + 1)
+			cap *= 2;
+		ns = realloc(r->s, cap);
+		if (!ns)
+			return -ENOMEM;
+		r->s = ns;
+		r->cap = cap;
+	}
+	memcpy(r->s + r->len, p, n);
+	r->len += n;
+	r->s[r->len] = '\0';
+	return 0;
+}
+
+/* An env name or path from the inputs: printable ASCII, the rest \xNN. */
+static int reason_put_name(struct reason *r, const char *p, size_t n)
+{
+	char hex[5];
+	int q = 0;
+
+	for (size_t i = 0; i < n && i < REASON_NAME_MAX && q == 0; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 0x20 && c < 0x7f) {
+			q = reason_put(r, p + i, 1);
+		} else {
+			snprintf(hex, sizeof(hex), "\\x%02x", c);
+			q = reason_put(r, hex, 4);
+		}
+	}
+	if (q == 0 && n > REASON_NAME_MAX)
+		q = reason_put(r, "...", 3);
+	return q;
+}
+
+static int add_reason(struct reason *r, const char *kind, size_t n)
+{
+	const char *what = NULL, *label = "";
+	size_t skip = 0;
+	int q;
+
+	if (r->named == REASON_NAMED) {
+		r->more++;
+		return 0;
+	}
 	if (n == 4 && !memcmp(kind, "argv", 4))
 		what = "argv";
 	else if (n == 3 && !memcmp(kind, "cwd", 3))
 		what = "cwd";
 	else if (n == 3 && !memcmp(kind, "exe", 3))
 		what = "executable";
-	if (what)
-		p = pm_asprintf("%s%s%s changed", *acc ? *acc : "",
-				*acc ? ", " : "", what);
-	else if (n > 4 && !memcmp(kind, "env:", 4))
-		p = pm_asprintf("%s%senv %.*s changed", *acc ? *acc : "",
-				*acc ? ", " : "", k - 4, kind + 4);
-	else if (n > 5 && !memcmp(kind, "file:", 5))
-		p = pm_asprintf("%s%sfile %.*s changed", *acc ? *acc : "",
-				*acc ? ", " : "", k - 5, kind + 5);
-	else
-		p = pm_asprintf("%s%s%.*s changed", *acc ? *acc : "",
-				*acc ? ", " : "", k, kind);
-	if (!p)
-		return -ENOMEM;
-	free(*acc);
-	*acc = p;
-	return 0;
+	else if (n > 4 && !memcmp(kind, "env:", 4)) {
+		label = "env ";
+		skip = 4;
+	} else if (n > 5 && !memcmp(kind, "file:", 5)) {
+		label = "file ";
+		skip = 5;
+	}
+	q = reason_put(r, ", ", r->named ? 2 : 0);
+	if (q == 0 && what)
+		q = reason_put(r, what, strlen(what));
+	if (q == 0 && !what)
+		q = reason_put(r, label, strlen(label));
+	if (q == 0 && !what)
+		q = reason_put_name(r, kind + skip, n - skip);
+	if (q == 0)
+		q = reason_put(r, " changed", 8);
+	r->named++;
+	return q;
 }
 
 /* Kinds of a that b lacks or records with another digest. */
 static int diff_into(const char *a, const char *b, bool only_missing,
-		     char **acc)
+		     struct reason *acc)
 {
 	for (const char *l = a; l && *l; l = next_line(l)) {
 		const char *end = strchr(l, '\n');
@@ -389,7 +451,8 @@ static int diff_into(const char *a, const char *b, bool only_missing,
 int pm_fingerprint_reason(const char *old_inputs, const char *new_inputs,
 			  char **ret_reason)
 {
-	char *acc = NULL;
+	struct reason acc = { 0 };
+	char more[48];
 	int r = 0;
 
 	/* Without recorded inputs (pants, --fingerprint) nothing is known. */
@@ -397,18 +460,16 @@ int pm_fingerprint_reason(const char *old_inputs, const char *new_inputs,
 		r = diff_into(new_inputs, old_inputs, false, &acc);
 	if (r >= 0)
 		r = diff_into(old_inputs, new_inputs, true, &acc);
-	if (r < 0)
-		goto fail;
-	if (!acc) {
-		acc = strdup("fingerprint changed");
-		if (!acc) {
-			r = -ENOMEM;
-			goto fail;
-		}
+	if (r >= 0 && acc.more) {
+		snprintf(more, sizeof(more), ", and %u more", acc.more);
+		r = reason_put(&acc, more, strlen(more));
 	}
-	*ret_reason = acc;
+	if (r >= 0 && !acc.named)
+		r = reason_put(&acc, "fingerprint changed", 19);
+	if (r < 0) {
+		free(acc.s);
+		return r;
+	}
+	*ret_reason = acc.s;
 	return 0;
-fail:
-	free(acc);
-	return r;
 }

@@ -344,8 +344,27 @@ void pm_inotify_drain(int ifd);
  * or written), 0 when someone does, < 0 when it cannot tell.
  */
 int pm_lock_free(procmgr *h);
+/*
+ * The pid a lock message ("<pid> (<argv>)") starts with, once surrounding
+ * white space is stripped: 0 when it starts with a valid pid followed by
+ * anything but another digit, -EBADMSG otherwise.
+ */
+int pm_lock_message_pid(const char *msg, pid_t *ret_pid);
 
 /* ---- status.c ------------------------------------------------------ */
+
+/*
+ * The start_time key, "<start time> <boot id>": digits, one space (then
+ * any blanks), 36 characters of [0-9a-f-], nothing after. -EBADMSG else.
+ */
+int pm_parse_start_time(const char *v, unsigned long long *ret_start,
+			char ret_boot[PM_BOOT_ID_LEN + 1]);
+/*
+ * The exit key, "status=N at=T" or "signal=NAME at=T" (at= optional), with
+ * " reason=R" when procmgr ended it, into *ret (at and reason strdup'd);
+ * anything else leaves *ret untouched. v is cut up.
+ */
+void pm_parse_exit(char *v, struct procmgr_exit *ret);
 
 /*
  * Is pid the process the metadata names? Reads start_time, process_name,

@@ -72,6 +72,22 @@ static int setlk(int fd, int cmd, short type)
 	return fcntl(fd, cmd, &fl) < 0 ? -errno : 0;
 }
 
+int pm_lock_message_pid(const char *msg, pid_t *ret_pid)
+{
+	char num[12];
+	size_t n = 0;
+
+	while (*msg == ' ' || (*msg >= '\t' && *msg <= '\r'))
+		msg++;
+	while (msg[n] >= '0' && msg[n] <= '9')
+		n++;
+	if (n == 0 || n >= sizeof(num))
+		return -EBADMSG;
+	memcpy(num, msg, n);
+	num[n] = '\0';
+	return pm_parse_pid(num, ret_pid);
+}
+
 /*
  * The holder's message, "" when there is none or it is stale: a message
  * naming a pid that no longer runs was left by a holder that died.
@@ -82,7 +98,6 @@ static char *read_message(procmgr *h, int dirfd)
 	struct stat st;
 	size_t len;
 	pid_t pid;
-	int n = 0;
 
 	if (pm_read_at_stat(dirfd, basename_of(h->lock_msg_path), 4096, &v,
 			    &len, &st) < 0)
@@ -93,16 +108,8 @@ static char *read_message(procmgr *h, int dirfd)
 		return strdup("");
 	}
 	s = pm_strip(v);
-	while (s[n] >= '0' && s[n] <= '9')
-		n++;
-	if (n > 0 && n < 12) {
-		char num[12];
-
-		memcpy(num, s, (size_t)n);
-		num[n] = '\0';
-		if (pm_parse_pid(num, &pid) == 0 && !procmgr_pid_alive(pid))
-			s = (char *)"";
-	}
+	if (pm_lock_message_pid(s, &pid) == 0 && !procmgr_pid_alive(pid))
+		s = (char *)"";
 	m = strdup(s);
 	free(v);
 	return m;

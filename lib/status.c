@@ -89,9 +89,8 @@ static int read_key(procmgr *h, const char *key, char **ret)
 	return 0;
 }
 
-/* "<start time> <boot id>" as the start_time key holds it. */
-static int parse_start_time(const char *v, unsigned long long *ret_start,
-			    char ret_boot[PM_BOOT_ID_LEN + 1])
+int pm_parse_start_time(const char *v, unsigned long long *ret_start,
+			char ret_boot[PM_BOOT_ID_LEN + 1])
 {
 	unsigned long long start;
 	size_t n;
@@ -117,7 +116,7 @@ static int start_time_matches(procmgr *h, pid_t pid, const char *v)
 	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], state;
 	unsigned long long start, live;
 
-	if (parse_start_time(v, &start, boot) < 0) {
+	if (pm_parse_start_time(v, &start, boot) < 0) {
 		warn_corrupt(h, "start_time", v, strlen(v),
 			     "is not '<start time> <boot id>'");
 		return 0;
@@ -382,18 +381,14 @@ static time_t started_at(procmgr *h, const struct procmgr_status *st)
 			t = pm_ticks_to_time(start);
 		return t;
 	}
-	if (parse_start_time(v, &start, boot) == 0 &&
+	if (pm_parse_start_time(v, &start, boot) == 0 &&
 	    pm_boot_id(live_boot) == 0 && strcmp(boot, live_boot) == 0)
 		t = pm_ticks_to_time(start);
 	free(v);
 	return t;
 }
 
-/*
- * "status=N at=T" or "signal=NAME at=T", with " reason=R" when procmgr
- * ended it; anything else leaves it unknown.
- */
-static void parse_exit(char *v, struct procmgr_exit *ret)
+void pm_parse_exit(char *v, struct procmgr_exit *ret)
 {
 	struct procmgr_exit e = { .known = false, .status = -1 };
 	char *save = NULL, *tok, *end;
@@ -599,7 +594,7 @@ int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 		goto fail;
 	st.started_at = started_at(h, &st);
 	if (procmgr_read(h, "exit", &v) == 0) {
-		parse_exit(v, &st.exit);
+		pm_parse_exit(v, &st.exit);
 		free(v);
 	}
 	r = supervision_keys(h, &st);

@@ -1,11 +1,12 @@
 #!/bin/sh
-# Run every unit suite (Check), every CLI file (bats) and the Python
-# binding's tests (pytest) against the build in $BUILD, show the failures
-# and the skips, and end with one line: "N passed, N failed, N skipped". A
-# skipped test is one that cannot run here (it needs root, a capability, a
-# kernel feature): it counts as skipped, not as passed. ONLY=unit, cli or
-# python runs one of the three. JOBS (default 4) suites run at once: the
-# tests mostly wait on processes, so even two cores keep four busy.
+# Run every unit suite (Check) with the fuzz corpora replayed, every CLI
+# file (bats), the Python binding's tests (pytest) and the short stress run
+# against the build in $BUILD, show the failures and the skips, and end
+# with one line: "N passed, N failed, N skipped". A skipped test is one
+# that cannot run here (it needs root, a capability, a kernel feature): it
+# counts as skipped, not as passed. ONLY=unit, cli, python or stress runs
+# one of them. JOBS (default 4) suites run at once: the tests mostly wait
+# on processes, so even two cores keep four busy.
 BUILD=${BUILD:-build}
 JOBS=${JOBS:-4}
 PYTHON=${PYTHON:-python3}
@@ -86,6 +87,21 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = unit ]; then
 		cat "$log"
 		failed=$((failed + 1))
 	fi
+	# each fuzz target over its corpus (tests/fuzz): seeds and the
+	# inputs that once found a bug
+	for t in "$BUILD"/fuzz-replay/fuzz-*; do
+		[ -x "$t" ] || continue
+		name=${t##*/fuzz-}
+		if "$t" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
+			passed=$((passed + 1))
+		else
+			cat "$log"
+			echo "fuzz replay $name: FAILED"
+			failed=$((failed + 1))
+		fi
+	done
+	echo "fuzz replay: $(ls "$BUILD"/fuzz-replay 2>/dev/null | wc -l)" \
+		"targets over tests/fuzz/corpus"
 fi
 
 if [ -z "${ONLY:-}" ] || [ "$ONLY" = cli ]; then
@@ -143,6 +159,26 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + f))
 	skipped=$((skipped + ${s:-0}))
+fi
+
+# The short stress run (tests/stress/run.sh --quick): each trial runs in
+# its own pid namespace, so it leaves nothing for the leak check below.
+if [ -z "${ONLY:-}" ] || [ "$ONLY" = stress ]; then
+	BUILD=$BUILD bash tests/stress/run.sh --quick </dev/null >"$log" 2>&1
+	grep -vE '^stress: [0-9]+ passed' "$log"
+	line=$(grep -E '^stress: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	# not root, no strace, no pid namespaces: the whole run is one skip
+	grep -q '^stress: skipped' "$log" && skipped=$((skipped + 1))
+	if [ -z "$line" ]; then
+		echo "stress: no summary (crashed?)"
+		failed=$((failed + 1))
+	else
+		echo "$line"
+		p=$(echo "$line" | sed -E 's/^stress: ([0-9]+) passed.*/\1/')
+		f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+		passed=$((passed + p))
+		failed=$((failed + f))
+	fi
 fi
 
 # What ran as another user counts too: add its counters to the build's.

@@ -710,6 +710,31 @@ START_TEST(test_null_handle)
 }
 END_TEST
 
+/* A waiter reads the holder's pid off the front of its message. */
+START_TEST(test_message_pid)
+{
+	static const char *bad[] = {
+		"", "   ", "(pants) 4242", "x4242 (y)", "1 (init?)", "0 (x)",
+		"123456789012 (too long)", "99999999999 (past INT_MAX)",
+		"-4242 (x)", "+4242 (x)",
+	};
+	pid_t pid = 0;
+
+	ck_assert_int_eq(pm_lock_message_pid("4242 (pants run)", &pid), 0);
+	ck_assert_int_eq(pid, 4242);
+	ck_assert_int_eq(pm_lock_message_pid(" \n\t77(x)", &pid), 0);
+	ck_assert_int_eq(pid, 77);
+	ck_assert_int_eq(pm_lock_message_pid("2147483647", &pid), 0);
+	ck_assert_int_eq(pid, 2147483647);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pid = 0;
+		ck_assert_msg(pm_lock_message_pid(bad[i], &pid) == -EBADMSG,
+			      "'%s' gave a pid", bad[i]);
+		ck_assert_int_eq(pid, 0);
+	}
+}
+END_TEST
+
 static Suite *lock_suite(void)
 {
 	Suite *s = suite_create("lock");
@@ -734,6 +759,7 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_message_unwritable);
 	tcase_add_test(tc, test_symlinked_dir_after_open);
 	tcase_add_test(tc, test_null_handle);
+	tcase_add_test(tc, test_message_pid);
 	suite_add_tcase(s, tc);
 	return s;
 }

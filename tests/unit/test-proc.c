@@ -748,6 +748,44 @@ START_TEST(test_pidfd_wait_bad_fd)
 }
 END_TEST
 
+/* The start_time and exit parsers on their own, as the fuzzers use them. */
+START_TEST(test_parse_start_time_and_exit)
+{
+	static const char *bad[] = {
+		"", "81234", " 81234 d57d0841-e4b2-4a47-8fef-359085f3392b",
+		"+81234 d57d0841-e4b2-4a47-8fef-359085f3392b",
+		"81234\td57d0841-e4b2-4a47-8fef-359085f3392b",
+		"81234 D57D0841-E4B2-4A47-8FEF-359085F3392B",
+		"81234 d57d0841-e4b2-4a47-8fef-359085f3392bb",
+		"81234 d57d0841-e4b2-4a47-8fef-359085f3392",
+		"99999999999999999999999 d57d0841-e4b2-4a47-8fef-359085f3392b",
+	};
+	char boot[PM_BOOT_ID_LEN + 1] = "", v[64];
+	struct procmgr_exit e = { .known = false, .status = -1 };
+	unsigned long long start = 0;
+
+	ck_assert_int_eq(pm_parse_start_time("81234  \t"
+			 "d57d0841-e4b2-4a47-8fef-359085f3392b", &start, boot),
+			 0);
+	ck_assert_uint_eq(start, 81234);
+	ck_assert_str_eq(boot, "d57d0841-e4b2-4a47-8fef-359085f3392b");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(pm_parse_start_time(bad[i], &start, boot) ==
+			      -EBADMSG, "'%s' parsed", bad[i]);
+	snprintf(v, sizeof(v), "signal=TERM at=2026-01-01T00:00:00Z");
+	pm_parse_exit(v, &e);
+	ck_assert(e.known);
+	ck_assert_int_eq(e.signal, SIGTERM);
+	ck_assert_str_eq(e.at, "2026-01-01T00:00:00Z");
+	free(e.at);
+	e = (struct procmgr_exit){ .known = false, .status = -1 };
+	snprintf(v, sizeof(v), "status=256");
+	pm_parse_exit(v, &e);
+	ck_assert(!e.known);
+	ck_assert_ptr_null(e.at);
+}
+END_TEST
+
 static Suite *proc_suite(void)
 {
 	Suite *s = suite_create("proc");
@@ -781,6 +819,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_unreadable_identity_keys);
 	tcase_add_test(tc, test_status_symlinked_meta_dir);
 	tcase_add_test(tc, test_pidfd_wait_bad_fd);
+	tcase_add_test(tc, test_parse_start_time_and_exit);
 	suite_add_tcase(s, tc);
 	return s;
 }
