@@ -127,8 +127,13 @@ static int report_holder(procmgr *h, int dirfd, char **shown)
 		free(msg);
 		return 0;
 	}
+	/*
+	 * None to show: a holder that wrote none (not procmgr), or one that
+	 * died while another process of its (a monitor) lets the lock go.
+	 */
 	line = pm_asprintf("PID %d waiting for a file lock (%s) held by: %s",
-			   (int)getpid(), h->lock_path, msg);
+			   (int)getpid(), h->lock_path, msg[0] ? msg :
+			   "a process that left no current lock message");
 	if (!line) {
 		free(msg);
 		return -ENOMEM;

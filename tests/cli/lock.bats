@@ -46,6 +46,21 @@ teardown() { pm_teardown; }
 	[ "$(echo "$stderr" | grep -c waiting)" -eq 1 ]
 }
 
+@test "a holder that left no lock message is said to be one, not left blank" {
+	# pants' own lockf lock, with no message beside it
+	mkdir -p "$PROCMGR_DIR"
+	python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$PROCMGR_DIR/.lock.web" "$T/held" </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$T/held"
+	run -4 --separate-stderr pm lock web --lock-timeout 0.5 -- true
+	[[ "$stderr" == *"waiting for a file lock ($PROCMGR_DIR/.lock.web) held by: a process that left no current lock message"* ]]
+	[[ "$stderr" != *"held by: "$'\n'* ]]
+}
+
 @test "-q keeps the waiting line quiet" {
 	"$PROCMGR" lock web -- sleep 1 </dev/null >/dev/null 2>&1 3>&- &
 	track $!
