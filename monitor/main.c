@@ -283,11 +283,14 @@ static int monitor(const char *dir, const char *name)
 		mon_answer_error(&m, -r, "procmgr-monitor cannot set up: %s%s%s",
 				 strerror(-r), m.h ? "; " : "",
 				 m.h ? procmgr_errmsg(m.h) : "");
-		return 1;
+		m.exit_code = 1;
+		goto out;
 	}
 	r = mon_launch(&m, m.job.reason ? m.job.reason : "started");
 	if (r >= 0)
 		loop(&m);
+out:
+	/* on a failed set-up too: memcheck counts the handle as lost */
 	procmgr_free(m.h);
 	pm_job_clear(&m.job);
 	free(m.self_id);
