@@ -53,7 +53,8 @@
  * the last failure (procmgr_errmsg()). Output parameters are named ret_* and
  * written only on success. Strings handed out are malloc'd and freed by the
  * caller with free() unless the comment says otherwise. The library never
- * prints and never exits. It keeps no global state; different handles may be
+ * prints and never exits. It keeps no global state but a copy of the boot
+ * id, which cannot change while a process runs; different handles may be
  * used from different threads at once, one handle by one thread at a time.
  *
  * ABI policy. The shared library keeps its soname (libprocmgr.so.0) for
@@ -197,10 +198,12 @@ PROCMGR_EXPORT void procmgr_free(procmgr *h);
  * directory (not a symlink: -ELOOP), owned by the caller or by root
  * (-EACCES), and not group/world-writable unless sticky (-EACCES). Nothing is
  * created here: directories are made, mode 0700, by the first call that
- * writes or locks. A handle is opened once. When DIR/HOSTFP/NAME does not
- * exist but another HOSTFP of DIR holds NAME as a live process of this
- * boot (the host was renamed under it), the handle uses that one, and
- * procmgr_warning() says so.
+ * writes or locks. A handle is opened once. It keeps a close-on-exec fd
+ * on DIR/HOSTFP/NAME for its reads, and before each use only checks that
+ * the path still leads to that directory; procmgr_free() closes it. When
+ * DIR/HOSTFP/NAME does not exist but another HOSTFP of DIR holds NAME as
+ * a live process of this boot (the host was renamed under it), the
+ * handle uses that one, and procmgr_warning() says so.
  */
 PROCMGR_EXPORT int procmgr_open(procmgr *h, const char *dir, const char *name);
 

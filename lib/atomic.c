@@ -128,7 +128,8 @@ int pm_read_at_stat(int dirfd, const char *name, size_t max, char **ret_data,
 	else if (!S_ISREG(st.st_mode))
 		r = S_ISDIR(st.st_mode) ? -EISDIR : -EBADMSG;
 	else
-		r = pm_read_fd(fd, max, false, &buf, &len);
+		r = pm_read_fd_sized(fd, max, false, (size_t)st.st_size, &buf,
+				     &len);
 	close(fd);
 	if (r < 0)
 		return r;

@@ -311,3 +311,59 @@ int pm_open_meta(procmgr *h, bool create, int *ret_fd)
 	close(hfd);
 	return r;
 }
+
+void pm_meta_drop(procmgr *h)
+{
+	if (h->meta_fd >= 0)
+		close(h->meta_fd);
+	h->meta_fd = -1;
+	h->meta_pinned = false;
+}
+
+/*
+ * Is the kept fd still the directory DIR/HOSTFP/NAME names, with the
+ * owner and mode its check approved? The kept fd holds its inode, so no
+ * other directory can have been given that inode number meanwhile; a
+ * kept directory that was removed (no link left) or renamed away (a
+ * purge) no longer matches the path.
+ */
+static bool meta_still_there(procmgr *h)
+{
+	struct stat at, kept;
+
+	return fstatat(AT_FDCWD, h->meta_dir, &at, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       fstat(h->meta_fd, &kept) == 0 && kept.st_nlink > 0 &&
+	       at.st_dev == h->meta_st.st_dev &&
+	       at.st_ino == h->meta_st.st_ino &&
+	       at.st_mode == h->meta_st.st_mode &&
+	       at.st_uid == h->meta_st.st_uid;
+}
+
+/*
+ * A walk opens and checks three directories, a dozen system calls; a
+ * handle reads keys over and over, so it keeps the fd of its last walk
+ * and, before using it again, only confirms that the path still leads
+ * there: two system calls.
+ */
+int pm_meta_fd(procmgr *h, int *ret_fd)
+{
+	int fd, r;
+
+	if (h->meta_fd >= 0 && (h->meta_pinned || meta_still_there(h))) {
+		*ret_fd = h->meta_fd;
+		return 0;
+	}
+	pm_meta_drop(h);
+	r = pm_open_meta(h, false, &fd);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &h->meta_st) < 0) {
+		r = pm_error(h, errno, "cannot stat %s: %s", h->meta_dir,
+			     strerror(errno));
+		close(fd);
+		return r;
+	}
+	h->meta_fd = fd;
+	*ret_fd = fd;
+	return 0;
+}

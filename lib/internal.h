@@ -34,7 +34,9 @@ struct procmgr {
 	char *lock_msg_path;	/* DIR/.lock.NAME.lock_message */
 	char *default_log;	/* DIR/HOSTFP/NAME.log */
 
-	int meta_pin;		/* pinned DIR/HOSTFP/NAME fd, or -1 */
+	int meta_fd;		/* checked DIR/HOSTFP/NAME kept for reads, or -1 */
+	struct stat meta_st;	/* meta_fd as its check found it */
+	bool meta_pinned;	/* pm_meta_pin(): reads use meta_fd as it is */
 	int lock_fd;		/* -1 when the lock is not held */
 	unsigned lock_depth;
 	bool lock_inherited;	/* lock_fd: a parent's (PROCMGR_LOCK_FD) */
@@ -117,6 +119,13 @@ void pm_waiting(procmgr *h, const char *fmt, ...)
 int pm_read_fd(int fd, size_t max, bool until_nul, char **ret,
 	       size_t *ret_len);
 /*
+ * The same for a regular file fstat found size bytes long (0: unknown): a
+ * read that returns less than asked once size bytes are in is its end,
+ * and needs no second read to confirm it.
+ */
+int pm_read_fd_sized(int fd, size_t max, bool until_nul, size_t size,
+		     char **ret, size_t *ret_len);
+/*
  * Read path with one read(), as the kernel writes a small /proc file
  * whole, into buf (size - 1 bytes at most), NUL-terminated: the length, or
  * -errno (-ESRCH when a /proc/PID path is gone).
@@ -179,7 +188,7 @@ int pm_parse_stat(const char *line, char *ret_state,
 void pm_creator_tag(char *buf, size_t size);
 /* 1 when process pid with start time start (0: unknown) no longer runs. */
 int pm_creator_gone(pid_t pid, unsigned long long start);
-/* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
+/* /proc/sys/kernel/random/boot_id, 36 characters + NUL; read once. */
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
 /* argv[0] of pid as /proc/PID/cmdline holds it. */
 int pm_proc_argv0(pid_t pid, char **ret_argv0);
@@ -310,6 +319,14 @@ int pm_check_file_owner(procmgr *h, const struct stat *st, const char *path);
 int pm_open_base(procmgr *h, bool create, int *ret_fd);
 /* Open DIR/HOSTFP/NAME, each component checked; create makes them. */
 int pm_open_meta(procmgr *h, bool create, int *ret_fd);
+/*
+ * The metadata directory h reads its keys in, checked as pm_open_meta()
+ * does and kept between calls: h owns the fd (do not close it). -ENOENT
+ * when there is none.
+ */
+int pm_meta_fd(procmgr *h, int *ret_fd);
+/* Close the kept fd (h's paths changed, or h is freed). */
+void pm_meta_drop(procmgr *h);
 /* Open DIR/HOSTFP, checked; create makes it. */
 int pm_open_host(procmgr *h, bool create, int *ret_fd);
 
@@ -317,8 +334,8 @@ int pm_open_host(procmgr *h, bool create, int *ret_fd);
 
 /*
  * Pin the metadata directory for a group of reads: until pm_meta_unpin(),
- * key reads use this one checked fd instead of walking and checking DIR,
- * HOSTFP and NAME again each time, and so all read the same directory even
+ * key reads use the kept fd (pm_meta_fd()) without looking again whether
+ * DIR/HOSTFP/NAME still names it, and so all read the same directory even
  * if a successor's replaces it meanwhile. -ENOENT when there is none.
  */
 int pm_meta_pin(procmgr *h);

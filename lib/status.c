@@ -112,19 +112,46 @@ static int parse_start_time(const char *v, unsigned long long *ret_start,
 	return 0;
 }
 
-static int start_time_matches(procmgr *h, pid_t pid, const char *v)
-{
-	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], state;
-	unsigned long long start, live;
+/*
+ * What one status learns about the recorded process, so that no file is
+ * read twice: the live process's /proc/PID/stat, and the start_time key.
+ */
+struct ident {
+	bool alive;			/* pid runs and is not a zombie */
+	unsigned long long live;	/* its start time (field 22) */
+	bool read;			/* start_time was looked at */
+	bool recorded;			/* and it parsed */
+	unsigned long long start;	/* its start time */
+	bool this_boot;			/* its boot id is this boot's */
+};
 
-	if (parse_start_time(v, &start, boot) < 0) {
-		warn_corrupt(h, "start_time", v, strlen(v),
-			     "is not '<start time> <boot id>'");
-		return 0;
+/*
+ * Read and parse start_time into id: 0, -ENOENT, or -EBADMSG. For the
+ * identity (warn), a key that cannot be used is warned about; it only
+ * dates the start of a process that is not running, it is not.
+ */
+static int read_start_time(procmgr *h, struct ident *id, bool warn)
+{
+	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], *v;
+	int r;
+
+	id->read = true;
+	r = warn ? read_key(h, "start_time", &v) :
+		   procmgr_read(h, "start_time", &v);
+	if (r < 0)
+		return r;
+	if (parse_start_time(v, &id->start, boot) < 0) {
+		if (warn)
+			warn_corrupt(h, "start_time", v, strlen(v),
+				     "is not '<start time> <boot id>'");
+		free(v);
+		return -EBADMSG;
 	}
-	if (pm_proc_stat(pid, &state, &live) < 0 || pm_boot_id(live_boot) < 0)
-		return 0;
-	return start == live && strcmp(boot, live_boot) == 0;
+	free(v);
+	id->recorded = true;
+	id->this_boot = pm_boot_id(live_boot) == 0 &&
+			strcmp(boot, live_boot) == 0;
+	return 0;
 }
 
 /*
@@ -161,17 +188,14 @@ static int name_matches(procmgr *h, pid_t pid, const char *v)
  * tick of slack covers the truncation of both. 1 too when either cannot
  * be read (the key or the process is gone): nothing to trust then.
  */
-static int started_after_pid_key(procmgr *h, pid_t pid)
+static int started_after_pid_key(procmgr *h, unsigned long long start)
 {
 	long tck = sysconf(_SC_CLK_TCK);
 	struct timespec real, boot;
-	unsigned long long start;
 	double started, written;
 	struct stat st;
-	char state;
 
-	if (tck <= 0 || pm_key_stat(h, "pid", &st) < 0 ||
-	    pm_proc_stat(pid, &state, &start) < 0)
+	if (tck <= 0 || pm_key_stat(h, "pid", &st) < 0)
 		return 1;
 	clock_gettime(CLOCK_REALTIME, &real);
 	clock_gettime(CLOCK_BOOTTIME, &boot);
@@ -222,20 +246,17 @@ static int pidfd_ino_matches(procmgr *h, pid_t pid, int pidfd)
 }
 
 /* The keys other than pidfd_ino: see identity_matches(). */
-static int keys_match(procmgr *h, pid_t pid)
+static int keys_match(procmgr *h, pid_t pid, struct ident *id)
 {
 	char *v;
 	int r;
 
-	r = read_key(h, "start_time", &v);
-	if (r == 0) {
-		r = start_time_matches(h, pid, v);
-		free(v);
-		return r;
-	}
+	r = read_start_time(h, id, true);
+	if (r == 0)
+		return id->start == id->live && id->this_boot;
 	if (r != -ENOENT)
 		return r == -ENOMEM ? r : 0;
-	if (started_after_pid_key(h, pid))
+	if (started_after_pid_key(h, id->live))
 		return 0;
 	r = read_key(h, "process_name", &v);
 	if (r == 0) {
@@ -259,13 +280,18 @@ static int keys_match(procmgr *h, pid_t pid)
  * make such a daemon impossible to stop. pidfd_ino, when recorded, must
  * match as well.
  */
-static int identity_matches(procmgr *h, pid_t pid, int pidfd)
+static int identity_matches(procmgr *h, pid_t pid, int pidfd,
+			    struct ident *id)
 {
+	char state;
 	int r;
 
-	if (!procmgr_pid_alive(pid))
+	/* a zombie has exited; only its exit status is left to collect */
+	id->alive = pm_proc_stat(pid, &state, &id->live) == 0 &&
+		    state != 'Z' && state != 'X';
+	if (!id->alive)
 		return 0;
-	r = keys_match(h, pid);
+	r = keys_match(h, pid, id);
 	if (r == 1)
 		r = pidfd_ino_matches(h, pid, pidfd);
 	return r;
@@ -273,7 +299,9 @@ static int identity_matches(procmgr *h, pid_t pid, int pidfd)
 
 int pm_identity_matches(procmgr *h, pid_t pid)
 {
-	return identity_matches(h, pid, -1);
+	struct ident id = { 0 };
+
+	return identity_matches(h, pid, -1, &id);
 }
 
 int pm_check_owner(procmgr *h, pid_t pid)
@@ -320,6 +348,7 @@ int pm_check_owner(procmgr *h, pid_t pid)
  */
 int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd)
 {
+	struct ident id = { 0 };
 	int fd, r;
 
 	if (pid <= 1)
@@ -329,7 +358,7 @@ int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd)
 	if (fd < 0)
 		return pm_error(h, errno, "cannot open pidfd for pid %d of %s: "
 				"%s", (int)pid, h->name, strerror(errno));
-	r = identity_matches(h, pid, fd);
+	r = identity_matches(h, pid, fd, &id);
 	if (r < 0)
 		goto fail;
 	if (r == 1)
@@ -369,24 +398,16 @@ int pm_record_pidfd_ino(procmgr *h, pid_t pid)
  * without start_time (pants' metadata), when the live process it names
  * started, if it runs.
  */
-static time_t started_at(procmgr *h, const struct procmgr_status *st)
+static time_t started_at(procmgr *h, const struct procmgr_status *st,
+			 struct ident *id)
 {
-	char boot[PM_BOOT_ID_LEN + 1], live_boot[PM_BOOT_ID_LEN + 1], *v;
-	unsigned long long start;
-	time_t t = -1;
-	char state;
-
-	if (procmgr_read(h, "start_time", &v) < 0) {
-		if (st->state == PROCMGR_RUNNING &&
-		    pm_proc_stat(st->pid, &state, &start) == 0)
-			t = pm_ticks_to_time(start);
-		return t;
-	}
-	if (parse_start_time(v, &start, boot) == 0 &&
-	    pm_boot_id(live_boot) == 0 && strcmp(boot, live_boot) == 0)
-		t = pm_ticks_to_time(start);
-	free(v);
-	return t;
+	if (!id->read)
+		read_start_time(h, id, false);
+	if (id->recorded)
+		return id->this_boot ? pm_ticks_to_time(id->start) : -1;
+	if (st->state == PROCMGR_RUNNING && id->alive)
+		return pm_ticks_to_time(id->live);
+	return -1;
 }
 
 /*
@@ -435,7 +456,7 @@ static void parse_exit(char *v, struct procmgr_exit *ret)
 }
 
 /* The pid key decides between RUNNING and STALE (SPEC §2). */
-static int status_pid(procmgr *h, struct procmgr_status *st)
+static int status_pid(procmgr *h, struct procmgr_status *st, struct ident *id)
 {
 	pid_t pid;
 	char *v;
@@ -455,7 +476,7 @@ static int status_pid(procmgr *h, struct procmgr_status *st)
 	}
 	free(v);
 	st->pid = pid;
-	r = pm_identity_matches(h, pid);
+	r = identity_matches(h, pid, -1, id);
 	if (r < 0)
 		return r;
 	if (r)
@@ -571,6 +592,7 @@ int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 		.started_at = -1,
 		.exit = { .known = false, .status = -1 },
 	};
+	struct ident id = { 0 };
 	char *v;
 	int r;
 
@@ -590,14 +612,14 @@ int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 		goto done;
 	if (r < 0)
 		return r;
-	r = status_pid(h, &st);
+	r = status_pid(h, &st, &id);
 	if (r >= 0)
 		r = optional_key(h, "fingerprint", &st.fingerprint);
 	if (r >= 0)
 		r = optional_key(h, "socket", &st.socket);
 	if (r < 0)
 		goto fail;
-	st.started_at = started_at(h, &st);
+	st.started_at = started_at(h, &st, &id);
 	if (procmgr_read(h, "exit", &v) == 0) {
 		parse_exit(v, &st.exit);
 		free(v);
