@@ -675,6 +675,13 @@ PROCMGR_EXPORT int procmgr_start_log_tail(procmgr *h, size_t n,
 					  char **ret_text);
 
 /*
+ * t as RFC 3339 UTC, "2026-11-25T19:02:19Z", into ret (21 bytes with the
+ * NUL); times outside the years 0000-9999 are clamped to their ends. It
+ * needs no time zone: nothing is read, no lock taken.
+ */
+PROCMGR_EXPORT void procmgr_format_utc(time_t t, char ret[21]);
+
+/*
  * "4.2 GiB", "512 MiB", "300 B": bytes in powers of 1024, for messages.
  * Writes at most size bytes.
  */

@@ -406,8 +406,6 @@ off_t pm_event(int log_fd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Open h's log (key log) to append events: -1 when there is none. */
 int pm_event_log_open(procmgr *h);
-/* RFC 3339 UTC of t (>= 0) without the time zone lock, into 21 bytes. */
-void pm_format_utc(time_t t, char ret[21]);
 
 /* ---- purge.c ------------------------------------------------------- */
 

@@ -181,7 +181,7 @@ void mon_became_ready(struct mon *m)
 
 	if (m->phase != PH_STARTING)
 		return;
-	pm_format_utc(time(NULL), at);
+	procmgr_format_utc(time(NULL), at);
 	mon_key(m, "ready", at);
 	pm_event(m->log, "ready after %.3fs", mon_now() - m->t_start);
 	m->phase = PH_RUNNING;
