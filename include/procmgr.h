@@ -263,9 +263,12 @@ PROCMGR_EXPORT int procmgr_read_raw(procmgr *h, const char *key,
 				    char **ret_value, size_t *ret_len);
 
 /*
- * Write KEY atomically (temp file in the same directory, fsync, rename): a
- * reader sees the old value or the new one, never a partial file. Creates
- * the metadata directory if needed.
+ * Write KEY atomically (temp file in the same directory, rename): a reader
+ * sees the old value or the new one, never a partial file. Creates the
+ * metadata directory if needed. It is not fsynced: after a crash of the
+ * machine a key written just before may be lost or read empty, which
+ * changes nothing, since the boot id has changed and every recorded
+ * process is stale (an empty or absent key reads as stale too).
  */
 PROCMGR_EXPORT int procmgr_write(procmgr *h, const char *key, const char *value);
 PROCMGR_EXPORT int procmgr_write_raw(procmgr *h, const char *key,

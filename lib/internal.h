@@ -271,7 +271,7 @@ int pm_tree_has_client(const pid_t *pids, size_t n);
 
 /* ---- atomic.c ------------------------------------------------------ */
 
-/* Write name in dirfd atomically: temp + write all + fsync + rename. */
+/* Write name in dirfd atomically: temp + write all + rename (no fsync). */
 int pm_write_atomic_at(int dirfd, const char *name, const void *data,
 		       size_t len, mode_t mode);
 /* Read name in dirfd whole (at most max bytes); ret NUL-terminated. */
