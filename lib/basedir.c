@@ -325,14 +325,14 @@ void pm_meta_drop(procmgr *h)
  * owner and mode its check approved? The kept fd holds its inode, so no
  * other directory can have been given that inode number meanwhile; a
  * kept directory that was removed (no link left) or renamed away (a
- * purge) no longer matches the path.
+ * purge) no longer matches the path. *kept: its stat now.
  */
-static bool meta_still_there(procmgr *h)
+static bool meta_still_there(procmgr *h, struct stat *kept)
 {
-	struct stat at, kept;
+	struct stat at;
 
 	return fstatat(AT_FDCWD, h->meta_dir, &at, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       fstat(h->meta_fd, &kept) == 0 && kept.st_nlink > 0 &&
+	       fstat(h->meta_fd, kept) == 0 && kept->st_nlink > 0 &&
 	       at.st_dev == h->meta_st.st_dev &&
 	       at.st_ino == h->meta_st.st_ino &&
 	       at.st_mode == h->meta_st.st_mode &&
@@ -345,12 +345,19 @@ static bool meta_still_there(procmgr *h)
  * and, before using it again, only confirms that the path still leads
  * there: two system calls.
  */
-int pm_meta_fd(procmgr *h, int *ret_fd)
+int pm_meta_fd_stat(procmgr *h, int *ret_fd, struct stat *ret_st)
 {
+	struct stat now;
 	int fd, r;
 
-	if (h->meta_fd >= 0 && (h->meta_pinned || meta_still_there(h))) {
+	if (h->meta_fd >= 0 && h->meta_pinned) {
 		*ret_fd = h->meta_fd;
+		return ret_st && fstat(h->meta_fd, ret_st) < 0 ? -errno : 0;
+	}
+	if (h->meta_fd >= 0 && meta_still_there(h, &now)) {
+		*ret_fd = h->meta_fd;
+		if (ret_st)
+			*ret_st = now;
 		return 0;
 	}
 	pm_meta_drop(h);
@@ -365,5 +372,12 @@ int pm_meta_fd(procmgr *h, int *ret_fd)
 	}
 	h->meta_fd = fd;
 	*ret_fd = fd;
+	if (ret_st)
+		*ret_st = h->meta_st;
 	return 0;
+}
+
+int pm_meta_fd(procmgr *h, int *ret_fd)
+{
+	return pm_meta_fd_stat(h, ret_fd, NULL);
 }

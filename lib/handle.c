@@ -52,6 +52,7 @@ void procmgr_free(procmgr *h)
 		h->lock_depth = 1;
 		procmgr_unlock(h);
 	}
+	pm_live_drop(h);
 	pm_meta_drop(h);
 	free_paths(h);
 	free(h->warning);
@@ -148,6 +149,7 @@ static int use_hostfp(procmgr *h, const char *fp)
 		free(log);
 		return -ENOMEM;
 	}
+	pm_live_drop(h);
 	pm_meta_drop(h);
 	free(h->host_dir);
 	free(h->meta_dir);

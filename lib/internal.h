@@ -34,6 +34,8 @@ struct procmgr {
 	char *lock_msg_path;	/* DIR/.lock.NAME.lock_message */
 	char *default_log;	/* DIR/HOSTFP/NAME.log */
 
+	struct pm_live *live;	/* the last status, to give again (live.c) */
+	bool live_off;		/* never keep one (the monitor's handle) */
 	int meta_fd;		/* checked DIR/HOSTFP/NAME kept for reads, or -1 */
 	struct stat meta_st;	/* meta_fd as its check found it */
 	bool meta_pinned;	/* pm_meta_pin(): reads use meta_fd as it is */
@@ -325,6 +327,8 @@ int pm_open_meta(procmgr *h, bool create, int *ret_fd);
  * when there is none.
  */
 int pm_meta_fd(procmgr *h, int *ret_fd);
+/* pm_meta_fd(), and the directory's stat as it is now. */
+int pm_meta_fd_stat(procmgr *h, int *ret_fd, struct stat *ret_st);
 /* Close the kept fd (h's paths changed, or h is freed). */
 void pm_meta_drop(procmgr *h);
 /* Open DIR/HOSTFP, checked; create makes it. */
@@ -342,6 +346,9 @@ int pm_meta_pin(procmgr *h);
 void pm_meta_unpin(procmgr *h);
 /* Check a key name (see procmgr.h). */
 int pm_key_check(procmgr *h, const char *key);
+/* procmgr_read_raw(), and the fstat of the file it read (may be NULL). */
+int pm_key_read_stat(procmgr *h, const char *key, char **ret_value,
+		     size_t *ret_len, struct stat *ret_st);
 /* lstat KEY in the metadata directory (the pinned one while pinned). */
 int pm_key_stat(procmgr *h, const char *key, struct stat *ret);
 /* The names in directory fd (consumed) that want accepts, sorted. */
@@ -394,6 +401,40 @@ int pm_put_pidfd_ino(int dirfd, pid_t pid);
 int pm_check_owner(procmgr *h, pid_t pid);
 /* The monitor recorded in key monitor, if it is alive and is one: pid. */
 pid_t pm_monitor_alive(procmgr *h);
+
+/* ---- live.c: a status given again while nothing changed ------------ */
+
+/* What proves a status of a running daemon, handed to pm_live_keep(). */
+struct pm_live_proof {
+	const struct procmgr_status *st;
+	int pidfd;		/* the daemon's, opened before its identity
+				 * check and alive after it; or -1 */
+	int mon_pidfd;		/* the same of its monitor, or -1 */
+	long long ticks;	/* start ticks its started_at comes from; -1 */
+	char *argv0;		/* pants' metadata: argv[0] it was matched by */
+};
+/*
+ * Start recording a full status read in dirfd (the pinned directory):
+ * true; false when this one is not to be kept, and needs no proof.
+ */
+bool pm_live_begin(procmgr *h, int dirfd);
+/* A key that status read, as the fstat of the file read found it. */
+void pm_live_note(procmgr *h, const char *key, const struct stat *st);
+/*
+ * End the recording: keep *p->st as the answer to give again when it is
+ * running and everything it was read from is settled. Takes p's fds and
+ * argv0, whatever it decides.
+ */
+void pm_live_keep(procmgr *h, int dirfd, struct pm_live_proof *p);
+/* Close p's fds and free its argv0. */
+void pm_live_proof_clear(struct pm_live_proof *p);
+/*
+ * The kept answer, into ret (its strings malloc'd), if everything that
+ * proves it still holds: 1; else 0, and it is forgotten.
+ */
+int pm_live_answer(procmgr *h, struct procmgr_status *ret);
+/* Forget it and free what holds it (h freed, or its paths changed). */
+void pm_live_drop(procmgr *h);
 
 /* ---- events.c: procmgr's own lines in the daemon's log ------------- */
 

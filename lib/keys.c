@@ -73,6 +73,12 @@ int pm_key_stat(procmgr *h, const char *key, struct stat *ret)
 int procmgr_read_raw(procmgr *h, const char *key, char **ret_value,
 		     size_t *ret_len)
 {
+	return pm_key_read_stat(h, key, ret_value, ret_len, NULL);
+}
+
+int pm_key_read_stat(procmgr *h, const char *key, char **ret_value,
+		     size_t *ret_len, struct stat *ret_st)
+{
 	int fd, r;
 
 	r = key_dir(h, key, &fd);
@@ -81,7 +87,7 @@ int procmgr_read_raw(procmgr *h, const char *key, char **ret_value,
 				h->meta_dir, h->name);
 	if (r < 0)
 		return r;
-	r = pm_read_at(fd, key, PM_READ_MAX, ret_value, ret_len);
+	r = pm_read_at_stat(fd, key, PM_READ_MAX, ret_value, ret_len, ret_st);
 	if (r == -ENOENT)
 		return pm_error(h, ENOENT, "%s/%s: key '%s' is not set",
 				h->meta_dir, key, key);

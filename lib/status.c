@@ -60,6 +60,36 @@ static void warn_corrupt(procmgr *h, const char *key, const char *value,
 }
 
 /*
+ * Every key a status reads: the bytes, and the file's stat noted for
+ * pm_live, which can then tell that the next status would read the
+ * same. key is a literal (pm_live keeps the pointer).
+ */
+static int status_read(procmgr *h, const char *key, char **ret,
+		       size_t *ret_len)
+{
+	struct stat st;
+	int r = pm_key_read_stat(h, key, ret, ret_len, &st);
+
+	if (r == 0)
+		pm_live_note(h, key, &st);
+	return r;
+}
+
+/* status_read(), stripped of surrounding white space. */
+static int read_plain(procmgr *h, const char *key, char **ret)
+{
+	char *v, *s;
+	int r = status_read(h, key, &v, NULL);
+
+	if (r < 0)
+		return r;
+	s = pm_strip(v);
+	memmove(v, s, strlen(s) + 1);
+	*ret = v;
+	return 0;
+}
+
+/*
  * Read key into *ret (stripped, malloc'd). 0 read, -ENOENT absent; any
  * other failure warns and returns -EBADMSG so the caller treats it as a
  * key that cannot be parsed. A NUL byte is such a failure: read as a C
@@ -69,7 +99,7 @@ static int read_key(procmgr *h, const char *key, char **ret)
 {
 	char *v, *s;
 	size_t len;
-	int r = procmgr_read_raw(h, key, &v, &len);
+	int r = status_read(h, key, &v, &len);
 
 	if (r == -ENOENT || r == -ENOMEM)
 		return r;
@@ -123,6 +153,7 @@ struct ident {
 	bool recorded;			/* and it parsed */
 	unsigned long long start;	/* its start time */
 	bool this_boot;			/* its boot id is this boot's */
+	char *argv0;			/* argv[0] process_name matched */
 };
 
 /*
@@ -137,7 +168,7 @@ static int read_start_time(procmgr *h, struct ident *id, bool warn)
 
 	id->read = true;
 	r = warn ? read_key(h, "start_time", &v) :
-		   procmgr_read(h, "start_time", &v);
+		   read_plain(h, "start_time", &v);
 	if (r < 0)
 		return r;
 	if (parse_start_time(v, &id->start, boot) < 0) {
@@ -162,11 +193,11 @@ static int read_start_time(procmgr *h, struct ident *id, bool warn)
  * or a ':' (a title's separators) - so "/usr/bin/py" does not match
  * "/usr/bin/python3", nor "/" every absolute path.
  */
-static int name_matches(procmgr *h, pid_t pid, const char *v)
+static int name_matches(procmgr *h, pid_t pid, const char *v,
+			struct ident *id)
 {
 	size_t n = strlen(v);
 	char *live;
-	int r;
 
 	if (!n) {
 		warn_corrupt(h, "process_name", v, 0, "is empty");
@@ -174,10 +205,10 @@ static int name_matches(procmgr *h, pid_t pid, const char *v)
 	}
 	if (pm_proc_argv0(pid, &live) < 0)
 		return 0;
-	r = strncmp(live, v, n) == 0 &&
-	    (live[n] == '\0' || live[n] == ' ' || live[n] == ':');
-	free(live);
-	return r;
+	free(id->argv0);
+	id->argv0 = live;
+	return strncmp(live, v, n) == 0 &&
+	       (live[n] == '\0' || live[n] == ' ' || live[n] == ':');
 }
 
 /*
@@ -260,7 +291,7 @@ static int keys_match(procmgr *h, pid_t pid, struct ident *id)
 		return 0;
 	r = read_key(h, "process_name", &v);
 	if (r == 0) {
-		r = name_matches(h, pid, v);
+		r = name_matches(h, pid, v, id);
 		free(v);
 		return r;
 	}
@@ -300,8 +331,10 @@ static int identity_matches(procmgr *h, pid_t pid, int pidfd,
 int pm_identity_matches(procmgr *h, pid_t pid)
 {
 	struct ident id = { 0 };
+	int r = identity_matches(h, pid, -1, &id);
 
-	return identity_matches(h, pid, -1, &id);
+	free(id.argv0);
+	return r;
 }
 
 int pm_check_owner(procmgr *h, pid_t pid)
@@ -359,6 +392,7 @@ int pm_pidfd_verified(procmgr *h, pid_t pid, int *ret_pidfd)
 		return pm_error(h, errno, "cannot open pidfd for pid %d of %s: "
 				"%s", (int)pid, h->name, strerror(errno));
 	r = identity_matches(h, pid, fd, &id);
+	free(id.argv0);
 	if (r < 0)
 		goto fail;
 	if (r == 1)
@@ -399,15 +433,16 @@ int pm_record_pidfd_ino(procmgr *h, pid_t pid)
  * started, if it runs.
  */
 static time_t started_at(procmgr *h, const struct procmgr_status *st,
-			 struct ident *id)
+			 struct ident *id, long long *ret_ticks)
 {
 	if (!id->read)
 		read_start_time(h, id, false);
-	if (id->recorded)
-		return id->this_boot ? pm_ticks_to_time(id->start) : -1;
-	if (st->state == PROCMGR_RUNNING && id->alive)
-		return pm_ticks_to_time(id->live);
-	return -1;
+	if (id->recorded && id->this_boot)
+		*ret_ticks = (long long)id->start;
+	else if (!id->recorded && st->state == PROCMGR_RUNNING && id->alive)
+		*ret_ticks = (long long)id->live;
+	return *ret_ticks >= 0 ? pm_ticks_to_time(
+					 (unsigned long long)*ret_ticks) : -1;
 }
 
 /*
@@ -455,12 +490,36 @@ static void parse_exit(char *v, struct procmgr_exit *ret)
 	*ret = e;
 }
 
-/* The pid key decides between RUNNING and STALE (SPEC §2). */
-static int status_pid(procmgr *h, struct procmgr_status *st, struct ident *id)
+/*
+ * A pidfd on pid opened before its identity is checked, kept only if it
+ * is still alive after: then it is the process the check found, for
+ * pm_live to watch. -1 when the kernel gives none.
+ */
+static int open_pidfd(pid_t pid)
+{
+	int fd = pidfd_open(pid, 0);
+
+	return fd < 0 && errno != ESRCH ? -1 : fd;
+}
+
+static void keep_if_alive(int *fd)
+{
+	if (*fd >= 0 && pm_pidfd_wait(*fd, 0) != 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/*
+ * The pid key decides between RUNNING and STALE (SPEC §2). With
+ * ret_pidfd, also a pidfd on the process found (see open_pidfd()), or -1.
+ */
+static int status_pid(procmgr *h, struct procmgr_status *st, struct ident *id,
+		      int *ret_pidfd)
 {
 	pid_t pid;
 	char *v;
-	int r;
+	int fd, r;
 
 	st->state = PROCMGR_STALE;
 	r = read_key(h, "pid", &v);
@@ -476,18 +535,22 @@ static int status_pid(procmgr *h, struct procmgr_status *st, struct ident *id)
 	}
 	free(v);
 	st->pid = pid;
-	r = identity_matches(h, pid, -1, id);
-	if (r < 0)
-		return r;
-	if (r)
+	fd = ret_pidfd ? open_pidfd(pid) : -1;
+	r = identity_matches(h, pid, fd, id);
+	if (r > 0)
 		st->state = PROCMGR_RUNNING;
-	return 0;
+	keep_if_alive(&fd);
+	if (ret_pidfd)
+		*ret_pidfd = fd;
+	else if (fd >= 0)
+		close(fd);
+	return r < 0 ? r : 0;
 }
 
 /* A key shown as is: absent or unreadable is NULL, never an error. */
 static int optional_key(procmgr *h, const char *key, char **ret)
 {
-	int r = procmgr_read(h, key, ret);
+	int r = read_plain(h, key, ret);
 
 	if (r == -ENOMEM)
 		return r;
@@ -552,8 +615,34 @@ static double idle_of(const char *sup)
 	return p ? strtod(p + 13, NULL) : 0;
 }
 
-/* What the monitor keeps: ready, status_text, restarts, itself. */
-static int supervision_keys(procmgr *h, struct procmgr_status *st)
+/*
+ * The live monitor named by key monitor's value v, or 0; with
+ * ret_pidfd, a pidfd on it as open_pidfd() gives one, or -1.
+ */
+static pid_t monitor_of(const char *v, int *ret_pidfd)
+{
+	pid_t pid;
+	int fd = -1;
+
+	if (ret_pidfd && v)
+		fd = open_pidfd((pid_t)strtol(v, NULL, 10));
+	pid = pm_monitor_check(v);
+	if (pid <= 0 && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	keep_if_alive(&fd);
+	if (ret_pidfd)
+		*ret_pidfd = fd;
+	return pid;
+}
+
+/*
+ * What the monitor keeps: ready, status_text, restarts, itself (with
+ * ret_mon_pidfd, also a pidfd on it: see monitor_of()).
+ */
+static int supervision_keys(procmgr *h, struct procmgr_status *st,
+			    int *ret_mon_pidfd)
 {
 	char *v = NULL;
 	bool monitored;
@@ -563,7 +652,7 @@ static int supervision_keys(procmgr *h, struct procmgr_status *st)
 	if (r < 0)
 		return r;
 	monitored = v != NULL;
-	st->monitor = pm_monitor_check(v);
+	st->monitor = monitor_of(v, ret_mon_pidfd);
 	free(v);
 	r = optional_key(h, "ready", &v);
 	if (r < 0)
@@ -585,6 +674,42 @@ static int supervision_keys(procmgr *h, struct procmgr_status *st)
 	return r;
 }
 
+/* Every key of a status into st; p gets what pm_live needs to keep it. */
+static int read_status(procmgr *h, struct procmgr_status *st,
+		       struct pm_live_proof *p)
+{
+	struct ident id = { 0 };
+	long long ticks = -1;
+	char *v;
+	int r;
+
+	r = status_pid(h, st, &id, p ? &p->pidfd : NULL);
+	if (r >= 0)
+		r = optional_key(h, "fingerprint", &st->fingerprint);
+	if (r >= 0)
+		r = optional_key(h, "socket", &st->socket);
+	if (r >= 0) {
+		st->started_at = started_at(h, st, &id, &ticks);
+		if (read_plain(h, "exit", &v) == 0) {
+			parse_exit(v, &st->exit);
+			free(v);
+		}
+		r = supervision_keys(h, st, p && st->state == PROCMGR_RUNNING ?
+					    &p->mon_pidfd : NULL);
+	}
+	if (p) {
+		p->ticks = ticks;
+		p->argv0 = id.argv0;
+	} else {
+		free(id.argv0);
+	}
+	/* Stopped by its monitor for being idle: stopped, metadata kept. */
+	if (st->state == PROCMGR_STALE && st->exit.reason &&
+	    !strcmp(st->exit.reason, "idle"))
+		st->state = PROCMGR_STOPPED;
+	return r;
+}
+
 int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 {
 	struct procmgr_status st = {
@@ -592,8 +717,8 @@ int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 		.started_at = -1,
 		.exit = { .known = false, .status = -1 },
 	};
-	struct ident id = { 0 };
-	char *v;
+	struct pm_live_proof proof = { .pidfd = -1, .mon_pidfd = -1,
+				       .ticks = -1 };
 	int r;
 
 	if (!h || !ret)
@@ -606,40 +731,26 @@ int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 		return r;
 	free(h->warning);
 	h->warning = NULL;
+	if (pm_live_answer(h, &st) == 1)
+		goto done;
 	/* one checked walk for all the keys, all from the same directory */
 	r = pm_meta_pin(h);
 	if (r == -ENOENT)
 		goto done;
 	if (r < 0)
 		return r;
-	r = status_pid(h, &st, &id);
-	if (r >= 0)
-		r = optional_key(h, "fingerprint", &st.fingerprint);
-	if (r >= 0)
-		r = optional_key(h, "socket", &st.socket);
-	if (r < 0)
-		goto fail;
-	st.started_at = started_at(h, &st, &id);
-	if (procmgr_read(h, "exit", &v) == 0) {
-		parse_exit(v, &st.exit);
-		free(v);
-	}
-	r = supervision_keys(h, &st);
-	if (r < 0)
-		goto fail;
-	/* Stopped by its monitor for being idle: stopped, metadata kept. */
-	if (st.state == PROCMGR_STALE && st.exit.reason &&
-	    !strcmp(st.exit.reason, "idle"))
-		st.state = PROCMGR_STOPPED;
-done:
+	r = read_status(h, &st, pm_live_begin(h, h->meta_fd) ? &proof : NULL);
+	proof.st = r < 0 ? NULL : &st;
+	pm_live_keep(h, h->meta_fd, &proof);
 	pm_meta_unpin(h);
+	if (r < 0) {
+		procmgr_status_clear(&st);
+		return pm_error(h, -r, "cannot read the status of %s in %s: "
+				"%s", h->name, h->meta_dir, strerror(-r));
+	}
+done:
 	status_out(&st, ret, size);
 	return 0;
-fail:
-	pm_meta_unpin(h);
-	procmgr_status_clear(&st);
-	return pm_error(h, -r, "cannot read the status of %s in %s: %s",
-			h->name, h->meta_dir, strerror(-r));
 }
 
 pid_t pm_monitor_alive(procmgr *h)

@@ -273,6 +273,8 @@ static int monitor(const char *dir, const char *name)
 	m.h = procmgr_new();
 	if (r >= 0 && !m.h)
 		r = -ENOMEM;
+	if (m.h)
+		m.h->live_off = true;	/* it holds its own pidfds */
 	if (r >= 0)
 		r = procmgr_open(m.h, dir, name);
 	if (r >= 0)
