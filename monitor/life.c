@@ -264,6 +264,7 @@ static void finish(struct mon *m, int status, int sig, bool known,
 	bool starting = m->phase == PH_STARTING;
 
 	m->d_ready = m->d_connect = m->d_adopt = -1;
+	m->late = false;
 	/* A restart that never got ready: its start is over too. */
 	mon_start_unlock(m);
 	if (!mon_owns_name(m, m->main.pid)) {

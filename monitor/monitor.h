@@ -81,6 +81,7 @@ struct mon {
 
 	enum phase adopt_from;	/* the phase before PH_ADOPTING */
 	bool eof_unready;	/* fd N closed without a newline */
+	bool late;		/* left running unready: still listening */
 	char *self_id;		/* our key monitor: "<pid> <ticks> <boot>" */
 	bool done;		/* leave the loop and exit */
 	int exit_code;

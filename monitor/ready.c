@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #define CONNECT_MAX_MS 100
+#define LATE_CONNECT_MAX_MS 1000	/* past the timeout: no one waits */
 #define EOF_GRACE 1.0	/* fd N closed unready: time to show it is dying */
 #define KEY_RETRY 0.05	/* socket key without inotify: look this often */
 
@@ -104,6 +105,7 @@ void mon_ready_arm(struct mon *m)
 	const struct procmgr_ready *rd = &m->job.ready;
 
 	m->eof_unready = false;
+	m->late = false;
 	m->d_ready = mon_after(m->job.ready_timeout);
 	m->d_watchdog = mon_after(m->job.watchdog);
 	m->d_idle = -1;
@@ -124,7 +126,7 @@ void mon_ready_check(struct mon *m)
 	int r;
 
 	m->d_connect = -1;
-	if (m->phase != PH_STARTING)
+	if (m->phase != PH_STARTING && !m->late)
 		return;
 	if (rd->kind == PROCMGR_READY_SOCKET) {
 		if (socket_key_set(m))
@@ -139,7 +141,7 @@ void mon_ready_check(struct mon *m)
 		return;
 	}
 	m->d_connect = mon_now() + m->connect_ms / 1000.0;
-	if (m->connect_ms < CONNECT_MAX_MS)
+	if (m->connect_ms < (m->late ? LATE_CONNECT_MAX_MS : CONNECT_MAX_MS))
 		m->connect_ms *= 2;
 }
 
@@ -170,7 +172,7 @@ void mon_on_ready_fd(struct mon *m)
 		}
 		return;
 	}
-	if (m->phase == PH_STARTING && memchr(buf, '\n', (size_t)n))
+	if ((m->phase == PH_STARTING || m->late) && memchr(buf, '\n', (size_t)n))
 		mon_became_ready(m);
 }
 
@@ -179,19 +181,25 @@ void mon_became_ready(struct mon *m)
 	struct pm_result r = { .kind = PM_RES_READY, .pid = m->main.pid };
 	char at[21];
 
-	if (m->phase != PH_STARTING)
+	if (m->phase != PH_STARTING && !m->late)
 		return;
 	procmgr_format_utc(time(NULL), at);
 	mon_key(m, "ready", at);
-	pm_event(m->log, "ready after %.3fs", mon_now() - m->t_start);
-	m->phase = PH_RUNNING;
+	pm_event(m->log, "ready after %.3fs%s", mon_now() - m->t_start,
+		 m->late ? ", past its timeout" : "");
 	m->d_ready = m->d_connect = -1;
+	close_inotify(m);
+	if (m->late) {
+		/* The starter heard "timed out"; ensure now keeps it. */
+		m->late = false;
+		return;
+	}
+	m->phase = PH_RUNNING;
 	m->d_idle = mon_after(m->job.idle_timeout);
 	if (m->first)
 		mon_answer(m, &r);
 	else
 		mon_start_unlock(m);
-	close_inotify(m);
 }
 
 void mon_ready_timeout(struct mon *m)
@@ -222,9 +230,16 @@ void mon_ready_timeout(struct mon *m)
 			mon_answer(m, &r);
 		return;
 	}
-	/* Left running, not ready: the next ensure restarts it. */
+	/*
+	 * Left running, not ready: the next ensure restarts it, unless it
+	 * becomes ready meanwhile; we go on listening for that.
+	 */
 	m->phase = PH_RUNNING;
+	m->late = true;
+	if (m->job.ready.kind == PROCMGR_READY_TCP ||
+	    m->job.ready.kind == PROCMGR_READY_UNIX ||
+	    (m->job.ready.kind == PROCMGR_READY_SOCKET && m->inotify < 0))
+		m->d_connect = mon_now();
 	m->d_idle = mon_after(m->job.idle_timeout);
-	close_inotify(m);
 	mon_answer(m, &r);
 }

@@ -126,8 +126,7 @@ ensure_restarts() {
 
 @test "a stale pid is started again, saying 'stale pid'" {
 	pid=$(pm start web -- "$DAEMON" pause)
-	kill -KILL "$pid"
-	wait_for 10 gone "$pid"
+	crash web
 	run --separate-stderr pm --json ensure web -- "$DAEMON" pause
 	[ "$status" -eq 0 ]
 	# it was not running: a start, not a restart

@@ -70,6 +70,18 @@ gone() {
 	! alive "$1"
 }
 
+# crash NAME: kill NAME's daemon with SIGKILL, then wait until its monitor
+# has recorded the exit and ended. The monitor records under NAME's lock,
+# so a command run sooner would wait for it and say so on stderr.
+crash() {
+	local pid mon
+	pid=$(cat "$MD/$1/pid")
+	mon=$(cut -d' ' -f1 "$MD/$1/monitor")
+	kill -KILL "$pid"
+	wait_for 20 gone "$pid"
+	wait_for 20 gone "$mon"
+}
+
 # wait_for SEC CMD...: retry CMD every 50 ms until it succeeds or SEC pass.
 wait_for() {
 	local deadline=$((SECONDS + $1))

@@ -31,7 +31,10 @@ teardown() { lc_teardown; }
 
 @test "the next ensure restarts it with reason stopped after idle" {
 	pid=$(pm start web --idle-timeout 1 -- "$DAEMON" pause)
+	mon=$(mon_of web)
 	wait_for 20 key_has web exit 'reason=idle$'
+	# the monitor records under the lock: an ensure sooner would wait
+	wait_for 10 gone "$mon"
 	run -0 --separate-stderr pm ensure web --idle-timeout 1 -- "$DAEMON" pause
 	[ "$stderr" = "starting web: stopped after idle" ]
 	[ "$output" != "$pid" ]

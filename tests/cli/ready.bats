@@ -266,3 +266,37 @@ never_ready() {
 	run -0 as_uid "$uid" "$PROCMGR" --dir "$dir" stop web
 	wait_for 10 gone "$pid"
 }
+
+# late_ready MODE ACTION...: a daemon left running by a readiness timeout
+# that becomes ready 2 s after its start is recorded ready, and kept.
+late_ready() {
+	local mode=$1 pid
+	shift
+	run -4 --separate-stderr pm start web --ready "$mode" \
+		--ready-timeout 1 -- "$DAEMON" sleep=2 "$@" say=signalled pause
+	[[ "$stderr" == *"it is left running"* ]]
+	pid=$(cat "$MD/web/pid")
+	wait_for 20 test -e "$MD/web/ready"
+	grep -q "ready after .*past its timeout" "$MD/web.log"
+	alive "$pid"
+	run -0 pm status web
+	[[ "${lines[0]}" == "web: running, pid $pid,"* ]]
+	run -0 --separate-stderr pm ensure web --ready "$mode" \
+		--ready-timeout 1 -- "$DAEMON" sleep=2 "$@" say=signalled pause
+	[ "$output" = "$pid" ]
+	run -0 pm stop web
+}
+
+@test "--ready fd:N left running after a timeout survives its late newline" {
+	# Issue 7, item 4: the monitor holds the read end for the daemon's
+	# life, so writing it late is no SIGPIPE; and it counts.
+	late_ready fd:3 fd=3
+}
+
+@test "a daemon ready past its timeout is recorded ready, in every mode" {
+	late_ready notify notify=READY=1
+	late_ready socket key=socket=4242
+	port=$(free_port)
+	late_ready "tcp:$port" tcp="$port"
+	late_ready "unix:$T/late.sock" unix="$T/late.sock"
+}

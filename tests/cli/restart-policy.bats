@@ -118,7 +118,9 @@ started_pid() {
 
 @test "ensure starts a NAME that gave up anew" {
 	pm start web --restart on-failure --restart-limit 1 -- "$DAEMON" exit=3
+	mon=$(mon_of web)
 	wait_for 30 key_has web exit 'reason=gave-up$'
+	wait_for 20 gone "$mon"
 	run -0 --separate-stderr pm ensure web -- "$DAEMON" pause
 	[[ "$stderr" == "starting web: stale pid "* ]]
 	alive "$output"

@@ -36,8 +36,7 @@ teardown() { lc_teardown; }
 
 @test "restart of a stale NAME signals nothing and starts anew" {
 	pid=$(pm start web -- "$DAEMON" pause)
-	kill -KILL "$pid"
-	wait_for 10 gone "$pid"
+	crash web
 	run --separate-stderr pm restart web -- "$DAEMON" pause
 	[ "$status" -eq 0 ]
 	alive "$output"

@@ -39,10 +39,11 @@ teardown() { lc_teardown; }
 @test "stop --all clears stale and idle-stopped NAMEs, stopping nothing there" {
 	live=$(pm start live -- "$DAEMON" pause)
 	pm start idle --idle-timeout 0.5 -- "$DAEMON" pause
-	pid=$(pm start crashed -- "$DAEMON" pause)
-	kill -KILL "$pid"
+	idle_mon=$(mon_of idle)
+	pm start crashed -- "$DAEMON" pause
+	crash crashed
 	wait_for 20 key_has idle exit 'reason=idle$'
-	wait_for 20 test -e "$MD/crashed/exit"
+	wait_for 20 gone "$idle_mon"
 	run -0 --separate-stderr pm stop --all
 	[ "$stderr" = "stopped live (pid $live)" ]
 	[ ! -e "$MD/live" ]
