@@ -197,18 +197,23 @@ void mon_became_ready(struct mon *m)
 	pm_event(m->log, "ready after %.3fs%s", mon_now() - m->t_start,
 		 m->late ? ", past its timeout" : "");
 	m->d_ready = m->d_connect = -1;
-	close_inotify(m);
 	if (m->late) {
 		/* The starter heard "timed out"; ensure now keeps it. */
 		m->late = false;
-		return;
+	} else {
+		m->phase = PH_RUNNING;
+		m->d_idle = mon_after(m->job.idle_timeout);
+		if (m->first)
+			mon_answer(m, &r);
+		else
+			mon_start_unlock(m);
 	}
-	m->phase = PH_RUNNING;
-	m->d_idle = mon_after(m->job.idle_timeout);
-	if (m->first)
-		mon_answer(m, &r);
-	else
-		mon_start_unlock(m);
+	/*
+	 * Only now: closing an inotify fd that watched something waits for
+	 * the kernel's fsnotify teardown (5-22 ms), which the starter must
+	 * not wait for.
+	 */
+	close_inotify(m);
 }
 
 void mon_ready_timeout(struct mon *m)
