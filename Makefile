@@ -166,9 +166,9 @@ $(SHARED): $(LIB_OBJ)
 # MiB; as a PIE it keeps ASLR. (The sanitizers' runtimes are shared
 # objects, so a SANITIZE build stays dynamic.) The library is still
 # built shared for programs and bindings. The linker warns that
-# getpwuid_r() needs glibc's shared NSS modules at run time: the CLI
-# calls it only to name a file's owner in a message, and falls back to
-# the uid.
+# getpwuid_r() needs glibc's shared NSS modules at run time: a static
+# program never calls it (lib/basedir.c reads /etc/passwd instead, to
+# name a file's owner in a message).
 ifeq ($(SANITIZE),)
 CLI_LDFLAGS := -static-pie
 endif

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,11 +38,41 @@ int procmgr_default_dir(char **ret_dir)
 	return 0;
 }
 
+/* uid's name as /etc/passwd itself has it: 1, or 0 if it has none. */
+static int passwd_file_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *res;
+	char tmp[1024];
+	FILE *f = fopen("/etc/passwd", "re");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgetpwent_r(f, &pw, tmp, sizeof(tmp), &res) == 0)
+		if (pw.pw_uid == uid) {
+			snprintf(buf, size, "%s", pw.pw_name);
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A statically linked program (the CLI is a static PIE) cannot load
+ * glibc's NSS modules, and getpwuid_r() crashes there on a uid that
+ * the built-in lookups miss. Such a program has no interpreter
+ * (AT_BASE is 0): it reads /etc/passwd itself.
+ */
 static void user_name(uid_t uid, char *buf, size_t size)
 {
 	struct passwd pw, *res = NULL;
 	char tmp[1024];
 
+	if (getauxval(AT_BASE) == 0) {
+		if (!passwd_file_name(uid, buf, size))
+			snprintf(buf, size, "unknown user");
+		return;
+	}
 	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
 		snprintf(buf, size, "%s", res->pw_name);
 	else
