@@ -12,6 +12,9 @@
  *		sleeps until killed
  *	stamp run CMD [ARG...]
  *		run CMD; print the time it returned; exit with its status
+ *	stamp herd N CMD [ARG...]
+ *		run N copies of CMD at once (stdout to /dev/null); print
+ *		each one's time from its fork to its return (us), sorted
  */
 #include <procmgr.h>
 
@@ -137,8 +140,62 @@ static int run(char **argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Each child forks CMD, waits and writes its time to the pipe. */
+static int herd(int n, char **argv)
+{
+	long long *t = calloc((size_t)n, sizeof(*t));
+	int p[2], failed = 0;
+
+	if (!t || n < 1 || pipe(p) < 0)
+		return 3;
+	for (int i = 0; i < n; i++) {
+		if (fork() != 0)
+			continue;
+		long long t0 = now_ns(), dt;
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 1);
+			execvp(argv[0], argv);
+			_exit(127);
+		}
+		waitpid(pid, &st, 0);
+		dt = (now_ns() - t0) / 1000;
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			dt = -dt;
+		_exit(write(p[1], &dt, sizeof(dt)) == sizeof(dt) ? 0 : 1);
+	}
+	close(p[1]);
+	for (int i = 0; i < n; i++) {
+		if (read(p[0], &t[i], sizeof(t[i])) != sizeof(t[i]))
+			return 3;
+		if (t[i] < 0) {
+			failed++;
+			t[i] = -t[i];
+		}
+	}
+	while (wait(NULL) > 0)
+		;
+	qsort(t, (size_t)n, sizeof(*t), cmp_ll);
+	for (int i = 0; i < n; i++)
+		printf("%lld\n", t[i]);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 3 && !strcmp(argv[1], "herd"))
+		return herd(atoi(argv[2]), argv + 3);
 	if (argc > 4 && !strcmp(argv[1], "ready"))
 		return ready(argv[2], atoi(argv[3]), argv[4]);
 	if (argc > 2 && !strcmp(argv[1], "run"))
