@@ -368,6 +368,15 @@ void pm_inotify_drain(int ifd);
  * or written), 0 when someone does, < 0 when it cannot tell.
  */
 int pm_lock_free(procmgr *h);
+/*
+ * Wait as procmgr_lock() does (wait line, h->lock_timeout), but for a
+ * shared lock on NAME: one that any number of readers hold together and
+ * no state change can be under way beneath. 1: held through *ret_fd
+ * (close it to let go); 0: not tried, since h holds the lock or runs
+ * under an inherited one (PROCMGR_LOCK_FD), whose owner it would wait
+ * for; else -errno (-EWOULDBLOCK: timed out).
+ */
+int pm_lock_shared(procmgr *h, int *ret_fd);
 
 /* ---- status.c ------------------------------------------------------ */
 

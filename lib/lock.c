@@ -60,6 +60,7 @@ struct waiter {
 	int fd;			/* the lock file (the caller's) */
 	int efd;		/* written once the fcntl returns */
 	int err;		/* 0 granted, else the errno */
+	short type;		/* F_WRLCK, or F_RDLCK (pm_lock_shared()) */
 	struct flock fl;
 	uint64_t one;
 };
@@ -146,7 +147,7 @@ static void *waiter_main(void *arg)
 	int r;
 
 	do {
-		w->fl = (struct flock){ .l_type = F_WRLCK,
+		w->fl = (struct flock){ .l_type = w->type,
 					.l_whence = SEEK_SET };
 		r = fcntl(w->fd, F_OFD_SETLKW, &w->fl);
 	} while (r < 0 && errno == EINTR);
@@ -277,9 +278,10 @@ static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int *ifd,
  * does, and the user may have no instance left (the per-user
  * fs.inotify.max_user_instances): then the message is re-read on a timer.
  */
-static int wait_lock(procmgr *h, int dirfd, int fd, char **shown)
+static int wait_lock(procmgr *h, int dirfd, int fd, short type,
+		     char **shown)
 {
-	struct waiter w = { .fd = fd, .efd = -1 };
+	struct waiter w = { .fd = fd, .efd = -1, .type = type };
 	pthread_t thread;
 	int ifd = -1, r;
 
@@ -310,15 +312,18 @@ out:
 	return r;
 }
 
-/* The lock is held: fail at once, or wait as h->lock_timeout says. */
-static int lock_held(procmgr *h, int dirfd, int fd)
+/*
+ * The lock is held: fail at once, or wait as h->lock_timeout says for a
+ * lock of this type.
+ */
+static int lock_held(procmgr *h, int dirfd, int fd, short type)
 {
 	char *shown = NULL, *msg;
 	int r;
 
 	if (h->lock_timeout != 0) {
 		pm_waiting(h, "the lock of %s", h->name);
-		r = wait_lock(h, dirfd, fd, &shown);
+		r = wait_lock(h, dirfd, fd, type, &shown);
 		pm_waiting(h, NULL);
 		free(shown);
 		if (r == -EINTR)
@@ -495,7 +500,7 @@ int procmgr_lock(procmgr *h)
 		goto fail;
 	r = setlk(fd, F_OFD_SETLK, F_WRLCK);
 	if (r == -EAGAIN || r == -EACCES)
-		r = lock_held(h, dirfd, fd);
+		r = lock_held(h, dirfd, fd, F_WRLCK);
 	else if (r < 0)
 		r = pm_error(h, -r, "cannot lock %s: %s", h->lock_path,
 			     strerror(-r));
@@ -507,6 +512,36 @@ int procmgr_lock(procmgr *h)
 	h->lock_depth = 1;
 	return 0;
 fail:
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
+	return r;
+}
+
+int pm_lock_shared(procmgr *h, int *ret_fd)
+{
+	int dirfd = -1, fd = -1, r;
+
+	if (h->lock_depth > 0 || getenv(PROCMGR_LOCK_ENV))
+		return 0;
+	r = pm_open_base(h, true, &dirfd);
+	if (r < 0)
+		return r;
+	r = open_lock_file(h, dirfd, &fd);
+	if (r < 0)
+		goto out;
+	r = setlk(fd, F_OFD_SETLK, F_RDLCK);
+	if (r == -EAGAIN || r == -EACCES)
+		r = lock_held(h, dirfd, fd, F_RDLCK);
+	else if (r < 0)
+		r = pm_error(h, -r, "cannot lock %s: %s", h->lock_path,
+			     strerror(-r));
+	if (r >= 0) {
+		*ret_fd = fd;
+		fd = -1;
+		r = 1;
+	}
+out:
 	if (fd >= 0)
 		close(fd);
 	close(dirfd);
