@@ -36,6 +36,8 @@ struct procmgr {
 
 	struct pm_live *live;	/* the last status, to give again (live.c) */
 	bool live_off;		/* never keep one (the monitor's handle) */
+	bool keys_listed;	/* a status listed meta_fd: keys_there says */
+	uint32_t keys_there;	/* which of status.c's keys are there */
 	int meta_fd;		/* checked DIR/HOSTFP/NAME kept for reads, or -1 */
 	struct stat meta_st;	/* meta_fd as its check found it */
 	bool meta_pinned;	/* pm_meta_pin(): reads use meta_fd as it is */

@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -60,6 +61,58 @@ static void warn_corrupt(procmgr *h, const char *key, const char *value,
 }
 
 /*
+ * The keys a status may read. Most NAMEs lack half of them, and each
+ * open() of an absent one is a failed lookup (a negative dentry): a
+ * status lists the directory once instead, and opens only what is there.
+ * With 10,000 NAMEs, `list` spent a sixth of its time in those lookups.
+ */
+static const char *const status_keys[] = {
+	"pid", "start_time", "process_name", "pidfd_ino", "fingerprint",
+	"socket", "exit", "monitor", "ready", "restarts", "supervision",
+	"status_text",
+};
+#define N_STATUS_KEYS (sizeof(status_keys) / sizeof(status_keys[0]))
+
+static int status_key_index(const char *key)
+{
+	for (size_t i = 0; i < N_STATUS_KEYS; i++)
+		if (!strcmp(key, status_keys[i]))
+			return (int)i;
+	return -1;
+}
+
+/* Which of status_keys dirfd holds, into h (h->keys_listed if known). */
+static void list_keys(procmgr *h, int dirfd)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	ssize_t n = -1;
+
+	h->keys_there = 0;
+	if (lseek(dirfd, 0, SEEK_SET) == 0)
+		while ((n = getdents64(dirfd, buf, sizeof(buf))) > 0)
+			for (ssize_t off = 0; off < n;) {
+				struct dirent64 *d = (void *)(buf + off);
+				int i = status_key_index(d->d_name);
+
+				if (i >= 0)
+					h->keys_there |= 1u << i;
+				off += d->d_reclen;
+			}
+	h->keys_listed = n == 0;
+}
+
+/* Known absent from the listing: no need to try to open it. */
+static bool key_absent(const procmgr *h, const char *key)
+{
+	int i;
+
+	if (!h->keys_listed)
+		return false;
+	i = status_key_index(key);
+	return i >= 0 && !(h->keys_there & (1u << i));
+}
+
+/*
  * Every key a status reads: the bytes, and the file's stat noted for
  * pm_live, which can then tell that the next status would read the
  * same. key is a literal (pm_live keeps the pointer).
@@ -68,7 +121,11 @@ static int status_read(procmgr *h, const char *key, char **ret,
 		       size_t *ret_len)
 {
 	struct stat st;
-	int r = pm_key_read_stat(h, key, ret, ret_len, &st);
+	int r;
+
+	if (key_absent(h, key))
+		return -ENOENT;
+	r = pm_key_read_stat(h, key, ret, ret_len, &st);
 
 	if (r == 0)
 		pm_live_note(h, key, &st);
@@ -739,7 +796,9 @@ int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 		goto done;
 	if (r < 0)
 		return r;
+	list_keys(h, h->meta_fd);
 	r = read_status(h, &st, pm_live_begin(h, h->meta_fd) ? &proof : NULL);
+	h->keys_listed = false;
 	proof.st = r < 0 ? NULL : &st;
 	pm_live_keep(h, h->meta_fd, &proof);
 	pm_meta_unpin(h);
