@@ -244,7 +244,13 @@ $(BUILD)/%: man/%.scd
 	@mkdir -p $(dir $@)
 	$(SCDOC) < $< > $@
 
+# What make bench needs besides the build: the peers (start-stop-daemon
+# comes with dpkg), hyperfine to time commands, psutil for the pants-style
+# manager, perf for instruction counts, GNU time for peak RSS.
+BENCH_DEPS := hyperfine s6 python3-psutil linux-perf time
+
 bench: $(PROCMGR) $(MONITOR) $(BENCH_BIN) $(HELPER_BIN)
+	@sh tests/deps.sh $(BENCH_DEPS)
 	@BUILD=$(BUILD) sh bench/run.sh
 
 # ---- install ------------------------------------------------------------

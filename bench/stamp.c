@@ -12,6 +12,12 @@
  *		sleeps until killed
  *	stamp run CMD [ARG...]
  *		run CMD; print the time it returned; exit with its status
+ *	stamp reap CMD [ARG...]
+ *		run CMD as a child subreaper that reaps every orphan at
+ *		once: a daemon that start-stop-daemon or pants-style left
+ *		behind is then gone the moment it exits, as under an init
+ *		that reaps promptly (this VM's PID 1 reaps late, and their
+ *		stops wait for the zombie); exit with CMD's status
  *	stamp herd N CMD [ARG...]
  *		run N copies of CMD at once (stdout to /dev/null); print
  *		each one's time from its fork to its return (us), sorted
@@ -25,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -140,6 +147,26 @@ static int run(char **argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+static int reap(char **argv)
+{
+	pid_t pid, child;
+	int st, ret = 3;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return 3;
+	child = fork();
+	if (child == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (child > 0 && (pid = wait(&st)) > 0)
+		if (pid == child) {
+			ret = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+			break;
+		}
+	return ret;
+}
+
 static int cmp_ll(const void *a, const void *b)
 {
 	long long x = *(const long long *)a, y = *(const long long *)b;
@@ -198,6 +225,8 @@ int main(int argc, char **argv)
 		return herd(atoi(argv[2]), argv + 3);
 	if (argc > 4 && !strcmp(argv[1], "ready"))
 		return ready(argv[2], atoi(argv[3]), argv[4]);
+	if (argc > 2 && !strcmp(argv[1], "reap"))
+		return reap(argv + 2);
 	if (argc > 2 && !strcmp(argv[1], "run"))
 		return run(argv + 2);
 	if (argc < 2)
