@@ -335,7 +335,10 @@ PROCMGR_EXPORT void procmgr_status_clear_sized(struct procmgr_status *st,
  * written is not the recorded one, and process_name matches argv[0]
  * exactly or as a whole name followed by a blank or ':'. A daemon its
  * monitor stopped for being idle is STOPPED, with its metadata kept and
- * exit.reason "idle".
+ * exit.reason "idle". From its second call on, a handle keeps a running
+ * answer with a pidfd of the daemon and of its monitor (two fds until
+ * procmgr_free()) and gives it again while neither has exited and no
+ * file it read has changed (see procmgr(3), LIVENESS).
  */
 PROCMGR_EXPORT int procmgr_status_sized(procmgr *h, struct procmgr_status *ret,
 				       size_t size);
