@@ -117,7 +117,7 @@ SCDOC ?= scdoc
 HAVE_SCDOC := $(shell command -v $(SCDOC) 2>/dev/null)
 
 DEPS := build-essential check bats gcovr scdoc python3 python3-pytest \
-	pkg-config socat parallel
+	pkg-config socat parallel strace
 
 .PHONY: all check unit cli python coverage demo deps clean install uninstall man \
 	bench deb install-python uninstall-python FORCE

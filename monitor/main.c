@@ -309,7 +309,10 @@ int main(int argc, char **argv)
 {
 	pid_t pid;
 
-	if (argc != 3 || argv[1][0] != '/')
+	/* by hand, without the job and the answer socket procmgr passes */
+	if (argc != 3 || argv[1][0] != '/' ||
+	    fcntl(PM_MON_FD_JOB, F_GETFD) < 0 ||
+	    fcntl(PM_MON_FD_CTL, F_GETFD) < 0)
 		usage();
 	pid = fork();
 	if (pid < 0) {

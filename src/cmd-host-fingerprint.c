@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int cmd_host_fingerprint(struct cli *c, int argc, char **argv)
 {
@@ -15,9 +16,13 @@ int cmd_host_fingerprint(struct cli *c, int argc, char **argv)
 	r = cli_parse(c, argc, argv, &syntax, NULL, NULL, NULL, NULL);
 	if (r != CLI_CONTINUE)
 		return r;
-	/* uname(2) does not fail in practice: keep the error path short. */
 	r = procmgr_host_fingerprint(fp);
-	if (r >= 0)
-		puts(fp);
-	return r < 0 ? cli_fail(NULL, r) : CLI_OK;
+	if (r < 0) {
+		/* no handle to ask: the only call that can fail is uname(2) */
+		cli_err("cannot compute the host fingerprint: uname: %s",
+			strerror(-r));
+		return CLI_ERROR;
+	}
+	puts(fp);
+	return CLI_OK;
 }

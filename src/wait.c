@@ -47,6 +47,10 @@ static struct {
 	struct timespec since;	/* CLOCK_MONOTONIC */
 } w = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
+#ifdef PROCMGR_COVERAGE
+extern void __gcov_dump(void);
+#endif
+
 static void on_signal(int sig)
 {
 	int saved = errno;
@@ -102,6 +106,9 @@ void cli_end_by_signal(void)
 		return;
 	cli_wait_clear();
 	fflush(stdout);
+#ifdef PROCMGR_COVERAGE
+	__gcov_dump();	/* death by a signal would lose the counters */
+#endif
 	signal(sig, SIG_DFL);
 	raise(sig);
 	_exit(128 + sig);

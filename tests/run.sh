@@ -11,14 +11,20 @@ top=$(pwd)
 # The library finds the monitor beside the program that uses it; the test
 # programs live elsewhere, so point them at this build's.
 export PROCMGR_MONITOR="$top/$BUILD/procmgr-monitor"
-# A coverage build's processes that run as another user (nobody) cannot
-# write the build's counters; libgcov must not say so on their stderr,
-# which the tests read.
-export GCOV_ERROR_FILE=/dev/null
 passed=0
 failed=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# A coverage build's processes that run as another user (nobody) cannot
+# write its counters, and libgcov would say so on the stderr the tests
+# read: theirs go to a scratch tree anyone may write (tests/cli/helpers.bash
+# points them there).
+GCOV_OTHER=
+if ls "$BUILD"/lib/*.gcno >/dev/null 2>&1; then
+	GCOV_OTHER=$(mktemp -d)
+	chmod 1777 "$GCOV_OTHER"
+	export GCOV_OTHER
+fi
+trap 'rm -rf "$log" ${GCOV_OTHER:+"$GCOV_OTHER"}' EXIT
 
 # Pids of live (non-zombie) processes running one of this build's helper
 # programs: a test must kill what it starts, so any new one left after the
@@ -37,7 +43,7 @@ before=$(helper_pids)
 if [ -z "${ONLY:-}" ] || [ "$ONLY" = unit ]; then
 	# Each suite into its own log, JOBS at a time; read in order after.
 	logs=$(mktemp -d)
-	trap 'rm -rf "$log" "$logs"' EXIT
+	trap 'rm -rf "$log" "$logs" ${GCOV_OTHER:+"$GCOV_OTHER"}' EXIT
 	for t in "$BUILD"/tests/test-*; do
 		[ -x "$t" ] && echo "$t"
 	done | HELPERS="$top/$BUILD/helpers" CK_DEFAULT_TIMEOUT=120 \
@@ -119,6 +125,14 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
 	echo "python: ${p:-0} passed, $f failed"
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + f))
+fi
+
+# What ran as another user counts too: add its counters to the build's.
+if [ -n "$GCOV_OTHER" ] && [ -d "$GCOV_OTHER$top/$BUILD" ]; then
+	merged=$(mktemp -d)
+	gcov-tool merge -o "$merged" "$top/$BUILD" "$GCOV_OTHER$top/$BUILD" \
+		>/dev/null 2>&1 && cp -r "$merged/." "$top/$BUILD/"
+	rm -rf "$merged"
 fi
 
 sleep 1 # a test's own teardown may still be reaping

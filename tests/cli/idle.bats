@@ -220,3 +220,13 @@ time.sleep(3600)' "$1" </dev/null >/dev/null 2>&1 3>&- &
 	run -0 pm status web
 	[[ "$output" == *"  supervision   "*"idle_timeout=600"* ]]
 }
+
+@test "touch of a daemon without a monitor (pants') succeeds, changing nothing" {
+	sleeper
+	record web "$SPID"
+	run -0 --separate-stderr pm touch web
+	[ -z "$stderr" ]
+	[ -z "$output" ]
+	alive "$SPID"
+	[ "$(ls "$MD/web" | tr '\n' ' ')" = "pid start_time " ]
+}

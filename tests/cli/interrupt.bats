@@ -199,3 +199,11 @@ wait_line() {
 		"$DAEMON" sleep=0.2 notify=READY=1 pause
 	! grep -q waiting "$T/tty" || false
 }
+
+@test "Ctrl-C while following a log: 130, and says so" {
+	pm start web -- "$DAEMON" say=hello pause >/dev/null
+	printed() { grep -qx hello "$T/ctrl_c.out"; }
+	run -130 --separate-stderr ctrl_c printed -- logs -f web
+	[[ "$output" == *$'\nhello\n'* ]]
+	[[ "$stderr" == "procmgr: interrupted while following $D/"*"/web.log" ]]
+}

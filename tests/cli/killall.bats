@@ -74,16 +74,14 @@ teardown() { lc_teardown; }
 	nobody_dir
 	export ND
 	run -0 --separate-stderr in_ns '
-		t=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			"$PROCMGR" --dir "$ND/pm" start theirs -- "$DAEMON" pause)
+		t=$(as_nobody "$PROCMGR" --dir "$ND/pm" start theirs -- "$DAEMON" pause)
 		m=$(pm start mine -- "$DAEMON" pause)
 		"$PROCMGR" killall
 		alive "$t" && echo "theirs alive"
 		gone "$m" && echo "mine gone"
 		# and theirs stops theirs only
 		m=$(pm start mine -- "$DAEMON" pause)
-		setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			"$PROCMGR" killall
+		as_nobody "$PROCMGR" killall
 		gone "$t" && echo "theirs gone"
 		alive "$m" && echo "mine alive"
 		true'

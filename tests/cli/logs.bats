@@ -109,3 +109,14 @@ teardown() { lc_teardown; }
 	[ "${#output}" -eq 2000006 ]
 	[[ "$output" == first$'\n'x* ]]
 }
+
+@test "a stop whose log became a FIFO stops, writing no event there" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	log=$(cat "$MD/web/log")
+	rm "$log"
+	mkfifo "$log"
+	run -0 --separate-stderr pm stop web
+	[ "$stderr" = "stopped web (pid $pid)" ]
+	gone "$pid"
+	[ -p "$log" ]
+}

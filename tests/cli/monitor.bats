@@ -122,3 +122,29 @@ teardown() { lc_teardown; }
 	[[ "$stderr" == "procmgr: cannot run the monitor $T/none/procmgr-monitor: No such file or directory; "*PROCMGR_MONITOR* ]]
 	[ ! -e "$MD/api/pid" ]
 }
+
+@test "procmgr-monitor run by hand says what it is for, and runs nothing" {
+	mon=$PROCMGR_MONITOR
+	[ -n "$mon" ] || mon=$(dirname "$PROCMGR")/procmgr-monitor
+	# bad arguments, and good ones without the job procmgr passes on fd 3
+	for args in "" "$D" "relative web" "$D web"; do
+		# shellcheck disable=SC2086
+		run -2 --separate-stderr "$mon" $args 3>&- 4>&-
+		[[ "$stderr" == "usage: procmgr-monitor DIR NAME"*"not by hand."* ]]
+	done
+	[ ! -e "$D" ]
+}
+
+@test "a monitor told to stop (TERM, INT, HUP) stops the daemon first" {
+	for sig in TERM INT HUP; do
+		pid=$(pm start web -- "$DAEMON" pause)
+		mon=$(mon_of web)
+		note_pid "$mon"
+		kill -"$sig" "$mon"
+		wait_for 10 gone "$pid"
+		wait_for 10 gone "$mon"
+		has_event "^procmgr-monitor got SIG$sig: stopping the daemon$"
+		key_has web exit '^signal=TERM at='
+		run -0 pm stop web
+	done
+}

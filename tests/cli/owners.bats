@@ -22,13 +22,12 @@ setup() {
 
 teardown() { lc_teardown; }
 
-as_nobody() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env PROCMGR_MONITOR="$PROCMGR_MONITOR" "$PROCMGR" "$@" 3>&-
+npm() {
+	as_nobody "$PROCMGR" "$@" 3>&-
 }
 
 @test "root reads another user's daemons, and only reads" {
-	run -0 as_nobody --dir "$ND" start web -- "$DAEMON" say=hello pause
+	run -0 npm --dir "$ND" start web -- "$DAEMON" say=hello pause
 	pid=$output
 	track "$pid"
 	wait_for 10 grep -qx hello "$ND/$HFP/web.log"
@@ -47,7 +46,7 @@ as_nobody() {
 	run -1 --separate-stderr "$PROCMGR" --dir "$ND" set web k v
 	alive "$pid"
 	[ ! -e "$ND/$HFP/web/k" ]
-	run -0 as_nobody --dir "$ND" stop web
+	run -0 npm --dir "$ND" stop web
 	wait_for 10 gone "$pid"
 }
 
@@ -55,7 +54,7 @@ as_nobody() {
 	run -0 pm start web -- "$DAEMON" pause
 	pid=$output
 	for cmd in "status web" "stop web" "get web pid" "logs web"; do
-		run --separate-stderr as_nobody --dir "$D" $cmd
+		run --separate-stderr npm --dir "$D" $cmd
 		echo "$cmd: $status $stderr"
 		[ "$status" -ne 0 ]
 		[[ "$stderr" == *"$O/root"*"belongs to uid 0 (root)"*"sudo"* ]]

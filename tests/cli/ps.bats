@@ -63,13 +63,12 @@ teardown() { lc_teardown; }
 	nobody_dir
 	export ND
 	run -0 --separate-stderr in_ns '
-		setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			"$PROCMGR" --dir "$ND/pm" start theirs -- "$DAEMON" pause >/dev/null
+		as_nobody "$PROCMGR" --dir "$ND/pm" start theirs -- "$DAEMON" pause >/dev/null
 		pm start mine -- "$DAEMON" pause >/dev/null
 		echo "--- root"
 		"$PROCMGR" ps
 		echo "--- nobody"
-		setpriv --reuid=nobody --regid=nogroup --clear-groups "$PROCMGR" ps'
+		as_nobody "$PROCMGR" ps'
 	echo "$output"
 	root=$(sed -n '/^--- root$/,/^--- nobody$/p' <<<"$output")
 	nobody=$(sed -n '/^--- nobody$/,$p' <<<"$output")

@@ -73,3 +73,22 @@ teardown() { lc_teardown; }
 	alive "$s"
 	gone "$w"
 }
+
+@test "stop --all stops the rest past an unsafe NAME, and fails" {
+	good=$(pm start good -- "$DAEMON" pause)
+	mkdir -m 0700 "$MD/bad"
+	chmod 0777 "$MD/bad"
+	run -1 --separate-stderr pm stop --all
+	[[ "$stderr" == *"procmgr: unsafe directory $MD/bad: mode 0777"* ]]
+	[[ "$stderr" == *"stopped good (pid $good)"* ]]
+	wait_for 10 gone "$good"
+	[ -d "$MD/bad" ]
+}
+
+@test "stop --all where DIR is not a directory says so" {
+	touch "$T/file"
+	run -1 --separate-stderr "$PROCMGR" --dir "$T/file" stop --all
+	[ "$stderr" = "procmgr: cannot list the daemons to stop: Not a directory" ]
+	run -1 --separate-stderr "$PROCMGR" --dir "$T/file" --json stop --all
+	[ "$(json 'd["error"]["exit"]' <<<"$output")" = 1 ]
+}

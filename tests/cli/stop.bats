@@ -108,8 +108,7 @@ assert o["stopped"] is False and o["stopped_pid"] is None, o'
 	mkdir -p "$dir/$HFP/web"
 	printf '%s' "$SPID" >"$dir/$HFP/web/pid"
 	printf '%s' "$(start_time_of "$SPID")" >"$dir/$HFP/web/start_time"
-	run -1 --separate-stderr setpriv --reuid=nobody --regid=nogroup \
-		--clear-groups "$PROCMGR" --dir "$dir" stop web --kill-wait 0.2
+	run -1 --separate-stderr as_nobody "$PROCMGR" --dir "$dir" stop web --kill-wait 0.2
 	[[ "$stderr" == "procmgr: "*"$SPID"* ]]
 	alive "$SPID"
 	[ -e "$dir/$HFP/web/pid" ]

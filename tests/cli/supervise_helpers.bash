@@ -100,7 +100,7 @@ need_pid_ns() {
 # pm (procmgr on $D), alive, gone, wait_for and the test's variables.
 in_ns() {
 	export D T PROCMGR DAEMON HELPERS
-	export -f pm alive gone wait_for
+	export -f pm alive gone wait_for as_nobody as_uid_gid
 	unshare -pf --mount-proc bash -c "set -u; $1" 3>&-
 }
 
@@ -112,7 +112,3 @@ nobody_dir() {
 	chown nobody:nogroup "$ND"
 }
 
-# as_nobody CMD...: run CMD as nobody, with no groups.
-as_nobody() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
-}

@@ -207,3 +207,15 @@ daemon_with_children() {
 	alive "$$"
 	! key_is web pid "$$" || false
 }
+
+@test "stop --kill-mode tree takes the children a start's process mode left" {
+	export T_KIDS=$T/kids
+	START_OPTS=(--kill-mode process)
+	pid=$(daemon_with_children 2 pause)
+	wait_for 10 lines_in "$T/kids" 2
+	kids=$(pids_in "$T/kids")
+	run -0 --separate-stderr pm stop web --kill-mode tree
+	[ "$stderr" = "stopped web (pid $pid)" ]
+	gone "$pid"
+	for k in $kids; do wait_for 10 gone "$k"; done
+}

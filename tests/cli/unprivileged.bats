@@ -44,6 +44,9 @@ uid_of() {
 	as_nobody kill -KILL "$pid"
 	wait_for 20 grep -q 'started pid [0-9]* (restart 1 of 5)$' "$NMD/web.log"
 	wait_for 20 test -e "$NMD/web/ready"
+	# the monitor holds the lock until the new run is ready, a little
+	# past the key: a stop sooner would wait and say so on stderr
+	wait_for 20 npm lock web --lock-timeout 0 -- true
 	new=$(cat "$NMD/web/pid")
 	[ "$new" != "$pid" ]
 	run -0 npm status web

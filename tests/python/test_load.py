@@ -52,3 +52,28 @@ def test_the_version_is_the_librarys():
                 if x.startswith(f"#define PROCMGR_VERSION_{part} ")][0]
         parts.append(line.split()[2])
     assert procmgr.__version__ == procmgr.version() == ".".join(parts)
+
+
+MONITOR_OF = """
+import os, sys, procmgr
+pm = procmgr.ProcessManager("web", sys.argv[1])
+pid, _ = pm.ensure(["sleep", "1000"])
+try:
+    with open(f"/proc/{pid}/stat") as f:
+        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+    print(os.readlink(f"/proc/{ppid}/exe"))
+finally:
+    pm.stop()
+"""
+
+
+def test_the_monitor_is_found_beside_the_library(pmdir):
+    # Not beside python3: beside the libprocmgr.so the package loaded.
+    env = dict(CHILD_ENV)
+    env.pop("PROCMGR_MONITOR", None)
+    out = subprocess.run([sys.executable, "-c", MONITOR_OF, pmdir], env=env,
+                         cwd="/", capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lib = os.path.realpath(os.environ["PROCMGR_LIB"])
+    assert out.stdout.strip() == os.path.join(os.path.dirname(lib),
+                                              "procmgr-monitor")
