@@ -666,8 +666,10 @@ START_TEST(test_waits_interrupted)
 	const int term[] = { SIGTERM };
 	struct procmgr_stop_opts so = { .signals = term, .n_signals = 1,
 					.kill_wait = 60 };
+	/* ready (fd 3) once TERM is ignored: a TERM sent sooner would end it */
 	char *dir, *v = NULL, *ign[] = { (char *)"/bin/sh", (char *)"-c",
-					 (char *)"trap '' TERM; exec sleep 1000",
+					 (char *)"trap '' TERM; echo >&3; "
+						 "exec sleep 1000 3>&-",
 					 NULL };
 	procmgr *h = cu_open("waits", &dir), *holder = tu_open(dir, "waits");
 	pid_t pid;
@@ -680,6 +682,7 @@ START_TEST(test_waits_interrupted)
 	interrupt_in(0.2);
 	ck_assert_int_eq(procmgr_await(h, "never", 60, &v), -EINTR);
 	o.argv = ign;
+	o.ready = (struct procmgr_ready){ .kind = PROCMGR_READY_FD, .fd = 3 };
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
 	cu_track(pid);
 	interrupt_in(0.3);
