@@ -27,6 +27,15 @@ on": waits that can be resumed (the lock, await, stop) are retried, as
 PEP 475 retries system calls; a start cannot be resumed, so the spawning
 calls raise errors.Interrupted instead.
 
+A signal can also land where no system call is there to fail: just before
+the wait blocks, or in another thread of the process. Python's C handler
+then only notes it, and the wait would go on to its end. So during a wait
+from the main thread, Python's wakeup fd (signal.set_wakeup_fd, a pipe of
+the binding's) is the library's cancel fd: the handler writes a byte there,
+the wait sees it and returns -EINTR as for an interrupted call. When the
+application already owns the wakeup fd (asyncio does), the binding leaves it
+alone and only the interrupted system call ends the wait.
+
 For that to hold, no Python code may run inside a library call that waits:
 Python runs pending signal handlers at the next bytecode of the main
 thread, and an exception raised in a ctypes callback is printed and
@@ -39,9 +48,11 @@ the lock that way themselves before calling into the library, which then
 finds it held by its handle and only counts up.
 """
 
+import contextlib
 import ctypes
 import errno
 import os
+import signal
 import threading
 import time
 import weakref
@@ -158,13 +169,58 @@ def entry_for(dir, name):
 
 
 def _after_fork_in_child():
-    global _entries_lock
+    global _entries_lock, _wakeup
     _entries_lock = threading.Lock()
+    # the parent's pipe: a signal of ours must not end the parent's wait
+    if _wakeup is not None:
+        for fd in _wakeup:
+            os.close(fd)
+        _wakeup = None
     for e in list(_entries.values()):
         e.after_fork()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+_wakeup = None  # (read end, write end) of the binding's wakeup pipe
+
+
+def _drain(fd):
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
+
+
+@contextlib.contextmanager
+def _signals_cancel(ptr):
+    """Within: a signal caught by a Python handler, in whatever thread it
+    lands, ends the library's wait on ptr (see the module's text)."""
+    global _wakeup
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if _wakeup is None:
+        _wakeup = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    r, w = _wakeup
+    theirs = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    if theirs != -1:
+        # The application's (asyncio's, which does not warn either): put
+        # it back and do without.
+        signal.set_wakeup_fd(theirs, warn_on_full_buffer=False)
+        yield
+        return
+    lib.procmgr_set_cancel_fd(ptr, r)
+    try:
+        # one that came before the fd was set has not written it
+        run_signal_handlers()
+        yield
+    finally:
+        lib.procmgr_set_cancel_fd(ptr, -1)
+        signal.set_wakeup_fd(-1)
+        _drain(r)
 
 
 def call_waiting(entry, attempt, resumable=True):
@@ -173,7 +229,7 @@ def call_waiting(entry, attempt, resumable=True):
     handlers run at once (KeyboardInterrupt propagates); if they return, a
     resumable call is attempted again, anything else raises Interrupted."""
     while True:
-        with entry.mutex:
+        with entry.mutex, _signals_cancel(entry.main.ptr):
             r = attempt(entry.main.ptr)
             msg = entry.main.errmsg() if r < 0 else None
         if r != -errno.EINTR:

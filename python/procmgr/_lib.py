@@ -225,6 +225,7 @@ _PROTOTYPES = {
                               ctypes.POINTER(_size)]),
     "procmgr_monitors_free": (None, [ctypes.POINTER(Monitor), _size]),
     "procmgr_set_wait_fn": (None, [_h, ctypes.c_void_p, ctypes.c_void_p]),
+    "procmgr_set_cancel_fd": (None, [_h, _i]),
     "procmgr_start_log_tail": (_i, [_h, _size, _out_s]),
     "procmgr_format_size": (None, [ctypes.c_uint64, ctypes.c_char_p, _size]),
     "procmgr_size_parse": (_i, [_s, ctypes.POINTER(ctypes.c_uint64)]),

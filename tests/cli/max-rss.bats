@@ -63,3 +63,14 @@ teardown() { lc_teardown; }
 	done
 	[ ! -e "$MD/web" ]
 }
+
+@test "a daemon without a monitor (pants') is measured by itself" {
+	sleeper
+	record web "$SPID"
+	printf v1 >"$MD/web/fingerprint"
+	run -0 --separate-stderr pm ensure web --fingerprint v1 --max-rss 1K \
+		-- "$DAEMON" pause
+	[[ "$stderr" == "restarting web: memory "*" over --max-rss 1 KiB" ]]
+	wait_for 10 gone "$SPID"
+	alive "$output"
+}

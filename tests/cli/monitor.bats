@@ -151,3 +151,16 @@ teardown() { lc_teardown; }
 		run -0 pm stop web
 	done
 }
+
+@test "a monitor handed an empty or corrupt job starts nothing" {
+	mon=$PROCMGR_MONITOR
+	[ -n "$mon" ] || mon=$(dirname "$PROCMGR")/procmgr-monitor
+	: >"$T/empty"
+	printf 'procmgr-job\0garbage' >"$T/garbage"
+	for job in empty garbage; do
+		# fd 3 is the job (not bats's own fd 3, which would hang it)
+		run -0 "$mon" "$D" web 3<"$T/$job" 4<>"$T/answer"
+		wait_for 10 eval "! pgrep -f 'procmgr-monitor $D web' >/dev/null"
+		[ ! -e "$D" ]
+	done
+}

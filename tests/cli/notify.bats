@@ -92,6 +92,16 @@ teardown() { lc_teardown; }
 	[[ "$stderr" == *"not ready"* ]]
 }
 
+@test "a bad EXTEND_TIMEOUT_USEC= is ignored: the timeout holds" {
+	for bad in abc -5 12x ''; do
+		run -4 --separate-stderr pm start web --ready notify \
+			--ready-timeout 0.5 \
+			-- "$DAEMON" "notify=EXTEND_TIMEOUT_USEC=$bad" pause
+		[[ "$stderr" == *"not ready"* ]]
+		run -0 pm stop web
+	done
+}
+
 @test "the daemon gets WATCHDOG_USEC and WATCHDOG_PID under --watchdog" {
 	pid=$(pm start web --watchdog 30 -- "$DAEMON" pause)
 	env=$(tr '\0' '\n' <"/proc/$pid/environ")

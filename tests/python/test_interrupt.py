@@ -9,6 +9,7 @@ the lock from here, so that "free" is not merely the kernel dropping a dead
 process's lock.
 """
 
+import select
 import signal
 import subprocess
 import time
@@ -167,3 +168,35 @@ def test_other_handlers_during_a_start_raise_interrupted(pmdir, procs,
     assert out.startswith("interrupted: interrupted while waiting for web")
     assert child.wait(5) == 0
     assert lock_is_free(pmdir)
+
+
+def test_ctrl_c_caught_by_another_thread_ends_the_wait(pmdir, procs):
+    # Only a thread that is in a system call gets EINTR: with SIGINT
+    # blocked in the main thread, the kernel hands it to another one, and
+    # the wait in the main thread must end all the same.
+    holder = procs.python(
+        "import sys\nfrom procmgr import ProcessManager\n"
+        f"pm = ProcessManager('web', {pmdir!r})\n"
+        "pm.lifecycle_lock.acquire()\nprint('held', flush=True)\n"
+        "sys.stdin.readline()\n",
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    code = CHILD.format(base=pmdir, call=(
+        "threading.Thread(target=threading.Event().wait, daemon=True)"
+        ".start()\n    "
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\n    "
+        "pm.lifecycle_lock.acquire(message_fn=None)"))
+    code = code.replace("import signal,", "import signal, threading,")
+    child = procs.python(code, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "calling\n"
+    for _ in range(3):
+        wait_for(lambda: proc_state(child.pid) == "S", 5, "the child's wait")
+        time.sleep(0.1)
+    child.send_signal(signal.SIGINT)
+    ready, _, _ = select.select([child.stdout], [], [], 60)
+    assert ready, "the wait went on after SIGINT"
+    line = child.stdout.readline().split()
+    assert line[:1] == ["interrupted"], (line, child.stderr.read())
+    assert line[2] == "False"
+    assert lock_is_free(pmdir) is False  # the holder still has it
