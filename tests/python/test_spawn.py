@@ -284,7 +284,8 @@ def test_kill_mode_process_leaves_the_rest_of_the_tree(daemons, tmp_path):
     pm = daemons("web")
     child = tmp_path / "child"
     pm.start(["sh", "-c", f"sleep 1000 & echo $! > {child}; exec sleep 1000"])
-    wait_for(child.exists)
+    # the shell creates the file, then writes the pid into it
+    wait_for(lambda: child.exists() and child.read_text().endswith("\n"))
     cpid = int(child.read_text())
     pm.stop(kill_mode="process")
     assert os.path.exists(f"/proc/{cpid}")
