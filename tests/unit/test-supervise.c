@@ -704,9 +704,14 @@ END_TEST
  */
 START_TEST(test_cancel_fd)
 {
+	/* ready (fd 3) once TERM is ignored: a TERM sent sooner would end it */
 	char *argv[] = { (char *)"/bin/sh", (char *)"-c",
-			 (char *)"trap '' TERM; exec sleep 1000", NULL };
-	struct procmgr_spawn_opts o = { .argv = argv };
+			 (char *)"trap '' TERM; echo >&3; exec sleep 1000 3>&-",
+			 NULL };
+	struct procmgr_spawn_opts o = {
+		.argv = argv,
+		.ready = { .kind = PROCMGR_READY_FD, .fd = 3 },
+	};
 	const int term[] = { SIGTERM };
 	struct procmgr_stop_opts so = { .signals = term, .n_signals = 1,
 					.kill_wait = 60 };
