@@ -1,9 +1,11 @@
 #!/bin/sh
 # Run every unit suite (Check), every CLI file (bats) and the Python
-# binding's tests (pytest) against the build in $BUILD, show the failures,
-# and end with one line: "N passed, N failed". ONLY=unit, cli or python
-# runs one of the three. JOBS (default 4) suites run at once: the tests
-# mostly wait on processes, so even two cores keep four busy.
+# binding's tests (pytest) against the build in $BUILD, show the failures
+# and the skips, and end with one line: "N passed, N failed, N skipped". A
+# skipped test is one that cannot run here (it needs root, a capability, a
+# kernel feature): it counts as skipped, not as passed. ONLY=unit, cli or
+# python runs one of the three. JOBS (default 4) suites run at once: the
+# tests mostly wait on processes, so even two cores keep four busy.
 BUILD=${BUILD:-build}
 JOBS=${JOBS:-4}
 PYTHON=${PYTHON:-python3}
@@ -13,6 +15,7 @@ top=$(pwd)
 export PROCMGR_MONITOR="$top/$BUILD/procmgr-monitor"
 passed=0
 failed=0
+skipped=0
 log=$(mktemp)
 # A coverage build's processes that run as another user (nobody) cannot
 # write its counters, and libgcov would say so on the stderr the tests
@@ -62,11 +65,18 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = unit ]; then
 		n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
 		f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
 		e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+		# tu_skip() ends a test that Check then counts as passed.
+		s=$(grep -cE '^SKIP: ' "$log")
 		# A failure's own lines, and what a sanitizer said about it.
-		[ $((f + e)) -gt 0 ] && grep -vE '^(Running suite|[0-9]+%:)' "$log"
-		echo "unit $(basename "$t"): $line"
-		passed=$((passed + n - f - e))
+		if [ $((f + e)) -gt 0 ]; then
+			grep -vE '^(Running suite|[0-9]+%:)' "$log"
+		else
+			grep -E '^SKIP: ' "$log"
+		fi
+		echo "unit $(basename "$t"): $line, Skipped: $s"
+		passed=$((passed + n - f - e - s))
 		failed=$((failed + f + e))
+		skipped=$((skipped + s))
 	done
 	# The files of lib/ depend on each other without a cycle.
 	if "$PYTHON" tests/lib-graph.py "$BUILD" >"$log" 2>&1; then
@@ -87,12 +97,15 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = cli ]; then
 	command -v parallel >/dev/null &&
 		jobs="--jobs $JOBS --no-parallelize-within-files"
 	bats $jobs --tap tests/cli/*.bats </dev/null >"$log" 2>&1
-	grep -E '^not ok|^#' "$log"
-	p=$(grep -cE '^ok ' "$log")
+	# A bats skip is an "ok" line that ends "# skip [reason]".
+	grep -E '^not ok|^#|^ok .* # skip' "$log"
+	s=$(grep -cE '^ok .* # skip' "$log")
+	p=$(($(grep -cE '^ok ' "$log") - s))
 	f=$(grep -cE '^not ok ' "$log")
-	echo "cli: $p ok, $f not ok"
+	echo "cli: $p ok, $f not ok, $s skipped"
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 fi
 
 if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
@@ -106,10 +119,11 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
 			export LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
 			export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 		fi
-		"$PYTHON" -m pytest -q -rfE -p no:cacheprovider tests/python
+		"$PYTHON" -m pytest -q -rfEs -p no:cacheprovider tests/python
 	) </dev/null >"$log" 2>&1
 	summary=$(tail -n 1 "$log")
 	p=$(echo "$summary" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+	s=$(echo "$summary" | grep -oE '[0-9]+ skipped' | cut -d' ' -f1)
 	f=0
 	for n in $(echo "$summary" | grep -oE '[0-9]+ (failed|errors?)' |
 		cut -d' ' -f1); do
@@ -121,10 +135,14 @@ if [ -z "${ONLY:-}" ] || [ "$ONLY" = python ]; then
 		f=1
 	elif [ "$f" -gt 0 ]; then
 		grep -vE '^[.sFEx]+ *(\[ *[0-9]+%\])?$' "$log"
+	else
+		# -rs: one "SKIPPED [n] file:line: reason" line a skip
+		grep -E '^SKIPPED ' "$log"
 	fi
-	echo "python: ${p:-0} passed, $f failed"
+	echo "python: ${p:-0} passed, $f failed, ${s:-0} skipped"
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + f))
+	skipped=$((skipped + ${s:-0}))
 fi
 
 # What ran as another user counts too: add its counters to the build's.
@@ -145,5 +163,6 @@ for pid in $(helper_pids); do
 done
 [ -n "$leaked" ] && failed=$((failed + 1))
 
-echo "$passed passed, $failed failed"
+# "N passed, N failed" first, as CI and older scripts read it.
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -155,11 +155,11 @@ assert d["reason"] == "stale pid '"$pid"'", d' <<<"$output"
 	[ "$stderr" = "starting web" ]
 }
 
-# Live e-daemons of this test.
+# Live fake-daemons of this test.
 count_daemons() {
 	local p n=0
 	for p in $(lc_marked_pids); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = e-daemon ] &&
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = fake-daemon ] &&
 			alive "$p" && n=$((n + 1))
 	done
 	echo "$n"

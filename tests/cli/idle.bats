@@ -72,32 +72,30 @@ keep_using() {
 	done
 }
 
-@test "procmgr touch re-arms the idle timer" {
+# rearmed_by CMD...: a daemon with --idle-timeout 1 is kept from being idle
+# by CMD, run for 2.5 s or more, 0.1 s apart (past the timeout twice); then
+# left alone, it is stopped.
+rearmed_by() {
+	local pid
 	pid=$(pm start web --idle-timeout 1 -- "$DAEMON" pause)
-	# 2.5 s or more of touches, 0.1 s apart: past the timeout twice.
-	keep_using 25 pm touch web
+	keep_using 25 "$@"
 	alive "$pid"
 	! has_event '^idle for' || false
-	# then left alone, it is stopped
-	wait_for 20 gone "$pid"
-	wait_for 20 key_has web exit 'reason=idle$'
-}
-
-@test "ensure that keeps the daemon re-arms the idle timer" {
-	pid=$(pm start web --idle-timeout 1 -- "$DAEMON" pause)
-	keep_using 25 pm ensure web --idle-timeout 1 -- "$DAEMON" pause
-	alive "$pid"
 	key_is web pid "$pid"
 	wait_for 20 gone "$pid"
 	wait_for 20 key_has web exit 'reason=idle$'
 }
 
+@test "procmgr touch re-arms the idle timer" {
+	rearmed_by pm touch web
+}
+
+@test "ensure that keeps the daemon re-arms the idle timer" {
+	rearmed_by pm ensure web --idle-timeout 1 -- "$DAEMON" pause
+}
+
 @test "a start refused because it runs is a use too" {
-	pid=$(pm start web --idle-timeout 1 -- "$DAEMON" pause)
-	keep_using 25 pm start web --idle-timeout 1 -- "$DAEMON" pause
-	alive "$pid"
-	wait_for 20 gone "$pid"
-	wait_for 20 key_has web exit 'reason=idle$'
+	rearmed_by pm start web --idle-timeout 1 -- "$DAEMON" pause
 }
 
 @test "an idle stop is not undone by --restart always" {

@@ -19,7 +19,7 @@ teardown() { lc_teardown; }
 		"$PROCMGR" killall --kill-wait 0.5
 		echo "rc=$?"
 		for p in $a $b $c; do gone "$p" || echo "alive: $p"; done
-		for p in $(pgrep -x e-daemon); do
+		for p in $(pgrep -x fake-daemon); do
 			gone "$p" || echo "alive: $p"; done
 		wait_for 20 sh -c "! pgrep -x procmgr-monitor >/dev/null" ||
 			echo "a monitor is left"

@@ -16,7 +16,7 @@
 
 load helpers
 
-DAEMON=$HELPERS/e-daemon
+DAEMON=$HELPERS/fake-daemon
 
 lc_setup() {
 	pm_setup

@@ -160,16 +160,26 @@ shared_dir() {
 	echo "$dir"
 }
 
-@test "in a shared sticky DIR, another user's lock file is refused" {
+# refused_after_plant PLANT WHAT ARGS...: in a new shared sticky DIR
+# ($dir), mallory (a lone uid) runs the shell code PLANT with $0 the DIR;
+# then alice (another) runs procmgr ARGS... there, and must be refused:
+# exit 1, nothing on stdout, and a message naming DIR/WHAT and mallory.
+refused_after_plant() {
+	local plant=$1 what=$2
+	shift 2
 	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
 	dir=$(shared_dir)
 	mallory=$(lone_uid)
 	alice=$(other_lone_uid "$mallory")
-	as_uid "$mallory" sh -c 'umask 0; : >"$0/.lock.web"' "$dir"
-	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
-		lock web --lock-timeout 5 -- echo ran
+	as_uid "$mallory" sh -c "$plant" "$dir"
+	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" "$@"
 	[ -z "$output" ]
-	[[ "$stderr" == "procmgr: "*"$dir/.lock.web"*"uid $mallory"* ]]
+	[[ "$stderr" == "procmgr: "*"$dir/$what"*"uid $mallory"* ]]
+}
+
+@test "in a shared sticky DIR, another user's lock file is refused" {
+	refused_after_plant 'umask 0; : >"$0/.lock.web"' .lock.web \
+		lock web --lock-timeout 5 -- echo ran
 	# one alice cannot even open is refused the same way
 	chmod 0600 "$dir/.lock.web"
 	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
@@ -178,27 +188,14 @@ shared_dir() {
 }
 
 @test "in a shared sticky DIR, another user's lock message is refused" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
-	dir=$(shared_dir)
-	mallory=$(lone_uid)
-	alice=$(other_lone_uid "$mallory")
-	as_uid "$mallory" sh -c 'echo "1 (fake holder)" \
-		>"$0/.lock.web.lock_message"' "$dir"
-	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
-		lock web --lock-timeout 5 -- echo ran
-	[ -z "$output" ]
-	[[ "$stderr" == "procmgr: "*"$dir/.lock.web.lock_message"*"uid $mallory"* ]]
+	refused_after_plant \
+		'echo "1 (fake holder)" >"$0/.lock.web.lock_message"' \
+		.lock.web.lock_message lock web --lock-timeout 5 -- echo ran
 }
 
 @test "in a shared sticky DIR, another user's HOSTFP directory is refused" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
-	dir=$(shared_dir)
-	mallory=$(lone_uid)
-	alice=$(other_lone_uid "$mallory")
-	as_uid "$mallory" mkdir -m 0777 "$dir/$HFP"
-	run -1 --separate-stderr as_uid "$alice" "$PROCMGR" --dir "$dir" \
+	refused_after_plant "mkdir -m 0777 \"\$0/$HFP\"" "$HFP" \
 		set web socket 1
-	[[ "$stderr" == "procmgr: "*"$dir/$HFP"*"uid $mallory"* ]]
 }
 
 @test "in a shared sticky DIR, root's files are trusted as root's DIR is" {
@@ -249,7 +246,7 @@ shared_dir() {
 }
 
 @test "a daemon started under the lock holds neither the lock nor its fd" {
-	run -0 pm lock web -- "$PROCMGR" start web -- "$HELPERS/e-daemon" pause
+	run -0 pm lock web -- "$PROCMGR" start web -- "$HELPERS/fake-daemon" pause
 	pid=$output
 	track "$pid"
 	alive "$pid"

@@ -31,11 +31,11 @@ start_late() {
 	[ "$(cat "$MD/web/pid")" = "$output" ]
 }
 
-# No e-daemon of this test is alive.
+# No fake-daemon of this test is alive.
 no_live_daemon() {
 	local p
 	for p in $(lc_marked_pids); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = e-daemon ] &&
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = fake-daemon ] &&
 			alive "$p" && return 1
 	done
 	return 0
@@ -122,7 +122,7 @@ never_ready() {
 	[ "$(cat "$MD/web/pid")" = "$child" ]
 	# The recorded pid is the forked child, whose parent is the first one.
 	parent=$(ps -o ppid= -p "$child" | tr -d ' ')
-	[ "$(cat "/proc/$parent/comm")" = e-daemon ]
+	[ "$(cat "/proc/$parent/comm")" = fake-daemon ]
 	run pm status web
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$child"* ]]
@@ -133,7 +133,7 @@ never_ready() {
 }
 
 @test "--ready fd:N waits for a newline on fd N" {
-	start_late fd:3 fd=3
+	start_late fd:3 fdclose=3
 }
 
 @test "--ready fd:N times out with exit 4 when nothing is written" {
@@ -290,7 +290,7 @@ late_ready() {
 @test "--ready fd:N left running after a timeout survives its late newline" {
 	# Issue 7, item 4: the monitor holds the read end for the daemon's
 	# life, so writing it late is no SIGPIPE; and it counts.
-	late_ready fd:3 fd=3
+	late_ready fd:3 fdclose=3
 }
 
 @test "a daemon ready past its timeout is recorded ready, in every mode" {

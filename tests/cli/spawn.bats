@@ -106,12 +106,12 @@ start_fails_with() {
 	[ "$(jq -r .state <<<"$output")" = running ]
 }
 
-# Self-fencing uses helper C's c-daemon (fence=SEC: procmgr_self_check()
-# every SEC, exit 3 saying "fenced" once another process owns the NAME).
+# Self-fencing uses fake-daemon's fence=SEC: procmgr_self_check() every
+# SEC, exit 3 saying "fenced" once another process owns the NAME.
 # It starts fencing after a second: see the next-but-one test for why.
 
 @test "a self-fencing daemon exits once the pid key names another process" {
-	pid=$(pm start web -- "$HELPERS/c-daemon" say=serving sleep=1 fence=0.1)
+	pid=$(pm start web -- "$DAEMON" say=serving sleep=1 fence=0.1)
 	sleep 1.5
 	alive "$pid"
 	sleep 300 3>&- &
@@ -124,7 +124,7 @@ start_fails_with() {
 }
 
 @test "a self-fencing daemon exits once its metadata is purged" {
-	pid=$(pm start web -- "$HELPERS/c-daemon" sleep=1 fence=0.1)
+	pid=$(pm start web -- "$DAEMON" sleep=1 fence=0.1)
 	sleep 1.5
 	alive "$pid"
 	pm purge web --force
@@ -136,7 +136,7 @@ start_fails_with() {
 	# procmgr records pid and start_time after the exec, so a daemon
 	# that asks procmgr_self_check() first thing must still be told yes
 	# once start has returned.
-	pid=$(pm start web -- "$HELPERS/c-daemon" fence=0.05)
+	pid=$(pm start web -- "$DAEMON" fence=0.05)
 	sleep 1
 	alive "$pid"
 	! grep -q fenced "$MD/web.log" || false

@@ -112,8 +112,8 @@ teardown() { lc_teardown; }
 }
 
 @test "--process-name is recorded when asked for" {
-	pid=$(pm start web --process-name e-daemon -- "$DAEMON" pause)
-	[ "$(cat "$MD/web/process_name")" = e-daemon ]
+	pid=$(pm start web --process-name fake-daemon -- "$DAEMON" pause)
+	[ "$(cat "$MD/web/process_name")" = fake-daemon ]
 	run pm status web
 	[ "$status" -eq 0 ]
 }

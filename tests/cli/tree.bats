@@ -13,7 +13,7 @@ teardown() { lc_teardown; }
 
 SIGTERM=15
 
-# A daemon (exits on TERM) whose N children each run "e-daemon ARGS...",
+# A daemon (exits on TERM) whose N children each run "fake-daemon ARGS...",
 # their pids appended to $T/kids.
 daemon_with_children() {
 	local n=$1

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void on_term(int sig)
@@ -91,9 +92,13 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--pad") && next) {
 			i++;
 		} else if (!strcmp(argv[i], "--zombie-child")) {
+			siginfo_t si;
+
 			child = fork();
 			if (child == 0)
 				_exit(0);
+			/* a zombie before anyone hears of it: waited, not reaped */
+			waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT);
 			snprintf(text, sizeof(text), "%d", (int)child);
 		} else {
 			fprintf(stderr, "pm-sleeper: unknown option %s\n",

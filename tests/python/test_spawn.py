@@ -141,7 +141,7 @@ def test_ready_timeout(daemons):
 def test_ready_by_socket_key_as_pants(daemons, tmp_path):
     # pants' protocol: the daemon writes the socket key last
     pm = daemons("web")
-    pid = pm.start([helper("e-daemon"), "sleep=0.2", "key=socket=4711",
+    pid = pm.start([helper("fake-daemon"), "sleep=0.2", "key=socket=4711",
                     "pause"], ready="socket")
     assert pm.socket == 4711 and pm.pid == pid
 

@@ -4,7 +4,7 @@
  * exactly those. A newer caller is simulated by a struct with room past
  * ours; an older one by the first release's size.
  */
-#include "c-util.h"
+#include "spawned.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -24,7 +24,7 @@ START_TEST(test_spawn_opts_sizes)
 {
 	char *argv[] = { (char *)"sleep", (char *)"1000", NULL };
 	struct newer_opts n = { .o = { .argv = argv } };
-	procmgr *h = cu_open("abi", NULL);
+	procmgr *h = tu_scratch("abi", NULL);
 	char fp[PROCMGR_SHA256_HEX + 1], fp2[PROCMGR_SHA256_HEX + 1];
 	pid_t pid;
 
@@ -34,7 +34,7 @@ START_TEST(test_spawn_opts_sizes)
 			 0);
 	ck_assert_str_eq(fp, fp2);
 	ck_assert_int_eq(procmgr_start_sized(h, &n.o, sizeof(n), &pid), 0);
-	cu_track(pid);
+	track_daemon(pid);
 	/* An option this library does not know is refused, not ignored. */
 	n.future[2] = 1;
 	ck_assert_int_eq(procmgr_ensure_sized(h, &n.o, sizeof(n), &pid, NULL),
@@ -63,11 +63,11 @@ START_TEST(test_status_sizes)
 	char *argv[] = { (char *)"sleep", (char *)"1000", NULL };
 	struct procmgr_spawn_opts o = { .argv = argv };
 	struct newer_status n;
-	procmgr *h = cu_open("abist", NULL);
+	procmgr *h = tu_scratch("abist", NULL);
 	pid_t pid;
 
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
-	cu_track(pid);
+	track_daemon(pid);
 	/* A newer caller's fields are zeroed: this library has none. */
 	memset(&n, 0x5a, sizeof(n));
 	ck_assert_int_eq(procmgr_status_sized(h, &n.st, sizeof(n)), 0);

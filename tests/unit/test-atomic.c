@@ -3,11 +3,19 @@
  * to a directory fd (lib/atomic.c), on real files, including the ones whose
  * read or removal the kernel refuses.
  */
-#include "b-util.h"
+#include "internal.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char *dir;
 
@@ -94,14 +102,12 @@ START_TEST(test_write_refused)
 	char *v = NULL;
 
 	ck_assert_int_eq(pm_write_atomic_at(fd, "k", "old", 3, 0644), 0);
-	if (!b_immutable(dir, true)) {
-		fprintf(stderr, "test_write_refused: skipped, no immutable "
-			"attribute here\n");
+	if (tu_immutable(dir, true) < 0) {
 		close(fd);
-		return;
+		tu_skip("no immutable attribute here");
 	}
 	r = pm_write_atomic_at(fd, "k", "new", 3, 0644);
-	ck_assert(b_immutable(dir, false));
+	ck_assert_int_eq(tu_immutable(dir, false), 0);
 	ck_assert_int_eq(r, -EPERM);
 	ck_assert_int_eq(pm_read_at(fd, "k", 16, &v, NULL), 0);
 	ck_assert_str_eq(v, "old");
@@ -123,21 +129,21 @@ START_TEST(test_rm_rf_rmdir_refused)
 
 	ck_assert_int_eq(mkdir(x, 0700), 0);
 	tu_write_file(f, "x", 1);
-	if (!b_immutable(dir, true)) {
-		fprintf(stderr, "test_rm_rf_rmdir_refused: skipped, no "
-			"immutable attribute here\n");
-		goto out;
+	if (tu_immutable(dir, true) < 0) {
+		close(fd);
+		free(f);
+		free(x);
+		tu_skip("no immutable attribute here");
 	}
 	r = pm_rm_rf_at(fd, "x");
-	kept = b_exists(x);
-	emptied = !b_exists(f);
-	ck_assert(b_immutable(dir, false));
+	kept = tu_exists(x);
+	emptied = !tu_exists(f);
+	ck_assert_int_eq(tu_immutable(dir, false), 0);
 	ck_assert_int_eq(r, -EPERM);
 	ck_assert(kept);
 	ck_assert(emptied);	/* its content was not protected */
 	ck_assert_int_eq(pm_rm_rf_at(fd, "x"), 0);
-	ck_assert(!b_exists(x));
-out:
+	ck_assert(!tu_exists(x));
 	close(fd);
 	free(f);
 	free(x);
@@ -203,15 +209,15 @@ START_TEST(test_sweep_temps)
 	tag = pm_asprintf("%s/.other.%d.1.abcdef", dir, (int)tu_dead_pid());
 	tu_write_file(tag, "", 0);
 	pm_sweep_temps(fd, "key");
-	ck_assert(!b_exists(tu_path(dir, left)));
-	ck_assert(b_exists(mine));
-	ck_assert(b_exists(old));
+	ck_assert(!tu_exists(tu_path(dir, left)));
+	ck_assert(tu_exists(mine));
+	ck_assert(tu_exists(old));
 	for (const char **o = odd; *o; o++)
-		ck_assert_msg(b_exists(tu_path(dir, *o)), "%s removed", *o);
-	ck_assert(b_exists(tag));	/* not "key"'s */
+		ck_assert_msg(tu_exists(tu_path(dir, *o)), "%s removed", *o);
+	ck_assert(tu_exists(tag));	/* not "key"'s */
 	pm_sweep_temps(fd, NULL);
-	ck_assert(!b_exists(tag));
-	ck_assert(b_exists(mine));
+	ck_assert(!tu_exists(tag));
+	ck_assert(tu_exists(mine));
 	pm_sweep_temps(-1, NULL);	/* no directory: nothing, no crash */
 	free(tag);
 	free(mine);

@@ -3,7 +3,8 @@
  * symlink at or below DIR, no foreign owner, no group/world-writable
  * directory without the sticky bit; missing directories made 0700.
  */
-#include "b-util.h"
+#include "internal.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,10 +173,8 @@ START_TEST(test_foreign_owner_refused)
 	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 	procmgr *h;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "not root: foreign owner test skipped\n");
-		return;
-	}
+	if (geteuid() != 0)
+		tu_skip("needs root to give DIR another owner");
 	mkdir_mode(dir, 0700);
 	ck_assert_int_eq(chown(dir, NOBODY, NOBODY), 0);
 	h = open_expect(dir, -EACCES, dir);
@@ -196,7 +195,7 @@ START_TEST(test_foreign_hostfp_refused)
 	procmgr *h;
 
 	if (geteuid() != 0)
-		return;
+		tu_skip("needs root to give HOSTFP another owner");
 	mkdir_mode(dir, 0700);
 	mkdir_mode(hp, 0700);
 	ck_assert_int_eq(chown(hp, NOBODY, NOBODY), 0);
@@ -272,7 +271,7 @@ START_TEST(test_root_owned_ok_for_user)
 	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
 
 	if (geteuid() != 0)
-		return;
+		tu_skip("needs root to act as nobody");
 	ck_assert_int_eq(chmod(tmp, 0755), 0);
 	mkdir_mode(dir, 01777);
 	ck_assert_int_eq(run_as_nobody(open_as_nobody, dir), 0);
@@ -333,7 +332,7 @@ END_TEST
 START_TEST(test_paths)
 {
 	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
-	char *hp = host_path(dir), *want;
+	char *hp = host_path(dir), *want, fp[PROCMGR_HOSTFP_LEN + 1];
 	procmgr *h = open_expect(dir, 0, NULL);
 
 	want = tu_path(dir, ".lock.web");
@@ -341,13 +340,16 @@ START_TEST(test_paths)
 	want = tu_path(hp, "web.log");
 	ck_assert_str_eq(procmgr_default_log(h), want);
 	ck_assert_str_eq(procmgr_get_name(h), "web");
-	ck_assert_str_eq(h->lock_msg_path,
-			 tu_path(dir, ".lock.web.lock_message"));
+	/* the holder's message goes beside the lock */
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert(tu_exists(tu_path(dir, ".lock.web.lock_message")));
+	ck_assert_int_eq(procmgr_unlock(h), 0);
 	procmgr_free(h);
 	/* DIR "/" joins without a double slash and is not created. */
+	ck_assert_int_eq(procmgr_host_fingerprint(fp), 0);
 	h = open_expect("/", 0, NULL);
-	want = tu_path("", h->hostfp);
-	ck_assert_str_eq(h->host_dir, want);
+	want = tu_path(tu_path("", fp), "web");
+	ck_assert_str_eq(procmgr_meta_dir(h), want);
 	procmgr_free(h);
 }
 END_TEST
@@ -388,7 +390,7 @@ START_TEST(test_unknown_owner_named)
 	procmgr *h;
 
 	if (geteuid() != 0)
-		return;
+		tu_skip("needs root to give DIR another owner");
 	mkdir_mode(dir, 0700);
 	ck_assert_int_eq(chown(dir, 54321, 54321), 0);
 	h = open_expect(dir, -EACCES, "uid 54321 (unknown user)");
@@ -423,17 +425,29 @@ START_TEST(test_read_only)
 	ck_assert_int_eq(procmgr_open_read_only(h, dir, "web"), -EINVAL);
 	ck_assert_int_eq(procmgr_open_read_only(NULL, dir, "web"), -EINVAL);
 	procmgr_free(h);
-	if (geteuid() == 0) {
-		/* another user's: refused for writing, fine for reading */
-		ck_assert_int_eq(chown(dir, NOBODY, NOBODY), 0);
-		procmgr_free(open_expect(dir, -EACCES, "sudo -u nobody"));
-		h = procmgr_new();
-		ck_assert_int_eq(procmgr_open_read_only(h, dir, "web"), 0);
-		ck_assert_int_eq(procmgr_read(h, "note", &v), 0);
-		free(v);
-		procmgr_free(h);
-	}
 	procmgr_free(w);
+}
+END_TEST
+
+/* Another user's DIR: refused for writing, fine for reading. */
+START_TEST(test_read_only_foreign)
+{
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base"), *v;
+	procmgr *h, *w;
+
+	if (geteuid() != 0)
+		tu_skip("needs root to read another user's DIR");
+	w = tu_open(dir, "web");
+	ck_assert_int_eq(procmgr_write(w, "note", "hi"), 0);
+	procmgr_free(w);
+	ck_assert_int_eq(chown(dir, NOBODY, NOBODY), 0);
+	procmgr_free(open_expect(dir, -EACCES, "sudo -u nobody"));
+	h = procmgr_new();
+	ck_assert_int_eq(procmgr_open_read_only(h, dir, "web"), 0);
+	ck_assert_int_eq(procmgr_read(h, "note", &v), 0);
+	ck_assert_str_eq(v, "hi");
+	free(v);
+	procmgr_free(h);
 }
 END_TEST
 
@@ -470,15 +484,22 @@ START_TEST(test_create_failures)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), p));
 	procmgr_free(h);
 	ck_assert_int_eq(unlink(p), 0);
-	/* DIR's parent not writable by the caller. */
-	if (geteuid() == 0) {
-		ck_assert_int_eq(chmod(tmp, 0755), 0);
-		ck_assert_int_eq(run_as_nobody(write_as_nobody, dir), EACCES);
-	}
 	/* An unopened handle has no DIR to open. */
 	h = procmgr_new();
 	ck_assert_int_eq(pm_open_base(h, false, &fd), -EINVAL);
 	procmgr_free(h);
+}
+END_TEST
+
+/* DIR's parent not writable by the caller: named, not created. */
+START_TEST(test_create_refused)
+{
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "p/q/base");
+
+	if (geteuid() != 0)
+		tu_skip("needs root to act as nobody");
+	ck_assert_int_eq(chmod(tmp, 0755), 0);
+	ck_assert_int_eq(run_as_nobody(write_as_nobody, dir), EACCES);
 }
 END_TEST
 
@@ -492,7 +513,7 @@ START_TEST(test_dir_under_root)
 	snprintf(dir, sizeof(dir), "/procmgr-test-absent-%d", (int)getpid());
 	h = open_expect(dir, 0, NULL);
 	ck_assert_int_eq(procmgr_read(h, "pid", &v), -ENOENT);
-	ck_assert(!b_exists(dir));	/* reading creates nothing */
+	ck_assert(!tu_exists(dir));	/* reading creates nothing */
 	procmgr_free(h);
 }
 END_TEST
@@ -519,19 +540,17 @@ START_TEST(test_mkdir_refused)
 	procmgr *h = open_expect(dir, 0, NULL);
 	int r;
 
-	if (!b_immutable(tmp, true)) {
-		fprintf(stderr, "test_mkdir_refused: skipped, no immutable "
-			"attribute here\n");
+	if (tu_immutable(tmp, true) < 0) {
 		procmgr_free(h);
-		return;
+		tu_skip("no immutable attribute here");
 	}
 	r = procmgr_write(h, "pid", "5");
-	ck_assert(b_immutable(tmp, false));
+	ck_assert_int_eq(tu_immutable(tmp, false), 0);
 	ck_assert_int_eq(r, -EPERM);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h),
 				     "cannot create directory"));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), dir));
-	ck_assert(!b_exists(dir));
+	ck_assert(!tu_exists(dir));
 	procmgr_free(h);
 }
 END_TEST
@@ -561,7 +580,9 @@ int main(void)
 	tcase_add_test(tc, test_bad_dirs);
 	tcase_add_test(tc, test_unknown_owner_named);
 	tcase_add_test(tc, test_read_only);
+	tcase_add_test(tc, test_read_only_foreign);
 	tcase_add_test(tc, test_create_failures);
+	tcase_add_test(tc, test_create_refused);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -189,32 +189,50 @@ START_TEST(test_damage)
 }
 END_TEST
 
+static void bad_kind(struct pm_job *j)
+{
+	j->ready.kind = (enum procmgr_ready_kind)42;
+}
+
+static void bad_limit(struct pm_job *j)
+{
+	j->restart_limit = -1;
+}
+
+static void bad_idle(struct pm_job *j)
+{
+	j->idle_timeout = NAN;
+}
+
+static void bad_signal(struct pm_job *j)
+{
+	j->stop.signals[0] = 0;
+}
+
 /* Numbers out of range or of the wrong size; NaN seconds. */
 START_TEST(test_bad_numbers)
 {
-	struct pm_job j = sample(), d;
+	static const struct {
+		const char *what;
+		void (*spoil)(struct pm_job *j);
+	} bad[] = {
+		{ "ready kind 42", bad_kind },
+		{ "restart limit -1", bad_limit },
+		{ "idle timeout NaN", bad_idle },
+		{ "signal 0", bad_signal },
+	};
+	struct pm_job j, d;
 	char *data;
 	size_t len;
 
-	j.ready.kind = (enum procmgr_ready_kind)42;
-	ck_assert_int_eq(pm_job_encode(&j, &data, &len), 0);
-	ck_assert_int_eq(pm_job_decode(data, len, &d), -EBADMSG);
-	free(data);
-	j = sample();
-	j.restart_limit = -1;
-	ck_assert_int_eq(pm_job_encode(&j, &data, &len), 0);
-	ck_assert_int_eq(pm_job_decode(data, len, &d), -EBADMSG);
-	free(data);
-	j = sample();
-	j.idle_timeout = NAN;
-	ck_assert_int_eq(pm_job_encode(&j, &data, &len), 0);
-	ck_assert_int_eq(pm_job_decode(data, len, &d), -EBADMSG);
-	free(data);
-	j = sample();
-	j.stop.signals[0] = 0;
-	ck_assert_int_eq(pm_job_encode(&j, &data, &len), 0);
-	ck_assert_int_eq(pm_job_decode(data, len, &d), -EBADMSG);
-	free(data);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = sample();
+		bad[i].spoil(&j);
+		ck_assert_int_eq(pm_job_encode(&j, &data, &len), 0);
+		ck_assert_msg(pm_job_decode(data, len, &d) == -EBADMSG,
+			      "%s: decoded", bad[i].what);
+		free(data);
+	}
 	/* More signals than a chain holds. */
 	j = sample();
 	j.stop.n_signals = PM_CHAIN_MAX;

@@ -3,7 +3,8 @@
  * must still be the truth: every way the daemon or its metadata can change
  * after a status that found it running shows in the next status.
  */
-#include "b-util.h"
+#include "internal.h"
+#include "sleeper.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +29,9 @@ static void teardown(void)
 static pid_t kept_running(procmgr *h)
 {
 	struct procmgr_status st;
-	pid_t pid = b_sleeper(dir, NULL, NULL);
+	pid_t pid = start_sleeper(dir, NULL, NULL);
 
-	b_record(h, pid, true);
+	record_pid(h, pid, true);
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "abc"), 0);
 	ck_assert_int_eq(procmgr_write(h, "socket", "1111"), 0);
 	tu_sleep(0.05);
@@ -63,7 +64,7 @@ START_TEST(test_exit_shows)
 
 	tu_kill(pid);
 	ck_assert(tu_wait_gone(pid, 10));
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	procmgr_free(h);
 }
 END_TEST
@@ -109,15 +110,15 @@ START_TEST(test_new_pid_shows)
 	pid_t other;
 
 	kept_running(h);
-	other = b_sleeper(dir, NULL, NULL);
-	b_record(h, other, true);
+	other = start_sleeper(dir, NULL, NULL);
+	record_pid(h, other, true);
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
 	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
 	ck_assert_int_eq(st.pid, other);
 	procmgr_status_clear(&st);
 	/* a start_time that no longer matches the live process */
 	ck_assert_int_eq(procmgr_write(h, "start_time", "1 0123"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	procmgr_free(h);
 }
 END_TEST
@@ -132,17 +133,17 @@ START_TEST(test_dir_replaced_shows)
 	kept_running(h);
 	moved = pm_asprintf("%s.old", meta);
 	ck_assert_int_eq(rename(meta, moved), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STOPPED);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STOPPED);
 	ck_assert_int_eq(mkdir(meta, 0700), 0);
 	tu_write_file(tu_path(meta, "pid"), "1", 1);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	tu_rmrf(meta);
 	ck_assert_int_eq(rename(moved, meta), 0);
 	s = socket_of(h);
 	ck_assert_str_eq(s, "1111");
 	free(s);
 	tu_rmrf(meta);
-	ck_assert_int_eq(b_state(h), PROCMGR_STOPPED);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STOPPED);
 	free(moved);
 	free(meta);
 	procmgr_free(h);

@@ -6,14 +6,20 @@
  * half of test_reentry. Holders are forked children or python3 processes
  * taking lockf() locks as pants' clients (fasteners) do.
  */
-#include "b-util.h"
-#include "c-util.h"
+#include "internal.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static char *dir;
 
@@ -111,7 +117,7 @@ static void write_fake_message(void *arg)
 {
 	int fd;
 
-	if (b_become_other()) {
+	if (tu_become_other()) {
 		fd = open(arg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			if (write(fd, "1 (fake holder)", 15) != 15)
@@ -119,7 +125,7 @@ static void write_fake_message(void *arg)
 			close(fd);
 		}
 	}
-	b_other_done();
+	tu_other_done();
 }
 
 static void on_wait(procmgr *h, const char *msg, const char *line, void *ud)
@@ -174,17 +180,17 @@ START_TEST(test_non_blocking_attempt)
 	char *msg, *want;
 
 	holder_start(&x);
-	msg = tu_read_file(h->lock_msg_path);
+	msg = tu_read_file(tu_lock_msg_path(h));
 	want = expected_message(x.pid);
 	ck_assert_str_eq(msg, want);
 	procmgr_set_lock_wait(h, 0, NULL, NULL);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
-	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_path));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), procmgr_lock_path(h)));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
 	holder_send(&x, 'r');
 	ck_assert_int_eq(holder_ack(&x), 'r');
-	ck_assert(!b_exists(h->lock_msg_path));
+	ck_assert(!tu_exists(tu_lock_msg_path(h)));
 	ck_assert_int_eq(procmgr_lock(h), 0);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	free(msg);
@@ -211,13 +217,13 @@ START_TEST(test_blocking_release_wakes)
 	want = expected_message(x.pid);
 	ck_assert_str_eq(s.msg[0], want);
 	line = pm_asprintf("PID %d waiting for a file lock (%s) held by: %s",
-			   (int)getpid(), h->lock_path, want);
+			   (int)getpid(), procmgr_lock_path(h), want);
 	ck_assert_str_eq(s.line[0], line);
 	free(line);
 	free(want);
 	/* now ours: the message names us */
 	want = expected_message(getpid());
-	line = tu_read_file(h->lock_msg_path);
+	line = tu_read_file(tu_lock_msg_path(h));
 	ck_assert_str_eq(line, want);
 	free(line);
 	free(want);
@@ -264,7 +270,7 @@ START_TEST(test_timeout)
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "timed out"));
-	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_path));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), procmgr_lock_path(h)));
 	want = expected_message(x.pid);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), want));
 	free(want);
@@ -309,15 +315,16 @@ END_TEST
  */
 START_TEST(test_wait_without_inotify)
 {
-	procmgr *h = tu_open(dir, "web");
+	procmgr *h;
 	struct seen s = { 0 };
 	struct holder x;
 	char *want;
 	int n = 0;
 
 	if (getuid() != 0)
-		return;	/* needs root to become a lone uid */
-	cu_become_lone_uid(54325);
+		tu_skip("needs root to become a lone uid");
+	h = tu_open(dir, "web");
+	tu_become_lone_uid(54325);
 	while (inotify_init1(IN_CLOEXEC) >= 0)
 		ck_assert_int_lt(++n, 100000);
 	ck_assert_int_eq(errno, EMFILE);
@@ -362,6 +369,7 @@ static void lock_now_child(void *arg)
 START_TEST(test_lock_inherited)
 {
 	procmgr *h = tu_open(dir, "web");
+	struct stat fd_st, path_st;
 	char *env = NULL;
 	int fd = -1;
 
@@ -369,11 +377,16 @@ START_TEST(test_lock_inherited)
 	ck_assert_int_eq(procmgr_lock_child_env(NULL, &fd, &env), -ENOLCK);
 	ck_assert_int_eq(procmgr_lock(h), 0);
 	ck_assert_int_eq(procmgr_lock_child_env(h, &fd, &env), 0);
-	ck_assert_int_eq(fd, h->lock_fd);
-	ck_assert_ptr_nonnull(strstr(env, h->lock_path));
+	/* the fd handed on is the lock file itself */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &fd_st), 0);
+	ck_assert_int_eq(stat(procmgr_lock_path(h), &path_st), 0);
+	ck_assert(fd_st.st_dev == path_st.st_dev &&
+		  fd_st.st_ino == path_st.st_ino);
+	ck_assert_ptr_nonnull(strstr(env, procmgr_lock_path(h)));
 	ck_assert_int_eq(putenv(env), 0);
 	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 0);
-	ck_assert(b_exists(h->lock_msg_path));
+	ck_assert(tu_exists(tu_lock_msg_path(h)));
 	ck_assert_int_eq(unsetenv(PROCMGR_LOCK_ENV), 0);
 	free(env);
 	ck_assert_int_eq(tu_child_status(tu_fork(lock_now_child, NULL)), 1);
@@ -419,13 +432,13 @@ START_TEST(test_pants_lockf_holder_blocks_us)
 
 	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes DIR, lock file */
 	ck_assert_int_eq(procmgr_unlock(h), 0);
-	py = python(py_hold, h->lock_path, ready);
-	ck_assert(b_wait_file(ready, 20));
+	py = python(py_hold, procmgr_lock_path(h), ready);
+	ck_assert(tu_wait_path(ready, 20));
 	procmgr_set_lock_wait(h, 0, NULL, NULL);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	/* a stale message from a dead holder is not taken for this one */
 	stale = pm_asprintf("%d (dead holder)", (int)tu_dead_pid());
-	tu_write_file(h->lock_msg_path, stale, strlen(stale));
+	tu_write_file(tu_lock_msg_path(h), stale, strlen(stale));
 	procmgr_set_lock_wait(h, 0.2, on_wait, &s);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
 	ck_assert_int_eq(s.calls, 1);
@@ -447,31 +460,33 @@ END_TEST
  */
 START_TEST(test_foreign_message_ignored)
 {
-	procmgr *h = tu_open(dir, "web");
+	procmgr *h;
 	struct seen s = { 0 };
-	char *ready = pm_asprintf("%s/py.ready", dir);
+	char *ready;
 	pid_t py;
 
 	if (geteuid() != 0)
-		return;	/* needs root to act as another user */
+		tu_skip("needs root to act as another user");
+	h = tu_open(dir, "web");
+	ready = pm_asprintf("%s/py.ready", dir);
 	ck_assert_int_eq(chmod(dir, 01777), 0);
 	ck_assert_int_eq(procmgr_lock(h), 0);	/* makes the lock file */
 	ck_assert_int_eq(procmgr_unlock(h), 0);
-	py = python(py_hold, h->lock_path, ready);
-	ck_assert(b_wait_file(ready, 20));
-	s.fake = h->lock_msg_path;
+	py = python(py_hold, procmgr_lock_path(h), ready);
+	ck_assert(tu_wait_path(ready, 20));
+	s.fake = tu_lock_msg_path(h);
 	procmgr_set_lock_wait(h, 1.5, on_wait, &s);
 	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
-	ck_assert(b_exists(h->lock_msg_path));	/* it was there */
+	ck_assert(tu_exists(tu_lock_msg_path(h)));	/* it was there */
 	ck_assert_int_eq(s.calls, 1);
 	ck_assert_str_eq(s.msg[0], "");
 	ck_assert_ptr_null(strstr(procmgr_errmsg(h), "fake"));
 	/* and, there before we start, it is refused, naming it */
 	ck_assert_int_eq(procmgr_lock(h), -EACCES);
-	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), h->lock_msg_path));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), tu_lock_msg_path(h)));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "uid 65533"));
 	tu_kill(py);
-	ck_assert_int_eq(unlink(h->lock_msg_path), 0);
+	ck_assert_int_eq(unlink(tu_lock_msg_path(h)), 0);
 	free(ready);
 	procmgr_free(h);
 }
@@ -483,7 +498,7 @@ static void lock_as_other(void *arg)
 	int *out = arg, r = -1000;
 	procmgr *h;
 
-	if (b_become_other()) {
+	if (tu_become_other()) {
 		h = procmgr_new();
 		if (h && procmgr_open(h, dir, "web") == 0) {
 			r = procmgr_lock(h);
@@ -495,7 +510,7 @@ static void lock_as_other(void *arg)
 	}
 	if (write(*out, &r, sizeof(r)) != sizeof(r))
 		_exit(1);
-	b_other_done();
+	tu_other_done();
 }
 
 /*
@@ -504,15 +519,16 @@ static void lock_as_other(void *arg)
  */
 START_TEST(test_foreign_lock_file_unreadable)
 {
-	procmgr *h = tu_open(dir, "web");
+	procmgr *h;
 	int fds[2], r = 0;
 	pid_t child;
 
 	if (geteuid() != 0)
-		return;	/* needs root to act as two other users */
+		tu_skip("needs root to act as two other users");
+	h = tu_open(dir, "web");
 	ck_assert_int_eq(chmod(dir, 01777), 0);
-	tu_write_file(h->lock_path, "", 0);
-	ck_assert_int_eq(chown(h->lock_path, 65534, 65534), 0);
+	tu_write_file(procmgr_lock_path(h), "", 0);
+	ck_assert_int_eq(chown(procmgr_lock_path(h), 65534, 65534), 0);
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
 	child = tu_fork(lock_as_other, &fds[1]);
 	close(fds[1]);
@@ -526,10 +542,10 @@ END_TEST
 
 static char *python_try(procmgr *h, const char *result)
 {
-	pid_t py = python(py_try, h->lock_path, result);
+	pid_t py = python(py_try, procmgr_lock_path(h), result);
 	char *r;
 
-	ck_assert(b_wait_file(result, 20));
+	ck_assert(tu_wait_path(result, 20));
 	r = tu_read_file(result);
 	tu_wait_gone(py, 10);
 	unlink(result);
@@ -564,15 +580,15 @@ START_TEST(test_stale_message)
 	ck_assert_int_eq(procmgr_lock(h), 0);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
 	stale = pm_asprintf("%d (dead holder)", (int)tu_dead_pid());
-	tu_write_file(h->lock_msg_path, stale, strlen(stale));
+	tu_write_file(tu_lock_msg_path(h), stale, strlen(stale));
 	procmgr_set_lock_wait(h, 0, on_wait, &s);
 	ck_assert_int_eq(procmgr_lock(h), 0);
 	ck_assert_int_eq(s.calls, 0);
-	msg = tu_read_file(h->lock_msg_path);
+	msg = tu_read_file(tu_lock_msg_path(h));
 	want = expected_message(getpid());
 	ck_assert_str_eq(msg, want);
 	ck_assert_int_eq(procmgr_unlock(h), 0);
-	ck_assert(!b_exists(h->lock_msg_path));
+	ck_assert(!tu_exists(tu_lock_msg_path(h)));
 	free(msg);
 	free(want);
 	free(stale);
@@ -594,11 +610,11 @@ START_TEST(test_reentry_and_handles)
 	ck_assert_int_eq(procmgr_unlock(a), 0);
 	ck_assert_int_eq(procmgr_lock_held(a), 1);
 	ck_assert_int_eq(procmgr_lock(b), -EWOULDBLOCK);
-	ck_assert(b_exists(a->lock_msg_path));
+	ck_assert(tu_exists(a->lock_msg_path));
 	ck_assert_int_eq(procmgr_unlock(a), 0);
 	ck_assert_int_eq(procmgr_lock_held(a), 0);
-	ck_assert(!b_exists(a->lock_msg_path));
-	ck_assert(b_exists(a->lock_path));	/* never deleted */
+	ck_assert(!tu_exists(a->lock_msg_path));
+	ck_assert(tu_exists(a->lock_path));	/* never deleted */
 	ck_assert_int_eq(procmgr_unlock(a), -ENOLCK);
 	ck_assert_int_eq(procmgr_lock(b), 0);
 	ck_assert_int_eq(procmgr_lock_held(NULL), 0);
@@ -676,7 +692,7 @@ START_TEST(test_symlinked_dir_after_open)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), base));
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	p = pm_asprintf("%s/.lock.web", moved);
-	ck_assert(!b_exists(p));
+	ck_assert(!tu_exists(p));
 	free(p);
 	free(moved);
 	free(base);

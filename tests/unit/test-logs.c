@@ -2,7 +2,7 @@
  * test-logs.c - log path resolution and tail, including a log far bigger
  * than one read chunk and logs with and without a final newline.
  */
-#include "c-util.h"
+#include "spawned.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@ static char *tail(procmgr *h, size_t n)
 
 START_TEST(test_log_path)
 {
-	procmgr *h = cu_open("lp", NULL);
+	procmgr *h = tu_scratch("lp", NULL);
 	char *p = NULL;
 
 	ck_assert_int_eq(procmgr_log_path(h, &p), 0);
@@ -36,7 +36,7 @@ END_TEST
 
 START_TEST(test_tail_small)
 {
-	procmgr *h = cu_open("ts", NULL);
+	procmgr *h = tu_scratch("ts", NULL);
 	char *t;
 
 	ck_assert_int_eq(procmgr_write(h, "x", "1"), 0);
@@ -67,7 +67,7 @@ END_TEST
 
 START_TEST(test_tail_big)
 {
-	procmgr *h = cu_open("tb", NULL);
+	procmgr *h = tu_scratch("tb", NULL);
 	char line[64], *t, *want = NULL;
 	FILE *f;
 
@@ -91,10 +91,10 @@ START_TEST(test_tail_big)
 }
 END_TEST
 
-/* Start c-daemon with "say=up pause"; daemon and monitor are tracked. */
+/* Start fake-daemon with "say=up pause"; daemon and monitor are tracked. */
 static int start_daemon(procmgr *h, const char *log, pid_t *ret_pid)
 {
-	char *path = tu_helper("c-daemon");
+	char *path = tu_helper("fake-daemon");
 	char *argv[] = { path, (char *)"say=up", (char *)"pause", NULL };
 	struct procmgr_spawn_opts o = { .argv = argv, .log_path = log,
 					.log_max = 100 };
@@ -102,7 +102,7 @@ static int start_daemon(procmgr *h, const char *log, pid_t *ret_pid)
 	int r = procmgr_start(h, &o, &pid);
 
 	if (r == 0)
-		cu_track(pid);
+		track_daemon(pid);
 	if (ret_pid)
 		*ret_pid = pid;
 	free(path);
@@ -125,7 +125,7 @@ static mode_t file_mode(const char *path)
 START_TEST(test_log_mode)
 {
 	char *dir, *log = NULL;
-	procmgr *h = cu_open("mode", &dir);
+	procmgr *h = tu_scratch("mode", &dir);
 	mode_t old = umask(022);
 
 	ck_assert_int_eq(start_daemon(h, NULL, NULL), 0);
@@ -147,7 +147,7 @@ END_TEST
 START_TEST(test_rotation_fails)
 {
 	char *dir, *log = NULL, *old = NULL, *in = NULL, *t;
-	procmgr *h = cu_open("norot", &dir);
+	procmgr *h = tu_scratch("norot", &dir);
 	char big[200];
 
 	ck_assert_int_ge(asprintf(&log, "%s/d.log", dir), 0);
@@ -177,7 +177,7 @@ END_TEST
 START_TEST(test_log_unreadable)
 {
 	char *dir, *t = NULL, *p = NULL, *key = NULL;
-	procmgr *h = cu_open("ldir", &dir);
+	procmgr *h = tu_scratch("ldir", &dir);
 
 	ck_assert_int_eq(procmgr_write(h, "log", dir), 0);
 	ck_assert_int_eq(procmgr_log_tail(h, 5, &t), -EBADFD);
@@ -205,7 +205,7 @@ END_TEST
 START_TEST(test_log_not_regular)
 {
 	char *dir, *fifo, *link, *t = NULL;
-	procmgr *h = cu_open("lfifo", &dir);
+	procmgr *h = tu_scratch("lfifo", &dir);
 	double t0 = tu_now();
 	int fd = -1;
 
@@ -264,7 +264,7 @@ END_TEST
  */
 START_TEST(test_tail_fd)
 {
-	procmgr *h = cu_open("tfd", NULL);
+	procmgr *h = tu_scratch("tfd", NULL);
 	char *t = NULL, buf[16];
 	size_t len = 0;
 	int fd, wfd, p[2];

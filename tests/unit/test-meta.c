@@ -352,13 +352,12 @@ static void write_as_nobody(void *arg)
 
 START_TEST(test_failed_write_read_only_dir)
 {
-	procmgr *h = open_web();
+	procmgr *h;
 	char cmd[512];
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "not root: read-only dir test skipped\n");
-		return;
-	}
+	if (geteuid() != 0)
+		tu_skip("needs root to act as nobody");
+	h = open_web();
 	ck_assert_int_eq(procmgr_write(h, "pid", "123"), 0);
 	snprintf(cmd, sizeof(cmd), "chmod 755 %s && chown -R %d:%d %s && "
 		 "chmod 500 %s", tmp, NOBODY, NOBODY, base,
@@ -385,11 +384,8 @@ START_TEST(test_failed_write_full_fs)
 	/* A private mount namespace: the tmpfs dies with this test. */
 	if (unshare(CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("tmpfs", mnt, "tmpfs", 0, "size=16k,mode=0700") < 0) {
-		fprintf(stderr, "cannot mount a tmpfs (%s): full-filesystem "
-			"test skipped\n", strerror(errno));
-		return;
-	}
+	    mount("tmpfs", mnt, "tmpfs", 0, "size=16k,mode=0700") < 0)
+		tu_skip("cannot mount a tmpfs: %s", strerror(errno));
 	base = tu_path(mnt, "base");
 	h = open_web();
 	ck_assert_int_eq(procmgr_write(h, "pid", "123"), 0);

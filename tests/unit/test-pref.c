@@ -5,15 +5,23 @@
  * ENOSYS (an old kernel, valgrind) or EPERM (a sandbox) in this test's
  * process and everything it starts, monitors included.
  */
-#include "b-util.h"
+#include "internal.h"
+#include "sleeper.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 static char *dir;
 
@@ -65,7 +73,7 @@ static unsigned long long start_of(pid_t pid)
 static void check_signal_and_wait(bool with_pidfd)
 {
 	const char *args[] = { "--exit-on-term", NULL };
-	pid_t pid = b_sleeper(dir, args, NULL);
+	pid_t pid = start_sleeper(dir, args, NULL);
 	struct pm_pref p;
 
 	ck_assert_int_eq(pm_pref_open(pid, start_of(pid), &p), 0);
@@ -98,7 +106,7 @@ START_TEST(test_refused)
 {
 	const char *args[] = { "--zombie-child", NULL };
 	char *zombie = NULL;
-	pid_t pid = b_sleeper(dir, args, &zombie);
+	pid_t pid = start_sleeper(dir, args, &zombie);
 	struct pm_pref p;
 
 	ck_assert_int_eq(pm_pref_open(pid, start_of(pid) + 1, &p), -ESRCH);
@@ -116,7 +124,7 @@ END_TEST
  */
 START_TEST(test_without_pidfd_reused)
 {
-	pid_t pid = b_sleeper(dir, NULL, NULL);
+	pid_t pid = start_sleeper(dir, NULL, NULL);
 	struct pm_pref p;
 
 	refuse_pidfds(EPERM);
@@ -150,7 +158,7 @@ static void arm_interrupt(double after)
 static void check_interrupted_wait(void)
 {
 	const char *args[] = { "--ignore-term", NULL };
-	pid_t pid = b_sleeper(dir, args, NULL);
+	pid_t pid = start_sleeper(dir, args, NULL);
 	struct pm_pref p;
 	double t0 = tu_now();
 
@@ -181,7 +189,7 @@ START_TEST(test_wait_many)
 	struct pm_pref v[3];
 
 	for (int i = 0; i < 3; i++) {
-		pid_t pid = b_sleeper(dir, args, NULL);
+		pid_t pid = start_sleeper(dir, args, NULL);
 
 		ck_assert_int_eq(pm_pref_open(pid, 0, &v[i]), 0);
 	}
@@ -212,10 +220,10 @@ static void check_lifecycle_without_pidfd(int err)
 	struct procmgr_stop_opts so = { .signals = chain, .n_signals = 2,
 					.kill_wait = 0.2 };
 	procmgr *h = tu_open(dir, "nopidfd");
-	pid_t pid = b_sleeper(dir, args, NULL), got = 0, first;
+	pid_t pid = start_sleeper(dir, args, NULL), got = 0, first;
 
 	refuse_pidfds(err);
-	b_record(h, pid, true);
+	record_pid(h, pid, true);
 	ck_assert_int_eq(procmgr_stop(h, &so, &got), 1);
 	ck_assert_int_eq(got, pid);
 	ck_assert(tu_wait_gone(pid, 10));

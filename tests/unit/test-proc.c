@@ -6,12 +6,19 @@
  * pants mocks psutil there; here every process is a real pm-sleeper, a
  * real zombie or a real reaped pid.
  */
-#include "b-util.h"
+#include "internal.h"
+#include "sleeper.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static char *dir;
 
@@ -27,7 +34,7 @@ static void teardown(void)
 
 static pid_t sleeper(void)
 {
-	return b_sleeper(dir, NULL, NULL);
+	return start_sleeper(dir, NULL, NULL);
 }
 
 START_TEST(test_proc_stat_self)
@@ -55,7 +62,7 @@ START_TEST(test_comm_with_parens)
 	const char *args[] = { "--comm", "a) b (c", NULL };
 	unsigned long long start, mine;
 	char path[64], *comm, state, *id;
-	pid_t pid = b_sleeper(dir, args, NULL);
+	pid_t pid = start_sleeper(dir, args, NULL);
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	comm = tu_read_file(path);
@@ -103,7 +110,7 @@ START_TEST(test_running_full_identity)
 	pid_t pid = sleeper();
 	time_t now = time(NULL);
 
-	b_record(h, pid, true);
+	record_pid(h, pid, true);
 	ck_assert_int_eq(procmgr_write(h, "process_name", path), 0);
 	free(path);
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "abc"), 0);
@@ -132,7 +139,7 @@ START_TEST(test_is_dead_other_start_time)
 	char state, boot[PM_BOOT_ID_LEN + 1], *v;
 	pid_t pid = sleeper();
 
-	b_record(h, pid, true);
+	record_pid(h, pid, true);
 	ck_assert_int_eq(pm_proc_stat(pid, &state, &start), 0);
 	ck_assert_int_eq(pm_boot_id(boot), 0);
 	v = pm_asprintf("%llu %s", start + 1, boot);
@@ -140,7 +147,7 @@ START_TEST(test_is_dead_other_start_time)
 	free(v);
 	/* a matching process_name must not rescue it: start_time decides */
 	ck_assert_int_eq(procmgr_write(h, "process_name", "/"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_int_eq(pm_identity_matches(h, pid), 0);
 	procmgr_free(h);
 }
@@ -154,7 +161,7 @@ START_TEST(test_is_dead_other_boot)
 	char state, *v;
 	pid_t pid = sleeper();
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(pm_proc_stat(pid, &state, &start), 0);
 	v = pm_asprintf("%llu 00000000-0000-0000-0000-000000000000", start);
 	ck_assert_int_eq(procmgr_write(h, "start_time", v), 0);
@@ -178,11 +185,11 @@ START_TEST(test_corrupt_start_time)
 	pid_t pid = sleeper();
 	char *want;
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	want = pm_asprintf("%s/start_time", procmgr_meta_dir(h));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_int_eq(procmgr_write(h, "start_time", bad[i]), 0);
-		ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+		ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 		ck_assert_ptr_nonnull(procmgr_warning(h));
 		ck_assert_msg(strstr(procmgr_warning(h), want),
 			      "warning '%s' does not name %s",
@@ -198,20 +205,20 @@ START_TEST(test_process_name)
 {
 	const char *args[] = { "--argv0", "pantsd [/repo]", NULL };
 	procmgr *h = tu_open(dir, "web");
-	pid_t pid = b_sleeper(dir, args, NULL);
+	pid_t pid = start_sleeper(dir, args, NULL);
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd [/repo]"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	/* the Rust client's rule: the live argv[0] may extend the record */
 	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd [/x]"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_int_eq(procmgr_write(h, "process_name", "java"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_int_eq(procmgr_write(h, "process_name", " "), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "process_name"));
 	procmgr_free(h);
 }
@@ -223,10 +230,10 @@ START_TEST(test_pid_only)
 	procmgr *h = tu_open(dir, "web");
 	pid_t pid = sleeper();
 
-	b_record(h, pid, false);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	record_pid(h, pid, false);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	tu_kill(pid);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	procmgr_free(h);
 }
 END_TEST
@@ -245,7 +252,7 @@ START_TEST(test_pid_with_nul)
 	n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 	memcpy(buf + n, "\0garbage", 9);
 	ck_assert_int_eq(procmgr_write_raw(h, "pid", buf, (size_t)n + 8), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	want = pm_asprintf("%s/pid", procmgr_meta_dir(h));
 	ck_assert_msg(procmgr_warning(h) && strstr(procmgr_warning(h), want),
 		      "warning '%s' does not name %s",
@@ -256,15 +263,15 @@ START_TEST(test_pid_with_nul)
 	ck_assert_int_eq(got, 0);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
 	/* a NUL in process_name is as corrupt */
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(procmgr_write_raw(h, "process_name", "x\0y", 3), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "process_name"));
 	/* surrounding white space is still fine */
 	n = snprintf(buf, sizeof(buf), " %d\n", (int)pid);
 	ck_assert_int_eq(procmgr_delete(h, "process_name"), 0);
 	ck_assert_int_eq(procmgr_write_raw(h, "pid", buf, (size_t)n), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	procmgr_free(h);
 }
 END_TEST
@@ -289,26 +296,26 @@ START_TEST(test_started_after_pid_written)
 {
 	const char *args[] = { "--argv0", "pantsd", NULL };
 	procmgr *h = tu_open(dir, "web");
-	pid_t pid = b_sleeper(dir, args, NULL), got = -1;
+	pid_t pid = start_sleeper(dir, args, NULL), got = -1;
 	char *path;
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	path = pm_asprintf("%s/pid", procmgr_meta_dir(h));
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	touch_by(path, -100);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	/* a matching process_name does not rescue it */
 	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_int_eq(procmgr_stop(h, NULL, &got), 0);
 	ck_assert_int_eq(got, 0);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
 	/* written (again) after it started: it may be the one */
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	touch_by(path, 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	free(path);
 	procmgr_free(h);
 }
@@ -328,7 +335,7 @@ START_TEST(test_owner_and_undated)
 	ck_assert_int_eq(pm_check_owner(h, tu_dead_pid()), 1);
 	if (geteuid() == 0)	/* root asks the metadata's owner: none */
 		ck_assert_int_eq(pm_check_owner(h, pid), 1);
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(pm_check_owner(h, pid), 0);
 	ck_assert_int_eq(pm_identity_matches(h, pid), 1);
 	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
@@ -348,28 +355,28 @@ START_TEST(test_process_name_partial)
 {
 	const char *args[] = { "--argv0", "pantsd [/repo]", NULL };
 	procmgr *h = tu_open(dir, "web");
-	pid_t pid = b_sleeper(dir, args, NULL), plain = sleeper();
+	pid_t pid = start_sleeper(dir, args, NULL), plain = sleeper();
 	char *path = tu_helper("pm-sleeper"), *cut;
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(procmgr_write(h, "process_name", "pants"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd [/re"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_int_eq(procmgr_write(h, "process_name", "pantsd"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	/* an absolute argv[0]: neither "/" nor a cut path matches it */
-	b_record(h, plain, false);
+	record_pid(h, plain, false);
 	ck_assert_int_eq(procmgr_write(h, "process_name", "/"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	cut = strndup(path, strlen(path) - 3);
 	ck_assert_int_eq(procmgr_write(h, "process_name", cut), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	*strrchr(cut, '/') = '\0';
 	ck_assert_int_eq(procmgr_write(h, "process_name", cut), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_int_eq(procmgr_write(h, "process_name", path), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	free(cut);
 	free(path);
 	procmgr_free(h);
@@ -393,17 +400,17 @@ START_TEST(test_zombie)
 	ck_assert(tu_wait_gone(pid, 10));
 	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
 	ck_assert_int_eq(procmgr_proc_identity(pid, &id), -ESRCH);
-	b_record(h, pid, false);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	record_pid(h, pid, false);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	/* a zombie whose parent is not us */
-	b_sleeper(dir, args, &text);
+	start_sleeper(dir, args, &text);
 	other = atoi(text);
 	free(text);
 	ck_assert_int_gt(other, 1);
 	ck_assert(tu_wait_gone(other, 10));
 	ck_assert_int_eq(procmgr_pid_alive(other), 0);
-	b_record(h, other, false);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	record_pid(h, other, false);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	procmgr_free(h);
 }
 END_TEST
@@ -419,8 +426,8 @@ START_TEST(test_dead_pid)
 	ck_assert_int_eq(procmgr_pid_alive(0), 0);
 	ck_assert_int_eq(procmgr_pid_alive(-1), 0);
 	ck_assert_int_eq(procmgr_proc_identity(pid, &id), -ESRCH);
-	b_record(h, pid, false);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	record_pid(h, pid, false);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_ptr_null(procmgr_warning(h));
 	procmgr_free(h);
 }
@@ -440,11 +447,11 @@ START_TEST(test_stopped_and_empty)
 	procmgr_status_clear(&st);
 	/* a metadata directory without a pid: a start that never finished */
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "x"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	/* a pid "file" that cannot be read */
 	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
 	ck_assert_int_eq(mkdir(p, 0700), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), p));
 	free(p);
 	procmgr_free(h);
@@ -492,7 +499,7 @@ START_TEST(test_corrupt_pid_forms)
 	}
 	/* binary bytes are shown escaped, not raw */
 	ck_assert_int_eq(procmgr_write(h, "pid", "\x01\xff"), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), "'\\x01\\xff'"));
 	free(want);
 	procmgr_free(h);
@@ -509,7 +516,7 @@ START_TEST(test_exit_key)
 	procmgr *h = tu_open(dir, "web");
 	struct procmgr_status st;
 
-	b_record(h, tu_dead_pid(), false);
+	record_pid(h, tu_dead_pid(), false);
 	ck_assert_int_eq(procmgr_write(h, "exit",
 				       "status=3 at=2026-01-01T00:00:00Z"), 0);
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
@@ -552,7 +559,7 @@ START_TEST(test_pidfd_verified)
 	ck_assert_int_eq(pm_pidfd_verified(h, 0, &fd), -ESRCH);
 	ck_assert_int_eq(pm_pidfd_verified(h, tu_dead_pid(), &fd), -ESRCH);
 	ck_assert_int_eq(fd, -1);
-	b_record(h, pid, true);
+	record_pid(h, pid, true);
 	ck_assert_int_eq(pm_pidfd_verified(h, pid, &fd), 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(pm_pidfd_wait(fd, 0), 0);
@@ -630,14 +637,14 @@ START_TEST(test_huge_cmdline)
 		args[2 + 2 * i] = "--pad";
 		args[3 + 2 * i] = pad;
 	}
-	pid = b_sleeper(dir, args, NULL);
+	pid = start_sleeper(dir, args, NULL);
 	free(pad);
 	ck_assert_int_eq(pm_proc_argv0(pid, &argv0), 0);
 	ck_assert_str_eq(argv0, name);
 	free(argv0);
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(procmgr_write(h, "process_name", name), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	ck_assert_int_eq(procmgr_stop(h, NULL, &got), 1);
 	ck_assert_int_eq(got, pid);
 	ck_assert(tu_wait_gone(pid, 10));
@@ -686,20 +693,20 @@ START_TEST(test_unreadable_identity_keys)
 	pid_t pid = sleeper();
 	char *p;
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	p = pm_asprintf("%s/start_time", procmgr_meta_dir(h));
 	ck_assert_int_eq(mkdir(p, 0700), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_ptr_nonnull(procmgr_warning(h));
 	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), p));
 	ck_assert_int_eq(rmdir(p), 0);
 	free(p);
 	p = pm_asprintf("%s/process_name", procmgr_meta_dir(h));
 	ck_assert_int_eq(mkdir(p, 0700), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	ck_assert_ptr_nonnull(strstr(procmgr_warning(h), p));
 	ck_assert_int_eq(rmdir(p), 0);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	ck_assert_ptr_null(procmgr_warning(h));
 	free(p);
 	procmgr_free(h);

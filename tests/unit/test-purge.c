@@ -7,16 +7,21 @@
  * deterministic with a fanotify permission event: the kernel holds the
  * purge's open() of the pid file while the "successor" writes.
  */
-#include "b-util.h"
+#include "internal.h"
+#include "sleeper.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <linux/fs.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/fanotify.h>
-#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char *dir;
 
@@ -33,7 +38,7 @@ static void teardown(void)
 /* Entries of DIR/HOSTFP whose name starts with ".web.purge.". */
 static int asides(procmgr *h)
 {
-	DIR *d = opendir(h->host_dir);
+	DIR *d = opendir(tu_host_dir(h));
 	struct dirent *e;
 	int n = 0;
 
@@ -52,13 +57,13 @@ START_TEST(test_purge_metadata)
 	procmgr *h = tu_open(dir, "web");
 	char *log;
 
-	b_record(h, tu_dead_pid(), false);
+	record_pid(h, tu_dead_pid(), false);
 	ck_assert_int_eq(procmgr_write(h, "socket", "1234"), 0);
 	log = pm_asprintf("%s.log", procmgr_meta_dir(h));
 	tu_write_file(log, "x\n", 2);
 	ck_assert_int_eq(procmgr_purge(h, false), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
-	ck_assert(b_exists(log));
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
+	ck_assert(tu_exists(log));
 	ck_assert_int_eq(asides(h), 0);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	/* absent: nothing to do */
@@ -72,10 +77,10 @@ END_TEST
 START_TEST(test_purge_running_refused)
 {
 	procmgr *h = tu_open(dir, "web");
-	pid_t pid = b_sleeper(dir, NULL, NULL);
+	pid_t pid = start_sleeper(dir, NULL, NULL);
 	char *want, *v;
 
-	b_record(h, pid, true);
+	record_pid(h, pid, true);
 	ck_assert_int_eq(procmgr_purge(h, false), -EBUSY);
 	want = pm_asprintf("web is running (pid %d); stop it first",
 			   (int)pid);
@@ -89,7 +94,7 @@ START_TEST(test_purge_running_refused)
 	free(v);
 	/* force removes the metadata and signals nothing */
 	ck_assert_int_eq(procmgr_purge(h, true), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
 	procmgr_free(h);
 }
@@ -104,11 +109,11 @@ START_TEST(test_purge_absent_and_locked)
 	/* no DIR at all */
 	ck_assert_int_eq(pm_meta_remove_if(n, 0), 0);
 	ck_assert_int_eq(procmgr_purge(n, false), 0);
-	b_record(h, tu_dead_pid(), false);
+	record_pid(h, tu_dead_pid(), false);
 	ck_assert_int_eq(procmgr_lock(other), 0);
 	procmgr_set_lock_wait(h, 0, NULL, NULL);
 	ck_assert_int_eq(procmgr_purge(h, true), -EWOULDBLOCK);
-	ck_assert(b_exists(procmgr_meta_dir(h)));
+	ck_assert(tu_exists(procmgr_meta_dir(h)));
 	ck_assert_int_eq(procmgr_unlock(other), 0);
 	ck_assert_int_eq(procmgr_purge(h, false), 0);
 	procmgr_free(n);
@@ -125,7 +130,7 @@ START_TEST(test_compare_and_delete)
 	pid_t pid = tu_dead_pid();
 	char *v;
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "fp"), 0);
 	ck_assert_int_eq(pm_meta_remove_if(h, pid + 1), -ESTALE);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "changed"));
@@ -137,14 +142,14 @@ START_TEST(test_compare_and_delete)
 	free(v);
 	ck_assert_int_eq(asides(h), 0);
 	ck_assert_int_eq(pm_meta_remove_if(h, 0), -ESTALE);
-	ck_assert(b_exists(procmgr_meta_dir(h)));
+	ck_assert(tu_exists(procmgr_meta_dir(h)));
 	ck_assert_int_eq(pm_meta_remove_if(h, pid), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
 	/* an unparsable pid is expected as 0 */
 	ck_assert_int_eq(procmgr_write(h, "pid", "garbage"), 0);
 	ck_assert_int_eq(pm_meta_remove_if(h, 1234), -ESTALE);
 	ck_assert_int_eq(pm_meta_remove_if(h, 0), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
 	ck_assert_int_eq(asides(h), 0);
 	procmgr_free(h);
 }
@@ -157,22 +162,6 @@ struct successor {
 	bool as_file;	/* NAME comes back as a file, not a directory */
 	bool immutable;	/* ... as an immutable directory: no key moves in */
 };
-
-/* Set or clear the immutable flag of directory path; -errno. */
-static int set_immutable(const char *path, bool on)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), flags, r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
-		r = -errno;
-	flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
-	if (r == 0 && ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
 
 /*
  * Wait for the purge to open the (moved aside) pid file; before letting
@@ -196,7 +185,7 @@ static void *successor_main(void *arg)
 			snprintf(path, sizeof(path), "%s/socket", s->meta_dir);
 			tu_write_file(path, "9999", 4);
 			if (s->immutable)
-				set_immutable(s->meta_dir, true);
+				tu_immutable(s->meta_dir, true);
 		}
 		resp.fd = ev.fd;
 		resp.response = FAN_ALLOW;
@@ -209,20 +198,16 @@ static void *successor_main(void *arg)
 }
 
 /*
- * Start the successor thread on h's pid file; false (the test is skipped)
- * where fanotify needs a capability we lack.
+ * Start the successor thread on h's pid file; false (the caller skips the
+ * test) where fanotify needs a capability we lack.
  */
-static bool successor_start(procmgr *h, struct successor *s, pthread_t *t,
-			    const char *test)
+static bool successor_start(procmgr *h, struct successor *s, pthread_t *t)
 {
 	char *p;
 
 	s->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
-	if (s->fan < 0 && (errno == EPERM || errno == ENOSYS)) {
-		fprintf(stderr, "%s: skipped, fanotify needs CAP_SYS_ADMIN\n",
-			test);
+	if (s->fan < 0 && (errno == EPERM || errno == ENOSYS))
 		return false;
-	}
 	ck_assert_int_ge(s->fan, 0);
 	p = pm_asprintf("%s/pid", procmgr_meta_dir(h));
 	ck_assert_int_eq(fanotify_mark(s->fan, FAN_MARK_ADD, FAN_OPEN_PERM,
@@ -242,12 +227,12 @@ START_TEST(test_successor_in_the_window)
 	pthread_t t;
 	char *v;
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "old-fp"), 0);
 	ck_assert_int_eq(procmgr_write(h, "socket", "1111"), 0);
-	if (!successor_start(h, &s, &t, "test_successor_in_the_window")) {
+	if (!successor_start(h, &s, &t)) {
 		procmgr_free(h);
-		return;
+		tu_skip("fanotify needs CAP_SYS_ADMIN");
 	}
 	ck_assert_int_eq(pm_meta_remove_if(h, pid + 1), -ESTALE);
 	pthread_join(t, NULL);
@@ -283,22 +268,20 @@ START_TEST(test_merge_keeps_what_it_cannot_move)
 	int r;
 
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "old-fp"), 0);
-	if (set_immutable(procmgr_meta_dir(h), true) < 0) {
-		fprintf(stderr, "test_merge_keeps_what_it_cannot_move: "
-			"skipped, no immutable directories here\n");
+	if (tu_immutable(procmgr_meta_dir(h), true) < 0) {
 		procmgr_free(h);
-		return;
+		tu_skip("no immutable attribute here");
 	}
-	ck_assert_int_eq(set_immutable(procmgr_meta_dir(h), false), 0);
-	b_record(h, pid, false);
-	if (!successor_start(h, &s, &t, "test_merge_keeps_what_it_cannot_move")) {
+	ck_assert_int_eq(tu_immutable(procmgr_meta_dir(h), false), 0);
+	record_pid(h, pid, false);
+	if (!successor_start(h, &s, &t)) {
 		procmgr_free(h);
-		return;
+		tu_skip("fanotify needs CAP_SYS_ADMIN");
 	}
 	r = pm_meta_remove_if(h, pid + 1);
 	pthread_join(t, NULL);
 	close(s.fan);
-	ck_assert_int_eq(set_immutable(procmgr_meta_dir(h), false), 0);
+	ck_assert_int_eq(tu_immutable(procmgr_meta_dir(h), false), 0);
 	ck_assert_int_eq(r, -EPERM);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "by hand"));
 	ck_assert_int_eq(asides(h), 1);
@@ -323,10 +306,10 @@ START_TEST(test_put_back_fails)
 	pthread_t t;
 	int r;
 
-	b_record(h, pid, false);
-	if (!successor_start(h, &s, &t, "test_put_back_fails")) {
+	record_pid(h, pid, false);
+	if (!successor_start(h, &s, &t)) {
 		procmgr_free(h);
-		return;
+		tu_skip("fanotify needs CAP_SYS_ADMIN");
 	}
 	r = pm_meta_remove_if(h, pid + 1);
 	pthread_join(t, NULL);
@@ -346,13 +329,13 @@ START_TEST(test_purge_symlinked_meta_dir)
 	procmgr *h = tu_open(dir, "web");
 	char *elsewhere = pm_asprintf("%s/elsewhere", dir);
 
-	b_record(h, tu_dead_pid(), false);
+	record_pid(h, tu_dead_pid(), false);
 	ck_assert_int_eq(rename(procmgr_meta_dir(h), elsewhere), 0);
 	ck_assert_int_eq(symlink(elsewhere, procmgr_meta_dir(h)), 0);
 	ck_assert_int_eq(procmgr_purge(h, true), -ELOOP);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
-	ck_assert(b_exists(elsewhere));
-	ck_assert(b_exists(procmgr_meta_dir(h)));
+	ck_assert(tu_exists(elsewhere));
+	ck_assert(tu_exists(procmgr_meta_dir(h)));
 	free(elsewhere);
 	procmgr_free(h);
 }
@@ -382,31 +365,32 @@ static void purge_as_other(void *arg)
 	struct as_other *a = arg;
 	procmgr *h;
 
-	if (!b_become_other())
+	if (!tu_become_other())
 		_exit(1);
 	h = procmgr_new();
 	if (!h || procmgr_open(h, a->sub, "web") < 0 ||
 	    procmgr_write(h, "pid", "garbage") < 0)
 		_exit(1);
-	chmod(h->host_dir, 0500);
+	chmod(tu_host_dir(h), 0500);
 	report(a->out, pm_meta_remove_if(h, 0), h, "cannot move");
-	chmod(h->host_dir, 0700);
-	chmod(h->meta_dir, 0500);
+	chmod(tu_host_dir(h), 0700);
+	chmod(procmgr_meta_dir(h), 0500);
 	report(a->out, procmgr_purge(h, false), h, "cannot remove");
 	procmgr_free(h);
-	b_other_done();
+	tu_other_done();
 }
 
 START_TEST(test_removal_failures)
 {
 	struct as_other a;
-	char *sub = pm_asprintf("%s/other", dir);
+	char *sub;
 	struct pollfd p;
 	int fds[2], r[2] = { 0, 0 };
 	pid_t child;
 
 	if (geteuid() != 0)
-		return;
+		tu_skip("needs root to act as another user");
+	sub = pm_asprintf("%s/other", dir);
 	ck_assert_int_eq(chmod(dir, 0755), 0);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
 	ck_assert_int_eq(chown(sub, 65533, 65533), 0);

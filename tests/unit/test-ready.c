@@ -2,7 +2,7 @@
  * test-ready.c - readiness modes against real fake daemons: parsing, each
  * protocol, death before ready, timeouts and who may say READY=1.
  */
-#include "c-util.h"
+#include "spawned.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,7 +17,7 @@ static char *daemon_path;
 
 static void setup(void)
 {
-	daemon_path = tu_helper("c-daemon");
+	daemon_path = tu_helper("fake-daemon");
 }
 
 static void teardown(void)
@@ -41,7 +41,7 @@ static int start(procmgr *h, struct procmgr_spawn_opts *o,
 	r = procmgr_start(h, o, &pid);
 	if (r == 0) {
 		/* MAINPID: the first process and then the monitor. */
-		pid_t p = cu_track(pid), gp = p > 1 ? cu_ppid(p) : 0;
+		pid_t p = track_daemon(pid), gp = p > 1 ? ppid_of(p) : 0;
 
 		if (gp > 1 && gp != getpid())
 			tu_track(gp);
@@ -94,7 +94,7 @@ START_TEST(test_socket_key)
 {
 	const char *acts[] = { "sleep=0.3", "key=socket=1234", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("sock", NULL);
+	procmgr *h = tu_scratch("sock", NULL);
 	double t0 = tu_now();
 	char *v;
 
@@ -113,7 +113,7 @@ START_TEST(test_notify)
 	const char *acts[] = { "sleep=0.2", "notify=STATUS=warming up\\nPORT=4321",
 			       "sleep=0.2", "notify=READY=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("notif", NULL);
+	procmgr *h = tu_scratch("notif", NULL);
 	double t0 = tu_now();
 	char *v;
 
@@ -140,7 +140,7 @@ START_TEST(test_notify_ready_with_port)
 	const char *acts[] = { "notify=READY=1\\nPORT=4322\\nSTATUS=up",
 			       "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("notif", NULL);
+	procmgr *h = tu_scratch("notif", NULL);
 	char *v;
 
 	for (int i = 0; i < 20; i++) {
@@ -162,17 +162,17 @@ END_TEST
 
 START_TEST(test_notify_mainpid)
 {
-	const char *acts[] = { "fork", "notify=MAINPID=%p\\nSOCKET=/run/x"
+	const char *acts[] = { "detach", "notify=MAINPID=%p\\nSOCKET=/run/x"
 			       "\\nREADY=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("mainpid", NULL);
+	procmgr *h = tu_scratch("mainpid", NULL);
 	struct procmgr_status st = { 0 };
 	pid_t pid, first;
 	char *v;
 
 	ck_assert_msg(start(h, &o, "notify", acts, &pid) == 0, "%s",
 		      procmgr_errmsg(h));
-	first = cu_ppid(pid);
+	first = ppid_of(pid);
 	ck_assert_int_ne(first, getpid());
 	v = tu_key(h, "socket");
 	ck_assert_str_eq(v, "/run/x");
@@ -186,7 +186,7 @@ START_TEST(test_notify_mainpid)
 		char want[32];
 
 		v = tu_key(h, "pidfd_ino");
-		if (cu_pidfd_ino(pid, want, sizeof(want)))
+		if (pidfd_ino_of(pid, want, sizeof(want)))
 			ck_assert_str_eq(v, want);
 		free(v);
 	}
@@ -200,10 +200,10 @@ END_TEST
 
 START_TEST(test_notify_mainpid_dies)
 {
-	const char *acts[] = { "fork", "notify=MAINPID=%p", "sleep=0.2",
+	const char *acts[] = { "detach", "notify=MAINPID=%p", "sleep=0.2",
 			       "exit=4", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("mpdie", NULL);
+	procmgr *h = tu_scratch("mpdie", NULL);
 	double t0 = tu_now();
 
 	ck_assert_int_eq(start(h, &o, "notify", acts, NULL), -ECHILD);
@@ -276,13 +276,15 @@ START_TEST(test_notify_foreign_uid_ignored)
 {
 	const char *acts[] = { "sleep=1.5", "notify=READY=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	char *dir = tu_tmpdir(), *flag = NULL;
-	procmgr *h = cu_open("spoofed", NULL);
+	char *dir, *flag = NULL;
+	procmgr *h;
 	double t0;
 	char *s;
 
 	if (getuid() != 0)
-		return;	/* needs root to become another uid */
+		tu_skip("needs root to become another uid");
+	dir = tu_tmpdir();
+	h = tu_scratch("spoofed", NULL);
 	ck_assert_int_ge(asprintf(&flag, "%s/flag", dir), 0);
 	chmod(dir, 0777);
 	tu_fork(spoof, flag);
@@ -303,7 +305,7 @@ START_TEST(test_fd)
 	const char *acts[] = { "sleep=0.2", "fd=5", "pause", NULL };
 	const char *bad[] = { "fdbad=5", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("fdn", NULL);
+	procmgr *h = tu_scratch("fdn", NULL);
 	char path[64];
 	struct stat st;
 	pid_t pid;
@@ -326,8 +328,8 @@ START_TEST(test_tcp_and_unix)
 {
 	char tcp[32], mode[32], *dir, *upath = NULL, *umode = NULL, *uact = NULL;
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("conn", &dir);
-	int port = cu_free_port();
+	procmgr *h = tu_scratch("conn", &dir);
+	int port = free_tcp_port();
 
 	snprintf(tcp, sizeof(tcp), "tcp=%d", port);
 	snprintf(mode, sizeof(mode), "tcp:%d", port);
@@ -357,7 +359,7 @@ START_TEST(test_death_before_ready)
 			       "exit=7", NULL };
 	const char *sig[] = { "sleep=0.2", "raise=9", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("dies", NULL);
+	procmgr *h = tu_scratch("dies", NULL);
 	double t0 = tu_now();
 	char *v, *tail = NULL;
 
@@ -385,7 +387,7 @@ START_TEST(test_timeout)
 {
 	const char *acts[] = { "pause", NULL };
 	struct procmgr_spawn_opts o = { .ready_timeout = 0.5 };
-	procmgr *h = cu_open("slow", NULL);
+	procmgr *h = tu_scratch("slow", NULL);
 	struct procmgr_status st = { 0 };
 	pid_t pid = 0;
 	double t0 = tu_now();
@@ -397,7 +399,7 @@ START_TEST(test_timeout)
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
 	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
 	pid = st.pid;
-	cu_track(pid);
+	track_daemon(pid);
 	procmgr_status_clear(&st);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	/* kill_on_timeout stops it. */
@@ -415,7 +417,7 @@ START_TEST(test_notify_bad_mainpid_ignored)
 {
 	const char *acts[] = { "notify=MAINPID=1\\nREADY=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("badmain", NULL);
+	procmgr *h = tu_scratch("badmain", NULL);
 	pid_t pid;
 	char *v, want[16];
 
@@ -443,7 +445,7 @@ static pid_t awaited_pid(const char *dir, const char *name)
 /* Kill the monitor of NAME "orphan" in dir as soon as its daemon runs. */
 static void kill_monitor(void *arg)
 {
-	kill(cu_ppid(awaited_pid(arg, "orphan")), SIGKILL);
+	kill(ppid_of(awaited_pid(arg, "orphan")), SIGKILL);
 	_exit(0);
 }
 
@@ -456,7 +458,7 @@ START_TEST(test_monitor_killed_while_waiting)
 	const char *acts[] = { "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	char *dir;
-	procmgr *h = cu_open("orphan", &dir);
+	procmgr *h = tu_scratch("orphan", &dir);
 	double t0 = tu_now();
 
 	tu_fork(kill_monitor, dir);
@@ -486,7 +488,7 @@ START_TEST(test_socket_key_empty_first)
 	const char *acts[] = { "key=socket=", "sleep=0.5", "key=socket=4242",
 			       "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("sockempty", NULL);
+	procmgr *h = tu_scratch("sockempty", NULL);
 	double t0 = tu_now();
 	char *v;
 
@@ -509,8 +511,8 @@ START_TEST(test_notify_mainpid_outsider_ignored)
 	const char *sargs[] = { "pause", NULL };
 	char act[64], want[16], *v;
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("outsider", NULL);
-	pid_t outsider = tu_spawn("c-daemon", sargs), pid;
+	procmgr *h = tu_scratch("outsider", NULL);
+	pid_t outsider = tu_spawn("fake-daemon", sargs), pid;
 
 	snprintf(act, sizeof(act), "notify=MAINPID=%d\\nREADY=1",
 		 (int)outsider);
@@ -531,10 +533,10 @@ END_TEST
 /* MAINPID= handed on twice: the last one is recorded, as plain digits. */
 START_TEST(test_notify_mainpid_twice)
 {
-	const char *acts[] = { "fork", "notify=MAINPID=%p", "fork",
+	const char *acts[] = { "detach", "notify=MAINPID=%p", "detach",
 			       "notify=MAINPID= %p \\nREADY=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("mptwice", NULL);
+	procmgr *h = tu_scratch("mptwice", NULL);
 	struct procmgr_status st = { 0 };
 	char *raw = NULL, want[16];
 	size_t len = 0;
@@ -542,9 +544,9 @@ START_TEST(test_notify_mainpid_twice)
 
 	ck_assert_msg(start(h, &o, "notify", acts, &pid) == 0, "%s",
 		      procmgr_errmsg(h));
-	first = cu_ppid(pid);
+	first = ppid_of(pid);
 	ck_assert_int_gt(first, 1);
-	ck_assert_int_gt(cu_ppid(first), 1);
+	ck_assert_int_gt(ppid_of(first), 1);
 	ck_assert_int_eq(procmgr_read_raw(h, "pid", &raw, &len), 0);
 	snprintf(want, sizeof(want), "%d", (int)pid);
 	ck_assert_str_eq(raw, want);
@@ -569,7 +571,7 @@ START_TEST(test_session_killed_while_waiting)
 	const char *acts[] = { "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	char *dir;
-	procmgr *h = cu_open("session", &dir);
+	procmgr *h = tu_scratch("session", &dir);
 	double t0 = tu_now();
 
 	tu_fork(kill_session, dir);
@@ -592,13 +594,14 @@ START_TEST(test_socket_unwatchable)
 	const char *acts[] = { "sleep=0.3", "key=socket=4242", "pause", NULL };
 	struct procmgr_spawn_opts o = { .ready_timeout = 30 };
 	struct procmgr_status st = { 0 };
-	procmgr *h = procmgr_new();
+	procmgr *h;
 	double t0;
 	int n = 0;
 
 	if (getuid() != 0)
-		return;	/* needs root to become a lone uid */
-	cu_become_lone_uid(54322);
+		tu_skip("needs root to become a lone uid");
+	h = procmgr_new();
+	tu_become_lone_uid(54322);
 	/* A DIR of that user's own: its monitor keeps no root powers. */
 	ck_assert_int_eq(procmgr_open(h, tu_keep(tu_tmpdir()), "nowatch"), 0);
 	while (inotify_init1(IN_CLOEXEC) >= 0)
@@ -611,7 +614,7 @@ START_TEST(test_socket_unwatchable)
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
 	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
 	ck_assert_str_eq(st.socket, "4242");
-	cu_track(st.pid);
+	track_daemon(st.pid);
 	procmgr_status_clear(&st);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	procmgr_free(h);

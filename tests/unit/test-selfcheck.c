@@ -2,7 +2,7 @@
  * test-selfcheck.c - procmgr_self_check() in this process and in a real
  * daemon that fences itself when its metadata names another process.
  */
-#include "c-util.h"
+#include "spawned.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 
 START_TEST(test_self)
 {
-	procmgr *h = cu_open("me", NULL);
+	procmgr *h = tu_scratch("me", NULL);
 	char pid[16], *id = NULL;
 
 	ck_assert_int_eq(procmgr_self_check(h), 0);	/* no metadata */
@@ -72,15 +72,15 @@ END_TEST
 
 START_TEST(test_daemon_fences_itself)
 {
-	char *helper = tu_helper("c-daemon");
+	char *helper = tu_helper("fake-daemon");
 	char *argv[] = { helper, S("fence=0.05"), NULL };
 	struct procmgr_spawn_opts o = { .argv = argv };
-	procmgr *h = cu_open("fenced", NULL);
+	procmgr *h = tu_scratch("fenced", NULL);
 	char other[16], *v;
 	pid_t pid;
 
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
-	cu_track(pid);
+	track_daemon(pid);
 	/* Still ours: it keeps running. */
 	usleep(300000);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
@@ -88,7 +88,7 @@ START_TEST(test_daemon_fences_itself)
 	snprintf(other, sizeof(other), "%d", (int)getpid());
 	ck_assert_int_eq(procmgr_write(h, "pid", other), 0);
 	ck_assert(tu_wait_gone(pid, 10));
-	ck_assert(cu_wait_file(procmgr_default_log(h), "fenced", 10));
+	ck_assert(tu_wait_content(procmgr_default_log(h), "fenced", 10));
 	v = tu_key(h, "pid");
 	ck_assert_str_eq(v, other);	/* the monitor left it alone */
 	free(v);

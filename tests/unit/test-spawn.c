@@ -2,7 +2,7 @@
  * test-spawn.c - the fork chain, the daemon's environment, exec failures
  * and the monitor, with real processes inspected through /proc.
  */
-#include "c-util.h"
+#include "spawned.h"
 #include "internal.h"
 
 #include <dirent.h>
@@ -19,7 +19,7 @@ static char *daemon_path;
 
 static void setup(void)
 {
-	daemon_path = tu_helper("c-daemon");
+	daemon_path = tu_helper("fake-daemon");
 }
 
 static void teardown(void)
@@ -27,7 +27,7 @@ static void teardown(void)
 	free(daemon_path);
 }
 
-/* Start c-daemon with actions; the daemon and monitor are tracked. */
+/* Start fake-daemon with actions; the daemon and monitor are tracked. */
 static int start(procmgr *h, struct procmgr_spawn_opts *o,
 		 const char **actions, pid_t *ret_pid)
 {
@@ -41,7 +41,7 @@ static int start(procmgr *h, struct procmgr_spawn_opts *o,
 	o->argv = argv;
 	r = procmgr_start(h, o, &pid);
 	if (r == 0)
-		cu_track(pid);
+		track_daemon(pid);
 	if (ret_pid)
 		*ret_pid = pid;
 	o->argv = NULL;
@@ -126,7 +126,7 @@ START_TEST(test_daemon_environment)
 			NULL };
 	struct procmgr_spawn_opts o = { .cwd = cwd, .env = env };
 	const char *acts[] = { "say=up", "pause", NULL };
-	procmgr *h = cu_open("envy", &dir);
+	procmgr *h = tu_scratch("envy", &dir);
 	sigset_t block;
 	pid_t pid, mon;
 	int max, leak;
@@ -146,9 +146,9 @@ START_TEST(test_daemon_environment)
 	sigaddset(&block, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	ck_assert_msg(start(h, &o, acts, &pid) == 0, "%s", procmgr_errmsg(h));
-	mon = cu_ppid(pid);
+	mon = ppid_of(pid);
 	/* Past the dynamic loader, whose own fds come and go. */
-	ck_assert(cu_wait_file(procmgr_default_log(h), "up\n", 10));
+	ck_assert(tu_wait_content(procmgr_default_log(h), "up\n", 10));
 	{
 		int n = count_fds(pid, &max);
 		char *t3 = n > 3 ? fd_target(pid, max) : strdup("");
@@ -166,9 +166,9 @@ START_TEST(test_daemon_environment)
 	t = fd_target(pid, 2);
 	ck_assert_str_eq(t, procmgr_default_log(h));
 	free(t);
-	ck_assert_int_eq(cu_status_num(pid, "Umask:"), 022);
-	ck_assert_int_eq(cu_status_num(pid, "SigIgn:"), 0);
-	ck_assert_int_eq(cu_status_num(pid, "SigBlk:"), 0);
+	ck_assert_int_eq(status_num(pid, "Umask:"), 022);
+	ck_assert_int_eq(status_num(pid, "SigIgn:"), 0);
+	ck_assert_int_eq(status_num(pid, "SigBlk:"), 0);
 	/* A new session, not ours; the monitor shares it as the parent. */
 	ck_assert_int_ne(getsid(pid), getsid(0));
 	ck_assert_int_eq(getsid(mon), getsid(pid));
@@ -225,7 +225,7 @@ START_TEST(test_metadata_complete)
 	const char *acts[] = { "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	char *v, *id = NULL, *raw = NULL, pid_text[16];
-	procmgr *h = cu_open("meta", NULL);
+	procmgr *h = tu_scratch("meta", NULL);
 	size_t len = 0;
 	pid_t pid;
 
@@ -263,8 +263,8 @@ START_TEST(test_process_name_and_log)
 {
 	const char *acts[] = { "say=hello out", "pause", NULL };
 	char *dir, *log, *v;
-	struct procmgr_spawn_opts o = { .process_name = "c-daemon" };
-	procmgr *h = cu_open("named", &dir);
+	struct procmgr_spawn_opts o = { .process_name = "fake-daemon" };
+	procmgr *h = tu_scratch("named", &dir);
 	struct procmgr_status st = { 0 };
 	pid_t pid;
 
@@ -272,12 +272,12 @@ START_TEST(test_process_name_and_log)
 	o.log_path = log;
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
 	v = tu_key(h, "process_name");
-	ck_assert_str_eq(v, "c-daemon");
+	ck_assert_str_eq(v, "fake-daemon");
 	free(v);
 	v = tu_key(h, "log");
 	ck_assert_str_eq(v, log);
 	free(v);
-	ck_assert(cu_wait_file(log, "hello out\n", 10));
+	ck_assert(tu_wait_content(log, "hello out\n", 10));
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
 	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
 	procmgr_status_clear(&st);
@@ -294,7 +294,7 @@ START_TEST(test_sh_exec_stays_running)
 	char *argv[] = { (char *)"/bin/sh", (char *)"-c", NULL, NULL };
 	struct procmgr_spawn_opts o = { .argv = argv };
 	struct procmgr_status st = { 0 };
-	procmgr *h = cu_open("shexec", NULL);
+	procmgr *h = tu_scratch("shexec", NULL);
 	pid_t pid;
 	char *a0 = NULL;
 
@@ -302,7 +302,7 @@ START_TEST(test_sh_exec_stays_running)
 				  daemon_path), 0);
 	argv[2] = script;
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
-	cu_track(pid);
+	track_daemon(pid);
 	/* Wait for the exec to happen, then ask again. */
 	for (int i = 0; i < 1000; i++) {
 		char path[64];
@@ -333,7 +333,7 @@ static void exec_fails(const char *argv0, const char *cwd, int err,
 {
 	char *argv[] = { (char *)argv0, NULL };
 	struct procmgr_spawn_opts o = { .argv = argv, .cwd = cwd };
-	procmgr *h = cu_open("broken", NULL);
+	procmgr *h = tu_scratch("broken", NULL);
 	pid_t pid = 0;
 	double t0 = tu_now();
 
@@ -389,12 +389,12 @@ START_TEST(test_monitor_records_exit)
 	const char *acts[] = { "sleep=0.3", "exit=3", NULL };
 	const char *acts2[] = { "sleep=0.3", "raise=15", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("exiting", NULL);
+	procmgr *h = tu_scratch("exiting", NULL);
 	pid_t pid, mon;
 	char *v;
 
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
-	mon = cu_ppid(pid);
+	mon = ppid_of(pid);
 	v = await_key(h, "exit");
 	ck_assert_msg(!strncmp(v, "status=3 at=", 12), "%s", v);
 	ck_assert_uint_eq(strlen(v), 12 + 20);
@@ -416,13 +416,13 @@ START_TEST(test_monitor_spares_successor)
 {
 	const char *acts[] = { "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("succ", NULL);
+	procmgr *h = tu_scratch("succ", NULL);
 	pid_t pid, mon;
 	char other[16];
 	struct stat st;
 
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
-	mon = cu_ppid(pid);
+	mon = ppid_of(pid);
 	/* A successor's metadata names another pid. */
 	snprintf(other, sizeof(other), "%d", (int)tu_dead_pid());
 	ck_assert_int_eq(procmgr_write(h, "pid", other), 0);
@@ -431,7 +431,7 @@ START_TEST(test_monitor_spares_successor)
 	ck_assert_ptr_null(tu_key(h, "exit"));
 	/* A removed metadata directory is not recreated. */
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
-	mon = cu_ppid(pid);
+	mon = ppid_of(pid);
 	tu_rmrf(procmgr_meta_dir(h));
 	kill(pid, SIGKILL);
 	ck_assert(tu_wait_gone(mon, 10));
@@ -444,7 +444,7 @@ START_TEST(test_monitor_small_and_fd_free)
 {
 	const char *acts[] = { "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("mon", NULL);
+	procmgr *h = tu_scratch("mon", NULL);
 	pid_t pid, mon;
 	int max, leak;
 	char *t;
@@ -452,7 +452,7 @@ START_TEST(test_monitor_small_and_fd_free)
 	leak = open("/dev/null", O_RDONLY);	/* the caller's, no CLOEXEC */
 	ck_assert_int_ge(leak, 3);
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
-	mon = cu_ppid(pid);
+	mon = ppid_of(pid);
 	/*
 	 * Stdio on /dev/null, then only its own: the log, the notify
 	 * socket, its signalfd and a pidfd on the daemon. Nothing of the
@@ -495,9 +495,9 @@ START_TEST(test_monitor_small_and_fd_free)
 	 * exec'd program owes the caller nothing. ASan's shadow memory
 	 * inflates it, so the bound is only checked without sanitizers.
 	 */
-#ifndef CU_ASAN
+#ifndef TU_ASAN
 	{
-		long kb = cu_status_num(mon, "RssAnon:");
+		long kb = status_num(mon, "RssAnon:");
 
 		ck_assert_int_gt(kb, 0);
 		ck_assert_msg(kb <= 1024, "monitor RssAnon %ld kB", kb);
@@ -512,7 +512,7 @@ START_TEST(test_log_rotation)
 {
 	const char *acts[] = { "say=new run", "pause", NULL };
 	struct procmgr_spawn_opts o = { .log_max = 100 };
-	procmgr *h = cu_open("rot", NULL);
+	procmgr *h = tu_scratch("rot", NULL);
 	char big[300], *old = NULL, *s;
 	pid_t pid;
 	int fd;
@@ -532,7 +532,7 @@ START_TEST(test_log_rotation)
 	ck_assert_ptr_nonnull(s);
 	ck_assert_uint_eq(strlen(s), sizeof(big));
 	free(s);
-	ck_assert(cu_wait_file(procmgr_default_log(h), "new run", 10));
+	ck_assert(tu_wait_content(procmgr_default_log(h), "new run", 10));
 	s = tu_read_file(procmgr_default_log(h));
 	/* (A coverage build's helper may add gcov's own complaints.) */
 	ck_assert_ptr_nonnull(strstr(s, "new run\n"));
@@ -548,7 +548,7 @@ START_TEST(test_bad_log_dir)
 	char *argv[] = { (char *)"/bin/true", NULL };
 	struct procmgr_spawn_opts o = { .argv = argv,
 					.log_path = "/nonexistent/x.log" };
-	procmgr *h = cu_open("badlog", NULL);
+	procmgr *h = tu_scratch("badlog", NULL);
 
 	ck_assert_int_eq(procmgr_start(h, &o, NULL), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "/nonexistent/x.log"));
@@ -579,13 +579,13 @@ START_TEST(test_caller_without_stdio)
 {
 	const char *acts[] = { "say=still logged", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("nostdio", NULL);
+	procmgr *h = tu_scratch("nostdio", NULL);
 	pid_t pid;
 
 	close(0);
 	close(1);
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);
-	ck_assert(cu_wait_file(procmgr_default_log(h), "still logged", 10));
+	ck_assert(tu_wait_content(procmgr_default_log(h), "still logged", 10));
 	procmgr_free(h);
 }
 END_TEST
@@ -594,48 +594,55 @@ END_TEST
 START_TEST(test_relative_and_path)
 {
 	char *helpers = strdup(daemon_path), *slash = strrchr(helpers, '/');
-	char *rel[] = { (char *)"./c-daemon", (char *)"pause", NULL };
-	char *bare[] = { (char *)"c-daemon", (char *)"pause", NULL };
+	char *rel[] = { (char *)"./fake-daemon", (char *)"pause", NULL };
+	char *bare[] = { (char *)"fake-daemon", (char *)"pause", NULL };
 	char *sh[] = { (char *)"sh", (char *)"-c", (char *)"sleep 100", NULL };
-	struct procmgr_spawn_opts o = { .argv = rel };
-	procmgr *h = cu_open("rel", NULL);
+	/*
+	 * Run in order, each a start and a stop of argv with: the daemon's
+	 * cwd set to the helpers' directory or not; PATH set (NULL: left as
+	 * it was); the test's own cwd moved to the helpers' directory first.
+	 * The last one's sh finds no sleep in its empty PATH and ends soon.
+	 */
+	const struct {
+		char **argv;
+		bool cwd;
+		const char *path;
+		bool in_helpers;
+		const char *cmdline;	/* NULL: not checked */
+		bool stays;		/* still running, to be stopped */
+	} rows[] = {
+		{ rel, true, NULL, false, NULL, true },
+		{ bare, false, helpers, false, NULL, true },
+		/* Relative and empty PATH entries are the caller's cwd. */
+		{ bare, false, "/nonexistent:.", true, NULL, true },
+		{ bare, false, "/nonexistent:", true, NULL, true },
+		/* An empty PATH means the usual default, as for execvp. */
+		{ sh, false, "", true, "sh", false },
+	};
+	procmgr *h = tu_scratch("rel", NULL);
 	char *v;
 	pid_t pid;
 
 	*slash = '\0';
-	o.cwd = helpers;
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	cu_track(pid);
-	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
-	o.cwd = NULL;
-	o.argv = bare;
-	setenv("PATH", helpers, 1);
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	cu_track(pid);
-	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
-	/* Relative and empty PATH entries are the caller's cwd. */
-	ck_assert_int_eq(chdir(helpers), 0);
-	setenv("PATH", "/nonexistent:.", 1);
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	cu_track(pid);
-	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
-	setenv("PATH", "/nonexistent:", 1);
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	cu_track(pid);
-	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
-	/* An empty PATH means the usual default, as for execvp. */
-	setenv("PATH", "", 1);
-	o.argv = sh;
-	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
-		      procmgr_errmsg(h));
-	cu_track(pid);
-	v = tu_key(h, "cmdline");
-	ck_assert_str_eq(v, "sh");
-	free(v);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct procmgr_spawn_opts o = { .argv = rows[i].argv };
+
+		o.cwd = rows[i].cwd ? helpers : NULL;
+		if (rows[i].path)
+			setenv("PATH", rows[i].path, 1);
+		if (rows[i].in_helpers)
+			ck_assert_int_eq(chdir(helpers), 0);
+		ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "row %zu: %s",
+			      i, procmgr_errmsg(h));
+		track_daemon(pid);
+		if (rows[i].cmdline) {
+			v = tu_key(h, "cmdline");
+			ck_assert_str_eq(v, rows[i].cmdline);
+			free(v);
+		}
+		if (rows[i].stays)
+			ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	}
 	free(helpers);
 	procmgr_free(h);
 }
@@ -646,16 +653,15 @@ START_TEST(test_unrecordable_never_runs)
 {
 	const char *acts[] = { "say=it ran", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("unrec", NULL);
+	struct rlimit small = { 20, RLIM_INFINITY }, old;
 	char *p = NULL, *log;
+	procmgr *h;
 	pid_t pid;
 
-	struct rlimit small = { 20, RLIM_INFINITY }, old;
-
 #ifdef PROCMGR_COVERAGE
-	/* The limit would also stop the monitor's gcov from writing. */
-	return;
+	tu_skip("a file size limit would stop gcov writing the monitor's data");
 #endif
+	h = tu_scratch("unrec", NULL);
 
 	/* A file size limit under start_time's length: writing it fails. */
 	ck_assert_int_eq(procmgr_lock(h), 0);
@@ -680,7 +686,7 @@ START_TEST(test_fd_n_collides)
 {
 	const char *acts[] = { "fd=0", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("collide", NULL);
+	procmgr *h = tu_scratch("collide", NULL);
 	char act[16], mode[16];
 	int k = dup(0);
 	pid_t pid;
@@ -707,7 +713,7 @@ static void fork_fails_at(rlim_t nproc, const char *where)
 	char *argv[] = { daemon_path, (char *)"pause", NULL };
 	struct procmgr_spawn_opts o = { .argv = argv };
 	struct rlimit lim;
-	procmgr *h = cu_open("nofork", NULL);
+	procmgr *h = tu_scratch("nofork", NULL);
 	pid_t pid;
 	int r;
 
@@ -717,7 +723,7 @@ static void fork_fails_at(rlim_t nproc, const char *where)
 	ck_assert_int_eq(setrlimit(RLIMIT_NPROC, &lim), 0);
 	r = procmgr_start(h, &o, &pid);
 	if (r == 0)
-		cu_track(pid);
+		track_daemon(pid);
 	ck_assert_int_eq(r, -EAGAIN);
 	ck_assert_msg(strstr(procmgr_errmsg(h), where), "%s",
 		      procmgr_errmsg(h));
@@ -728,12 +734,12 @@ static void fork_fails_at(rlim_t nproc, const char *where)
 START_TEST(test_fork_fails)
 {
 	if (getuid() != 0)
-		return;
+		tu_skip("needs root to become a lone uid");
 	/*
 	 * RLIMIT_NPROC then counts exactly our own processes, and
 	 * CAP_SYS_RESOURCE no longer lifts it.
 	 */
-	cu_become_lone_uid(54321);
+	tu_become_lone_uid(54321);
 	fork_fails_at(1, "cannot fork to start the monitor");
 	fork_fails_at(2, "procmgr-monitor cannot fork");
 }
@@ -806,7 +812,7 @@ START_TEST(test_env_extra_overrides)
 	char *env[] = { (char *)"CU_OVR=new", NULL };
 	struct procmgr_spawn_opts o = { .env = env };
 	const char *acts[] = { "pause", NULL };
-	procmgr *h = cu_open("ovr", NULL);
+	procmgr *h = tu_scratch("ovr", NULL);
 	pid_t pid;
 
 	setenv("CU_OVR", "old", 1);
@@ -827,7 +833,7 @@ START_TEST(test_caller_cwd_deleted)
 	char *argv[] = { daemon_path, (char *)"pause", NULL };
 	struct procmgr_spawn_opts o = { .argv = argv };
 	char *dir = tu_tmpdir(), *sub = NULL;
-	procmgr *h = cu_open("nocwd", NULL);
+	procmgr *h = tu_scratch("nocwd", NULL);
 	pid_t pid;
 
 	ck_assert_int_ge(asprintf(&sub, "%s/gone", dir), 0);
@@ -837,7 +843,7 @@ START_TEST(test_caller_cwd_deleted)
 	o.cwd = dir;
 	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
 		      procmgr_errmsg(h));
-	cu_track(pid);
+	track_daemon(pid);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	o.log_path = "rel.log";
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), -ENOENT);
@@ -865,7 +871,7 @@ START_TEST(test_ready_fd_over_limit)
 	const char *acts[] = { "fd=100", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	struct rlimit lim;
-	procmgr *h = cu_open("fdlim", NULL);
+	procmgr *h = tu_scratch("fdlim", NULL);
 	double t0 = tu_now();
 	pid_t pid = 0;
 
@@ -888,7 +894,7 @@ START_TEST(test_exit_by_unnamed_signal)
 {
 	const char *acts[] = { "sleep=0.2", "raise=40", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("rtsig", NULL);
+	procmgr *h = tu_scratch("rtsig", NULL);
 	struct procmgr_status st = { 0 };
 	pid_t pid;
 	char *v;
@@ -932,7 +938,7 @@ static void start_forever(void *arg)
 START_TEST(test_caller_killed_mid_start)
 {
 	char *dir, *v;
-	procmgr *h = cu_open("mid", &dir);
+	procmgr *h = tu_scratch("mid", &dir);
 	struct mid_start m = { dir, daemon_path };
 	struct procmgr_status st = { 0 };
 	pid_t caller, pid, mon;
@@ -942,7 +948,7 @@ START_TEST(test_caller_killed_mid_start)
 	v = await_key(h, "pid");
 	pid = atoi(v);
 	free(v);
-	mon = cu_track(pid);
+	mon = track_daemon(pid);
 	ck_assert_int_ne(mon, caller);
 	tu_kill(caller);
 	procmgr_set_lock_wait(h, 10, NULL, NULL);
@@ -987,7 +993,7 @@ START_TEST(test_monitor_reaps_after_recording)
 	const char *acts[] = { "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	char *dir, *v;
-	procmgr *h = cu_open("zomb", &dir), *holder = procmgr_new();
+	procmgr *h = tu_scratch("zomb", &dir), *holder = procmgr_new();
 	pid_t pid;
 
 	ck_assert_int_eq(start(h, &o, acts, &pid), 0);

@@ -7,13 +7,20 @@
  * test_terminate_no_kill: pants mocks os.kill and the alive checks there;
  * here the signals are real and so is the death.
  */
-#include "b-util.h"
+#include "internal.h"
+#include "sleeper.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static char *dir;
 
@@ -63,68 +70,54 @@ END_TEST
 /* A live daemon recorded under web, with the sleeper options given. */
 static pid_t daemon_web(procmgr *h, const char *const *args)
 {
-	pid_t pid = b_sleeper(dir, args, NULL);
+	pid_t pid = start_sleeper(dir, args, NULL);
 
-	b_record(h, pid, true);
+	record_pid(h, pid, true);
 	return pid;
 }
 
-/* test_terminate_quick_death: SIGTERM is enough; metadata goes. */
-START_TEST(test_terminate_quick_death)
+static const int term_kill[] = { SIGTERM, SIGKILL };
+
+/*
+ * A stop that ends the daemon, one row each: it returns 1 with the pid
+ * after at least min_s (and well within 10 s), the daemon is gone, its
+ * metadata too, the log stays for the post-mortem and the lock is free.
+ */
+static const struct {
+	const char *why;
+	const char *sleeper_arg;
+	struct procmgr_stop_opts o;
+	double min_s;
+} stops[] = {
+	/* test_terminate_quick_death: SIGTERM is enough. */
+	{ "TERM is enough", "--exit-on-term", { .kill_wait = 60 }, 0 },
+	/* test_terminate_no_kill's other half: TERM ignored, KILL needed. */
+	{ "KILL needed", "--ignore-term", { .kill_wait = 0.5 }, 0.45 },
+	/* --kill-wait 0: a KILL is still waited for, not called survived. */
+	{ "KILL with no wait", "--ignore-term",
+	  { .signals = term_kill, .n_signals = 2 }, 0 },
+};
+
+START_TEST(test_stop_ends_it)
 {
-	const char *args[] = { "--exit-on-term", NULL };
-	struct procmgr_stop_opts o = { .kill_wait = 60 };
+	const char *args[] = { stops[_i].sleeper_arg, NULL };
 	procmgr *h = tu_open(dir, "web");
 	pid_t pid = daemon_web(h, args), got = 0;
 	char *log = pm_asprintf("%s.log", procmgr_meta_dir(h));
 	double t = tu_now();
 
 	tu_write_file(log, "post-mortem\n", 12);
-	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
-	ck_assert_double_lt(tu_now() - t, 10);
+	ck_assert_msg(procmgr_stop(h, &stops[_i].o, &got) == 1, "%s: %s",
+		      stops[_i].why, procmgr_errmsg(h));
+	t = tu_now() - t;
+	ck_assert_msg(t >= stops[_i].min_s && t < 10, "%s: took %.2f s",
+		      stops[_i].why, t);
 	ck_assert_int_eq(got, pid);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
-	ck_assert(b_exists(log));	/* the log stays for the post-mortem */
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
+	ck_assert(tu_exists(log));
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	free(log);
-	procmgr_free(h);
-}
-END_TEST
-
-/* test_terminate_no_kill's other half: TERM ignored, KILL needed. */
-START_TEST(test_terminate_needs_kill)
-{
-	const char *args[] = { "--ignore-term", NULL };
-	struct procmgr_stop_opts o = { .kill_wait = 0.5 };
-	procmgr *h = tu_open(dir, "web");
-	pid_t pid = daemon_web(h, args), got = 0;
-	double t = tu_now();
-
-	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
-	t = tu_now() - t;
-	ck_assert_double_ge(t, 0.45);
-	ck_assert_double_lt(t, 10);
-	ck_assert_int_eq(got, pid);
-	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
-	procmgr_free(h);
-}
-END_TEST
-
-/* --kill-wait 0: a KILL is still waited for, briefly, not called survived. */
-START_TEST(test_kill_with_no_wait)
-{
-	const int chain[] = { SIGTERM, SIGKILL };
-	const char *args[] = { "--ignore-term", NULL };
-	struct procmgr_stop_opts o = { .signals = chain, .n_signals = 2 };
-	procmgr *h = tu_open(dir, "web");
-	pid_t pid = daemon_web(h, args), got = 0;
-
-	ck_assert_int_eq(procmgr_stop(h, &o, &got), 1);
-	ck_assert_int_eq(got, pid);
-	ck_assert_int_eq(procmgr_pid_alive(pid), 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
 	procmgr_free(h);
 }
 END_TEST
@@ -147,7 +140,7 @@ START_TEST(test_terminate_survives_chain)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), msg));
 	free(msg);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "metadata kept"));
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	procmgr_free(h);
 }
@@ -159,10 +152,10 @@ START_TEST(test_terminate_already_dead)
 	procmgr *h = tu_open(dir, "web");
 	pid_t got = -1;
 
-	b_record(h, tu_dead_pid(), false);
+	record_pid(h, tu_dead_pid(), false);
 	ck_assert_int_eq(procmgr_stop(h, NULL, &got), 0);
 	ck_assert_int_eq(got, 0);
-	ck_assert(!b_exists(procmgr_meta_dir(h)));
+	ck_assert(!tu_exists(procmgr_meta_dir(h)));
 	/* stopped: nothing to do either */
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 0);
 	procmgr_free(h);
@@ -173,10 +166,10 @@ END_TEST
 START_TEST(test_reused_pid_untouched)
 {
 	procmgr *h = tu_open(dir, "web");
-	pid_t pid = b_sleeper(dir, NULL, NULL);
+	pid_t pid = start_sleeper(dir, NULL, NULL);
 	char *id, *v;
 
-	b_record(h, pid, false);
+	record_pid(h, pid, false);
 	ck_assert_int_eq(procmgr_proc_identity(pid, &id), 0);
 	v = pm_asprintf("1%s", id);	/* another start time, same boot */
 	ck_assert_int_eq(procmgr_write(h, "start_time", v), 0);
@@ -201,10 +194,10 @@ START_TEST(test_keep_metadata)
 	ck_assert_int_eq(procmgr_read(h, "pid", &v), 0);
 	ck_assert_int_eq(atoi(v), pid);
 	free(v);
-	ck_assert_int_eq(b_state(h), PROCMGR_STALE);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
 	/* a stale NAME with keep_metadata: still kept */
 	ck_assert_int_eq(procmgr_stop(h, &o, NULL), 0);
-	ck_assert(b_exists(procmgr_meta_dir(h)));
+	ck_assert(tu_exists(procmgr_meta_dir(h)));
 	procmgr_free(h);
 }
 END_TEST
@@ -261,7 +254,7 @@ START_TEST(test_bad_signal_numbers)
 	ck_assert_int_eq(got, -1);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	ck_assert_int_eq(procmgr_stop(NULL, NULL, NULL), -EINVAL);
 	procmgr_free(h);
 }
@@ -287,7 +280,7 @@ START_TEST(test_survives_unnamed_signal)
 		      procmgr_errmsg(h), want);
 	free(want);
 	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	procmgr_free(h);
 }
 END_TEST
@@ -308,7 +301,7 @@ START_TEST(test_symlinked_meta_dir_not_signalled)
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "symlink"));
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	ck_assert(!tu_wait_gone(pid, 0.3));
-	ck_assert(b_exists(elsewhere));
+	ck_assert(tu_exists(elsewhere));
 	free(elsewhere);
 	procmgr_free(h);
 }
@@ -360,7 +353,7 @@ static void stopper_report(struct stopper *s, int r)
 {
 	if (write(s->out, &r, sizeof(r)) != sizeof(r))
 		_exit(1);
-	b_other_done();
+	tu_other_done();
 }
 
 /* As uid 65533: record the target under sub, stop it, report the result. */
@@ -370,7 +363,7 @@ static void stop_as_other(void *arg)
 	procmgr *h;
 	int r = -1000;
 
-	if (b_become_other()) {
+	if (tu_become_other()) {
 		r = record_and_stop(s->sub, s->target, &h);
 		/* refused by procmgr itself, not only by the kernel's check */
 		if (r == -EPERM &&
@@ -385,12 +378,15 @@ static void stop_as_other(void *arg)
 START_TEST(test_foreign_uid)
 {
 	struct stopper s;
-	char *sub = pm_asprintf("%s/other", dir), *meta;
+	char *sub, *meta;
 	char fp[PROCMGR_HOSTFP_LEN + 1];
 	struct pollfd p;
 	int fds[2], r = 0;
 	pid_t target, stopper;
 
+	if (geteuid() != 0)
+		tu_skip("needs root to act as two other users");
+	sub = pm_asprintf("%s/other", dir);
 	target = tu_fork(sleeper_as_nobody, NULL);
 	ck_assert_int_eq(chmod(dir, 0755), 0);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
@@ -410,7 +406,7 @@ START_TEST(test_foreign_uid)
 	ck_assert(!tu_wait_gone(target, 0.3));
 	ck_assert_int_eq(procmgr_host_fingerprint(fp), 0);
 	meta = pm_asprintf("%s/%s/web/pid", sub, fp);
-	ck_assert(b_exists(meta));	/* metadata kept */
+	ck_assert(tu_exists(meta));	/* metadata kept */
 	free(meta);
 	close(fds[0]);
 	free(sub);
@@ -425,7 +421,7 @@ static void stop_own_as_other(void *arg)
 	pid_t pid;
 	int r = -1000;
 
-	if (b_become_other()) {
+	if (tu_become_other()) {
 		/* its parent is this child: PDEATHSIG kills it with us */
 		pid = tu_spawn("pm-sleeper", NULL);
 		r = record_and_stop(s->sub, pid, &h);
@@ -441,13 +437,14 @@ static void stop_own_as_other(void *arg)
 START_TEST(test_non_root_stops_own)
 {
 	struct stopper s;
-	char *sub = pm_asprintf("%s/other", dir);
+	char *sub;
 	struct pollfd p;
 	int fds[2], r = 0;
 	pid_t child;
 
 	if (geteuid() != 0)
-		return;
+		tu_skip("needs root to act as another user");
+	sub = pm_asprintf("%s/other", dir);
 	ck_assert_int_eq(chmod(dir, 0755), 0);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
 	ck_assert_int_eq(chown(sub, 65533, 65533), 0);
@@ -475,17 +472,17 @@ START_TEST(test_root_refuses_foreign_uid)
 	pid_t target, got = -1;
 
 	if (geteuid() != 0)
-		return;
+		tu_skip("needs root to start a process of another user");
 	h = tu_open(dir, "web");
 	target = tu_fork(sleeper_as_nobody, NULL);
 	tu_sleep(0.1);
-	b_record(h, target, true);
+	record_pid(h, target, true);
 	ck_assert_int_eq(procmgr_stop(h, NULL, &got), -EPERM);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "uid 65534"));
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h),
 				     procmgr_meta_dir(h)));
 	ck_assert(!tu_wait_gone(target, 0.3));
-	ck_assert_int_eq(b_state(h), PROCMGR_RUNNING);
+	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	procmgr_free(h);
 }
 END_TEST
@@ -498,9 +495,8 @@ static Suite *stop_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_signal_names);
-	tcase_add_test(tc, test_terminate_quick_death);
-	tcase_add_test(tc, test_terminate_needs_kill);
-	tcase_add_test(tc, test_kill_with_no_wait);
+	tcase_add_loop_test(tc, test_stop_ends_it, 0,
+			    (int)(sizeof(stops) / sizeof(stops[0])));
 	tcase_add_test(tc, test_terminate_survives_chain);
 	tcase_add_test(tc, test_terminate_already_dead);
 	tcase_add_test(tc, test_reused_pid_untouched);

@@ -3,9 +3,9 @@
  * §6), through the library: restart policies and their limit, idle and
  * watchdog stops, adoption of a server that forks, its tree on stop, the
  * memory check of ensure, finding every monitor, and waits that a signal
- * handler cancels. Real daemons (c-daemon and sh), real signals.
+ * handler cancels. Real daemons (fake-daemon and sh), real signals.
  */
-#include "c-util.h"
+#include "spawned.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -19,7 +19,7 @@ static char *daemon_path;
 
 static void setup(void)
 {
-	daemon_path = tu_helper("c-daemon");
+	daemon_path = tu_helper("fake-daemon");
 }
 
 static void teardown(void)
@@ -27,7 +27,7 @@ static void teardown(void)
 	free(daemon_path);
 }
 
-/* Start argv (c-daemon with actions when argv[0] is NULL) with o. */
+/* Start argv (fake-daemon with actions when argv[0] is NULL) with o. */
 static int start_argv(procmgr *h, struct procmgr_spawn_opts *o,
 		      const char **args, pid_t *ret_pid)
 {
@@ -42,7 +42,7 @@ static int start_argv(procmgr *h, struct procmgr_spawn_opts *o,
 	o->argv = argv;
 	r = procmgr_start(h, o, &pid);
 	if (r == 0)
-		cu_track(pid);
+		track_daemon(pid);
 	if (ret_pid)
 		*ret_pid = pid;
 	o->argv = NULL;
@@ -164,7 +164,7 @@ START_TEST(test_crash_loop_gives_up)
 	const char *args[] = { NULL, "exit=3", NULL };
 	struct procmgr_spawn_opts o = { .restart = PROCMGR_RESTART_ON_FAILURE,
 					.restart_limit = 3 };
-	procmgr *h = cu_open("loop", NULL);
+	procmgr *h = tu_scratch("loop", NULL);
 	struct procmgr_status st;
 	char *log;
 
@@ -191,7 +191,7 @@ START_TEST(test_policies)
 {
 	const char *args[] = { NULL, "sleep=0.2", "exit=0", NULL };
 	struct procmgr_spawn_opts o = { .restart = PROCMGR_RESTART_ON_FAILURE };
-	procmgr *h = cu_open("clean", NULL);
+	procmgr *h = tu_scratch("clean", NULL);
 	struct procmgr_status st;
 
 	ck_assert_int_eq(start_argv(h, &o, args, NULL), 0);
@@ -203,7 +203,7 @@ START_TEST(test_policies)
 	procmgr_status_clear(&st);
 	procmgr_free(h);
 
-	h = cu_open("always", NULL);
+	h = tu_scratch("always", NULL);
 	o.restart = PROCMGR_RESTART_ALWAYS;
 	o.restart_limit = 1;
 	ck_assert_int_eq(start_argv(h, &o, args, NULL), 0);
@@ -219,7 +219,7 @@ START_TEST(test_stop_during_backoff)
 	const char *args[] = { NULL, "exit=1", NULL };
 	struct procmgr_spawn_opts o = { .restart = PROCMGR_RESTART_ALWAYS,
 					.restart_limit = 1000 };
-	procmgr *h = cu_open("halt", NULL);
+	procmgr *h = tu_scratch("halt", NULL);
 	char *mon;
 
 	ck_assert_int_eq(start_argv(h, &o, args, NULL), 0);
@@ -245,7 +245,7 @@ START_TEST(test_idle)
 {
 	const char *args[] = { NULL, "pause", NULL };
 	struct procmgr_spawn_opts o = { .idle_timeout = 1.0 };
-	procmgr *h = cu_open("idle", NULL);
+	procmgr *h = tu_scratch("idle", NULL);
 	struct procmgr_status st;
 	char *reason = NULL, *argv[] = { daemon_path, (char *)"pause", NULL };
 	pid_t pid, again;
@@ -264,7 +264,7 @@ START_TEST(test_idle)
 	procmgr_status_clear(&st);
 	o.argv = argv;
 	ck_assert_int_eq(procmgr_ensure(h, &o, &again, &reason), 2);
-	cu_track(again);
+	track_daemon(again);
 	ck_assert_str_eq(reason, "stopped after idle");
 	free(reason);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
@@ -275,11 +275,11 @@ END_TEST
 /* A client connected to the daemon keeps it from being idle. */
 START_TEST(test_idle_with_client)
 {
-	int port = cu_free_port();
+	int port = free_tcp_port();
 	char tcp[32];
 	const char *args[] = { NULL, tcp, NULL };
 	struct procmgr_spawn_opts o = { .idle_timeout = 0.5 };
-	procmgr *h = cu_open("busy", NULL);
+	procmgr *h = tu_scratch("busy", NULL);
 	struct sockaddr_in in = { .sin_family = AF_INET };
 	int fd;
 
@@ -308,7 +308,7 @@ START_TEST(test_watchdog)
 				"notify=WATCHDOG=1", "sleep=0.3",
 				"notify=WATCHDOG=1", "pause", NULL };
 	struct procmgr_spawn_opts o = { .watchdog = 0.6 };
-	procmgr *h = cu_open("dog", NULL);
+	procmgr *h = tu_scratch("dog", NULL);
 	pid_t pid;
 	double t0 = tu_now();
 
@@ -322,15 +322,15 @@ START_TEST(test_watchdog)
 END_TEST
 
 /*
- * A server that forks and exits 0 (c-daemon fork: the parent exits a
+ * A server that forks and exits 0 (fake-daemon detach: the parent exits a
  * second later): the one process it leaves is adopted as the daemon, and
  * stop ends that one.
  */
 START_TEST(test_adopts_forking_server)
 {
-	const char *args[] = { NULL, "fork", "pause", NULL };
+	const char *args[] = { NULL, "detach", "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
-	procmgr *h = cu_open("forker", NULL);
+	procmgr *h = tu_scratch("forker", NULL);
 	struct procmgr_status st;
 	pid_t first, adopted = 0;
 
@@ -379,7 +379,7 @@ static size_t kids_of(pid_t pid, pid_t **ret)
 			char *a = NULL;
 
 			if (pm_proc_argv0((*ret)[k], &a) == 0 &&
-			    cu_status_num((*ret)[k], "SigIgn:") != 0)
+			    status_num((*ret)[k], "SigIgn:") != 0)
 				sleeps++;
 			free(a);
 		}
@@ -397,7 +397,7 @@ START_TEST(test_stop_takes_the_tree)
 	const int chain[] = { SIGTERM, SIGKILL };
 	struct procmgr_stop_opts so = { .signals = chain, .n_signals = 2,
 					.kill_wait = 0.3 };
-	procmgr *h = cu_open("tree", NULL);
+	procmgr *h = tu_scratch("tree", NULL);
 	pid_t pid, *kids = NULL;
 	size_t n;
 	char *log;
@@ -427,7 +427,7 @@ START_TEST(test_kill_mode_process)
 	struct procmgr_spawn_opts o = { 0 };
 	struct procmgr_stop_opts so = { .kill_wait = 0.3,
 					.kill_mode = PROCMGR_KILL_PROCESS };
-	procmgr *h = cu_open("solo", NULL);
+	procmgr *h = tu_scratch("solo", NULL);
 	pid_t pid, *kids = NULL;
 	size_t n, alive = 0;
 
@@ -454,14 +454,14 @@ START_TEST(test_stopped_daemon_gets_cont)
 	const int chain[] = { SIGTERM, SIGKILL };
 	struct procmgr_stop_opts so = { .signals = chain, .n_signals = 2,
 					.kill_wait = 60 };
-	procmgr *h = cu_open("frozen", NULL);
+	procmgr *h = tu_scratch("frozen", NULL);
 	pid_t pid;
 	double t0;
 
 	argv[0] = tu_helper("pm-sleeper");
 	o.argv = argv;
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
-	cu_track(pid);
+	track_daemon(pid);
 	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
 	t0 = tu_now();
 	ck_assert_int_eq(procmgr_stop(h, &so, NULL), 1);
@@ -477,17 +477,17 @@ START_TEST(test_max_rss)
 {
 	char *argv[] = { daemon_path, (char *)"pause", NULL };
 	struct procmgr_spawn_opts o = { .argv = argv, .max_rss = 1 };
-	procmgr *h = cu_open("fat", NULL);
+	procmgr *h = tu_scratch("fat", NULL);
 	char *reason = NULL;
 	uint64_t rss;
 	pid_t pid, again;
 
 	ck_assert_int_eq(procmgr_ensure(h, &o, &pid, NULL), 2);
-	cu_track(pid);
+	track_daemon(pid);
 	ck_assert_int_eq(procmgr_tree_rss(h, &rss), 0);
 	ck_assert_uint_gt(rss, 4096);
 	ck_assert_int_eq(procmgr_ensure(h, &o, &again, &reason), 1);
-	cu_track(again);
+	track_daemon(again);
 	ck_assert_int_ne(again, pid);
 	ck_assert_msg(!strncmp(reason, "memory ", 7) &&
 		      strstr(reason, " over --max-rss 1 B"), "%s", reason);
@@ -509,7 +509,7 @@ START_TEST(test_not_ready_is_restarted)
 	char *argv[] = { daemon_path, (char *)"pause", NULL };
 	struct procmgr_spawn_opts o = { .argv = argv, .ready_timeout = 0.3,
 					.ready = { PROCMGR_READY_NOTIFY } };
-	procmgr *h = cu_open("slow", NULL);
+	procmgr *h = tu_scratch("slow", NULL);
 	struct procmgr_status st;
 	char *reason = NULL;
 	pid_t pid, again;
@@ -518,11 +518,11 @@ START_TEST(test_not_ready_is_restarted)
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
 	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
 	ck_assert(!st.ready);
-	cu_track(st.pid);
+	track_daemon(st.pid);
 	procmgr_status_clear(&st);
 	o.ready.kind = PROCMGR_READY_EXEC;
 	ck_assert_int_eq(procmgr_ensure(h, &o, &again, &reason), 1);
-	cu_track(again);
+	track_daemon(again);
 	ck_assert_str_eq(reason, "not ready");
 	free(reason);
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
@@ -540,7 +540,7 @@ START_TEST(test_monitors)
 	const char *args[] = { NULL, "pause", NULL };
 	struct procmgr_spawn_opts o = { 0 };
 	struct procmgr_monitor *v = NULL;
-	procmgr *a = cu_open("alpha", NULL), *b = cu_open("beta", NULL);
+	procmgr *a = tu_scratch("alpha", NULL), *b = tu_scratch("beta", NULL);
 	size_t n = 0, found = 0;
 	pid_t pa, pb;
 
@@ -551,10 +551,10 @@ START_TEST(test_monitors)
 		if (i > 0)
 			ck_assert_int_le(strcmp(v[i - 1].dir, v[i].dir), 0);
 		if (!strcmp(v[i].dir, procmgr_get_dir(a)) &&
-		    !strcmp(v[i].name, "alpha") && v[i].pid == cu_ppid(pa))
+		    !strcmp(v[i].name, "alpha") && v[i].pid == ppid_of(pa))
 			found++;
 		if (!strcmp(v[i].dir, procmgr_get_dir(b)) &&
-		    !strcmp(v[i].name, "beta") && v[i].pid == cu_ppid(pb))
+		    !strcmp(v[i].name, "beta") && v[i].pid == ppid_of(pb))
 			found++;
 	}
 	ck_assert_uint_eq(found, 2);
@@ -587,7 +587,7 @@ START_TEST(test_wait_callback)
 	const char *args[] = { NULL, "sleep=0.2", "notify=READY=1", "pause",
 			       NULL };
 	struct procmgr_spawn_opts o = { .ready = { PROCMGR_READY_NOTIFY } };
-	procmgr *h = cu_open("patient", NULL);
+	procmgr *h = tu_scratch("patient", NULL);
 	struct waits w = { 0 };
 
 	procmgr_set_wait_fn(h, on_wait, &w);
@@ -641,7 +641,7 @@ START_TEST(test_start_interrupted)
 					.ready_timeout = -1 };
 	struct procmgr_status st;
 	char *dir;
-	procmgr *h = cu_open("cancel", &dir);
+	procmgr *h = tu_scratch("cancel", &dir);
 
 	interrupt_in(0.3);
 	ck_assert_int_eq(start_argv(h, &o, args, NULL), -EINTR);
@@ -651,7 +651,7 @@ START_TEST(test_start_interrupted)
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
 	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
 	ck_assert(!st.ready);
-	cu_track(st.pid);
+	track_daemon(st.pid);
 	procmgr_status_clear(&st);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	free(dir);
@@ -671,7 +671,7 @@ START_TEST(test_waits_interrupted)
 					 (char *)"trap '' TERM; echo >&3; "
 						 "exec sleep 1000 3>&-",
 					 NULL };
-	procmgr *h = cu_open("waits", &dir), *holder = tu_open(dir, "waits");
+	procmgr *h = tu_scratch("waits", &dir), *holder = tu_open(dir, "waits");
 	pid_t pid;
 
 	ck_assert_int_eq(procmgr_lock(holder), 0);
@@ -684,7 +684,7 @@ START_TEST(test_waits_interrupted)
 	o.argv = ign;
 	o.ready = (struct procmgr_ready){ .kind = PROCMGR_READY_FD, .fd = 3 };
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
-	cu_track(pid);
+	track_daemon(pid);
 	interrupt_in(0.3);
 	ck_assert_int_eq(procmgr_stop(h, &so, NULL), -EINTR);
 	lock_is_free(dir, "waits");
@@ -716,12 +716,13 @@ START_TEST(test_cancel_fd)
 	struct procmgr_stop_opts so = { .signals = term, .n_signals = 1,
 					.kill_wait = 60 };
 	char *dir, *v = NULL;
-	procmgr *h = cu_open("cancel", &dir), *holder = tu_open(dir, "cancel");
+	procmgr *h = tu_scratch("cancel", &dir);
+	procmgr *holder = tu_open(dir, "cancel");
 	int p[2];
 	pid_t pid;
 
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
-	cu_track(pid);
+	track_daemon(pid);
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(write(p[1], "x", 1), 1);	/* before any wait */
 	procmgr_set_cancel_fd(h, p[0]);
@@ -734,7 +735,7 @@ START_TEST(test_cancel_fd)
 	ck_assert_int_eq(procmgr_unlock(holder), 0);
 	o.ready.kind = PROCMGR_READY_NOTIFY;
 	ck_assert_int_eq(procmgr_restart(h, &o, &pid), -EINTR);
-	cu_track(pid);
+	track_daemon(pid);
 	/* emptied: the waits wait again */
 	procmgr_set_cancel_fd(h, -1);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
@@ -779,7 +780,7 @@ static void big_caller(void *arg)
 START_TEST(test_monitor_of_big_caller)
 {
 	struct big_start b = { .daemon = daemon_path };
-	procmgr *h = cu_open("big", &b.dir);
+	procmgr *h = tu_scratch("big", &b.dir);
 	pid_t caller, pid, mon;
 	int p[2];
 
@@ -787,14 +788,14 @@ START_TEST(test_monitor_of_big_caller)
 	b.w = p[1];
 	caller = tu_fork(big_caller, &b);
 	ck_assert_int_eq(read(p[0], &pid, sizeof(pid)), (ssize_t)sizeof(pid));
-	mon = cu_track(pid);
-	ck_assert_int_gt(cu_status_num(caller, "RssAnon:"), 200 * 1024);
-#ifndef CU_ASAN
+	mon = track_daemon(pid);
+	ck_assert_int_gt(status_num(caller, "RssAnon:"), 200 * 1024);
+#ifndef TU_ASAN
 	/* the exec'd monitor owes the caller nothing */
-	ck_assert_msg(cu_status_num(mon, "RssAnon:") <= 1024,
-		      "monitor RssAnon %ld kB", cu_status_num(mon, "RssAnon:"));
+	ck_assert_msg(status_num(mon, "RssAnon:") <= 1024,
+		      "monitor RssAnon %ld kB", status_num(mon, "RssAnon:"));
 #endif
-	ck_assert_int_gt(cu_status_num(mon, "RssAnon:"), 0);
+	ck_assert_int_gt(status_num(mon, "RssAnon:"), 0);
 	tu_kill(caller);
 	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
 	close(p[0]);

@@ -19,15 +19,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/fs.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -297,6 +303,56 @@ char *tu_read_file(const char *path)
 	return buf;
 }
 
+bool tu_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+bool tu_wait_path(const char *path, double timeout)
+{
+	double end = tu_now() + timeout;
+
+	while (!tu_exists(path)) {
+		if (tu_now() > end)
+			return false;
+		tu_sleep(0.005);
+	}
+	return true;
+}
+
+bool tu_wait_content(const char *path, const char *needle, double timeout)
+{
+	double end = tu_now() + timeout;
+
+	do {
+		char *s = tu_read_file(path);
+		bool ok = s && strstr(s, needle);
+
+		free(s);
+		if (ok)
+			return true;
+		tu_sleep(0.01);
+	} while (tu_now() < end);
+	return false;
+}
+
+int tu_immutable(const char *path, bool on)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), flags, r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		r = -errno;
+	flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+	if (r == 0 && ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 static void *kept[512];
 static size_t n_kept;
 
@@ -349,11 +405,52 @@ procmgr *tu_open(const char *dir, const char *name)
 	return h;
 }
 
+procmgr *tu_scratch(const char *name, char **ret_dir)
+{
+	char *dir = tu_tmpdir();
+	procmgr *h = tu_open(dir, name);
+
+	if (ret_dir)
+		*ret_dir = dir;
+	else
+		free(dir);
+	return h;
+}
+
 char *tu_key(procmgr *h, const char *key)
 {
 	char *v = NULL;
 
 	return procmgr_read(h, key, &v) == 0 ? v : NULL;
+}
+
+enum procmgr_state tu_state(procmgr *h)
+{
+	struct procmgr_status st = { 0 };
+	enum procmgr_state s;
+
+	ck_assert_msg(procmgr_status(h, &st) == 0, "status: %s",
+		      procmgr_errmsg(h));
+	s = st.state;
+	procmgr_status_clear(&st);
+	return s;
+}
+
+const char *tu_host_dir(const procmgr *h)
+{
+	char *d = tu_keep(strdup(procmgr_meta_dir(h)));
+
+	*strrchr(d, '/') = '\0';
+	return d;
+}
+
+const char *tu_lock_msg_path(const procmgr *h)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s.lock_message", procmgr_lock_path(h)),
+			 0);
+	return tu_keep(p);
 }
 
 char *tu_helper(const char *helper)
@@ -464,6 +561,54 @@ int tu_child_status(pid_t pid)
 	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
 	tu_kill(pid);	/* reaps it and forgets it */
 	return si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+}
+
+bool tu_become_other(void)
+{
+	return setgroups(0, NULL) == 0 && setresgid(65533, 65533, 0) == 0 &&
+	       setresuid(65533, 65533, 0) == 0;
+}
+
+void tu_other_done(void)
+{
+	if (seteuid(0) == 0)
+		TU_GCOV_DUMP();
+}
+
+void tu_become_lone_uid(uid_t uid)
+{
+	struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uint32_t bits = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) |
+			(1u << CAP_FOWNER);
+
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = bits;
+	ck_assert_int_eq(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), 0);
+	ck_assert_int_eq(setresgid(uid, uid, uid), 0);
+	ck_assert_int_eq(setresuid(uid, uid, uid), 0);
+	ck_assert_int_eq(syscall(SYS_capset, &hd, d), 0);
+}
+
+void tu_skip_note(const char *fn, const char *fmt, ...)
+{
+	/* START_TEST(name) defines name_fn: report the name as written */
+	size_t n = strlen(fn);
+	char line[512];
+	int len;
+	va_list ap;
+
+	if (n > 3 && !strcmp(fn + n - 3, "_fn"))
+		n -= 3;
+	len = snprintf(line, sizeof(line), "SKIP: %.*s: ", (int)n, fn);
+	va_start(ap, fmt);
+	len += vsnprintf(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
+	va_end(ap);
+	if (len > (int)sizeof(line) - 2)
+		len = (int)sizeof(line) - 2;
+	line[len++] = '\n';
+	/* one write, so a line never mixes with another process's output */
+	(void)!write(2, line, (size_t)len);
 }
 
 int tu_run(Suite *s)

@@ -1,5 +1,6 @@
 /*
- * e-daemon - a scriptable fake daemon for the CLI lifecycle tests.
+ * fake-daemon - the one scriptable fake daemon of the unit, CLI and
+ * Python tests: a real process that does what its arguments say.
  *
  * Each argument is one action, run in order:
  *
@@ -10,8 +11,12 @@
  *	touch=PATH	create PATH (a readiness artefact the test can check)
  *	notify=MSG	send MSG to $NOTIFY_SOCKET ("\n" becomes a newline,
  *			"%p" the own pid); '@' starts an abstract address
- *	fd=N		write a newline to fd N and close it (s6 readiness)
+ *	fd=N		write a newline to fd N and keep it open
+ *	fdclose=N	write a newline to fd N and close it (s6 readiness)
+ *	fdbad=N		write "x" (no newline) to fd N and close it
  *	tcp=PORT	listen on 127.0.0.1:PORT
+ *	serve=PORT	listen on 127.0.0.1:PORT and accept forever, keeping
+ *			every connection open (reading nothing), as a server
  *	unix=PATH	listen on the unix socket PATH
  *	accept		accept one connection on the socket the last tcp= or
  *			unix= opened, and keep it open (a connected client)
@@ -22,16 +27,22 @@
  *	key=K=V		write metadata key K through libprocmgr
  *	fork		fork: the child runs the remaining actions, the
  *			parent waits for signals forever
- *	fence=SEC	every SEC, ask procmgr_self_check(); exit 0 (saying
- *			"fenced") once the metadata names another process
- *	ignore=SIG	ignore signal SIG
- *	raise=SIG	send SIG to itself (with the default disposition)
+ *	detach		fork: the child runs the remaining actions, the
+ *			parent exits 0 a second later (once the child's
+ *			MAINPID= is in), as a forking server does
+ *	fence=SEC	every SEC, ask procmgr_self_check(); exit 3 (saying
+ *			"fenced") once it says another process owns the
+ *			NAME (an error is asked again, not taken as no)
+ *	ignore=SIG	ignore signal SIG (a name or a number)
+ *	raise=SIG	send SIG to itself (with the default disposition,
+ *			and no core file)
  *	exit=N		exit with status N
  *	pause		wait for signals forever
  *
  * Sockets opened by actions stay open until the process ends. The program
  * uses libprocmgr only for key= and fence=, with $PROCMGR_DIR and
- * $PROCMGR_NAME as procmgr sets them.
+ * $PROCMGR_NAME as procmgr sets them. Any action that fails exits 100
+ * with a message on stderr; an unknown action too.
  */
 #include "procmgr.h"
 
@@ -52,7 +63,7 @@
 
 static void die(const char *what, const char *arg)
 {
-	fprintf(stderr, "e-daemon: %s %s: %s\n", what, arg, strerror(errno));
+	fprintf(stderr, "fake-daemon: %s %s: %s\n", what, arg, strerror(errno));
 	exit(100);
 }
 
@@ -121,7 +132,7 @@ static int listening = -1;
 /* The connection the last accept took, for drain. */
 static int accepted = -1;
 
-static void do_tcp(const char *port)
+static int do_tcp(const char *port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	int one = 1;
@@ -136,6 +147,7 @@ static void do_tcp(const char *port)
 	    listen(fd, 16) < 0)
 		die("listen on port", port);
 	listening = fd;
+	return fd;
 }
 
 static void do_unix(const char *path)
@@ -185,6 +197,14 @@ static void do_drain(void)
 	accepted = -1;
 }
 
+static void do_serve(const char *port)
+{
+	int fd = do_tcp(port);
+
+	for (;;)
+		(void)accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
 /* Held here, so the compiler cannot drop the writes as dead. */
 static char *volatile held;
 
@@ -200,13 +220,17 @@ static void do_mem(const char *mib)
 	held = p;
 }
 
-static procmgr *open_self(void)
+/* Our NAME's handle, opened on first use and kept to the end. */
+static procmgr *self(void)
 {
-	procmgr *h = procmgr_new();
+	static procmgr *h;
 
+	if (h)
+		return h;
+	h = procmgr_new();
 	if (!h || procmgr_open(h, getenv("PROCMGR_DIR"),
 			       getenv("PROCMGR_NAME")) < 0) {
-		fprintf(stderr, "e-daemon: open: %s\n", procmgr_errmsg(h));
+		fprintf(stderr, "fake-daemon: open: %s\n", procmgr_errmsg(h));
 		exit(100);
 	}
 	return h;
@@ -216,7 +240,6 @@ static void do_key(const char *kv)
 {
 	char key[256];
 	const char *eq = strchr(kv, '=');
-	procmgr *h;
 
 	if (!eq || (size_t)(eq - kv) >= sizeof(key)) {
 		errno = EINVAL;
@@ -224,24 +247,20 @@ static void do_key(const char *kv)
 	}
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = '\0';
-	h = open_self();
-	if (procmgr_write(h, key, eq + 1) < 0) {
-		fprintf(stderr, "e-daemon: %s\n", procmgr_errmsg(h));
+	if (procmgr_write(self(), key, eq + 1) < 0) {
+		fprintf(stderr, "fake-daemon: %s\n", procmgr_errmsg(self()));
 		exit(100);
 	}
-	procmgr_free(h);
 }
 
 static void do_fence(const char *sec)
 {
-	procmgr *h = open_self();
-
-	while (procmgr_self_check(h) == 1)
+	/* 1: still ours; < 0: could not tell, so ask again. */
+	while (procmgr_self_check(self()) != 0)
 		sleep_sec(atof(sec));
 	printf("fenced\n");
 	fflush(stdout);
-	procmgr_free(h);
-	exit(0);
+	exit(3);
 }
 
 static int sig_arg(const char *s)
@@ -261,21 +280,28 @@ static void wait_forever(void)
 		pause();
 }
 
-static void do_fd(const char *arg)
+/* Write text to fd N, and close it when asked. */
+static void do_fd(const char *arg, const char *text, int and_close)
 {
 	int fd = atoi(arg);
 
-	if (write(fd, "\n", 1) != 1)
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		die("write to fd", arg);
-	close(fd);
+	if (and_close)
+		close(fd);
 }
 
-static void do_fork(void)
+/* The child goes on; the parent waits forever, or exits 0 after 1 s. */
+static void do_fork(int parent_exits)
 {
 	pid_t pid = fork();
 
 	if (pid < 0)
 		die("fork", "");
+	if (pid > 0 && parent_exits) {
+		sleep_sec(1);
+		exit(0);
+	}
 	if (pid > 0)
 		wait_forever();
 }
@@ -312,9 +338,15 @@ static int act(const char *a)
 	else if (IS("notify"))
 		do_notify(v);
 	else if (IS("fd"))
-		do_fd(v);
+		do_fd(v, "\n", 0);
+	else if (IS("fdclose"))
+		do_fd(v, "\n", 1);
+	else if (IS("fdbad"))
+		do_fd(v, "x", 1);
 	else if (IS("tcp"))
 		do_tcp(v);
+	else if (IS("serve"))
+		do_serve(v);
 	else if (IS("unix"))
 		do_unix(v);
 	else if (IS("accept"))
@@ -326,7 +358,9 @@ static int act(const char *a)
 	else if (IS("key"))
 		do_key(v);
 	else if (IS("fork"))
-		do_fork();
+		do_fork(0);
+	else if (IS("detach"))
+		do_fork(1);
 	else if (IS("fence"))
 		do_fence(v);
 	else if (IS("ignore"))
@@ -350,7 +384,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 1; i < argc; i++) {
 		if (!act(argv[i])) {
-			fprintf(stderr, "e-daemon: unknown action %s\n",
+			fprintf(stderr, "fake-daemon: unknown action %s\n",
 				argv[i]);
 			return 100;
 		}
