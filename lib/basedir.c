@@ -38,8 +38,7 @@ int procmgr_default_dir(char **ret_dir)
 	return 0;
 }
 
-/* uid's name as /etc/passwd itself has it: 1, or 0 if it has none. */
-static int passwd_file_name(uid_t uid, char *buf, size_t size)
+int pm_passwd_name(uid_t uid, char *buf, size_t size)
 {
 	struct passwd pw, *res;
 	char tmp[1024];
@@ -69,7 +68,7 @@ static void user_name(uid_t uid, char *buf, size_t size)
 	char tmp[1024];
 
 	if (getauxval(AT_BASE) == 0) {
-		if (!passwd_file_name(uid, buf, size))
+		if (!pm_passwd_name(uid, buf, size))
 			snprintf(buf, size, "unknown user");
 		return;
 	}

@@ -295,6 +295,9 @@ void pm_sweep_temps(int dirfd, const char *only);
 
 /* ---- basedir.c ----------------------------------------------------- */
 
+/* uid's name as /etc/passwd itself has it: 1, or 0 if it has none. */
+int pm_passwd_name(uid_t uid, char *buf, size_t size);
+
 /*
  * Check an open directory fd against the safety rules of SPEC §1 (owner is
  * the caller or root, not group/world-writable unless sticky). path is for
