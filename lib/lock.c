@@ -487,6 +487,19 @@ static int adopt_inherited(procmgr *h, int dirfd)
 	return 1;
 }
 
+/* Lock fd (type F_WRLCK or F_RDLCK) at once, or wait as h says. */
+static int take_lock(procmgr *h, int dirfd, int fd, short type)
+{
+	int r = setlk(fd, F_OFD_SETLK, type);
+
+	if (r == -EAGAIN || r == -EACCES)
+		return lock_held(h, dirfd, fd, type);
+	if (r < 0)
+		return pm_error(h, -r, "cannot lock %s: %s", h->lock_path,
+				strerror(-r));
+	return r;
+}
+
 int procmgr_lock(procmgr *h)
 {
 	int dirfd = -1, fd = -1, r;
@@ -510,12 +523,7 @@ int procmgr_lock(procmgr *h)
 	r = open_lock_file(h, dirfd, &fd);
 	if (r < 0)
 		goto fail;
-	r = setlk(fd, F_OFD_SETLK, F_WRLCK);
-	if (r == -EAGAIN || r == -EACCES)
-		r = lock_held(h, dirfd, fd, F_WRLCK);
-	else if (r < 0)
-		r = pm_error(h, -r, "cannot lock %s: %s", h->lock_path,
-			     strerror(-r));
+	r = take_lock(h, dirfd, fd, F_WRLCK);
 	if (r < 0)
 		goto fail;
 	write_message(h, dirfd);
@@ -542,12 +550,7 @@ int pm_lock_shared(procmgr *h, int *ret_fd)
 	r = open_lock_file(h, dirfd, &fd);
 	if (r < 0)
 		goto out;
-	r = setlk(fd, F_OFD_SETLK, F_RDLCK);
-	if (r == -EAGAIN || r == -EACCES)
-		r = lock_held(h, dirfd, fd, F_RDLCK);
-	else if (r < 0)
-		r = pm_error(h, -r, "cannot lock %s: %s", h->lock_path,
-			     strerror(-r));
+	r = take_lock(h, dirfd, fd, F_RDLCK);
 	if (r >= 0) {
 		*ret_fd = fd;
 		fd = -1;
