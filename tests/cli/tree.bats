@@ -191,6 +191,19 @@ daemon_with_children() {
 	gone "$helper"
 }
 
+@test "a --pid-file written after the parent exited is waited for" {
+	# The server writes its pid file 1 s after its parent has exited 0.
+	run -0 --separate-stderr pm start web --pid-file "$T/web.pid" -- \
+		sh -c '( sleep 1; sh -c '"'"'echo $PPID'"'"' >"$1.new"
+			mv "$1.new" "$1"; exec "$0" pause ) & exit 0' \
+		"$DAEMON" "$T/web.pid"
+	server=$(cat "$T/web.pid")
+	note_pid "$server"
+	[ "$output" = "$server" ]
+	key_is web pid "$server"
+	has_event "^pid $server is the daemon now \(named in its pid file\)$"
+}
+
 @test "a relative --pid-file is taken from the caller's directory" {
 	# Two processes are left, so only the file can tell which one.
 	cd "$T"
