@@ -172,8 +172,20 @@ $(SHARED): $(LIB_OBJ)
 	ln -sf libprocmgr.so.$(VERSION) $(BUILD)/libprocmgr.so
 
 # The CLI links the installed static library: it uses procmgr.h alone.
+# It is a static PIE: a command that lives a millisecond spent a seventh
+# of it in the dynamic loader, and its peak RSS drops from 1.7 to 0.9
+# MiB; as a PIE it keeps ASLR. (The sanitizers' runtimes are shared
+# objects, so a SANITIZE build stays dynamic.) The library is still
+# built shared for programs and bindings. The linker warns that
+# getpwuid_r() needs glibc's shared NSS modules at run time: a static
+# program never calls it (lib/basedir.c reads /etc/passwd instead, to
+# name a file's owner in a message).
+ifeq ($(SANITIZE),)
+CLI_LDFLAGS := -static-pie
+endif
 $(PROCMGR): $(CLI_OBJ) $(STATIC)
-	$(CC) -o $@ $(CLI_OBJ) $(STATIC) -lpthread $(LDFLAGS_ALL)
+	$(CC) $(CLI_LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) -lpthread \
+		$(LDFLAGS_ALL)
 
 # The monitor is its own program (SPEC §6), built on the library's
 # objects, internals included.
@@ -293,7 +305,13 @@ $(BUILD)/%: man/%.scd
 	@mkdir -p $(dir $@)
 	$(SCDOC) < $< > $@
 
+# What make bench needs besides the build: the peers (start-stop-daemon
+# comes with dpkg), hyperfine to time commands, psutil for the pants-style
+# manager, perf for instruction counts, GNU time for peak RSS.
+BENCH_DEPS := hyperfine s6 python3-psutil linux-perf time
+
 bench: $(PROCMGR) $(MONITOR) $(BENCH_BIN) $(HELPER_BIN)
+	@sh tests/deps.sh $(BENCH_DEPS)
 	@BUILD=$(BUILD) sh bench/run.sh
 
 # ---- install ------------------------------------------------------------

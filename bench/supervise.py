@@ -182,6 +182,21 @@ def med(v):
     return statistics.median(v)
 
 
+def rows(work, pfp, sfp):
+    """The same figures as rows of bench/bench.py's one table."""
+    pg, sg = procmgr_restart_gaps(work), s6_restart_gaps(work)
+    il = idle_lateness(work)
+    print("| monitor footprint, RSS / RssAnon / PSS (median of 10) | "
+          "%d / %d / %d KiB | | — | s6-supervise %d / %d / %d KiB | — | — "
+          "| RssAnon ≤ 1 MiB |" % (*pfp, *sfp))
+    print(f"| restart after a crash, `--restart always` ({RUNS} runs) | "
+          f"{med(pg):.1f} ms | max {max(pg):.1f} ms | — | {med(sg):.1f} ms "
+          "(1 s minimum) | — | systemd RestartSec=100ms default | "
+          "100 ms first back-off |")
+    print(f"| idle stop, late past `--idle-timeout 0.5` ({RUNS} runs) | "
+          f"{med(il):.1f} ms | max {max(il):.1f} ms | — | — | — | — | — |")
+
+
 def main():
     if not shutil.which("s6-svscan"):
         subprocess.run(["sh", "tests/deps.sh", "s6"], check=True)
@@ -190,6 +205,8 @@ def main():
     try:
         pfp = procmgr_monitors(work, 10)
         sfp = s6_supervisors(work, 10)
+        if "--rows" in sys.argv:
+            return rows(work, pfp, sfp)
         print("\n### footprint of one supervisor (median of 10)\n")
         print("| supervisor | RSS [KiB] | RssAnon [KiB] | PSS [KiB] |")
         print("|:---|---:|---:|---:|")

@@ -53,7 +53,8 @@
  * the last failure (procmgr_errmsg()). Output parameters are named ret_* and
  * written only on success. Strings handed out are malloc'd and freed by the
  * caller with free() unless the comment says otherwise. The library never
- * prints and never exits. It keeps no global state; different handles may be
+ * prints and never exits. It keeps no global state but a copy of the boot
+ * id, which cannot change while a process runs; different handles may be
  * used from different threads at once, one handle by one thread at a time.
  *
  * ABI policy. The shared library keeps its soname (libprocmgr.so.0) for
@@ -197,10 +198,12 @@ PROCMGR_EXPORT void procmgr_free(procmgr *h);
  * directory (not a symlink: -ELOOP), owned by the caller or by root
  * (-EACCES), and not group/world-writable unless sticky (-EACCES). Nothing is
  * created here: directories are made, mode 0700, by the first call that
- * writes or locks. A handle is opened once. When DIR/HOSTFP/NAME does not
- * exist but another HOSTFP of DIR holds NAME as a live process of this
- * boot (the host was renamed under it), the handle uses that one, and
- * procmgr_warning() says so.
+ * writes or locks. A handle is opened once. It keeps a close-on-exec fd
+ * on DIR/HOSTFP/NAME for its reads, and before each use only checks that
+ * the path still leads to that directory; procmgr_free() closes it. When
+ * DIR/HOSTFP/NAME does not exist but another HOSTFP of DIR holds NAME as
+ * a live process of this boot (the host was renamed under it), the
+ * handle uses that one, and procmgr_warning() says so.
  */
 PROCMGR_EXPORT int procmgr_open(procmgr *h, const char *dir, const char *name);
 
@@ -260,9 +263,12 @@ PROCMGR_EXPORT int procmgr_read_raw(procmgr *h, const char *key,
 				    char **ret_value, size_t *ret_len);
 
 /*
- * Write KEY atomically (temp file in the same directory, fsync, rename): a
- * reader sees the old value or the new one, never a partial file. Creates
- * the metadata directory if needed.
+ * Write KEY atomically (temp file in the same directory, rename): a reader
+ * sees the old value or the new one, never a partial file. Creates the
+ * metadata directory if needed. It is not fsynced: after a crash of the
+ * machine a key written just before may be lost or read empty, which
+ * changes nothing, since the boot id has changed and every recorded
+ * process is stale (an empty or absent key reads as stale too).
  */
 PROCMGR_EXPORT int procmgr_write(procmgr *h, const char *key, const char *value);
 PROCMGR_EXPORT int procmgr_write_raw(procmgr *h, const char *key,
@@ -329,7 +335,10 @@ PROCMGR_EXPORT void procmgr_status_clear_sized(struct procmgr_status *st,
  * written is not the recorded one, and process_name matches argv[0]
  * exactly or as a whole name followed by a blank or ':'. A daemon its
  * monitor stopped for being idle is STOPPED, with its metadata kept and
- * exit.reason "idle".
+ * exit.reason "idle". From its second call on, a handle keeps a running
+ * answer with a pidfd of the daemon and of its monitor (two fds until
+ * procmgr_free()) and gives it again while neither has exited and no
+ * file it read has changed (see procmgr(3), LIVENESS).
  */
 PROCMGR_EXPORT int procmgr_status_sized(procmgr *h, struct procmgr_status *ret,
 				       size_t size);
@@ -670,6 +679,13 @@ PROCMGR_EXPORT void procmgr_set_wait_fn(procmgr *h, procmgr_wait_fn fn,
  */
 PROCMGR_EXPORT int procmgr_start_log_tail(procmgr *h, size_t n,
 					  char **ret_text);
+
+/*
+ * t as RFC 3339 UTC, "2026-11-25T19:02:19Z", into ret (21 bytes with the
+ * NUL); times outside the years 0000-9999 are clamped to their ends. It
+ * needs no time zone: nothing is read, no lock taken.
+ */
+PROCMGR_EXPORT void procmgr_format_utc(time_t t, char ret[21]);
 
 /*
  * "4.2 GiB", "512 MiB", "300 B": bytes in powers of 1024, for messages.

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,11 +38,40 @@ int procmgr_default_dir(char **ret_dir)
 	return 0;
 }
 
+int pm_passwd_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *res;
+	char tmp[1024];
+	FILE *f = fopen("/etc/passwd", "re");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgetpwent_r(f, &pw, tmp, sizeof(tmp), &res) == 0)
+		if (pw.pw_uid == uid) {
+			snprintf(buf, size, "%s", pw.pw_name);
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A statically linked program (the CLI is a static PIE) cannot load
+ * glibc's NSS modules, and getpwuid_r() crashes there on a uid that
+ * the built-in lookups miss. Such a program has no interpreter
+ * (AT_BASE is 0): it reads /etc/passwd itself.
+ */
 static void user_name(uid_t uid, char *buf, size_t size)
 {
 	struct passwd pw, *res = NULL;
 	char tmp[1024];
 
+	if (getauxval(AT_BASE) == 0) {
+		if (!pm_passwd_name(uid, buf, size))
+			snprintf(buf, size, "unknown user");
+		return;
+	}
 	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
 		snprintf(buf, size, "%s", res->pw_name);
 	else
@@ -310,4 +340,74 @@ int pm_open_meta(procmgr *h, bool create, int *ret_fd)
 	r = open_component(h, hfd, h->name, h->meta_dir, create, ret_fd);
 	close(hfd);
 	return r;
+}
+
+void pm_meta_drop(procmgr *h)
+{
+	if (h->meta_fd >= 0)
+		close(h->meta_fd);
+	h->meta_fd = -1;
+	h->meta_pinned = false;
+}
+
+/*
+ * Is the kept fd still the directory DIR/HOSTFP/NAME names, with the
+ * owner and mode its check approved? The kept fd holds its inode, so no
+ * other directory can have been given that inode number meanwhile; a
+ * kept directory that was removed (no link left) or renamed away (a
+ * purge) no longer matches the path. *kept: its stat now.
+ */
+static bool meta_still_there(procmgr *h, struct stat *kept)
+{
+	struct stat at;
+
+	return fstatat(AT_FDCWD, h->meta_dir, &at, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       fstat(h->meta_fd, kept) == 0 && kept->st_nlink > 0 &&
+	       at.st_dev == h->meta_st.st_dev &&
+	       at.st_ino == h->meta_st.st_ino &&
+	       at.st_mode == h->meta_st.st_mode &&
+	       at.st_uid == h->meta_st.st_uid;
+}
+
+/*
+ * A walk opens and checks three directories, a dozen system calls; a
+ * handle reads keys over and over, so it keeps the fd of its last walk
+ * and, before using it again, only confirms that the path still leads
+ * there: two system calls.
+ */
+int pm_meta_fd_stat(procmgr *h, int *ret_fd, struct stat *ret_st)
+{
+	struct stat now;
+	int fd, r;
+
+	if (h->meta_fd >= 0 && h->meta_pinned) {
+		*ret_fd = h->meta_fd;
+		return ret_st && fstat(h->meta_fd, ret_st) < 0 ? -errno : 0;
+	}
+	if (h->meta_fd >= 0 && meta_still_there(h, &now)) {
+		*ret_fd = h->meta_fd;
+		if (ret_st)
+			*ret_st = now;
+		return 0;
+	}
+	pm_meta_drop(h);
+	r = pm_open_meta(h, false, &fd);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &h->meta_st) < 0) {
+		r = pm_error(h, errno, "cannot stat %s: %s", h->meta_dir,
+			     strerror(errno));
+		close(fd);
+		return r;
+	}
+	h->meta_fd = fd;
+	*ret_fd = fd;
+	if (ret_st)
+		*ret_st = h->meta_st;
+	return 0;
+}
+
+int pm_meta_fd(procmgr *h, int *ret_fd)
+{
+	return pm_meta_fd_stat(h, ret_fd, NULL);
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* "memory 4.2 GiB over --max-rss 4 GiB" when the tree uses too much. */
 static int over_memory(procmgr *h, uint64_t max, char **ret_reason)
@@ -104,23 +106,14 @@ out:
 	return r;
 }
 
-/*
- * The common case, a daemon already running with this fingerprint, without
- * taking the lock (taking it writes and removes the message file). Only
- * when nobody holds the lock, so no state change is under way; the answer
- * is then the one the locked path would give, since a stop that begins
- * right after this check could as well have begun right after the locked
- * path let go.
- */
-static int ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
-		       pid_t *ret_pid)
+/* A daemon running with these options, ready: 1, its pid in *ret_pid. */
+static int kept_now(procmgr *h, const struct procmgr_spawn_opts *o,
+		    pid_t *ret_pid)
 {
 	struct procmgr_status st = { 0 };
 	char *reason = NULL;
 	int r;
 
-	if (!h || !o->argv || procmgr_lock_held(h) || pm_lock_free(h) != 1)
-		return 0;
 	r = procmgr_status(h, &st);
 	if (r >= 0 && st.state == PROCMGR_RUNNING &&
 	    compare_running(h, o, &st, &reason) >= 0 && !reason) {
@@ -135,10 +128,89 @@ static int ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
 	return r;
 }
 
+/*
+ * The common case, a daemon already running with this fingerprint, without
+ * taking the lock (taking it writes and removes the message file). Only
+ * when nobody holds the lock, so no state change is under way; the answer
+ * is then the one the locked path would give, since a stop that begins
+ * right after this check could as well have begun right after the locked
+ * path let go.
+ */
+static int ensure_kept(procmgr *h, const struct procmgr_spawn_opts *o,
+		       pid_t *ret_pid)
+{
+	if (!h || !o->argv || procmgr_lock_held(h) || pm_lock_free(h) != 1)
+		return 0;
+	return kept_now(h, o, ret_pid);
+}
+
+/*
+ * Someone holds the lock (a start under way: many clients ensure one
+ * NAME at once). Queueing for the lock would let them in one by one,
+ * each writing the message file and waking the rest. Instead they all
+ * wait for it shared (the same wait line, the same --lock-timeout): the
+ * holder's release lets them in together, no change can begin while
+ * they look, and most find the daemon it just started and keep it.
+ * 1 kept; 0 take the lock; < 0 failed (-EWOULDBLOCK: timed out).
+ */
+static int kept_after_wait(procmgr *h, const struct procmgr_spawn_opts *o,
+			   pid_t *ret_pid)
+{
+	int fd, r;
+
+	if (!o->argv)
+		return 0;
+	r = pm_lock_shared(h, &fd);
+	if (r != 1)
+		return r;
+	r = kept_now(h, o, ret_pid);
+	close(fd);
+	return r;
+}
+
+/* The lock and a sweep if nobody holds it: 0; else -EWOULDBLOCK. */
+static int lock_now(procmgr *h)
+{
+	double timeout = h->lock_timeout;
+	int r;
+
+	h->lock_timeout = 0;
+	r = pm_lock_and_sweep(h, NULL);
+	h->lock_timeout = timeout;
+	return r;
+}
+
+/* Seconds since *t0 (CLOCK_MONOTONIC). */
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * Take the lock and sweep, within what is left of h's lock timeout after
+ * the shared wait that began at *t0.
+ */
+static int lock_rest(procmgr *h, const struct timespec *t0)
+{
+	double timeout = h->lock_timeout, left = timeout - since(t0);
+	int r;
+
+	if (timeout > 0)
+		h->lock_timeout = left > 0.001 ? left : 0.001;
+	r = pm_lock_and_sweep(h, NULL);
+	h->lock_timeout = timeout;
+	return r;
+}
+
 int procmgr_ensure_sized(procmgr *h, const struct procmgr_spawn_opts *in,
 			 size_t size, pid_t *ret_pid, char **ret_reason)
 {
 	struct procmgr_spawn_opts o, *opts = &o;
+	struct timespec t0;
 	char *reason = NULL;
 	pid_t pid = 0;
 	int r;
@@ -148,14 +220,23 @@ int procmgr_ensure_sized(procmgr *h, const struct procmgr_spawn_opts *in,
 		r = pm_check_spawn_opts(h, opts);
 	if (r < 0)
 		return r;
-	if (ensure_kept(h, opts, &pid) == 1) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ensure_kept(h, opts, &pid);
+	if (r == 0) {
+		r = lock_now(h);
+		if (r == -EWOULDBLOCK) {
+			r = kept_after_wait(h, opts, &pid);
+			if (r == 0)
+				r = lock_rest(h, &t0);
+		}
+	}
+	if (r == 1) {
 		if (ret_pid)
 			*ret_pid = pid;
 		if (ret_reason)
 			*ret_reason = NULL;
 		return 0;
 	}
-	r = pm_lock_and_sweep(h, NULL);
 	if (r < 0)
 		return r;
 	r = ensure_locked(h, opts, &pid, &reason);

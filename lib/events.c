@@ -22,23 +22,38 @@
 
 #define EVENT_MAX 1024
 
-void pm_format_utc(time_t t, char ret[21])
+/*
+ * Civil date by arithmetic (days since 1970-01-01 to a proleptic
+ * Gregorian date) rather than gmtime_r(), which takes glibc's time zone
+ * lock and reads /etc/localtime on first use, for a UTC time that needs
+ * neither.
+ */
+void procmgr_format_utc(time_t t, char ret[21])
 {
-	long long days = t / 86400 + 719468;
-	unsigned secs = (unsigned)(t % 86400), d, m, y;
-	long long era, doe, yoe, doy, mp;
+	long long days, era, doe, yoe, doy, mp, y;
+	unsigned secs, d, m;
 
-	/* civil date from days since 1970-01-01 (proleptic Gregorian) */
-	era = days / 146097;
+	/* four-digit years only: 0000-01-01 to 9999-12-31 */
+	if (t < -62167219200LL || t > 253402300799LL) {
+		snprintf(ret, 21, "%s", t < 0 ? "0000-01-01T00:00:00Z" :
+						 "9999-12-31T23:59:59Z");
+		return;
+	}
+	/* floor division: a time before 1970 is the day before plus secs */
+	days = t / 86400 - (t % 86400 < 0) + 719468;
+	secs = (unsigned)((t % 86400 + 86400) % 86400);
+	era = (days >= 0 ? days : days - 146096) / 146097;
 	doe = days - era * 146097;
 	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	mp = (5 * doy + 2) / 153;
 	d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
 	m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	y = (unsigned)((yoe + era * 400 + (m <= 2)) % 10000);
-	snprintf(ret, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", y, m % 13, d % 32,
-		 secs / 3600 % 24, secs / 60 % 60, secs % 60);
+	y = yoe + era * 400 + (m <= 2);
+	/* the moduli change nothing; they show the compiler what fits */
+	snprintf(ret, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+		 (unsigned)y % 10000, m % 13, d % 32, secs / 3600 % 24,
+		 secs / 60 % 60, secs % 60);
 }
 
 off_t pm_event(int log_fd, const char *fmt, ...)
@@ -50,7 +65,7 @@ off_t pm_event(int log_fd, const char *fmt, ...)
 
 	if (log_fd < 0)
 		return -1;
-	pm_format_utc(time(NULL), at);
+	procmgr_format_utc(time(NULL), at);
 	n = snprintf(line, sizeof(line), "procmgr: %s ", at);
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

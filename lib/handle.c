@@ -23,7 +23,7 @@ procmgr *procmgr_new(void)
 
 	if (!h)
 		return NULL;
-	h->meta_pin = -1;
+	h->meta_fd = -1;
 	h->cancel_fd = -1;
 	h->lock_fd = -1;
 	h->lock_timeout = -1;
@@ -52,7 +52,8 @@ void procmgr_free(procmgr *h)
 		h->lock_depth = 1;
 		procmgr_unlock(h);
 	}
-	pm_meta_unpin(h);
+	pm_live_drop(h);
+	pm_meta_drop(h);
 	free_paths(h);
 	free(h->warning);
 	free(h);
@@ -148,6 +149,8 @@ static int use_hostfp(procmgr *h, const char *fp)
 		free(log);
 		return -ENOMEM;
 	}
+	pm_live_drop(h);
+	pm_meta_drop(h);
 	free(h->host_dir);
 	free(h->meta_dir);
 	free(h->default_log);
@@ -239,10 +242,11 @@ int procmgr_open(procmgr *h, const char *dir, const char *name)
 	r = set_paths(h, dir, h->name);
 	if (r < 0)
 		goto fail;
-	/* Vet what exists now; creating waits for the first write. */
-	r = pm_open_meta(h, false, &fd);
-	if (r >= 0)
-		close(fd);
+	/*
+	 * Vet what exists now, and keep it for the reads to come; creating
+	 * waits for the first write.
+	 */
+	r = pm_meta_fd(h, &fd);
 	if (r < 0 && r != -ENOENT)
 		goto fail;
 	h->errmsg[0] = '\0';

@@ -34,7 +34,13 @@ struct procmgr {
 	char *lock_msg_path;	/* DIR/.lock.NAME.lock_message */
 	char *default_log;	/* DIR/HOSTFP/NAME.log */
 
-	int meta_pin;		/* pinned DIR/HOSTFP/NAME fd, or -1 */
+	struct pm_live *live;	/* the last status, to give again (live.c) */
+	bool live_off;		/* never keep one (the monitor's handle) */
+	bool keys_listed;	/* a status listed meta_fd: keys_there says */
+	uint32_t keys_there;	/* which of status.c's keys are there */
+	int meta_fd;		/* checked DIR/HOSTFP/NAME kept for reads, or -1 */
+	struct stat meta_st;	/* meta_fd as its check found it */
+	bool meta_pinned;	/* pm_meta_pin(): reads use meta_fd as it is */
 	int lock_fd;		/* -1 when the lock is not held */
 	unsigned lock_depth;
 	bool lock_inherited;	/* lock_fd: a parent's (PROCMGR_LOCK_FD) */
@@ -117,6 +123,13 @@ void pm_waiting(procmgr *h, const char *fmt, ...)
 int pm_read_fd(int fd, size_t max, bool until_nul, char **ret,
 	       size_t *ret_len);
 /*
+ * The same for a regular file fstat found size bytes long (0: unknown): a
+ * read that returns less than asked once size bytes are in is its end,
+ * and needs no second read to confirm it.
+ */
+int pm_read_fd_sized(int fd, size_t max, bool until_nul, size_t size,
+		     char **ret, size_t *ret_len);
+/*
  * Read path with one read(), as the kernel writes a small /proc file
  * whole, into buf (size - 1 bytes at most), NUL-terminated: the length, or
  * -errno (-ESRCH when a /proc/PID path is gone).
@@ -179,7 +192,7 @@ int pm_parse_stat(const char *line, char *ret_state,
 void pm_creator_tag(char *buf, size_t size);
 /* 1 when process pid with start time start (0: unknown) no longer runs. */
 int pm_creator_gone(pid_t pid, unsigned long long start);
-/* /proc/sys/kernel/random/boot_id, 36 characters + NUL. */
+/* /proc/sys/kernel/random/boot_id, 36 characters + NUL; read once. */
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1]);
 /* argv[0] of pid as /proc/PID/cmdline holds it. */
 int pm_proc_argv0(pid_t pid, char **ret_argv0);
@@ -262,7 +275,7 @@ int pm_tree_has_client(const pid_t *pids, size_t n);
 
 /* ---- atomic.c ------------------------------------------------------ */
 
-/* Write name in dirfd atomically: temp + write all + fsync + rename. */
+/* Write name in dirfd atomically: temp + write all + rename (no fsync). */
 int pm_write_atomic_at(int dirfd, const char *name, const void *data,
 		       size_t len, mode_t mode);
 /* Read name in dirfd whole (at most max bytes); ret NUL-terminated. */
@@ -281,6 +294,9 @@ int pm_rm_rf_at(int dirfd, const char *name);
 void pm_sweep_temps(int dirfd, const char *only);
 
 /* ---- basedir.c ----------------------------------------------------- */
+
+/* uid's name as /etc/passwd itself has it: 1, or 0 if it has none. */
+int pm_passwd_name(uid_t uid, char *buf, size_t size);
 
 /*
  * Check an open directory fd against the safety rules of SPEC §1 (owner is
@@ -310,6 +326,16 @@ int pm_check_file_owner(procmgr *h, const struct stat *st, const char *path);
 int pm_open_base(procmgr *h, bool create, int *ret_fd);
 /* Open DIR/HOSTFP/NAME, each component checked; create makes them. */
 int pm_open_meta(procmgr *h, bool create, int *ret_fd);
+/*
+ * The metadata directory h reads its keys in, checked as pm_open_meta()
+ * does and kept between calls: h owns the fd (do not close it). -ENOENT
+ * when there is none.
+ */
+int pm_meta_fd(procmgr *h, int *ret_fd);
+/* pm_meta_fd(), and the directory's stat as it is now. */
+int pm_meta_fd_stat(procmgr *h, int *ret_fd, struct stat *ret_st);
+/* Close the kept fd (h's paths changed, or h is freed). */
+void pm_meta_drop(procmgr *h);
 /* Open DIR/HOSTFP, checked; create makes it. */
 int pm_open_host(procmgr *h, bool create, int *ret_fd);
 
@@ -317,14 +343,17 @@ int pm_open_host(procmgr *h, bool create, int *ret_fd);
 
 /*
  * Pin the metadata directory for a group of reads: until pm_meta_unpin(),
- * key reads use this one checked fd instead of walking and checking DIR,
- * HOSTFP and NAME again each time, and so all read the same directory even
+ * key reads use the kept fd (pm_meta_fd()) without looking again whether
+ * DIR/HOSTFP/NAME still names it, and so all read the same directory even
  * if a successor's replaces it meanwhile. -ENOENT when there is none.
  */
 int pm_meta_pin(procmgr *h);
 void pm_meta_unpin(procmgr *h);
 /* Check a key name (see procmgr.h). */
 int pm_key_check(procmgr *h, const char *key);
+/* procmgr_read_raw(), and the fstat of the file it read (may be NULL). */
+int pm_key_read_stat(procmgr *h, const char *key, char **ret_value,
+		     size_t *ret_len, struct stat *ret_st);
 /* lstat KEY in the metadata directory (the pinned one while pinned). */
 int pm_key_stat(procmgr *h, const char *key, struct stat *ret);
 /* The names in directory fd (consumed) that want accepts, sorted. */
@@ -350,6 +379,15 @@ int pm_lock_free(procmgr *h);
  * anything but another digit, -EBADMSG otherwise.
  */
 int pm_lock_message_pid(const char *msg, pid_t *ret_pid);
+/*
+ * Wait as procmgr_lock() does (wait line, h->lock_timeout), but for a
+ * shared lock on NAME: one that any number of readers hold together and
+ * no state change can be under way beneath. 1: held through *ret_fd
+ * (close it to let go); 0: not tried, since h holds the lock or runs
+ * under an inherited one (PROCMGR_LOCK_FD), whose owner it would wait
+ * for; else -errno (-EWOULDBLOCK: timed out).
+ */
+int pm_lock_shared(procmgr *h, int *ret_fd);
 
 /* ---- status.c ------------------------------------------------------ */
 
@@ -397,6 +435,40 @@ int pm_check_owner(procmgr *h, pid_t pid);
 /* The monitor recorded in key monitor, if it is alive and is one: pid. */
 pid_t pm_monitor_alive(procmgr *h);
 
+/* ---- live.c: a status given again while nothing changed ------------ */
+
+/* What proves a status of a running daemon, handed to pm_live_keep(). */
+struct pm_live_proof {
+	const struct procmgr_status *st;
+	int pidfd;		/* the daemon's, opened before its identity
+				 * check and alive after it; or -1 */
+	int mon_pidfd;		/* the same of its monitor, or -1 */
+	long long ticks;	/* start ticks its started_at comes from; -1 */
+	char *argv0;		/* pants' metadata: argv[0] it was matched by */
+};
+/*
+ * Start recording a full status read in dirfd (the pinned directory):
+ * true; false when this one is not to be kept, and needs no proof.
+ */
+bool pm_live_begin(procmgr *h, int dirfd);
+/* A key that status read, as the fstat of the file read found it. */
+void pm_live_note(procmgr *h, const char *key, const struct stat *st);
+/*
+ * End the recording: keep *p->st as the answer to give again when it is
+ * running and everything it was read from is settled. Takes p's fds and
+ * argv0, whatever it decides.
+ */
+void pm_live_keep(procmgr *h, int dirfd, struct pm_live_proof *p);
+/* Close p's fds and free its argv0. */
+void pm_live_proof_clear(struct pm_live_proof *p);
+/*
+ * The kept answer, into ret (its strings malloc'd), if everything that
+ * proves it still holds: 1; else 0, and it is forgotten.
+ */
+int pm_live_answer(procmgr *h, struct procmgr_status *ret);
+/* Forget it and free what holds it (h freed, or its paths changed). */
+void pm_live_drop(procmgr *h);
+
 /* ---- events.c: procmgr's own lines in the daemon's log ------------- */
 
 /*
@@ -408,8 +480,6 @@ off_t pm_event(int log_fd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Open h's log (key log) to append events: -1 when there is none. */
 int pm_event_log_open(procmgr *h);
-/* RFC 3339 UTC of t (>= 0) without the time zone lock, into 21 bytes. */
-void pm_format_utc(time_t t, char ret[21]);
 
 /* ---- purge.c ------------------------------------------------------- */
 

@@ -36,62 +36,58 @@ static int key_call(procmgr *h, const char *key)
 
 int pm_meta_pin(procmgr *h)
 {
-	pm_meta_unpin(h);
-	return pm_open_meta(h, false, &h->meta_pin);
+	int fd, r;
+
+	h->meta_pinned = false;
+	r = pm_meta_fd(h, &fd);
+	h->meta_pinned = r >= 0;
+	return r;
 }
 
 void pm_meta_unpin(procmgr *h)
 {
-	if (h->meta_pin >= 0)
-		close(h->meta_pin);
-	h->meta_pin = -1;
+	h->meta_pinned = false;
 }
 
 /*
- * key_call(), then the NAME's metadata directory (create: made if missing);
- * a copy of the pinned one for reads while it is pinned.
+ * key_call(), then the directory to read (or remove) key in: h's kept
+ * one (pm_meta_fd()), which the caller does not close.
  */
-static int key_open(procmgr *h, const char *key, bool create, int *ret_fd)
+static int key_dir(procmgr *h, const char *key, int *ret_fd)
 {
 	int r = key_call(h, key);
 
-	if (r < 0)
-		return r;
-	if (h->meta_pin < 0 || create)
-		return pm_open_meta(h, create, ret_fd);
-	r = fcntl(h->meta_pin, F_DUPFD_CLOEXEC, 3);
-	if (r < 0)
-		return pm_error(h, errno, "cannot duplicate the fd of %s: %s",
-				h->meta_dir, strerror(errno));
-	*ret_fd = r;
-	return 0;
+	return r < 0 ? r : pm_meta_fd(h, ret_fd);
 }
 
 int pm_key_stat(procmgr *h, const char *key, struct stat *ret)
 {
 	int fd, r;
 
-	r = key_open(h, key, false, &fd);
+	r = key_dir(h, key, &fd);
 	if (r < 0)
 		return r;
-	r = fstatat(fd, key, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-	close(fd);
-	return r;
+	return fstatat(fd, key, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
 int procmgr_read_raw(procmgr *h, const char *key, char **ret_value,
 		     size_t *ret_len)
 {
+	return pm_key_read_stat(h, key, ret_value, ret_len, NULL);
+}
+
+int pm_key_read_stat(procmgr *h, const char *key, char **ret_value,
+		     size_t *ret_len, struct stat *ret_st)
+{
 	int fd, r;
 
-	r = key_open(h, key, false, &fd);
+	r = key_dir(h, key, &fd);
 	if (r == -ENOENT)
 		return pm_error(h, ENOENT, "%s: no metadata for '%s'",
 				h->meta_dir, h->name);
 	if (r < 0)
 		return r;
-	r = pm_read_at(fd, key, PM_READ_MAX, ret_value, ret_len);
-	close(fd);
+	r = pm_read_at_stat(fd, key, PM_READ_MAX, ret_value, ret_len, ret_st);
 	if (r == -ENOENT)
 		return pm_error(h, ENOENT, "%s/%s: key '%s' is not set",
 				h->meta_dir, key, key);
@@ -123,7 +119,9 @@ int procmgr_write_raw(procmgr *h, const char *key, const void *value,
 {
 	int fd, r;
 
-	r = key_open(h, key, true, &fd);
+	r = key_call(h, key);
+	if (r >= 0)
+		r = pm_open_meta(h, true, &fd);
 	if (r < 0)
 		return r;
 	/* 0644 as pants' files are: keys are not secret, and readers may
@@ -152,13 +150,12 @@ int procmgr_delete(procmgr *h, const char *key)
 	r = pm_check_writable(h);
 	if (r < 0)
 		return r;
-	r = key_open(h, key, false, &fd);
+	r = key_dir(h, key, &fd);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
 	r = unlinkat(fd, key, 0) < 0 && errno != ENOENT ? -errno : 0;
-	close(fd);
 	if (r < 0)
 		return pm_error(h, -r, "cannot remove %s/%s: %s", h->meta_dir,
 				key, strerror(-r));

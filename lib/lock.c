@@ -14,12 +14,16 @@
  * closed) wakes us at once. But a blocked fcntl() can neither time out nor
  * notice that the holder changed. So the wait runs F_OFD_SETLKW in a
  * helper thread that writes an eventfd when it returns, while the caller
- * poll()s that eventfd together with an inotify watch on DIR (for the
- * .lock_message file being written, renamed into place or deleted), with
- * the time left as poll's timeout. The watch is best-effort: a user out
- * of inotify instances still waits in the kernel, and the message is then
- * read again every second. A new holder's message is reported
- * through the wait callback. On timeout the helper is cancelled
+ * poll()s that eventfd, with the time left as poll's timeout. For the
+ * first 200 ms it reads the .lock_message file again every 50 ms, to
+ * see whether the holder changed; a wait that lasts longer sets up an
+ * inotify watch on DIR instead (the file being written, renamed into
+ * place or deleted). Not at once: closing an inotify fd that watched
+ * costs the kernel's fsnotify teardown, 5-22 ms, which the short waits
+ * of a busy NAME (64 clients ensuring it at once) should not pay. The
+ * watch is best-effort: a user out of inotify instances still waits in
+ * the kernel, and the message is then read again every second. A new
+ * holder's message is reported through the wait callback. On timeout the helper is cancelled
  * (F_OFD_SETLKW is a cancellation point in glibc) and joined, and the fd is
  * closed: closing the last fd of the description drops the lock even if
  * the helper was granted it just before it was cancelled.
@@ -43,6 +47,9 @@
 
 /* Without a watch, how often a waiter reads the holder's message again. */
 #define MESSAGE_RECHECK_MS 1000
+/* ... and at the start of a wait, before the watch is set up. */
+#define EARLY_RECHECK_MS 50
+#define WATCH_AFTER_S 0.2
 
 /*
  * What the helper thread uses lives here, in the caller's frame, not in
@@ -53,6 +60,7 @@ struct waiter {
 	int fd;			/* the lock file (the caller's) */
 	int efd;		/* written once the fcntl returns */
 	int err;		/* 0 granted, else the errno */
+	short type;		/* F_WRLCK, or F_RDLCK (pm_lock_shared()) */
 	struct flock fl;
 	uint64_t one;
 };
@@ -151,7 +159,7 @@ static void *waiter_main(void *arg)
 	int r;
 
 	do {
-		w->fl = (struct flock){ .l_type = F_WRLCK,
+		w->fl = (struct flock){ .l_type = w->type,
 					.l_whence = SEEK_SET };
 		r = fcntl(w->fd, F_OFD_SETLKW, &w->fl);
 	} while (r < 0 && errno == EINTR);
@@ -218,35 +226,48 @@ static int watch_messages(int dirfd, int *ret_ifd)
 
 /*
  * How long one poll() of the wait may sleep: the time left, or, without a
- * watch on the message file, at most MESSAGE_RECHECK_MS, after which the
- * message is read again to see whether the holder changed.
+ * watch on the message file, at most EARLY_RECHECK_MS before the watch
+ * is tried and MESSAGE_RECHECK_MS after, when the message is read again
+ * to see whether the holder changed.
  */
-static int wait_ms(procmgr *h, int ifd, const struct timespec *deadline)
+static int wait_ms(procmgr *h, int ifd, bool watch_tried,
+		   const struct timespec *deadline)
 {
 	int ms = pm_ms_left(h->lock_timeout, deadline);
+	int most = watch_tried ? MESSAGE_RECHECK_MS : EARLY_RECHECK_MS;
 
-	if (ifd < 0 && (ms < 0 || ms > MESSAGE_RECHECK_MS))
-		ms = MESSAGE_RECHECK_MS;
+	if (ifd < 0 && (ms < 0 || ms > most))
+		ms = most;
 	return ms;
 }
 
 /*
- * poll() the helper's eventfd and the watch until granted or timed out.
- * ifd < 0: no watch; the message is read again now and then instead.
+ * poll() the helper's eventfd, and the watch once the wait is long
+ * enough to set one up (*ifd), until granted or timed out. Without a
+ * watch the message is read again now and then instead.
  */
-static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
+static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int *ifd,
 		     char **shown)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[3] = {	/* pm_poll() uses the third */
 		{ .fd = w->efd, .events = POLLIN },
-		{ .fd = ifd, .events = POLLIN },	/* ignored when -1 */
+		{ .fd = -1, .events = POLLIN },		/* the watch */
 	};
-	struct timespec deadline;
+	struct timespec deadline, watch_at;
+	bool watch_tried = false;
 	int n, r;
 
 	pm_deadline(h->lock_timeout, &deadline);
+	pm_deadline(WATCH_AFTER_S, &watch_at);
 	for (;;) {
-		n = pm_poll(h, pfd, 2, wait_ms(h, ifd, &deadline));
+		if (!watch_tried && pm_ms_left(WATCH_AFTER_S, &watch_at) == 0) {
+			watch_tried = true;
+			if (watch_messages(dirfd, ifd) < 0)
+				*ifd = -1;
+			pfd[1].fd = *ifd;
+		}
+		n = pm_poll(h, pfd, 2, wait_ms(h, *ifd, watch_tried,
+					       &deadline));
 		/* -EINTR: a signal handler ran; the caller may give up. */
 		if (n < 0)
 			return n;
@@ -255,7 +276,7 @@ static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
 			return -ETIMEDOUT;
 		if (pfd[0].revents)
 			return 1;
-		if (ifd < 0 || message_changed(h, ifd)) {
+		if (*ifd < 0 || message_changed(h, *ifd)) {
 			r = report_holder(h, dirfd, shown);
 			if (r < 0)
 				return r;
@@ -269,9 +290,10 @@ static int wait_loop(procmgr *h, int dirfd, struct waiter *w, int ifd,
  * does, and the user may have no instance left (the per-user
  * fs.inotify.max_user_instances): then the message is re-read on a timer.
  */
-static int wait_lock(procmgr *h, int dirfd, int fd, char **shown)
+static int wait_lock(procmgr *h, int dirfd, int fd, short type,
+		     char **shown)
 {
-	struct waiter w = { .fd = fd, .efd = -1 };
+	struct waiter w = { .fd = fd, .efd = -1, .type = type };
 	pthread_t thread;
 	int ifd = -1, r;
 
@@ -279,14 +301,12 @@ static int wait_lock(procmgr *h, int dirfd, int fd, char **shown)
 	r = w.efd < 0 ? -errno : 0;
 	if (r < 0)
 		goto out;
-	if (watch_messages(dirfd, &ifd) < 0)
-		ifd = -1;
 	r = waiter_start(&w, &thread);
 	if (r < 0)
 		goto out;
 	r = report_holder(h, dirfd, shown);
 	if (r >= 0)
-		r = wait_loop(h, dirfd, &w, ifd, shown);
+		r = wait_loop(h, dirfd, &w, &ifd, shown);
 	if (r != 1)
 		pthread_cancel(thread);
 	/*
@@ -304,15 +324,18 @@ out:
 	return r;
 }
 
-/* The lock is held: fail at once, or wait as h->lock_timeout says. */
-static int lock_held(procmgr *h, int dirfd, int fd)
+/*
+ * The lock is held: fail at once, or wait as h->lock_timeout says for a
+ * lock of this type.
+ */
+static int lock_held(procmgr *h, int dirfd, int fd, short type)
 {
 	char *shown = NULL, *msg;
 	int r;
 
 	if (h->lock_timeout != 0) {
 		pm_waiting(h, "the lock of %s", h->name);
-		r = wait_lock(h, dirfd, fd, &shown);
+		r = wait_lock(h, dirfd, fd, type, &shown);
 		pm_waiting(h, NULL);
 		free(shown);
 		if (r == -EINTR)
@@ -464,6 +487,19 @@ static int adopt_inherited(procmgr *h, int dirfd)
 	return 1;
 }
 
+/* Lock fd (type F_WRLCK or F_RDLCK) at once, or wait as h says. */
+static int take_lock(procmgr *h, int dirfd, int fd, short type)
+{
+	int r = setlk(fd, F_OFD_SETLK, type);
+
+	if (r == -EAGAIN || r == -EACCES)
+		return lock_held(h, dirfd, fd, type);
+	if (r < 0)
+		return pm_error(h, -r, "cannot lock %s: %s", h->lock_path,
+				strerror(-r));
+	return r;
+}
+
 int procmgr_lock(procmgr *h)
 {
 	int dirfd = -1, fd = -1, r;
@@ -487,12 +523,7 @@ int procmgr_lock(procmgr *h)
 	r = open_lock_file(h, dirfd, &fd);
 	if (r < 0)
 		goto fail;
-	r = setlk(fd, F_OFD_SETLK, F_WRLCK);
-	if (r == -EAGAIN || r == -EACCES)
-		r = lock_held(h, dirfd, fd);
-	else if (r < 0)
-		r = pm_error(h, -r, "cannot lock %s: %s", h->lock_path,
-			     strerror(-r));
+	r = take_lock(h, dirfd, fd, F_WRLCK);
 	if (r < 0)
 		goto fail;
 	write_message(h, dirfd);
@@ -501,6 +532,31 @@ int procmgr_lock(procmgr *h)
 	h->lock_depth = 1;
 	return 0;
 fail:
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
+	return r;
+}
+
+int pm_lock_shared(procmgr *h, int *ret_fd)
+{
+	int dirfd = -1, fd = -1, r;
+
+	if (h->lock_depth > 0 || getenv(PROCMGR_LOCK_ENV))
+		return 0;
+	r = pm_open_base(h, true, &dirfd);
+	if (r < 0)
+		return r;
+	r = open_lock_file(h, dirfd, &fd);
+	if (r < 0)
+		goto out;
+	r = take_lock(h, dirfd, fd, F_RDLCK);
+	if (r >= 0) {
+		*ret_fd = fd;
+		fd = -1;
+		r = 1;
+	}
+out:
 	if (fd >= 0)
 		close(fd);
 	close(dirfd);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,21 +84,43 @@ int pm_proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start)
 	return n < 0 ? (int)n : pm_parse_stat(buf, ret_state, ret_start);
 }
 
+static int read_boot_id(char ret[PM_BOOT_ID_LEN + 1])
+{
+	char buf[64], *s;
+	ssize_t n;
+
+	n = pm_read_once("/proc/sys/kernel/random/boot_id", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	s = pm_strip(buf);
+	if (strlen(s) != PM_BOOT_ID_LEN)
+		return -EBADMSG;
+	memcpy(ret, s, PM_BOOT_ID_LEN + 1);
+	return 0;
+}
+
+/*
+ * The boot id cannot change while a process runs, and a status compares
+ * it once or twice, a list once per NAME: it is read once per process.
+ * The first caller to claim the slot fills it; a caller that finds it
+ * being filled reads the file itself rather than wait.
+ */
+static _Atomic int boot_state;	/* 0 empty, 1 being filled, 2 filled */
+static char boot_id[PM_BOOT_ID_LEN + 1];
+
 int pm_boot_id(char ret[PM_BOOT_ID_LEN + 1])
 {
-	char *buf, *s;
-	size_t len;
-	int r;
+	int empty = 0, r;
 
-	r = read_proc("/proc/sys/kernel/random/boot_id", 256, false, &buf,
-		      &len);
-	if (r < 0)
-		return r;
-	s = pm_strip(buf);
-	r = strlen(s) == PM_BOOT_ID_LEN ? 0 : -EBADMSG;
-	if (r == 0)
-		memcpy(ret, s, PM_BOOT_ID_LEN + 1);
-	free(buf);
+	if (atomic_load_explicit(&boot_state, memory_order_acquire) == 2) {
+		memcpy(ret, boot_id, PM_BOOT_ID_LEN + 1);
+		return 0;
+	}
+	r = read_boot_id(ret);
+	if (r == 0 && atomic_compare_exchange_strong(&boot_state, &empty, 1)) {
+		memcpy(boot_id, ret, PM_BOOT_ID_LEN + 1);
+		atomic_store_explicit(&boot_state, 2, memory_order_release);
+	}
 	return r;
 }
 
@@ -247,27 +270,21 @@ int pm_pidfd_wait(int pidfd, double timeout)
 	}
 }
 
-/* Boot time in seconds since the epoch: "btime" in /proc/stat. */
-static int boot_time(time_t *ret)
-{
-	unsigned long long bt = 0;
-	int r = proc_number("/proc/stat", "\nbtime ", &bt);
-
-	if (r == 0)
-		*ret = (time_t)bt;
-	return r;
-}
-
-/* When the process in start_time started, if it started in this boot. */
-/* Seconds since the epoch of start, in clock ticks since this boot. */
+/*
+ * Seconds since the epoch of a start time in clock ticks since boot. The
+ * boot's own time is the wall clock less the time since boot (what
+ * /proc/stat's btime says, without reading it).
+ */
 time_t pm_ticks_to_time(unsigned long long start)
 {
 	long tck = sysconf(_SC_CLK_TCK);
-	time_t bt = 0;
+	struct timespec real, boot;
 
-	if (tck <= 0 || boot_time(&bt) < 0)
+	if (tck <= 0 || clock_gettime(CLOCK_REALTIME, &real) < 0 ||
+	    clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
 		return -1;
-	return bt + (time_t)(start / (unsigned long long)tck);
+	return real.tv_sec - boot.tv_sec - (real.tv_nsec < boot.tv_nsec) +
+	       (time_t)(start / (unsigned long long)tck);
 }
 
 char *pm_self_text(void)

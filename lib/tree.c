@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -192,8 +194,22 @@ static int walk_children(pid_t root, struct list *l)
 	return r;
 }
 
-/* Drop the zombies and those that are gone: they need no signal. */
-static void keep_live(struct list *l)
+/*
+ * Does pid share root's memory? Then it is root itself, not a process of
+ * its tree: a vfork child about to exec, or a helper task a sanitizer
+ * clones at exit (LeakSanitizer's, in the monitor), which a SIGKILL
+ * would leave root waiting for for ever.
+ */
+static bool clone_of(pid_t root, pid_t pid)
+{
+	return syscall(SYS_kcmp, root, pid, KCMP_VM, 0, 0) == 0;
+}
+
+/*
+ * Drop the zombies, those that are gone (they need no signal) and
+ * root's own clones.
+ */
+static void keep_live(struct list *l, pid_t root)
 {
 	size_t o = 0;
 
@@ -202,7 +218,7 @@ static void keep_live(struct list *l)
 		char state;
 
 		if (pm_proc_stat(l->pids[i], &state, &start) < 0 ||
-		    state == 'Z' || state == 'X')
+		    state == 'Z' || state == 'X' || clone_of(root, l->pids[i]))
 			continue;
 		l->pids[o] = l->pids[i];
 		l->starts[o++] = start;
@@ -214,11 +230,11 @@ static void keep_live(struct list *l)
 static int scan_all(pid_t root, struct list *l);
 
 /* The live ones of l to the caller (NULL arrays when none), or r < 0. */
-static int hand_out(struct list *l, int r, pid_t **ret_pids,
+static int hand_out(struct list *l, pid_t root, int r, pid_t **ret_pids,
 		    unsigned long long **ret_starts, size_t *ret_n)
 {
 	if (r == 0)
-		keep_live(l);
+		keep_live(l, root);
 	if (r < 0 || l->n == 0) {
 		free(l->pids);
 		free(l->starts);
@@ -238,8 +254,9 @@ int pm_tree_scan(pid_t root, pid_t **ret_pids,
 		 unsigned long long **ret_starts, size_t *ret_n)
 {
 	struct list l = { 0 };
+	int r = scan_all(root, &l);
 
-	return hand_out(&l, scan_all(root, &l), ret_pids, ret_starts, ret_n);
+	return hand_out(&l, root, r, ret_pids, ret_starts, ret_n);
 }
 
 static int scan_all(pid_t root, struct list *l)
@@ -299,7 +316,7 @@ int pm_tree(pid_t root, pid_t **ret_pids, unsigned long long **ret_starts,
 	int r = walk_children(root, &l);
 
 	if (r != -ENOENT)
-		return hand_out(&l, r, ret_pids, ret_starts, ret_n);
+		return hand_out(&l, root, r, ret_pids, ret_starts, ret_n);
 	free(l.pids);
 	free(l.starts);
 	return pm_tree_scan(root, ret_pids, ret_starts, ret_n);

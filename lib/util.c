@@ -283,14 +283,21 @@ int pm_poll(procmgr *h, struct pollfd *pfd, nfds_t n, int ms)
 int pm_read_fd(int fd, size_t max, bool until_nul, char **ret,
 	       size_t *ret_len)
 {
+	return pm_read_fd_sized(fd, max, until_nul, 0, ret, ret_len);
+}
+
+int pm_read_fd_sized(int fd, size_t max, bool until_nul, size_t size,
+		     char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap = 0, ask, first = size < max ? size : max;
 	char *buf = NULL, *nbuf;
-	size_t len = 0, cap = 0;
 	ssize_t n = 1;
 	int r = 0;
 
 	while (r == 0 && n != 0) {
 		if (len + 1 >= cap) {
-			cap = cap ? cap * 2 : 256;
+			/* room for all of it and one byte more, to see the end */
+			cap = cap ? cap * 2 : first < 255 ? 256 : first + 2;
 			nbuf = realloc(buf, cap);
 			if (!nbuf) {
 				r = -ENOMEM;
@@ -298,13 +305,17 @@ int pm_read_fd(int fd, size_t max, bool until_nul, char **ret,
 			}
 			buf = nbuf;
 		}
-		n = read(fd, buf + len, cap - len - 1);
+		ask = cap - len - 1;
+		n = read(fd, buf + len, ask);
 		if (n < 0)
 			r = errno == EINTR ? 0 : -errno;
 		else if ((len += (size_t)n) > max)
 			r = -EFBIG;
 		else if (until_nul && n > 0 &&
 			 memchr(buf + len - (size_t)n, '\0', (size_t)n))
+			break;
+		/* short of what was asked, with all fstat promised: the end */
+		else if (size && len >= size && (size_t)n < ask)
 			break;
 	}
 	if (r < 0) {

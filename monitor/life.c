@@ -135,7 +135,7 @@ static void exit_text(int status, int sig, bool known, const char *reason,
 		pm_exit_text(status, sig, text, size);
 	else
 		snprintf(text, size, "status=?");
-	pm_format_utc(time(NULL), at);
+	procmgr_format_utc(time(NULL), at);
 	n = strlen(text);
 	snprintf(text + n, size - n, " at=%s%s%s", at, reason ? " reason=" : "",
 		 reason ? reason : "");

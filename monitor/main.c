@@ -196,17 +196,25 @@ static void on_deadlines(struct mon *m)
 #undef DUE
 }
 
-static int timeout_ms(const struct mon *m)
+/*
+ * The time to the soonest deadline, into *ts: ts; NULL when there is
+ * none. To the nanosecond, as ppoll() takes it: poll()'s milliseconds,
+ * rounded up, would double a 1 ms connect() pause.
+ */
+static struct timespec *timeout_of(const struct mon *m, struct timespec *ts)
 {
 	double t = soonest(m), left;
 
 	if (t < 0)
-		return -1;
-	left = (t - mon_now()) * 1000;
+		return NULL;
+	left = t - mon_now();
 	if (left <= 0)
-		return 0;
-	/* Round up: waking a moment early would only loop once more. */
-	return left > INT_MAX ? INT_MAX : (int)left + 1;
+		left = 0;
+	if (left > 1e9)
+		left = 1e9;
+	ts->tv_sec = (time_t)left;
+	ts->tv_nsec = (long)((left - (double)ts->tv_sec) * 1e9);
+	return ts;
 }
 
 static void loop(struct mon *m)
@@ -223,8 +231,9 @@ static void loop(struct mon *m)
 			/* the starter, while it waits for our answer */
 			{ .fd = m->ctl, .events = POLLIN },
 		};
+		struct timespec ts;
 
-		if (poll(p, 6, timeout_ms(m)) < 0 && errno != EINTR)
+		if (ppoll(p, 6, timeout_of(m, &ts), NULL) < 0 && errno != EINTR)
 			break;
 		if (p[5].revents)
 			starter_gone(m);
@@ -273,6 +282,8 @@ static int monitor(const char *dir, const char *name)
 	m.h = procmgr_new();
 	if (r >= 0 && !m.h)
 		r = -ENOMEM;
+	if (m.h)
+		m.h->live_off = true;	/* it holds its own pidfds */
 	if (r >= 0)
 		r = procmgr_open(m.h, dir, name);
 	if (r >= 0)

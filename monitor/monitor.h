@@ -72,7 +72,6 @@ struct mon {
 
 	/* Deadlines, monotonic seconds; < 0 none. */
 	double d_ready, d_connect, d_idle, d_watchdog, d_restart, d_adopt;
-	int connect_ms;
 
 	/* Restarts. */
 	unsigned restarts;	/* total, key restarts */

@@ -86,8 +86,6 @@ void json_field_bool(FILE *f, const char *key, bool value);
 void json_status(FILE *f, const char *name, const struct procmgr_status *st);
 /* "running", "stale", "stopped" (SPEC §4); "error" for anything else. */
 const char *cli_state_name(enum procmgr_state state);
-/* t as RFC 3339 UTC, "2026-11-25T19:02:19Z", into a 21-byte buffer. */
-void cli_format_time(time_t t, char ret[21]);
 
 /* ---- wait.c ---------------------------------------------------------- */
 

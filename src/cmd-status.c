@@ -96,7 +96,7 @@ static void print_details(procmgr *h, const struct procmgr_status *st)
 	if (st->pid > 0)
 		printf("  %-13s %d\n", "pid", (int)st->pid);
 	if (st->started_at >= 0) {
-		cli_format_time(st->started_at, when);
+		procmgr_format_utc(st->started_at, when);
 		printf("  %-13s %s\n", "started", when);
 	}
 	if (st->fingerprint)

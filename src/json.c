@@ -113,20 +113,6 @@ const char *cli_state_name(enum procmgr_state state)
 	return (unsigned)state <= PROCMGR_RUNNING ? names[state] : "error";
 }
 
-void cli_format_time(time_t t, char ret[21])
-{
-	struct tm tm;
-
-	/* Four-digit years only, so the text always fits the buffer. */
-	if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 + 1000 ||
-	    tm.tm_year > 9999 - 1900) {
-		snprintf(ret, 21, "%s", t < 0 ? "0000-01-01T00:00:00Z" :
-						 "9999-12-31T23:59:59Z");
-		return;
-	}
-	strftime(ret, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void put_exit(FILE *f, const struct procmgr_exit *e)
 {
 	const char *sig;
@@ -165,7 +151,7 @@ void json_status(FILE *f, const char *name, const struct procmgr_status *st)
 	json_field(f, "fingerprint", st->fingerprint);
 	json_field(f, "socket", st->socket);
 	if (st->started_at >= 0)
-		cli_format_time(st->started_at, when);
+		procmgr_format_utc(st->started_at, when);
 	json_field(f, "started_at", st->started_at >= 0 ? when : NULL);
 	put_exit(f, &st->exit);
 	json_field_bool(f, "ready", st->state == PROCMGR_RUNNING && st->ready);

@@ -417,15 +417,10 @@ class ProcessManager:
 
     def write_metadata_by_name(self, metadata_key, metadata_value):
         """Write KEY atomically: a reader never sees it empty or partial."""
-        e = self._entry
         data = metadata_value
         if not isinstance(data, bytes):
             data = enc(str(data))
-        with e.qmutex:
-            r = lib.procmgr_write_raw(e.query.ptr, enc(metadata_key), data,
-                                      len(data))
-            if r < 0:
-                raise e.query.error(r)
+        self._query(lib.procmgr_write_raw, enc(metadata_key), data, len(data))
 
     def await_metadata_by_name(self, metadata_key, ongoing_msg,
                                completed_msg, timeout, caster=None):
@@ -762,55 +757,43 @@ class ProcessManager:
         """For the daemon itself: is this process still the one the
         metadata names? False once a newer instance owns the NAME (or the
         metadata is gone): the daemon should then exit."""
-        e = self._entry
-        with e.qmutex:
-            r = lib.procmgr_self_check(e.query.ptr)
-            if r < 0:
-                raise e.query.error(r)
-        return r == 1
+        return self._query(lib.procmgr_self_check) == 1
 
     def touch(self):
         """Count a use of the daemon: its monitor re-arms the idle timer."""
-        e = self._entry
-        with e.qmutex:
-            r = lib.procmgr_touch(e.query.ptr)
-            if r < 0:
-                raise e.query.error(r)
+        self._query(lib.procmgr_touch)
 
     def notify_ready(self, port=None, status=None):
         """For the daemon itself: procmgr.notify_ready()."""
         from .notify import notify_ready
         return notify_ready(port=port, status=status)
 
-    def log_path(self):
-        """The daemon's log file."""
-        out = ctypes.c_void_p()
+    def _query(self, fn, *args):
+        """fn(query handle, *args) under the query mutex; raises on < 0."""
         e = self._entry
         with e.qmutex:
-            r = lib.procmgr_log_path(e.query.ptr, ctypes.byref(out))
+            r = fn(e.query.ptr, *args)
             if r < 0:
                 raise e.query.error(r)
-        return dec(take(out.value))
+        return r
+
+    def _query_out(self, fn, *args):
+        """fn(query handle, *args, &out): the pointer it hands out."""
+        out = ctypes.c_void_p()
+        self._query(fn, *args, ctypes.byref(out))
+        return out.value
+
+    def log_path(self):
+        """The daemon's log file."""
+        return dec(take(self._query_out(lib.procmgr_log_path)))
 
     def log_tail(self, n=20):
         """The last n lines of the daemon's log, as one string."""
-        out = ctypes.c_void_p()
-        e = self._entry
-        with e.qmutex:
-            r = lib.procmgr_log_tail(e.query.ptr, n, ctypes.byref(out))
-            if r < 0:
-                raise e.query.error(r)
-        return dec(take(out.value))
+        return dec(take(self._query_out(lib.procmgr_log_tail, n)))
 
     def keys(self):
         """The metadata keys present, sorted."""
-        out = ctypes.c_void_p()
-        e = self._entry
-        with e.qmutex:
-            r = lib.procmgr_keys(e.query.ptr, ctypes.byref(out))
-            if r < 0:
-                raise e.query.error(r)
-        return _lib.take_strv(out.value)
+        return _lib.take_strv(self._query_out(lib.procmgr_keys))
 
 
 def _lock_wait_log(line):

@@ -211,3 +211,24 @@ count_daemons() {
 	run -0 pm get web pid
 	[ "$output" = "$pid" ]
 }
+
+# Waiters of a start under way wait for the lock shared, together: the
+# wait line and --lock-timeout hold there too.
+@test "ensure of a kept daemon waits for a held lock, says so, keeps it" {
+	run -0 pm start web -- "$DAEMON" pause
+	pid=$output
+	"$PROCMGR" --dir "$D" lock web -- sleep 1 </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$D/.lock.web.lock_message"
+	run -0 --separate-stderr pm ensure web --lock-timeout 20 -- "$DAEMON" pause
+	[ "$output" = "$pid" ]
+	[[ "$stderr" == *"PID "*" waiting for a file lock ($D/.lock.web) held by: "*"sleep 1"* ]]
+	[[ "$stderr" != *restarting* ]]
+	"$PROCMGR" --dir "$D" lock web -- sleep 30 </dev/null >/dev/null 2>&1 3>&- &
+	track $!
+	wait_for 20 test -e "$D/.lock.web.lock_message"
+	run -4 --separate-stderr pm ensure web --lock-timeout 0.3 -- "$DAEMON" pause
+	[ -z "$output" ]
+	[[ "$stderr" == *"waiting for a file lock ($D/.lock.web) held by: "*"sleep 30"* ]]
+	[[ "$stderr" == *"timed out waiting for lock: "*".lock.web is held by: "* ]]
+}

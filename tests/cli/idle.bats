@@ -228,3 +228,13 @@ time.sleep(3600)' "$1" </dev/null >/dev/null 2>&1 3>&- &
 	alive "$SPID"
 	[ "$(ls "$MD/web" | tr '\n' ' ')" = "pid start_time " ]
 }
+
+@test "a daemon still getting ready is not idle" {
+	# ready after 1.5 s, three idle timeouts: the start still succeeds
+	run -0 --separate-stderr pm start web --idle-timeout 0.5 --ready notify \
+		-- "$DAEMON" sleep=1.5 notify=READY=1 pause
+	pid=$output
+	# ready, then unused: now it is stopped as idle
+	wait_for 20 gone "$pid"
+	wait_for 10 key_has web exit 'reason=idle$'
+}

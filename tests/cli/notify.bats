@@ -53,7 +53,7 @@ teardown() { lc_teardown; }
 	[ "$stderr" = "stopped web (pid $main)" ]
 	gone "$main"
 	gone "$first"
-	gone "$mon"
+	wait_for 10 gone "$mon"	# it ends just after stop returns
 }
 
 @test "MAINPID= of a process outside the tree is ignored" {

@@ -61,3 +61,11 @@ npm() {
 	done
 	alive "$pid"
 }
+
+@test "a DIR owned by a third user is unsafe, and the message names both" {
+	mkdir -m 0755 "$O/third"
+	chown 54321:54321 "$O/third"
+	run -1 --separate-stderr npm --dir "$O/third" status web
+	[ "$stderr" = "procmgr: unsafe directory $O/third: owned by uid 54321 (unknown user), not you (uid 65534, nobody); use a directory you own (--dir)" ]
+	[ -z "$output" ]
+}

@@ -43,8 +43,10 @@ daemon_with_children() {
 	# the rest, naming each.
 	has_event "^sent SIGTERM to pid $pid$"
 	has_event "^sent SIGTERM to the rest of web's tree: "
-	line=$(events | grep "^sent SIGKILL to the rest of web's tree: ")
-	for k in $kids; do [[ " ${line##*: } " == *" $k "* ]]; done
+	# (a second sweep may name a straggler on a line of its own)
+	line=$(events | sed -n "s/^sent SIGKILL to the rest of web's tree: //p" |
+		tr '\n' ' ')
+	for k in $kids; do [[ " $line " == *" $k "* ]]; done
 }
 
 @test "stop takes a grandchild whose parent already exited" {
@@ -187,6 +189,19 @@ daemon_with_children() {
 	run -0 pm stop web
 	gone "$server"
 	gone "$helper"
+}
+
+@test "a --pid-file written after the parent exited is waited for" {
+	# The server writes its pid file 1 s after its parent has exited 0.
+	run -0 --separate-stderr pm start web --pid-file "$T/web.pid" -- \
+		sh -c '( sleep 1; sh -c '"'"'echo $PPID'"'"' >"$1.new"
+			mv "$1.new" "$1"; exec "$0" pause ) & exit 0' \
+		"$DAEMON" "$T/web.pid"
+	server=$(cat "$T/web.pid")
+	note_pid "$server"
+	[ "$output" = "$server" ]
+	key_is web pid "$server"
+	has_event "^pid $server is the daemon now \(named in its pid file\)$"
 }
 
 @test "a relative --pid-file is taken from the caller's directory" {

@@ -42,7 +42,10 @@ def argv0(pid):
 
 def wait_exit(pid):
     """Block until pid has exited (it need not be our child)."""
-    fd = os.pidfd_open(pid)
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return      # gone already: its parent (a monitor) reaped it
     try:
         select.select([fd], [], [], 10)
     finally:

@@ -57,11 +57,14 @@ def test_the_daemon_spawn_replacement(daemons, tmp_path):
     st = pm.status()
     assert st.running and st.ready and st.status_text == "serving"
     assert int(st.socket) == pm.socket > 0
+    # The daemon logs its READY=1 after sending it: ensure may return
+    # before the line is written.
+    wait_for(lambda: f"ready on {pm.socket}, sent=True" in pm.log_tail(10),
+             what="the daemon's ready line")
     log = pm.log_tail(10)
     # from_env() named it, and self_check() said it is the recorded one
     assert f"fake_daemon: mytool in {pm.metadata_base_dir}, " \
            "self_check=True" in log
-    assert f"ready on {pm.socket}, sent=True" in log
 
 
 def test_status_is_procmgr_json_status(daemons):
@@ -281,7 +284,8 @@ def test_kill_mode_process_leaves_the_rest_of_the_tree(daemons, tmp_path):
     pm = daemons("web")
     child = tmp_path / "child"
     pm.start(["sh", "-c", f"sleep 1000 & echo $! > {child}; exec sleep 1000"])
-    wait_for(child.exists)
+    # the shell creates the file, then writes the pid into it
+    wait_for(lambda: child.exists() and child.read_text().endswith("\n"))
     cpid = int(child.read_text())
     pm.stop(kill_mode="process")
     assert os.path.exists(f"/proc/{cpid}")

@@ -492,6 +492,20 @@ START_TEST(test_create_failures)
 END_TEST
 
 /* DIR's parent not writable by the caller: named, not created. */
+/* The CLI, a static PIE, names owners from /etc/passwd itself. */
+START_TEST(test_passwd_name)
+{
+	char name[64];
+
+	ck_assert_int_eq(pm_passwd_name(0, name, sizeof(name)), 1);
+	ck_assert_str_eq(name, "root");
+	ck_assert_int_eq(pm_passwd_name(65534, name, sizeof(name)), 1);
+	ck_assert_str_eq(name, "nobody");
+	/* a uid /etc/passwd does not list has no name */
+	ck_assert_int_eq(pm_passwd_name(4000000000u, name, sizeof(name)), 0);
+}
+END_TEST
+
 START_TEST(test_create_refused)
 {
 	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "p/q/base");
@@ -583,6 +597,7 @@ int main(void)
 	tcase_add_test(tc, test_read_only_foreign);
 	tcase_add_test(tc, test_create_failures);
 	tcase_add_test(tc, test_create_refused);
+	tcase_add_test(tc, test_passwd_name);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -101,22 +101,6 @@ START_TEST(test_string_exact)
 }
 END_TEST
 
-START_TEST(test_format_time)
-{
-	char t[21];
-
-	cli_format_time(0, t);
-	ck_assert_str_eq(t, "1970-01-01T00:00:00Z");
-	cli_format_time(1795633339, t);
-	ck_assert_str_eq(t, "2026-11-25T19:02:19Z");
-	/* Out of four-digit range: clamped, never overflowing the buffer. */
-	cli_format_time((time_t)400000000000LL, t);
-	ck_assert_str_eq(t, "9999-12-31T23:59:59Z");
-	cli_format_time((time_t)-400000000000LL, t);
-	ck_assert_str_eq(t, "0000-01-01T00:00:00Z");
-}
-END_TEST
-
 START_TEST(test_status_running)
 {
 	char fp[] = "ab12", sock[] = "38549";
@@ -201,7 +185,6 @@ int main(void)
 	tcase_add_loop_test(tc, test_string_round_trip, 0,
 			    (int)(sizeof(strings) / sizeof(strings[0])));
 	tcase_add_test(tc, test_string_exact);
-	tcase_add_test(tc, test_format_time);
 	tcase_add_test(tc, test_status_running);
 	tcase_add_test(tc, test_status_stopped_and_exits);
 	suite_add_tcase(s, tc);

@@ -825,7 +825,7 @@ int main(void)
 	tcase_add_test(tc, test_write_mode);
 	suite_add_tcase(s, tc);
 
-	/* 10,000 fsync'ed writes: minutes on a slow disk, seconds on most. */
+	/* 10,000 writes, each a temp file and a rename: seconds on a slow disk. */
 	tcase_add_checked_fixture(ta, setup, NULL);
 	tcase_set_timeout(ta, 600);
 	tcase_add_test(ta, test_atomic_under_readers);

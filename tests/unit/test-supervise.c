@@ -679,8 +679,10 @@ START_TEST(test_waits_interrupted)
 	const int term[] = { SIGTERM };
 	struct procmgr_stop_opts so = { .signals = term, .n_signals = 1,
 					.kill_wait = 60 };
+	/* ready (fd 3) once TERM is ignored: a TERM sent sooner would end it */
 	char *dir, *v = NULL, *ign[] = { (char *)"/bin/sh", (char *)"-c",
-					 (char *)"trap '' TERM; exec sleep 1000",
+					 (char *)"trap '' TERM; echo >&3; "
+						 "exec sleep 1000 3>&-",
 					 NULL };
 	procmgr *h = tu_scratch("waits", &dir), *holder = tu_open(dir, "waits");
 	pid_t pid;
@@ -695,6 +697,7 @@ START_TEST(test_waits_interrupted)
 	ck_assert_int_eq(procmgr_await(h, "never", 60, &v), -EINTR);
 	interrupt_off();
 	o.argv = ign;
+	o.ready = (struct procmgr_ready){ .kind = PROCMGR_READY_FD, .fd = 3 };
 	ck_assert_int_eq(procmgr_start(h, &o, &pid), 0);
 	track_daemon(pid);
 	interrupt_in(0.3);
@@ -717,9 +720,14 @@ END_TEST
  */
 START_TEST(test_cancel_fd)
 {
+	/* ready (fd 3) once TERM is ignored: a TERM sent sooner would end it */
 	char *argv[] = { (char *)"/bin/sh", (char *)"-c",
-			 (char *)"trap '' TERM; exec sleep 1000", NULL };
-	struct procmgr_spawn_opts o = { .argv = argv };
+			 (char *)"trap '' TERM; echo >&3; exec sleep 1000 3>&-",
+			 NULL };
+	struct procmgr_spawn_opts o = {
+		.argv = argv,
+		.ready = { .kind = PROCMGR_READY_FD, .fd = 3 },
+	};
 	const int term[] = { SIGTERM };
 	struct procmgr_stop_opts so = { .signals = term, .n_signals = 1,
 					.kill_wait = 60 };

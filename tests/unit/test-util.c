@@ -198,6 +198,36 @@ START_TEST(test_escape)
 }
 END_TEST
 
+/* UTC by arithmetic, beside gmtime_r(), and clamped to four digits. */
+START_TEST(test_format_utc)
+{
+	static const long long cases[] = {
+		0, 1795633339, 951782400, 951868799, 4107542400LL, -1,
+		-86400, -86401, -2203891200LL, -62135596800LL,
+		-62162035201LL, 253402300799LL,
+	};
+	char got[21], want[96];
+	struct tm tm;
+	time_t t;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = (time_t)cases[i];
+		ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+		procmgr_format_utc(t, got);
+		ck_assert_str_eq(got, want);
+	}
+	procmgr_format_utc(0, got);
+	ck_assert_str_eq(got, "1970-01-01T00:00:00Z");
+	procmgr_format_utc((time_t)400000000000LL, got);
+	ck_assert_str_eq(got, "9999-12-31T23:59:59Z");
+	procmgr_format_utc((time_t)-400000000000LL, got);
+	ck_assert_str_eq(got, "0000-01-01T00:00:00Z");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -211,6 +241,7 @@ int main(void)
 	tcase_add_test(tc, test_deadline);
 	tcase_add_test(tc, test_error_and_warning);
 	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_format_utc);
 	tcase_add_loop_test(tc, test_abs_path, 0,
 			    (int)(sizeof(abs_cases) / sizeof(abs_cases[0])));
 	suite_add_tcase(s, tc);

@@ -467,10 +467,11 @@ char *tu_helper(const char *helper)
 	return p;
 }
 
+/* Our fds close at the exec, not before: see tu_spawn's pipe. */
 static void child_setup(void)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	close_range(3, ~0U, 0);
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
 pid_t tu_spawn(const char *helper, const char *const *args)
@@ -478,12 +479,15 @@ pid_t tu_spawn(const char *helper, const char *const *args)
 	char *path = tu_helper(helper);
 	const char *argv[32];
 	size_t n = 0;
+	int p[2];
 	pid_t pid;
+	char c;
 
 	argv[n++] = path;
 	for (; args && *args && n < 31; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -491,6 +495,15 @@ pid_t tu_spawn(const char *helper, const char *const *args)
 		execv(path, (char *const *)argv);
 		_exit(127);
 	}
+	/*
+	 * EOF once the exec (or the child's death) closed the write end:
+	 * from here the pid is the helper, never a copy of this process in
+	 * our process group, which a stop of it would take down with it.
+	 */
+	close(p[1]);
+	while (read(p[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(p[0]);
 	free(path);
 	tu_track(pid);
 	return pid;
