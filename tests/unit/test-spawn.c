@@ -457,7 +457,12 @@ START_TEST(test_monitor_small_and_fd_free)
 	 * Stdio on /dev/null, then only its own: the log, the notify
 	 * socket, its signalfd and a pidfd on the daemon. Nothing of the
 	 * caller's: the leak was /dev/null too, and would make a fourth.
+	 * It answers the starter before it closes what the start needed
+	 * (its inotify fd, the answer socket): give it time to settle.
 	 */
+	for (double t0 = tu_now(); count_fds(mon, &max) != 7 &&
+				   tu_now() - t0 < 10;)
+		tu_sleep(0.01);
 	ck_assert_int_eq(count_fds(mon, &max), 7);
 	for (int fd = 0; fd <= max; fd++) {
 		char link[64];
