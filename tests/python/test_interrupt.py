@@ -69,14 +69,21 @@ def lock_is_free(base):
     return True
 
 
-def test_ctrl_c_in_a_lock_wait(pmdir, procs):
+def hold_lock(base, procs):
+    """Another process takes NAME's lock and keeps it (until killed, at
+    the latest in teardown); it is returned."""
     holder = procs.python(
         "import sys\nfrom procmgr import ProcessManager\n"
-        f"pm = ProcessManager('web', {pmdir!r})\n"
+        f"pm = ProcessManager('web', {base!r})\n"
         "pm.lifecycle_lock.acquire()\nprint('held', flush=True)\n"
         "sys.stdin.readline()\n",
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline() == "held\n"
+    return holder
+
+
+def test_ctrl_c_in_a_lock_wait(pmdir, procs):
+    holder = hold_lock(pmdir, procs)
     child, took, held = interrupt(
         procs, pmdir, "pm.lifecycle_lock.acquire(message_fn=None)")
     assert took < 0.1 and not held, took
@@ -174,13 +181,7 @@ def test_ctrl_c_caught_by_another_thread_ends_the_wait(pmdir, procs):
     # Only a thread that is in a system call gets EINTR: with SIGINT
     # blocked in the main thread, the kernel hands it to another one, and
     # the wait in the main thread must end all the same.
-    holder = procs.python(
-        "import sys\nfrom procmgr import ProcessManager\n"
-        f"pm = ProcessManager('web', {pmdir!r})\n"
-        "pm.lifecycle_lock.acquire()\nprint('held', flush=True)\n"
-        "sys.stdin.readline()\n",
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline() == "held\n"
+    hold_lock(pmdir, procs)
     code = CHILD.format(base=pmdir, call=(
         "threading.Thread(target=threading.Event().wait, daemon=True)"
         ".start()\n    "
