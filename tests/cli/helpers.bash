@@ -70,13 +70,18 @@ gone() {
 	! alive "$1"
 }
 
+# The pid the monitor key of NAME names (its first field).
+mon_of() {
+	cut -d' ' -f1 "$MD/${1:-web}/monitor"
+}
+
 # crash NAME: kill NAME's daemon with SIGKILL, then wait until its monitor
 # has recorded the exit and ended. The monitor records under NAME's lock,
 # so a command run sooner would wait for it and say so on stderr.
 crash() {
 	local pid mon
 	pid=$(cat "$MD/$1/pid")
-	mon=$(cut -d' ' -f1 "$MD/$1/monitor")
+	mon=$(mon_of "$1")
 	kill -KILL "$pid"
 	wait_for 20 gone "$pid"
 	wait_for 20 gone "$mon"

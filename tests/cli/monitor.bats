@@ -130,8 +130,7 @@ teardown() { lc_teardown; }
 }
 
 @test "procmgr-monitor run by hand says what it is for, and runs nothing" {
-	mon=$PROCMGR_MONITOR
-	[ -n "$mon" ] || mon=$(dirname "$PROCMGR")/procmgr-monitor
+	mon=${PROCMGR_MONITOR:-$(dirname "$PROCMGR")/procmgr-monitor}
 	# bad arguments, and good ones without the job procmgr passes on fd 3
 	for args in "" "$D" "relative web" "$D web"; do
 		# shellcheck disable=SC2086
@@ -156,8 +155,7 @@ teardown() { lc_teardown; }
 }
 
 @test "a monitor handed an empty or corrupt job starts nothing" {
-	mon=$PROCMGR_MONITOR
-	[ -n "$mon" ] || mon=$(dirname "$PROCMGR")/procmgr-monitor
+	mon=${PROCMGR_MONITOR:-$(dirname "$PROCMGR")/procmgr-monitor}
 	: >"$T/empty"
 	printf 'procmgr-job\0garbage' >"$T/garbage"
 	for job in empty garbage; do

@@ -28,11 +28,6 @@ count_events() {
 	events "${2:-web}" | grep -cE -- "$1" || true
 }
 
-# The pid the monitor key of NAME names (its first field).
-mon_of() {
-	cut -d' ' -f1 "$MD/${1:-web}/monitor"
-}
-
 # The parent of PID.
 ppid_of() {
 	awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$1/stat" 2>/dev/null
