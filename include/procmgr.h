@@ -346,6 +346,53 @@ PROCMGR_EXPORT int procmgr_status_sized(procmgr *h, struct procmgr_status *ret,
 	procmgr_status_sized((h), (ret), sizeof(struct procmgr_status))
 
 /*
+ * Every NAME of a DIR with its status, for a listing of thousands: the
+ * listing walks and checks DIR/HOSTFP once (dir NULL: the default) and
+ * reads its NAMEs, sorted, into one buffer; each status then walks only
+ * NAME's own directory. A missing DIR lists no NAMEs; failures are those
+ * of procmgr_list(). The listing is a snapshot: a NAME made later is not
+ * in it, and one removed since reads as STOPPED. Free it with
+ * procmgr_listing_free() (accepts NULL).
+ */
+typedef struct procmgr_listing procmgr_listing;
+PROCMGR_EXPORT int procmgr_listing_open(const char *dir,
+					procmgr_listing **ret_listing);
+PROCMGR_EXPORT size_t procmgr_listing_count(const procmgr_listing *l);
+/* The i-th NAME (from 0), owned by the listing; NULL past the end. */
+PROCMGR_EXPORT const char *procmgr_listing_name(const procmgr_listing *l,
+					       size_t i);
+/*
+ * Open h, a new handle, read-only on the i-th NAME and read its status:
+ * procmgr_open_read_only() and procmgr_status() in one call, with the
+ * same checks, answers and messages (an unsafe NAME directory fails with
+ * h's message saying why). h stays open on NAME for further reads.
+ */
+PROCMGR_EXPORT int procmgr_listing_status_sized(procmgr_listing *l, size_t i,
+					       procmgr *h,
+					       struct procmgr_status *ret,
+					       size_t size);
+#define procmgr_listing_status(l, i, h, ret) \
+	procmgr_listing_status_sized((l), (i), (h), (ret), \
+				     sizeof(struct procmgr_status))
+PROCMGR_EXPORT void procmgr_listing_free(procmgr_listing *l);
+
+/*
+ * Call fn for every NAME of the listing, in order, from the calling
+ * thread, with what procmgr_listing_status() gives: r its result, st the
+ * status (when r >= 0), message why it failed (r < 0) or the status's
+ * warning (else NULL). st and message are freed when fn returns.
+ * Meanwhile `readers` threads read the next NAMEs ahead of fn (0: one per
+ * CPU the process may use, at most 4, and none for a short listing; 1:
+ * none, the calling thread reads). fn returning non-zero stops the walk:
+ * that value is returned; else 0.
+ */
+typedef int (*procmgr_listing_fn)(void *userdata, size_t i, const char *name,
+				  int r, const char *message,
+				  const struct procmgr_status *st);
+PROCMGR_EXPORT int procmgr_listing_each(procmgr_listing *l, int readers,
+				       procmgr_listing_fn fn, void *userdata);
+
+/*
  * The identity of a live process as the start_time key holds it:
  * "<field 22 of /proc/PID/stat> <boot id>". -ESRCH when there is no such
  * process or it is a zombie.

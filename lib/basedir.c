@@ -101,24 +101,21 @@ int pm_check_file_owner(procmgr *h, const struct stat *st, const char *path)
 				 self));
 }
 
-int pm_check_dir(procmgr *h, int fd, const char *path)
+/* pm_check_dir() of what fstat() said of the directory. */
+static int check_dir_stat(procmgr *h, const struct stat *st, const char *path)
 {
-	struct stat st;
 	uid_t me = geteuid();
 	char owner[64], self[64];
 
-	if (fstat(fd, &st) < 0)
-		return pm_error(h, errno, "cannot stat %s: %s", path,
-				strerror(errno));
-	if (!S_ISDIR(st.st_mode))
+	if (!S_ISDIR(st->st_mode))
 		return pm_blame(h, "dir",
 				pm_error(h, ENOTDIR, "%s is not a directory; "
 					 "remove it or use another directory",
 					 path));
 	/* root may read (never write) another user's DIR */
-	if (st.st_uid != me && st.st_uid != 0 &&
+	if (st->st_uid != me && st->st_uid != 0 &&
 	    !(h && h->read_only && me == 0)) {
-		user_name(st.st_uid, owner, sizeof(owner));
+		user_name(st->st_uid, owner, sizeof(owner));
 		user_name(me, self, sizeof(self));
 		if (me == 0)
 			return pm_error(h, EACCES, "directory %s is owned by "
@@ -126,22 +123,32 @@ int pm_check_dir(procmgr *h, int fd, const char *path)
 					"user's daemons (status, list, get, "
 					"logs); change them as that user (sudo "
 					"-u %s procmgr ...)", path,
-					(unsigned)st.st_uid, owner, owner);
+					(unsigned)st->st_uid, owner, owner);
 		return pm_blame(h, "dir",
 				pm_error(h, EACCES, "unsafe directory %s: owned "
 					 "by uid %u (%s), not you (uid %u, %s); "
 					 "use a directory you own", path,
-					 (unsigned)st.st_uid, owner,
+					 (unsigned)st->st_uid, owner,
 					 (unsigned)me, self));
 	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX))
 		return pm_blame(h, "dir",
 				pm_error(h, EACCES, "unsafe directory %s: mode "
 					 "%04o is writable by others without the "
 					 "sticky bit; run 'chmod 700 %s' or use "
 					 "another directory", path,
-					 (unsigned)(st.st_mode & 07777), path));
+					 (unsigned)(st->st_mode & 07777), path));
 	return 0;
+}
+
+int pm_check_dir(procmgr *h, int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return pm_error(h, errno, "cannot stat %s: %s", path,
+				strerror(errno));
+	return check_dir_stat(h, &st, path);
 }
 
 /* mkdir -p path, 0700 for what it creates; symlinks followed (parents). */
@@ -201,10 +208,12 @@ int pm_check_writable(procmgr *h)
 /*
  * Open name in atfd as a directory without following a symlink, making it
  * 0700 when create and missing, then vet it. path names it in messages;
- * *ret_fd is written only on success.
+ * *ret_fd and *ret_st (its stat, when not NULL) are written only on
+ * success.
  */
 static int open_component(procmgr *h, int atfd, const char *name,
-			  const char *path, bool create, int *ret_fd)
+			  const char *path, bool create, int *ret_fd,
+			  struct stat *ret_st)
 {
 	struct stat st;
 	int fd, r;
@@ -235,12 +244,16 @@ static int open_component(procmgr *h, int atfd, const char *name,
 		return pm_error(h, r, "cannot open directory %s: %s", path,
 				strerror(r));
 	}
-	r = pm_check_dir(h, fd, path);
+	r = fstat(fd, &st) < 0 ? pm_error(h, errno, "cannot stat %s: %s",
+					  path, strerror(errno)) :
+				 check_dir_stat(h, &st, path);
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
 	*ret_fd = fd;
+	if (ret_st)
+		*ret_st = st;
 	return 0;
 }
 
@@ -313,7 +326,7 @@ int pm_open_base(procmgr *h, bool create, int *ret_fd)
 	r = open_parent(h, create, &pfd, &base);
 	if (r < 0)
 		return r;
-	r = open_component(h, pfd, base, h->dir, create, ret_fd);
+	r = open_component(h, pfd, base, h->dir, create, ret_fd, NULL);
 	close(pfd);
 	return r;
 }
@@ -325,21 +338,44 @@ int pm_open_host(procmgr *h, bool create, int *ret_fd)
 	r = pm_open_base(h, create, &bfd);
 	if (r < 0)
 		return r;
-	r = open_component(h, bfd, h->hostfp, h->host_dir, create, ret_fd);
+	r = open_component(h, bfd, h->hostfp, h->host_dir, create, ret_fd,
+			   NULL);
 	close(bfd);
 	return r;
 }
 
-int pm_open_meta(procmgr *h, bool create, int *ret_fd)
+/* pm_open_meta(), with the stat of what it opened into *ret_st. */
+static int open_meta(procmgr *h, bool create, int *ret_fd,
+		     struct stat *ret_st)
 {
 	int hfd, r;
 
 	r = pm_open_host(h, create, &hfd);
 	if (r < 0)
 		return r;
-	r = open_component(h, hfd, h->name, h->meta_dir, create, ret_fd);
+	r = open_component(h, hfd, h->name, h->meta_dir, create, ret_fd,
+			   ret_st);
 	close(hfd);
 	return r;
+}
+
+int pm_open_meta(procmgr *h, bool create, int *ret_fd)
+{
+	return open_meta(h, create, ret_fd, NULL);
+}
+
+int pm_meta_open_at(procmgr *h, int host_fd)
+{
+	int fd, r;
+
+	pm_meta_drop(h);
+	r = open_component(h, host_fd, h->name, h->meta_dir, false, &fd,
+			   &h->meta_st);
+	if (r < 0)
+		return r;
+	h->meta_fd = fd;
+	h->meta_fresh = true;
+	return 0;
 }
 
 void pm_meta_drop(procmgr *h)
@@ -348,6 +384,7 @@ void pm_meta_drop(procmgr *h)
 		close(h->meta_fd);
 	h->meta_fd = -1;
 	h->meta_pinned = false;
+	h->meta_fresh = false;
 }
 
 /*
@@ -380,7 +417,8 @@ int pm_meta_fd_stat(procmgr *h, int *ret_fd, struct stat *ret_st)
 	struct stat now;
 	int fd, r;
 
-	if (h->meta_fd >= 0 && h->meta_pinned) {
+	if (h->meta_fd >= 0 && (h->meta_pinned || h->meta_fresh)) {
+		h->meta_fresh = false;
 		*ret_fd = h->meta_fd;
 		return ret_st && fstat(h->meta_fd, ret_st) < 0 ? -errno : 0;
 	}
@@ -391,15 +429,9 @@ int pm_meta_fd_stat(procmgr *h, int *ret_fd, struct stat *ret_st)
 		return 0;
 	}
 	pm_meta_drop(h);
-	r = pm_open_meta(h, false, &fd);
+	r = open_meta(h, false, &fd, &h->meta_st);
 	if (r < 0)
 		return r;
-	if (fstat(fd, &h->meta_st) < 0) {
-		r = pm_error(h, errno, "cannot stat %s: %s", h->meta_dir,
-			     strerror(errno));
-		close(fd);
-		return r;
-	}
 	h->meta_fd = fd;
 	*ret_fd = fd;
 	if (ret_st)

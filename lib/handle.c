@@ -73,14 +73,28 @@ static int absolute_dir(const char *dir, char **ret)
 	return 0;
 }
 
+/* h's NAME paths, from its dir and host_dir. */
+static int set_name_paths(procmgr *h, const char *name)
+{
+	const char *sep = strcmp(h->dir, "/") ? "/" : "";
+
+	h->meta_dir = pm_asprintf("%s/%s", h->host_dir, name);
+	h->default_log = pm_asprintf("%s/%s.log", h->host_dir, name);
+	h->lock_path = pm_asprintf("%s%s.lock.%s", h->dir, sep, name);
+	h->lock_msg_path = pm_asprintf("%s.lock_message", h->lock_path);
+	if (!h->meta_dir || !h->default_log || !h->lock_path ||
+	    !h->lock_msg_path)
+		return -ENOMEM;
+	return 0;
+}
+
 /*
  * Set h's dir and host_dir from dir (NULL: the default). name may be NULL
- * (procmgr_list), leaving the NAME paths unset.
+ * (a listing), leaving the NAME paths unset.
  */
-static int set_paths(procmgr *h, const char *dir, const char *name)
+int pm_set_paths(procmgr *h, const char *dir, const char *name)
 {
 	char *def = NULL;
-	const char *sep;
 	int r;
 
 	if (!dir) {
@@ -98,17 +112,12 @@ static int set_paths(procmgr *h, const char *dir, const char *name)
 	r = procmgr_host_fingerprint(h->hostfp);
 	if (r < 0)
 		goto fail;
-	sep = strcmp(h->dir, "/") ? "/" : "";
-	h->host_dir = pm_asprintf("%s%s%s", h->dir, sep, h->hostfp);
-	if (name) {
-		h->meta_dir = pm_asprintf("%s/%s", h->host_dir, name);
-		h->default_log = pm_asprintf("%s/%s.log", h->host_dir, name);
-		h->lock_path = pm_asprintf("%s%s.lock.%s", h->dir, sep, name);
-		h->lock_msg_path = pm_asprintf("%s.lock_message", h->lock_path);
-	}
-	r = -ENOMEM;
-	if (!h->host_dir || (name && (!h->meta_dir || !h->default_log ||
-				      !h->lock_path || !h->lock_msg_path)))
+	h->host_dir = pm_asprintf("%s%s%s", h->dir, strcmp(h->dir, "/") ?
+				  "/" : "", h->hostfp);
+	r = h->host_dir ? 0 : -ENOMEM;
+	if (r == 0 && name)
+		r = set_name_paths(h, name);
+	if (r < 0)
 		goto fail;
 	free(def);
 	return 0;
@@ -239,7 +248,7 @@ int procmgr_open(procmgr *h, const char *dir, const char *name)
 				"characters of a-z, 0-9, '.', '_', '-', not "
 				"starting with '.'", name ? name : "(null)");
 	memcpy(h->name, norm, sizeof(norm));
-	r = set_paths(h, dir, h->name);
+	r = pm_set_paths(h, dir, h->name);
 	if (r < 0)
 		goto fail;
 	/*
@@ -258,6 +267,38 @@ fail:
 	free_paths(h);
 	h->name[0] = '\0';
 	return r;
+}
+
+int pm_open_listed(procmgr *h, const procmgr *base, int host_fd,
+		   const char *name)
+{
+	int r;
+
+	if (h->opened)
+		return pm_error(h, EINVAL, "handle is already opened for '%s'; "
+				"use a new handle", h->name);
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	memcpy(h->hostfp, base->hostfp, sizeof(h->hostfp));
+	h->dir = strdup(base->dir);
+	h->host_dir = strdup(base->host_dir);
+	r = h->dir && h->host_dir ? set_name_paths(h, h->name) : -ENOMEM;
+	if (r < 0) {
+		free_paths(h);
+		h->name[0] = '\0';
+		return pm_error(h, ENOMEM, "out of memory");
+	}
+	h->read_only = true;
+	/* A NAME removed since it was listed is stopped: no metadata. */
+	r = pm_meta_open_at(h, host_fd);
+	if (r < 0 && r != -ENOENT) {
+		free_paths(h);
+		h->name[0] = '\0';
+		h->read_only = false;
+		return r;
+	}
+	h->errmsg[0] = '\0';
+	h->opened = true;
+	return 0;
 }
 
 const char *procmgr_errmsg(const procmgr *h)
@@ -298,37 +339,4 @@ const char *procmgr_lock_path(const procmgr *h)
 const char *procmgr_default_log(const procmgr *h)
 {
 	return h ? h->default_log : NULL;
-}
-
-/* A NAME is a real directory whose name is already a normalized name. */
-static bool want_name(int fd, const char *name)
-{
-	char norm[PROCMGR_NAME_MAX + 1];
-	struct stat st;
-
-	return procmgr_name_normalize(name, norm) == 0 &&
-	       strcmp(norm, name) == 0 &&
-	       fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISDIR(st.st_mode);
-}
-
-int procmgr_list(const char *dir, char ***ret_names)
-{
-	procmgr *h = procmgr_new();
-	int fd, r;
-
-	if (!h)
-		return -ENOMEM;
-	h->read_only = true;	/* it only reads: root may list anyone's */
-	r = set_paths(h, dir, NULL);
-	if (r < 0)
-		goto out;
-	r = pm_open_host(h, false, &fd);
-	if (r == -ENOENT)
-		r = pm_empty_strv(ret_names);
-	else if (r >= 0)
-		r = pm_list_dir(fd, want_name, ret_names);
-out:
-	procmgr_free(h);
-	return r;
 }

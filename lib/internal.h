@@ -41,6 +41,7 @@ struct procmgr {
 	int meta_fd;		/* checked DIR/HOSTFP/NAME kept for reads, or -1 */
 	struct stat meta_st;	/* meta_fd as its check found it */
 	bool meta_pinned;	/* pm_meta_pin(): reads use meta_fd as it is */
+	bool meta_fresh;	/* just walked: its next use needs no check */
 	int lock_fd;		/* -1 when the lock is not held */
 	unsigned lock_depth;
 	bool lock_inherited;	/* lock_fd: a parent's (PROCMGR_LOCK_FD) */
@@ -58,6 +59,20 @@ struct procmgr {
 	char *warning;
 };
 
+
+/* ---- handle.c ------------------------------------------------------ */
+
+/*
+ * Set h's DIR (dir, NULL: the default), HOSTFP and DIR/HOSTFP; with a
+ * name, also NAME's paths. A message on failure.
+ */
+int pm_set_paths(procmgr *h, const char *dir, const char *name);
+/*
+ * Open h read-only on name, a NAME listed under base's DIR/HOSTFP, whose
+ * checked fd is host_fd: base's paths, only NAME's directory walked.
+ */
+int pm_open_listed(procmgr *h, const procmgr *base, int host_fd,
+		   const char *name);
 
 /* ---- util.c -------------------------------------------------------- */
 
@@ -336,6 +351,13 @@ int pm_meta_fd(procmgr *h, int *ret_fd);
 int pm_meta_fd_stat(procmgr *h, int *ret_fd, struct stat *ret_st);
 /* Close the kept fd (h's paths changed, or h is freed). */
 void pm_meta_drop(procmgr *h);
+/*
+ * Walk only DIR/HOSTFP/NAME, from host_fd (a checked fd on DIR/HOSTFP),
+ * and keep it as h's metadata directory, fresh: the next pm_meta_fd()
+ * takes it as it is, the walk having just checked it. For a listing,
+ * which walks DIR/HOSTFP once for all its NAMEs.
+ */
+int pm_meta_open_at(procmgr *h, int host_fd);
 /* Open DIR/HOSTFP, checked; create makes it. */
 int pm_open_host(procmgr *h, bool create, int *ret_fd);
 

@@ -9,118 +9,114 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct row {
-	char name[PROCMGR_NAME_MAX + 1];
-	const char *state;
-	char pid[24];
-	char uptime[32];
-	struct procmgr_status st;
-	char *error;		/* why NAME could not be read, or NULL */
-};
-
 /*
- * A NAME that cannot be read (an unsafe directory, say) is a row of its
- * own with state "error" and a warning, not the end of the listing.
+ * Rows are printed as they are read, so that a listing of thousands of
+ * NAMEs holds one status at a time. The NAME column is as wide as the
+ * longest listed name; the others have fixed widths: 7 digits hold any
+ * pid (the kernel's limit is 4194304) and 7 characters any uptime up to
+ * 999d23h.
  */
-static int error_row(const char *name, const char *msg, struct row *row)
+#define W_STATE 7
+#define W_PID 7
+#define W_UPTIME 7
+
+static void table_row(int wn, const char *name, const char *state,
+		      const char *pid, const char *uptime, const char *socket)
 {
-	cli_err("warning: %s", msg);
-	snprintf(row->name, sizeof(row->name), "%s", name);
-	row->state = "error";
-	strcpy(row->pid, "-");
-	strcpy(row->uptime, "-");
-	row->error = strdup(msg);
-	return row->error ? CLI_OK : CLI_ERROR;
+	printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, name, W_STATE, state, W_PID,
+	       pid, W_UPTIME, uptime, socket);
 }
 
-/* Read one NAME's state into row. */
-static int fill_row(struct cli *c, const char *name, struct row *row)
+/* One NAME's row; a NAME that could not be read has state "error". */
+static void print_row(int wn, const char *name, const char *error,
+		      const struct procmgr_status *st)
 {
-	procmgr *h = procmgr_new();
-	long long up;
-	int r;
+	char pid[24] = "-", uptime[32] = "-";
+	long long up = cli_uptime(st);
 
-	if (!h) {
-		cli_err("out of memory");
-		return CLI_ERROR;
+	if (error) {
+		table_row(wn, name, "error", "-", "-", "-");
+		return;
 	}
-	r = procmgr_open_read_only(h, c->dir, name);
-	if (r >= 0)
-		r = procmgr_status(h, &row->st);
-	if (r < 0) {
-		r = error_row(name, cli_errmsg(h), row);
-		goto out;
-	}
-	if (procmgr_warning(h))
-		cli_err("warning: %s", procmgr_warning(h));
-	snprintf(row->name, sizeof(row->name), "%s", procmgr_get_name(h));
-	row->state = cli_state_name(row->st.state);
-	snprintf(row->pid, sizeof(row->pid), "%d", (int)row->st.pid);
-	if (row->st.pid <= 0)
-		strcpy(row->pid, "-");
-	up = cli_uptime(&row->st);
-	strcpy(row->uptime, "-");
+	if (st->pid > 0)
+		snprintf(pid, sizeof(pid), "%d", (int)st->pid);
 	if (up >= 0)
-		cli_duration(up, row->uptime, sizeof(row->uptime));
-	r = CLI_OK;
-out:
-	procmgr_free(h);
-	return r;
+		cli_duration(up, uptime, sizeof(uptime));
+	table_row(wn, name, cli_state_name(st->state), pid, uptime,
+		  st->socket ? st->socket : "-");
 }
 
-/* One row as a JSON object: the status's, or name, state "error", error. */
-static void row_json(const struct row *row)
+/* One NAME as a JSON object: its status's, or state "error" and why. */
+static void print_json(const char *name, const char *error,
+		       const struct procmgr_status *st, bool first)
 {
-	if (!row->error) {
-		json_status(stdout, row->name, &row->st);
+	fputs(first ? "[\n  " : ",\n  ", stdout);
+	if (!error) {
+		json_status(stdout, name, st);
 	} else {
 		fputs("{\"name\": ", stdout);
-		json_string(stdout, row->name);
+		json_string(stdout, name);
 		fputs(", \"state\": \"error\", \"pid\": null, \"fingerprint\": "
 		      "null, \"socket\": null, \"started_at\": null, "
 		      "\"exit\": null", stdout);
-		json_field(stdout, "error", row->error);
+		json_field(stdout, "error", error);
 	}
 	fputc('}', stdout);
 }
 
-/* The rows as one JSON array. */
-static int print_json(const struct row *rows, size_t n)
+struct printer {
+	const struct cli *c;
+	int wn;			/* the NAME column's width */
+};
+
+/*
+ * Print one NAME. One that cannot be read (an unsafe directory, say) is
+ * a row of its own with a warning, not the end of the listing.
+ */
+static int list_one(void *userdata, size_t i, const char *name, int r,
+		    const char *message, const struct procmgr_status *st)
 {
-	cli_json_printed();
-	fputs(n ? "[\n  " : "[]\n", stdout);
-	for (size_t i = 0; i < n; i++) {
-		row_json(&rows[i]);
-		fputs(i + 1 < n ? ",\n  " : "\n]\n", stdout);
-	}
+	const struct printer *p = userdata;
+	const char *error = r < 0 ? message : NULL;
+
+	if (message)
+		cli_err("warning: %s", message);
+	if (p->c->json)
+		print_json(name, error, st, i == 0);
+	else
+		print_row(p->wn, name, error, st);
+	return 0;
+}
+
+/* The NAME column's width: the longest name, at least "NAME"'s. */
+static int name_width(const procmgr_listing *l)
+{
+	size_t n = procmgr_listing_count(l), w = 4;
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(procmgr_listing_name(l, i)) > w)
+			w = strlen(procmgr_listing_name(l, i));
+	return (int)w;
+}
+
+/* Every row, in one JSON array or a table (-q: without its header). */
+static int print_listing(const struct cli *c, procmgr_listing *l)
+{
+	struct printer p = { c, name_width(l) };
+	size_t n = procmgr_listing_count(l);
+
+	if (c->json)
+		cli_json_printed();
+	else if (!c->quiet)
+		table_row(p.wn, "NAME", "STATE", "PID", "UPTIME", "SOCKET");
+	procmgr_listing_each(l, 0, list_one, &p);
+	if (c->json)
+		fputs(n ? "\n]\n" : "[]\n", stdout);
 	return CLI_OK;
 }
 
-/* The table; with -q without its header, for scripts. */
-static void print_table(const struct cli *c, const struct row *rows,
-			size_t n)
-{
-	int wn = 4, ws = 7, wp = 3, wu = 6;
-
-	for (size_t i = 0; i < n; i++) {
-		if ((int)strlen(rows[i].name) > wn)
-			wn = (int)strlen(rows[i].name);
-		if ((int)strlen(rows[i].pid) > wp)
-			wp = (int)strlen(rows[i].pid);
-		if ((int)strlen(rows[i].uptime) > wu)
-			wu = (int)strlen(rows[i].uptime);
-	}
-	if (!c->quiet)
-		printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, "NAME", ws, "STATE",
-		       wp, "PID", wu, "UPTIME", "SOCKET");
-	for (size_t i = 0; i < n; i++)
-		printf("%-*s  %-*s  %*s  %-*s  %s\n", wn, rows[i].name, ws,
-		       rows[i].state, wp, rows[i].pid, wu, rows[i].uptime,
-		       rows[i].st.socket ? rows[i].st.socket : "-");
-}
-
 /*
- * procmgr_list() has no handle for its message: opening a handle on the
+ * procmgr_listing_open() has no handle for its message: opening a handle on the
  * same DIR says what is wrong with it, naming the path.
  */
 static int list_failed(const struct cli *c, int r)
@@ -154,34 +150,18 @@ static void say_dir(const struct cli *c)
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_syntax syntax = { 0, "", NULL, NULL, false };
-	struct row *rows = NULL;
-	char **names = NULL;
-	size_t n = 0;
+	procmgr_listing *l = NULL;
 	int r;
 
 	r = cli_parse(c, argc, argv, &syntax, NULL, NULL, NULL, NULL);
 	if (r != CLI_CONTINUE)
 		return r;
-	r = procmgr_list(c->dir, &names);
+	r = procmgr_listing_open(c->dir, &l);
 	if (r < 0)
 		return list_failed(c, r);
 	say_dir(c);
 	c->verbose = false;	/* not once per NAME */
-	while (names[n])
-		n++;
-	rows = calloc(n + 1, sizeof(*rows));
-	r = rows ? CLI_OK : CLI_ERROR;
-	for (size_t i = 0; i < n && r == CLI_OK; i++)
-		r = fill_row(c, names[i], &rows[i]);
-	if (r == CLI_OK && c->json)
-		r = print_json(rows, n);
-	else if (r == CLI_OK)
-		print_table(c, rows, n);
-	for (size_t i = 0; rows && i < n; i++) {
-		procmgr_status_clear(&rows[i].st);
-		free(rows[i].error);
-	}
-	free(rows);
-	procmgr_strv_free(names);
+	r = print_listing(c, l);
+	procmgr_listing_free(l);
 	return r;
 }

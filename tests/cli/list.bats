@@ -10,7 +10,9 @@ teardown() { pm_teardown; }
 
 @test "an empty or missing DIR lists only the header, or []" {
 	run -0 pm list
-	[ "$output" = "NAME  STATE    PID  UPTIME  SOCKET" ]
+	[ "$output" = "NAME  STATE        PID  UPTIME   SOCKET" ]
+	run -0 pm -q list
+	[ -z "$output" ]
 	run -0 pm --json list
 	[ "$output" = "[]" ]
 	[ ! -e "$PROCMGR_DIR" ]
@@ -127,5 +129,42 @@ import json, sys
 a = json.load(sys.stdin)
 assert [(o["name"], o["state"]) for o in a] == [
     ("ours", "stale"), ("theirs", "stale")], a
+'
+}
+
+@test "hundreds of NAMEs: every row, in order, read ahead on threads" {
+	sleeper
+	mkdir -p "$MD"
+	for i in $(seq -w 0 249); do
+		if ((10#$i % 2)); then
+			record "n$i" "$SPID"
+		else
+			mkdir "$MD/n$i"
+			printf 'junk' >"$MD/n$i/pid"
+		fi
+	done
+	chmod 0777 "$MD/n249"
+	run -0 --separate-stderr pm -q list
+	[ "${#lines[@]}" -eq 250 ]
+	for i in 0 1 100 247 248; do
+		n=$(printf 'n%03d' "$i")
+		if ((i % 2)); then
+			[[ "${lines[$i]}" =~ ^$n\ +running\ +$SPID\ + ]]
+		else
+			[[ "${lines[$i]}" =~ ^$n\ +stale\ +-\ + ]]
+		fi
+	done
+	[[ "${lines[249]}" =~ ^n249\ +error\ + ]]
+	# a warning per junk pid and one for the unsafe NAME, in row order
+	[ "$(grep -c warning <<<"$stderr")" -eq 126 ]
+	[[ "$(tail -1 <<<"$stderr")" == *"$MD/n249"* ]]
+	run -0 --separate-stderr pm --json list
+	echo "$output" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+assert [o["name"] for o in a] == ["n%03d" % i for i in range(250)], a
+assert all(o["state"] == ("running" if i % 2 else "stale")
+           for i, o in enumerate(a[:249])), a
+assert a[249]["state"] == "error", a[249]
 '
 }
