@@ -47,6 +47,8 @@ SSD = shutil.which("start-stop-daemon") or "/sbin/start-stop-daemon"
 PY = "/usr/bin/python3"
 PS = [PY, os.path.join(TOP, "bench", "pants_style.py")]
 RUNS = int(os.environ.get("RUNS", "300"))
+# BENCH_ONLY=ready,growth: only those figures (names as in main()).
+ONLY = [x for x in os.environ.get("BENCH_ONLY", "").split(",") if x]
 os.environ["PROCMGR_MONITOR"] = os.path.join(BUILD, "procmgr-monitor")
 
 W = tempfile.mkdtemp(prefix="procmgr-bench.")
@@ -452,6 +454,8 @@ def main():
     try:
         for fig in (fig_status, fig_stop, fig_ready, fig_herd, fig_growth,
                     python_alive, supervision):
+            if ONLY and fig.__name__.replace("fig_", "") not in ONLY:
+                continue
             t = time.time()
             fig(scan)
             sys.stderr.write(f"bench: {fig.__name__} {time.time() - t:.0f} s\n")

@@ -8,9 +8,9 @@
  * socket, an inotify event for the socket key, or, for tcp:PORT and
  * unix:PATH, where the kernel has no event for "someone listens now", a
  * connect() retried every 0.25 ms at first: the pause between tries is a
- * fortieth of the time waited so far (at least 0.25 ms, at most 100 ms),
- * so readiness is seen at most 2.5% late and a slow daemon is not
- * hammered (about 300 tries in the first second).
+ * hundredth of the time waited so far (at least 0.25 ms, at most 100 ms),
+ * so readiness is seen at most 1% late and a slow daemon is not hammered
+ * (about 470 tries in the first second, each a refused connect()).
  *
  * The starter hears exactly one result: ready, exec failed, died before
  * ready, timed out, or an error of ours. We let go of its lock (our copy of
@@ -31,6 +31,7 @@
 
 #define CONNECT_MIN 0.00025
 #define CONNECT_MAX 0.1
+#define CONNECT_SHARE 100	/* the pause: 1/100 of the time waited */
 #define LATE_CONNECT_MAX 1.0	/* past the timeout: no one waits */
 #define EOF_GRACE 1.0	/* fd N closed unready: time to show it is dying */
 #define KEY_RETRY 0.05	/* socket key without inotify: look this often */
@@ -126,7 +127,7 @@ void mon_ready_arm(struct mon *m)
 static double connect_pause(const struct mon *m)
 {
 	double max = m->late ? LATE_CONNECT_MAX : CONNECT_MAX;
-	double p = (mon_now() - m->t_start) / 40;
+	double p = (mon_now() - m->t_start) / CONNECT_SHARE;
 
 	return p < CONNECT_MIN ? CONNECT_MIN : p > max ? max : p;
 }
