@@ -383,8 +383,10 @@ PROCMGR_EXPORT void procmgr_listing_free(procmgr_listing *l);
  * warning (else NULL). st and message are freed when fn returns.
  * Meanwhile `readers` threads read the next NAMEs ahead of fn (0: one per
  * CPU the process may use, at most 4, and none for a short listing; 1:
- * none, the calling thread reads). fn returning non-zero stops the walk:
- * that value is returned; else 0.
+ * none, the calling thread reads; each reader works on a copy of the
+ * process's fd table, which keeps the process's files open until the
+ * walk ends). fn returning non-zero stops the walk: that value is
+ * returned; else 0.
  */
 typedef int (*procmgr_listing_fn)(void *userdata, size_t i, const char *name,
 				  int r, const char *message,

@@ -90,3 +90,17 @@ EOT
 	run -0 --separate-stderr failing inotify_init1 EMFILE logs -f web
 	[[ "$output" == *early*late* ]]
 }
+
+@test "list reads every NAME itself when no thread can be started" {
+	local md
+	md="$D/$("$PROCMGR" host-fingerprint)"
+	mkdir -p "$md"
+	for i in $(seq -w 0 99); do
+		mkdir "$md/n$i"
+	done
+	run -0 --separate-stderr failing clone3 EAGAIN -q list
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 100 ]
+	[[ "${lines[0]}" =~ ^n00\ +stale\ + ]]
+	[[ "${lines[99]}" =~ ^n99\ +stale\ + ]]
+}

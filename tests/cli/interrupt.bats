@@ -226,3 +226,30 @@ wait_line() {
 	grep -qx hello <<<"$output"
 	[[ "$stderr" == "procmgr: interrupted while following $D/"*"/web.log" ]]
 }
+
+@test "Ctrl-C before the monitor has told the pid: the start waits to hear it" {
+	command -v strace >/dev/null || skip "needs strace"
+	# strace holds every send() 2 s; the monitor's first tells the
+	# starter the daemon's pid, before it records it.
+	"$HELPERS/sigdfl" strace -f -o /dev/null \
+		-e inject=sendto:delay_enter=2000000 \
+		"$PROCMGR" --dir "$D" start web --ready notify -- "$DAEMON" \
+		pause </dev/null >"$T/out" 2>"$T/err" 3>&- &
+	p=$!
+	wait_for 30 pgrep -f "^procmgr-monitor $D web\$"
+	cli=$(pgrep -P "$p")
+	kill -INT "$cli"
+	wait_for 30 gone "$cli"
+	cat "$T/err"
+	[[ "$(cat "$T/err")" == *"procmgr: interrupted while waiting for web to be ready; it goes on starting under its monitor"* ]]
+	# it goes on: recorded, past its gate, running under its monitor
+	wait_for 30 test -e "$MD/web/pid"
+	pid=$(cat "$MD/web/pid")
+	wait_for 30 alive "$pid"
+	lock_free web
+	run -0 pm stop web
+	# strace ends with its command's status once its tracees are gone
+	rc=0
+	wait "$p" || rc=$?
+	[ "$rc" -eq 130 ]
+}
