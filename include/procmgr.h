@@ -355,7 +355,15 @@ PROCMGR_EXPORT int procmgr_status_sized(procmgr *h, struct procmgr_status *ret,
  * procmgr_listing_free() (accepts NULL).
  */
 typedef struct procmgr_listing procmgr_listing;
-PROCMGR_EXPORT int procmgr_listing_open(const char *dir,
+/*
+ * flags: PROCMGR_LISTING_BRIEF reads of each NAME only what its state,
+ * pid, started_at, socket and exit need: fingerprint, status_text and
+ * monitor stay NULL or 0, restarts 0, idle_timeout 0, ready true. A table
+ * of states skips a third of the reads that way (the monitor's identity
+ * among them).
+ */
+#define PROCMGR_LISTING_BRIEF 0x1u
+PROCMGR_EXPORT int procmgr_listing_open(const char *dir, unsigned flags,
 					procmgr_listing **ret_listing);
 PROCMGR_EXPORT size_t procmgr_listing_count(const procmgr_listing *l);
 /* The i-th NAME (from 0), owned by the listing; NULL past the end. */

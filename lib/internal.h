@@ -36,6 +36,7 @@ struct procmgr {
 
 	struct pm_live *live;	/* the last status, to give again (live.c) */
 	bool live_off;		/* never keep one (the monitor's handle) */
+	bool brief;		/* status: only what the state needs (listing) */
 	bool keys_listed;	/* a status listed meta_fd: keys_there says */
 	uint32_t keys_there;	/* which of status.c's keys are there */
 	int meta_fd;		/* checked DIR/HOSTFP/NAME kept for reads, or -1 */

@@ -29,6 +29,7 @@ struct procmgr_listing {
 	size_t len, cap;	/* bytes used and allocated in names */
 	uint32_t *at;		/* where each NAME starts in names, sorted */
 	size_t n, cap_at;	/* NAMEs, and room in at */
+	bool brief;		/* PROCMGR_LISTING_BRIEF */
 };
 
 /* p grown to hold need items of size bytes (doubling); NULL: no memory. */
@@ -128,16 +129,18 @@ static int read_names(procmgr_listing *l)
 	return r;
 }
 
-int procmgr_listing_open(const char *dir, procmgr_listing **ret)
+int procmgr_listing_open(const char *dir, unsigned flags,
+			 procmgr_listing **ret)
 {
 	procmgr_listing *l = calloc(1, sizeof(*l));
 	int r = -ENOMEM;
 
-	if (!ret)
+	if (!ret || (flags & ~PROCMGR_LISTING_BRIEF))
 		r = -EINVAL;
-	if (!ret || !l)
+	if (r == -EINVAL || !l)
 		goto fail;
 	l->host_fd = -1;
+	l->brief = flags & PROCMGR_LISTING_BRIEF;
 	l->base = procmgr_new();
 	if (!l->base)
 		goto fail;
@@ -178,7 +181,12 @@ int procmgr_listing_status_sized(procmgr_listing *l, size_t i, procmgr *h,
 		return pm_error(h, EINVAL, "no listing, no handle or no NAME "
 				"%zu in the listing", i);
 	r = pm_open_listed(h, l->base, l->host_fd, l->names + l->at[i]);
-	return r < 0 ? r : procmgr_status_sized(h, ret, size);
+	if (r < 0)
+		return r;
+	h->brief = l->brief;
+	r = procmgr_status_sized(h, ret, size);
+	h->brief = false;	/* the caller's own statuses are whole */
+	return r;
 }
 
 /*
@@ -423,7 +431,7 @@ int procmgr_list(const char *dir, char ***ret_names)
 {
 	procmgr_listing *l;
 	char **v;
-	int r = procmgr_listing_open(dir, &l);
+	int r = procmgr_listing_open(dir, 0, &l);
 
 	if (r < 0)
 		return r;

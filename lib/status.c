@@ -736,7 +736,7 @@ static int read_status(procmgr *h, struct procmgr_status *st,
 	int r;
 
 	r = status_pid(h, st, &id, p ? &p->pidfd : NULL);
-	if (r >= 0)
+	if (r >= 0 && !h->brief)
 		r = optional_key(h, "fingerprint", &st->fingerprint);
 	if (r >= 0)
 		r = optional_key(h, "socket", &st->socket);
@@ -746,8 +746,11 @@ static int read_status(procmgr *h, struct procmgr_status *st,
 			pm_parse_exit(v, &st->exit);
 			free(v);
 		}
-		r = supervision_keys(h, st, p && st->state == PROCMGR_RUNNING ?
-					    &p->mon_pidfd : NULL);
+		st->ready = true;
+		if (!h->brief)
+			r = supervision_keys(h, st, p && st->state ==
+						    PROCMGR_RUNNING ?
+						    &p->mon_pidfd : NULL);
 	}
 	if (p) {
 		p->ticks = ticks;
@@ -792,7 +795,9 @@ int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 	if (r < 0)
 		return r;
 	list_keys(h, h->meta_fd);
-	r = read_status(h, &st, pm_live_begin(h, h->meta_fd) ? &proof : NULL);
+	/* a brief status is not an answer to give again for a whole one */
+	r = read_status(h, &st, !h->brief && pm_live_begin(h, h->meta_fd) ?
+				&proof : NULL);
 	h->keys_listed = false;
 	proof.st = r < 0 ? NULL : &st;
 	pm_live_keep(h, h->meta_fd, &proof);

@@ -156,7 +156,9 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	r = cli_parse(c, argc, argv, &syntax, NULL, NULL, NULL, NULL);
 	if (r != CLI_CONTINUE)
 		return r;
-	r = procmgr_listing_open(c->dir, &l);
+	/* the table shows no fingerprint, readiness or monitor: skip them */
+	r = procmgr_listing_open(c->dir, c->json ? 0 : PROCMGR_LISTING_BRIEF,
+				 &l);
 	if (r < 0)
 		return list_failed(c, r);
 	say_dir(c);

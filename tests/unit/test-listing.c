@@ -45,12 +45,12 @@ START_TEST(test_missing_dir_lists_nothing)
 {
 	procmgr_listing *l = NULL;
 
-	ck_assert_int_eq(procmgr_listing_open(base, &l), 0);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), 0);
 	ck_assert_uint_eq(procmgr_listing_count(l), 0);
 	ck_assert_ptr_null(procmgr_listing_name(l, 0));
 	procmgr_listing_free(l);
-	ck_assert_int_eq(procmgr_listing_open(base, NULL), -EINVAL);
-	ck_assert_int_eq(procmgr_listing_open("", &l), -EINVAL);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, NULL), -EINVAL);
+	ck_assert_int_eq(procmgr_listing_open("", 0, &l), -EINVAL);
 	ck_assert_uint_eq(procmgr_listing_count(NULL), 0);
 	ck_assert_ptr_null(procmgr_listing_name(NULL, 0));
 	procmgr_listing_free(NULL);
@@ -70,7 +70,7 @@ START_TEST(test_names_sorted_junk_skipped)
 	ck_assert_int_eq(mkdir(tu_path(hp, "UPPER"), 0700), 0);
 	ck_assert_int_eq(mkdir(tu_path(hp, ".hidden"), 0700), 0);
 	ck_assert_int_eq(symlink(tu_path(hp, "web"), tu_path(hp, "lnk")), 0);
-	ck_assert_int_eq(procmgr_listing_open(base, &l), 0);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), 0);
 	ck_assert_uint_eq(procmgr_listing_count(l), 3);
 	ck_assert_str_eq(procmgr_listing_name(l, 0), "a.b");
 	ck_assert_str_eq(procmgr_listing_name(l, 1), "api");
@@ -90,7 +90,7 @@ START_TEST(test_status_as_a_handle_says)
 
 	record("live", pid, true);
 	record("dead", tu_dead_pid(), false);
-	ck_assert_int_eq(procmgr_listing_open(base, &l), 0);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), 0);
 	/* listed "dead", then "live" */
 	h = procmgr_new();
 	ck_assert_int_eq(procmgr_listing_status(l, 0, h, &st), 0);
@@ -120,6 +120,46 @@ START_TEST(test_status_as_a_handle_says)
 }
 END_TEST
 
+/*
+ * A brief listing reads what the state needs and leaves the rest empty:
+ * the same state and pid, no fingerprint, no monitor; flags it does not
+ * know are refused.
+ */
+START_TEST(test_brief_status)
+{
+	pid_t pid = start_sleeper(tmp, NULL, NULL);
+	struct procmgr_status st = { 0 };
+	procmgr_listing *l;
+	procmgr *h = tu_open(base, "web");
+
+	record_pid(h, pid, true);
+	ck_assert_int_eq(procmgr_write(h, "fingerprint", "abc"), 0);
+	ck_assert_int_eq(procmgr_write(h, "socket", "4242"), 0);
+	ck_assert_int_eq(procmgr_write(h, "restarts", "3"), 0);
+	procmgr_free(h);
+	ck_assert_int_eq(procmgr_listing_open(base, 2, &l), -EINVAL);
+	ck_assert_int_eq(procmgr_listing_open(base, PROCMGR_LISTING_BRIEF, &l),
+			 0);
+	h = procmgr_new();
+	ck_assert_int_eq(procmgr_listing_status(l, 0, h, &st), 0);
+	ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+	ck_assert_int_eq(st.pid, pid);
+	ck_assert_str_eq(st.socket, "4242");
+	ck_assert_ptr_null(st.fingerprint);
+	ck_assert_uint_eq(st.restarts, 0);
+	ck_assert(st.ready);
+	procmgr_status_clear(&st);
+	/* the handle's own statuses afterwards are whole */
+	ck_assert_int_eq(procmgr_status(h, &st), 0);
+	ck_assert_str_eq(st.fingerprint, "abc");
+	ck_assert_uint_eq(st.restarts, 3);
+	procmgr_status_clear(&st);
+	procmgr_free(h);
+	procmgr_listing_free(l);
+	tu_kill(pid);
+}
+END_TEST
+
 /* A listing is a snapshot: a NAME removed since reads as stopped. */
 START_TEST(test_removed_since_listed_is_stopped)
 {
@@ -128,7 +168,7 @@ START_TEST(test_removed_since_listed_is_stopped)
 	procmgr *h;
 
 	record("gone", tu_dead_pid(), false);
-	ck_assert_int_eq(procmgr_listing_open(base, &l), 0);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), 0);
 	h = tu_open(base, "gone");
 	ck_assert_int_eq(procmgr_purge(h, false), 0);
 	procmgr_free(h);
@@ -153,7 +193,7 @@ START_TEST(test_unsafe_directories)
 	record("fine", tu_dead_pid(), false);
 	hp = host_dir();
 	ck_assert_int_eq(chmod(tu_path(hp, "open"), 0777), 0);
-	ck_assert_int_eq(procmgr_listing_open(base, &l), 0);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), 0);
 	h = procmgr_new();
 	ck_assert_int_eq(procmgr_listing_status(l, 1, h, &st), -EACCES);
 	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "/open"));
@@ -161,7 +201,7 @@ START_TEST(test_unsafe_directories)
 	procmgr_free(h);
 	procmgr_listing_free(l);
 	ck_assert_int_eq(chmod(hp, 0777), 0);
-	ck_assert_int_eq(procmgr_listing_open(base, &l), -EACCES);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), -EACCES);
 }
 END_TEST
 
@@ -241,7 +281,7 @@ START_TEST(test_each_same_with_readers)
 	struct seen *s;
 	pid_t pid = make_many();
 
-	ck_assert_int_eq(procmgr_listing_open(base, &l), 0);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), 0);
 	for (size_t k = 0; k < sizeof(readers) / sizeof(readers[0]); k++) {
 		s = calloc(1, sizeof(*s));
 		ck_assert_int_eq(procmgr_listing_each(l, readers[k], collect,
@@ -261,7 +301,7 @@ START_TEST(test_each_stops)
 	struct seen *s = calloc(1, sizeof(*s));
 	pid_t pid = make_many();
 
-	ck_assert_int_eq(procmgr_listing_open(base, &l), 0);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), 0);
 	for (int readers = 1; readers <= 3; readers += 2) {
 		memset(s, 0, sizeof(*s));
 		s->stop_at = 50;
@@ -287,6 +327,7 @@ int main(void)
 	tcase_add_test(tc, test_missing_dir_lists_nothing);
 	tcase_add_test(tc, test_names_sorted_junk_skipped);
 	tcase_add_test(tc, test_status_as_a_handle_says);
+	tcase_add_test(tc, test_brief_status);
 	tcase_add_test(tc, test_removed_since_listed_is_stopped);
 	tcase_add_test(tc, test_unsafe_directories);
 	tcase_add_test(tc, test_each_same_with_readers);
