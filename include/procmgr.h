@@ -389,12 +389,12 @@ PROCMGR_EXPORT void procmgr_listing_free(procmgr_listing *l);
  * thread, with what procmgr_listing_status() gives: r its result, st the
  * status (when r >= 0), message why it failed (r < 0) or the status's
  * warning (else NULL). st and message are freed when fn returns.
- * Meanwhile `readers` threads read the next NAMEs ahead of fn (0: one per
- * CPU the process may use, at most 4, and none for a short listing; 1:
- * none, the calling thread reads; each reader works on a copy of the
- * process's fd table, which keeps the process's files open until the
- * walk ends). fn returning non-zero stops the walk: that value is
- * returned; else 0.
+ * `readers` read the NAMEs ahead of fn, the calling thread among them
+ * (0: one per CPU the process may use, at most 4, and the calling thread
+ * alone for a short listing; 1: the calling thread alone; N: it and N - 1
+ * threads). Each thread works on a copy of the process's fd table, which
+ * keeps the process's files open until the walk ends. fn returning
+ * non-zero stops the walk: that value is returned; else 0.
  */
 typedef int (*procmgr_listing_fn)(void *userdata, size_t i, const char *name,
 				  int r, const char *message,

@@ -190,10 +190,11 @@ int procmgr_listing_status_sized(procmgr_listing *l, size_t i, procmgr *h,
 }
 
 /*
- * Reading ahead: threads take batches of NAMEs in order and read each
+ * Reading ahead: readers take batches of NAMEs in order and read each
  * into its slot of a ring; the calling thread hands them to fn in order
- * and frees their slots. Batches, not single NAMEs, so that waking the
- * caller costs a context switch per batch, not per NAME.
+ * and frees their slots, and reads the next free batch itself rather
+ * than wait. Batches, not single NAMEs, so that waking the caller costs
+ * a context switch per batch, not per NAME.
  */
 #define BATCH 32
 #define RING (4 * BATCH)
@@ -210,7 +211,6 @@ struct ahead {
 	pthread_mutex_t mu;
 	pthread_cond_t filled, freed;
 	size_t next;		/* first NAME no reader has taken */
-	size_t done;		/* NAMEs read, counted from 0 as batches end */
 	size_t handed;		/* NAMEs given to fn: their slots are free */
 	bool stop;
 	size_t batch_done[RING / BATCH];	/* end of each ring batch read */
@@ -257,19 +257,35 @@ static int hand_slot(procmgr_listing *l, size_t i, struct slot *s,
 	return r;
 }
 
-/* Take the next batch, once its slots are free; false: nothing left. */
-static bool take_batch(struct ahead *a, size_t *ret_from, size_t *ret_to)
+/*
+ * Take the next batch, once its slots are free (wait false: only if they
+ * are free now); false: none to take.
+ */
+static bool take_batch(struct ahead *a, bool wait, size_t *ret_from,
+		       size_t *ret_to)
 {
 	size_t n = a->l->n;
 
-	while (!a->stop && a->next < n && a->next + BATCH > a->handed + RING)
+	while (wait && !a->stop && a->next < n &&
+	       a->next + BATCH > a->handed + RING)
 		pthread_cond_wait(&a->freed, &a->mu);
-	if (a->stop || a->next >= n)
+	if (a->stop || a->next >= n || a->next + BATCH > a->handed + RING)
 		return false;
 	*ret_from = a->next;
 	*ret_to = a->next + BATCH < n ? a->next + BATCH : n;
 	a->next = *ret_to;
 	return true;
+}
+
+/* Read a taken batch into its slots; called and returns locked. */
+static void read_batch(struct ahead *a, size_t from, size_t to)
+{
+	pthread_mutex_unlock(&a->mu);
+	for (size_t i = from; i < to; i++)
+		read_slot(a->l, i, &a->slot[i % RING]);
+	pthread_mutex_lock(&a->mu);
+	a->batch_done[from % RING / BATCH] = to;
+	pthread_cond_broadcast(&a->filled);
 }
 
 /*
@@ -284,26 +300,24 @@ static void *reader(void *arg)
 
 	unshare(CLONE_FILES);
 	pthread_mutex_lock(&a->mu);
-	while (take_batch(a, &from, &to)) {
-		pthread_mutex_unlock(&a->mu);
-		for (size_t i = from; i < to; i++)
-			read_slot(a->l, i, &a->slot[i % RING]);
-		pthread_mutex_lock(&a->mu);
-		a->batch_done[from % RING / BATCH] = to;
-		pthread_cond_broadcast(&a->filled);
-	}
+	while (take_batch(a, true, &from, &to))
+		read_batch(a, from, to);
 	pthread_mutex_unlock(&a->mu);
 	return NULL;
 }
 
-/* Wait until NAME i is read (its batch ended). */
+/* Until NAME i is read (its batch ended), read what is free to take. */
 static void wait_read(struct ahead *a, size_t i)
 {
-	size_t b = i % RING / BATCH;
+	size_t b = i % RING / BATCH, from, to;
 
 	pthread_mutex_lock(&a->mu);
-	while (a->batch_done[b] <= i)
-		pthread_cond_wait(&a->filled, &a->mu);
+	while (a->batch_done[b] <= i) {
+		if (take_batch(a, false, &from, &to))
+			read_batch(a, from, to);
+		else
+			pthread_cond_wait(&a->filled, &a->mu);
+	}
 	pthread_mutex_unlock(&a->mu);
 }
 
@@ -322,11 +336,15 @@ static int hand(struct ahead *a, size_t i, procmgr_listing_fn fn,
 	return r;
 }
 
-/* How many readers: one per CPU this process may use, from 2 to 4. */
-static int readers_for(const procmgr_listing *l, int want)
+/*
+ * How many threads besides the caller: readers (0: one per CPU this
+ * process may use) less the caller, at most MAX_READERS in all; none for
+ * a short listing unless asked.
+ */
+static int threads_for(const procmgr_listing *l, int readers)
 {
 	cpu_set_t set;
-	int n = want;
+	int n = readers;
 
 	if (n == 0) {
 		n = sched_getaffinity(0, sizeof(set), &set) == 0 ?
@@ -334,7 +352,7 @@ static int readers_for(const procmgr_listing *l, int want)
 		if (l->n < 2 * BATCH)
 			n = 1;
 	}
-	return n < 2 ? 0 : n > MAX_READERS ? MAX_READERS : n;
+	return (n > MAX_READERS ? MAX_READERS : n) - 1;
 }
 
 /* Every NAME from the calling thread alone. */
@@ -392,7 +410,7 @@ int procmgr_listing_each(procmgr_listing *l, int readers,
 
 	if (!l || !fn || readers < 0)
 		return -EINVAL;
-	n = readers_for(l, readers);
+	n = threads_for(l, readers);
 	a = n ? calloc(1, sizeof(*a)) : NULL;
 	if (!a)
 		return each_here(l, fn, userdata);
