@@ -60,19 +60,26 @@ def q(cmd):
     return " ".join(cmd)
 
 
-def hf(cmds, runs, prepare=None, warmup=5):
-    """{label: [seconds...]} for each command, by hyperfine -N."""
+def hf(cmds, runs, prepare=None, warmup=5, rounds=3):
+    """{label: [seconds...]} for each command, by hyperfine -N: in rounds,
+    the commands in a rotated order each round, so that a drift of the
+    machine during the run weighs on every command alike."""
     out = os.path.join(W, "hf.json")
-    args = ["hyperfine", "-N", "-w", str(warmup), "-r", str(runs),
-            "--export-json", out, "--style", "none"]
-    for label, cmd in cmds.items():
-        if prepare:
-            args += ["--prepare", prepare.get(label) or "true"]
-        args += ["-n", label, cmd]
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    res = json.load(open(out))["results"]
-    return {r["command"]: r["times"] for r in res}
+    labels = list(cmds)
+    times = {label: [] for label in labels}
+    for k in range(rounds):
+        args = ["hyperfine", "-N", "-w", str(warmup),
+                "-r", str(max(2, runs // rounds)),
+                "--export-json", out, "--style", "none"]
+        for label in labels[k % len(labels):] + labels[:k % len(labels)]:
+            if prepare:
+                args += ["--prepare", prepare.get(label) or "true"]
+            args += ["-n", label, cmds[label]]
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        for r in json.load(open(out))["results"]:
+            times[r["command"]] += r["times"]
+    return times
 
 
 def p99(v):
