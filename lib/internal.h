@@ -98,6 +98,14 @@ int pm_abs_path(const char *base, const char *path, char **ret);
 char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strip surrounding white space in place; returns the start inside s. */
 char *pm_strip(char *s);
+/*
+ * The unsigned number (base 10 or 16) s starts with after blanks, and in
+ * *ret_end (may be NULL) where it ends; -EBADMSG without a digit (a sign
+ * is none) or past ULLONG_MAX. sscanf() would do, but it brings 60 KiB
+ * of glibc's scanf into the static CLI.
+ */
+int pm_parse_ull(const char *s, int base, unsigned long long *ret,
+		 const char **ret_end);
 /* Parse a decimal pid (> 1, fits pid_t, nothing else but white space). */
 int pm_parse_pid(const char *s, pid_t *ret_pid);
 /* The same for len bytes read from a file: a NUL among them is corrupt. */

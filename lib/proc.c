@@ -157,8 +157,8 @@ static int proc_number(const char *path, const char *label,
 	if (r < 0)
 		return r;
 	line = strstr(buf, label);
-	r = line && sscanf(line + strlen(label), "%llu", ret) == 1 ? 0 :
-								   -EBADMSG;
+	r = line ? pm_parse_ull(line + strlen(label), 10, ret, NULL) :
+		   -EBADMSG;
 	free(buf);
 	return r;
 }

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +40,25 @@ static void aside_name(procmgr *h, char out[ASIDE_MAX])
 /* Is name NAME's aside copy made by a process that is gone? */
 static bool dead_aside(procmgr *h, const char *name)
 {
-	unsigned long long start, ns;
+	unsigned long long v[3];	/* pid, its start, a time in ns */
 	size_t n = strlen(h->name);
-	int pid, len = 0;
 
 	if (name[0] != '.' || strncmp(name + 1, h->name, n) ||
 	    strncmp(name + 1 + n, ".purge.", 7))
 		return false;
 	name += 1 + n + 7;
-	if (sscanf(name, "%9d.%20llu.%20llu%n", &pid, &start, &ns, &len) != 3 ||
-	    name[len] || strspn(name, "0123456789.") != strlen(name))
+	if (strspn(name, "0123456789.") != strlen(name))
 		return false;
-	return pm_creator_gone(pid, start) == 1;
+	/* PID.START.NS: three numbers, two dots, nothing after */
+	for (int k = 0; k < 3; k++) {
+		if (pm_parse_ull(name, 10, &v[k], &name) < 0 ||
+		    *name != (k < 2 ? '.' : '\0'))
+			return false;
+		name += k < 2;
+	}
+	if (v[0] < 1 || v[0] > INT_MAX)
+		return false;
+	return pm_creator_gone((int)v[0], v[1]) == 1;
 }
 
 /*

@@ -326,10 +326,13 @@ uint64_t pm_proc_rss(pid_t pid)
 {
 	char path[64], buf[256];
 	unsigned long long size, resident;
+	const char *p = buf;
 
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	/* "size resident shared ...", in pages */
 	if (pm_read_once(path, buf, sizeof(buf)) <= 0 ||
-	    sscanf(buf, "%llu %llu", &size, &resident) != 2)
+	    pm_parse_ull(p, 10, &size, &p) < 0 ||
+	    pm_parse_ull(p, 10, &resident, NULL) < 0)
 		return 0;
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
@@ -364,6 +367,19 @@ static bool has_inode(const struct inodes *s, unsigned long ino)
 	return false;
 }
 
+/* The inode of a socket fd's link, "socket:[INODE]". */
+static bool socket_inode(const char *link, unsigned long *ret_ino)
+{
+	unsigned long long ino;
+	const char *end;
+
+	if (strncmp(link, "socket:[", 8) ||
+	    pm_parse_ull(link + 8, 10, &ino, &end) < 0 || strcmp(end, "]"))
+		return false;
+	*ret_ino = (unsigned long)ino;
+	return true;
+}
+
 /* The inodes of the sockets pid holds ("socket:[123]" links in fd/). */
 static int socket_inodes(pid_t pid, struct inodes *s)
 {
@@ -384,12 +400,37 @@ static int socket_inodes(pid_t pid, struct inodes *s)
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
-		if (sscanf(link, "socket:[%lu]", &ino) == 1 &&
-		    !has_inode(s, ino))
+		if (socket_inode(link, &ino) && !has_inode(s, ino))
 			r = add_inode(s, ino);
 	}
 	closedir(d);
 	return r;
+}
+
+/*
+ * A line of /proc/net/tcp or tcp6: "sl: local_addr:port rem_addr:port st
+ * tx:rx tr:when retrnsmt uid timeout inode ...", numbers in hex but the
+ * inode. The header line has no number where the port goes.
+ */
+static bool tcp_line(char *line, unsigned *ret_port, unsigned *ret_st,
+		     unsigned long *ret_ino)
+{
+	unsigned long long port, st, ino;
+	char *f[10], *save = NULL, *colon;
+	size_t n = 0;
+
+	for (char *t = strtok_r(line, " \t\n", &save); t && n < 10;
+	     t = strtok_r(NULL, " \t\n", &save))
+		f[n++] = t;
+	if (n < 10 || !(colon = strchr(f[1], ':')) ||
+	    pm_parse_ull(colon + 1, 16, &port, NULL) < 0 ||
+	    pm_parse_ull(f[3], 16, &st, NULL) < 0 ||
+	    pm_parse_ull(f[9], 10, &ino, NULL) < 0)
+		return false;
+	*ret_port = (unsigned)port;
+	*ret_st = (unsigned)st;
+	*ret_ino = (unsigned long)ino;
+	return true;
 }
 
 /*
@@ -412,13 +453,11 @@ static int tcp_client(const char *path, const struct inodes *ours)
 		if (!f)
 			return 0;
 		while (!found && fgets(line, sizeof(line), f)) {
-			char local[64];
 			unsigned port, st;
 			unsigned long ino;
 
-			if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %x %*s "
-				   "%*s %*s %*s %*s %lu", local, &port, &st,
-				   &ino) != 4 || !has_inode(ours, ino))
+			if (!tcp_line(line, &port, &st, &ino) ||
+			    !has_inode(ours, ino))
 				continue;
 			if (pass == 0 && st == 0x0A && nl < 64)
 				listening[nl++] = port;

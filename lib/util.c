@@ -205,6 +205,28 @@ int pm_parse_pid(const char *s, pid_t *ret_pid)
 	return 0;
 }
 
+int pm_parse_ull(const char *s, int base, unsigned long long *ret,
+		 const char **ret_end)
+{
+	unsigned long long v;
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	/* strtoull() would take a sign, "0x" and white space of its own */
+	if (!(base == 16 ? isxdigit((unsigned char)*s) :
+			   isdigit((unsigned char)*s)))
+		return -EBADMSG;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno)
+		return -EBADMSG;
+	*ret = v;
+	if (ret_end)
+		*ret_end = end;
+	return 0;
+}
+
 int pm_parse_pid_len(const char *s, size_t len, pid_t *ret_pid)
 {
 	/* "123\0garbage" is not 123: a NUL is no white space */

@@ -35,6 +35,44 @@ static const char *const corrupt[] = {
 	"\xef\xbb\xbf" "123",
 };
 
+/* The numbers of /proc files: a leading number, where it ends, or none. */
+static const struct {
+	const char *in;
+	int base;
+	int r;
+	unsigned long long v;
+	const char *rest;
+} ulls[] = {
+	{ "123", 10, 0, 123, "" },
+	{ "  42 7", 10, 0, 42, " 7" },
+	{ "\t9]", 10, 0, 9, "]" },
+	{ "1F90 x", 16, 0, 0x1F90, " x" },
+	{ "0A", 16, 0, 10, "" },
+	{ "18446744073709551615", 10, 0, 18446744073709551615ULL, "" },
+	{ "18446744073709551616", 10, -EBADMSG, 0, NULL },
+	{ "-1", 10, -EBADMSG, 0, NULL },
+	{ "+5", 10, -EBADMSG, 0, NULL },
+	{ "", 10, -EBADMSG, 0, NULL },
+	{ "x1", 16, -EBADMSG, 0, NULL },
+	{ "\n5", 10, -EBADMSG, 0, NULL },
+};
+
+START_TEST(test_parse_ull)
+{
+	unsigned long long v = 77;
+	const char *end = NULL;
+
+	ck_assert_int_eq(pm_parse_ull(ulls[_i].in, ulls[_i].base, &v, &end),
+			 ulls[_i].r);
+	if (ulls[_i].r == 0) {
+		ck_assert(v == ulls[_i].v);
+		ck_assert_str_eq(end, ulls[_i].rest);
+	} else {
+		ck_assert(v == 77);
+	}
+}
+END_TEST
+
 START_TEST(test_parse_pid_corrupt)
 {
 	pid_t pid = 77;
@@ -234,6 +272,8 @@ int main(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_parse_pid_good);
+	tcase_add_loop_test(tc, test_parse_ull, 0,
+			    (int)(sizeof(ulls) / sizeof(ulls[0])));
 	tcase_add_loop_test(tc, test_parse_pid_corrupt, 0,
 			    (int)(sizeof(corrupt) / sizeof(corrupt[0])));
 	tcase_add_test(tc, test_parse_pid_null);
