@@ -8,6 +8,8 @@ DIR/.lock.NAME. Stop: SIGTERM, then poll liveness every 0.1 s until a
 deadline, then SIGKILL, as pants' terminate() does.
 
 usage: pants_style.py status|start|stop|ensure|lock DIR NAME [CMD...]
+       pants_style.py list DIR  (every NAME's liveness: pants has no list;
+                                 this is the loop a tool would write)
 """
 import fcntl
 import os
@@ -81,7 +83,18 @@ def stop(d, name):
             time.sleep(0.1)
 
 
+def list_all(d):
+    for name in sorted(os.listdir(d)):
+        if os.path.isdir(os.path.join(d, name)):
+            proc = alive(d, name)
+            print(name, "running" if proc else "stale",
+                  proc.pid if proc else "-")
+
+
 def main():
+    if sys.argv[1] == "list":
+        list_all(sys.argv[2])
+        return
     cmd, d, name, argv = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
     os.makedirs(d, exist_ok=True)
     if cmd == "status":
