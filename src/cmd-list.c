@@ -116,8 +116,8 @@ static int print_listing(const struct cli *c, procmgr_listing *l)
 }
 
 /*
- * procmgr_listing_open() has no handle for its message: opening a handle on the
- * same DIR says what is wrong with it, naming the path.
+ * procmgr_listing_open() has no handle for its message: opening a handle
+ * on the same DIR says what is wrong with it, naming the path.
  */
 static int list_failed(const struct cli *c, int r)
 {
