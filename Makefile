@@ -207,6 +207,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_COMMON_OBJ) $(INTERNAL)
 		$(UNIT_COMMON_OBJ) \
 		$(INTERNAL) $(CHECK_LIBS) $(LDFLAGS_ALL)
 
+# test-oom fails the library's allocations one at a time: the allocators
+# are wrapped at link time in this binary alone.
+OOM_WRAP := malloc calloc realloc reallocarray strdup strndup vasprintf \
+	fdopendir
+$(BUILD)/tests/test-oom: LDFLAGS_ALL += $(OOM_WRAP:%=-Wl,--wrap=%)
+
 # test-json checks the CLI's JSON writer.
 $(BUILD)/tests/test-json: $(BUILD)/src/json.o
 $(BUILD)/tests/test-json: CFLAGS_ALL += -Isrc

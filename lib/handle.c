@@ -198,15 +198,17 @@ static bool is_hostfp(const char *s)
  * HOSTFP under a running daemon, which would then look stopped, and an
  * ensure would start a second copy. So look under the other host
  * directories of DIR for a NAME that is a live process of this boot
- * (start_time carries the boot id), use it, and say so once.
+ * (start_time carries the boot id), use it, and say so once. -ENOMEM
+ * when h, pointed at another host's directory to look, cannot be
+ * pointed back at this host's.
  */
-static void find_moved(procmgr *h)
+static int find_moved(procmgr *h)
 {
 	char here[PROCMGR_HOSTFP_LEN + 1], *err = strdup(h->errmsg);
 	struct dirent *e;
 	bool found = false;
 	DIR *d = NULL;
-	int fd;
+	int fd, r = 0;
 
 	memcpy(here, h->hostfp, sizeof(here));
 	if (pm_open_base(h, false, &fd) == 0) {
@@ -215,7 +217,7 @@ static void find_moved(procmgr *h)
 	}
 	if (!d) {
 		free(err);
-		return;
+		return 0;
 	}
 	while (!found && (e = readdir(d)))
 		found = is_hostfp(e->d_name) && strcmp(e->d_name, here) &&
@@ -226,11 +228,12 @@ static void find_moved(procmgr *h)
 			"changed since it started); using that", h->name,
 			h->meta_dir, here);
 	else
-		use_hostfp(h, here);
+		r = use_hostfp(h, here);
 	closedir(d);
 	if (err)
 		snprintf(h->errmsg, sizeof(h->errmsg), "%s", err);
 	free(err);
+	return r;
 }
 
 int procmgr_open(procmgr *h, const char *dir, const char *name)
@@ -260,8 +263,13 @@ int procmgr_open(procmgr *h, const char *dir, const char *name)
 		goto fail;
 	h->errmsg[0] = '\0';
 	h->opened = true;
-	if (r == -ENOENT)
-		find_moved(h);
+	if (r == -ENOENT && find_moved(h) < 0) {
+		h->opened = false;
+		pm_live_drop(h);
+		pm_meta_drop(h);
+		r = pm_error(h, ENOMEM, "out of memory");
+		goto fail;
+	}
 	return 0;
 fail:
 	free_paths(h);

@@ -10,9 +10,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -569,6 +572,157 @@ START_TEST(test_mkdir_refused)
 }
 END_TEST
 
+/* What a user who is refused a directory is told, as uid 65533. */
+struct refused {
+	const char *dir;
+	const char *want;
+};
+
+static void open_as_other(void *arg)
+{
+	const struct refused *f = arg;
+	procmgr *h;
+	int code = 99, r;
+
+	if (tu_become_other()) {
+		h = procmgr_new();
+		r = procmgr_open(h, f->dir, "web");
+		code = r == -EACCES && strstr(procmgr_errmsg(h), f->want) ? 0 :
+									    1;
+		if (code)
+			fprintf(stderr, "open: %d, '%s'\n", r,
+				procmgr_errmsg(h));
+		procmgr_free(h);
+	}
+	tu_other_done();
+	_exit(code);
+}
+
+/*
+ * A DIR the caller may not enter: its own (mode 0) is the kernel's plain
+ * refusal; root's says whose it is and to act as root.
+ */
+START_TEST(test_denied_named)
+{
+	char *tmp = tu_keep(tu_tmpdir()), *mine = tu_path(tmp, "mine");
+	char *roots = tu_path(tmp, "roots");
+	struct refused own = { mine, NULL }, root = { roots, NULL };
+	char *want_own = NULL;
+
+	if (geteuid() != 0)
+		tu_skip("needs root to act as another user");
+	ck_assert_int_eq(chmod(tmp, 0755), 0);
+	mkdir_mode(mine, 0);
+	ck_assert_int_eq(chown(mine, 65533, 65533), 0);
+	mkdir_mode(roots, 0700);
+	ck_assert_int_ge(asprintf(&want_own, "cannot open directory %s: %s",
+				  mine, strerror(EACCES)), 0);
+	own.want = want_own;
+	root.want = "belongs to uid 0 (root)";
+	ck_assert_int_eq(tu_child_status(tu_fork(open_as_other, &own)), 0);
+	ck_assert_int_eq(tu_child_status(tu_fork(open_as_other, &root)), 0);
+	free(want_own);
+}
+END_TEST
+
+/*
+ * NAME found only under another host fingerprint is taken over only when
+ * its directory is safe: a group-writable one is left alone, even with a
+ * live daemon recorded in it.
+ */
+START_TEST(test_moved_name_unsafe_ignored)
+{
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
+	char *other = tu_path(dir, "0123456789ab"), *np = tu_path(other, "web");
+	char *own = tu_path(host_path(dir), "web"), pid[16], *id;
+	procmgr *h;
+
+	mkdir_mode(dir, 0700);
+	mkdir_mode(other, 0700);
+	mkdir_mode(np, 0770);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	ck_assert_int_eq(procmgr_proc_identity(getpid(), &id), 0);
+	tu_write_file(tu_path(np, "pid"), pid, strlen(pid));
+	tu_write_file(tu_path(np, "start_time"), id, strlen(id));
+	free(id);
+	h = open_expect(dir, 0, NULL);
+	ck_assert_str_eq(procmgr_meta_dir(h), own);
+	ck_assert_ptr_null(procmgr_warning(h));
+	procmgr_free(h);
+	/* made safe, it is taken over, and the user told */
+	ck_assert_int_eq(chmod(np, 0700), 0);
+	h = open_expect(dir, 0, NULL);
+	ck_assert_str_eq(procmgr_meta_dir(h), np);
+	ck_assert_ptr_nonnull(procmgr_warning(h));
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * The kept metadata fd, its directory replaced meanwhile: the handle
+ * opens the new one and gives its stat, not the old one's.
+ */
+START_TEST(test_meta_fd_reopened)
+{
+	char *tmp = tu_keep(tu_tmpdir()), *dir = tu_path(tmp, "base");
+	procmgr *h = open_expect(dir, 0, NULL);
+	struct stat old, now, st;
+	char *aside;
+	int fd;
+
+	ck_assert_int_eq(procmgr_write(h, "pid", "1"), 0);
+	ck_assert_int_eq(pm_meta_fd_stat(h, &fd, &old), 0);
+	aside = tu_path(tmp, "aside");
+	ck_assert_int_eq(rename(procmgr_meta_dir(h), aside), 0);
+	ck_assert_int_eq(mkdir(procmgr_meta_dir(h), 0700), 0);
+	ck_assert_int_eq(stat(procmgr_meta_dir(h), &now), 0);
+	ck_assert_int_eq(pm_meta_fd_stat(h, &fd, &st), 0);
+	ck_assert_uint_eq(st.st_ino, now.st_ino);
+	ck_assert_uint_ne(st.st_ino, old.st_ino);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_uint_eq(st.st_ino, now.st_ino);
+	procmgr_free(h);
+}
+END_TEST
+
+/* DIR "/" with no fd left to open it: the open fails, naming "/". */
+START_TEST(test_root_dir_no_fd)
+{
+	struct rlimit old, rl;
+	procmgr *h = procmgr_new();
+	int low = dup(2), r;
+
+	ck_assert_int_ge(low, 0);
+	close(low);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	rl.rlim_cur = (rlim_t)low;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	r = procmgr_open(h, "/", "web");
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(r, -EMFILE);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "cannot open /: "), "%s",
+		      procmgr_errmsg(h));
+	ck_assert_int_eq(procmgr_open(h, "/", "web"), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* A system without /etc/passwd (a bare container): no name, no crash. */
+START_TEST(test_passwd_missing)
+{
+	char name[64] = "untouched";
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", "/etc", "tmpfs", 0, "size=16k,mode=0755") < 0)
+		tu_skip("cannot mount over /etc: %s", strerror(errno));
+	ck_assert(!tu_exists("/etc/passwd"));
+	ck_assert_int_eq(pm_passwd_name(0, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "untouched");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("basedir");
@@ -598,6 +752,11 @@ int main(void)
 	tcase_add_test(tc, test_create_failures);
 	tcase_add_test(tc, test_create_refused);
 	tcase_add_test(tc, test_passwd_name);
+	tcase_add_test(tc, test_denied_named);
+	tcase_add_test(tc, test_moved_name_unsafe_ignored);
+	tcase_add_test(tc, test_meta_fd_reopened);
+	tcase_add_test(tc, test_passwd_missing);
+	tcase_add_test(tc, test_root_dir_no_fd);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

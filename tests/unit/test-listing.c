@@ -57,6 +57,68 @@ START_TEST(test_missing_dir_lists_nothing)
 }
 END_TEST
 
+/* DIR/HOSTFP there but empty (every NAME purged): nothing listed. */
+START_TEST(test_empty_host_dir_lists_nothing)
+{
+	procmgr_listing *l = NULL;
+	procmgr *h = tu_open(base, "web");
+
+	ck_assert_int_eq(procmgr_write(h, "pid", "1"), 0);
+	ck_assert_int_eq(procmgr_purge(h, true), 0);
+	procmgr_free(h);
+	ck_assert(tu_exists(host_dir()));
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), 0);
+	ck_assert_uint_eq(procmgr_listing_count(l), 0);
+	ck_assert_int_eq(procmgr_listing_each(l, 0, NULL, NULL), -EINVAL);
+	procmgr_listing_free(l);
+}
+END_TEST
+
+/* Threads of this process now, from /proc/self/task. */
+static int threads_now(void)
+{
+	char *s = tu_read_file("/proc/self/status"), *p;
+	int n;
+
+	ck_assert_ptr_nonnull(s);
+	p = strstr(s, "\nThreads:");
+	ck_assert_ptr_nonnull(p);
+	n = atoi(p + strlen("\nThreads:"));
+	free(s);
+	return n;
+}
+
+static int count_threads(void *userdata, size_t i, const char *name, int r,
+			 const char *message, const struct procmgr_status *st)
+{
+	int *most = userdata, n = threads_now();
+
+	(void)i, (void)name, (void)r, (void)message, (void)st;
+	if (n > *most)
+		*most = n;
+	return 0;
+}
+
+/*
+ * readers 0 picks for itself: a listing this short is not worth a thread,
+ * and the caller reads it alone.
+ */
+START_TEST(test_short_listing_no_thread)
+{
+	procmgr_listing *l;
+	int most = 0;
+
+	record("a", tu_dead_pid(), false);
+	record("b", tu_dead_pid(), false);
+	record("c", tu_dead_pid(), false);
+	ck_assert_int_eq(threads_now(), 1);
+	ck_assert_int_eq(procmgr_listing_open(base, 0, &l), 0);
+	ck_assert_int_eq(procmgr_listing_each(l, 0, count_threads, &most), 0);
+	ck_assert_int_eq(most, 1);
+	procmgr_listing_free(l);
+}
+END_TEST
+
 START_TEST(test_names_sorted_junk_skipped)
 {
 	static const char *const names[] = { "web", "api", "a.b" };
@@ -325,6 +387,8 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_missing_dir_lists_nothing);
+	tcase_add_test(tc, test_empty_host_dir_lists_nothing);
+	tcase_add_test(tc, test_short_listing_no_thread);
 	tcase_add_test(tc, test_names_sorted_junk_skipped);
 	tcase_add_test(tc, test_status_as_a_handle_says);
 	tcase_add_test(tc, test_brief_status);

@@ -2,10 +2,14 @@
  * test-logs.c - log path resolution and tail, including a log far bigger
  * than one read chunk and logs with and without a final newline.
  */
+#include "internal.h"
 #include "spawned.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
@@ -296,6 +300,97 @@ START_TEST(test_tail_fd)
 }
 END_TEST
 
+/* The start's own log lines need an opened handle, as every call does. */
+START_TEST(test_start_log_tail_unopened)
+{
+	procmgr *h = procmgr_new();
+	char *t = NULL;
+
+	ck_assert_int_eq(procmgr_start_log_tail(h, 5, &t), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "procmgr_open"));
+	ck_assert_ptr_null(t);
+	ck_assert_int_eq(procmgr_start_log_tail(NULL, 5, &t), -EINVAL);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * The log rotated, but no inode left for a fresh one (a tmpfs that holds
+ * two files): the start fails naming the log, starts nothing, and the
+ * old lines are kept in NAME.log.1.
+ */
+START_TEST(test_rotated_log_cannot_be_made)
+{
+	char *dir, *mnt, *log, *old, big[200], *t;
+	procmgr *h = tu_scratch("noinode", &dir);
+
+	mnt = tu_path(dir, "mnt");
+	log = tu_path(mnt, "d.log");
+	old = tu_path(mnt, "d.log.1");
+	ck_assert_int_eq(mkdir(mnt, 0700), 0);
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", mnt, "tmpfs", 0, "size=64k,nr_inodes=2") < 0) {
+		free(dir);
+		procmgr_free(h);
+		tu_skip("cannot mount a tmpfs: %s", strerror(errno));
+	}
+	memset(big, 'x', sizeof(big));
+	tu_write_file(log, big, sizeof(big));
+	ck_assert_int_eq(start_daemon(h, log, NULL), -ENOSPC);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "cannot open log") &&
+		      strstr(procmgr_errmsg(h), log), "%s", procmgr_errmsg(h));
+	ck_assert_ptr_null(tu_key(h, "pid"));
+	t = tu_read_file(old);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(strlen(t), sizeof(big));
+	free(t);
+	ck_assert(!tu_exists(log));
+	umount2(mnt, MNT_DETACH);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * Called with stdin closed, the log would land on fd 0, where the
+ * daemon's stdin goes: it is moved above 2, and with no fd left for
+ * that, the open fails saying so, and leaves no fd behind.
+ */
+START_TEST(test_log_fd_above_stdio)
+{
+	char *dir, *log, *path = NULL;
+	procmgr *h = tu_scratch("stdio", &dir);
+	struct rlimit old, rl;
+	int fd = -1, low;
+
+	log = tu_path(dir, "d.log");
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	close(0);
+	ck_assert_int_eq(pm_log_open(h, log, 0, &fd, &path), 0);
+	ck_assert_int_gt(fd, 2);
+	ck_assert_str_eq(path, log);
+	close(fd);
+	free(path);
+	/* every fd from 3 up to the limit taken */
+	low = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	ck_assert_int_ge(low, 3);
+	close(low);
+	rl = old;
+	rl.rlim_cur = (rlim_t)low;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	fd = -1;
+	ck_assert_int_eq(pm_log_open(h, log, 0, &fd, &path), -EMFILE);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "ulimit -n") &&
+		      strstr(procmgr_errmsg(h), log), "%s", procmgr_errmsg(h));
+	ck_assert_int_eq(fcntl(0, F_GETFD), -1);	/* closed again */
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("logs");
@@ -309,6 +404,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_log_unreadable);
 	tcase_add_test(tc, test_log_not_regular);
 	tcase_add_test(tc, test_tail_fd);
+	tcase_add_test(tc, test_start_log_tail_unopened);
+	tcase_add_test(tc, test_rotated_log_cannot_be_made);
+	tcase_add_test(tc, test_log_fd_above_stdio);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -797,6 +797,49 @@ START_TEST(test_symlinked_meta_dir_after_open)
 }
 END_TEST
 
+/*
+ * Listing a directory consumes its fd, even when what it was given is no
+ * directory at all: the error, and no fd left open.
+ */
+static bool any_entry(int fd, const char *name)
+{
+	(void)fd;
+	(void)name;
+	return true;
+}
+
+START_TEST(test_list_dir_not_a_directory)
+{
+	char *file = tu_path(tmp, "file"), **v = NULL;
+	int fd;
+
+	tu_write_file(file, "x", 1);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pm_list_dir(fd, any_entry, &v), -ENOTDIR);
+	ck_assert_ptr_null(v);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1);
+	ck_assert_int_eq(errno, EBADF);
+}
+END_TEST
+
+/* A key's stat (its mtime dates a pid key): the key's, or why not. */
+START_TEST(test_key_stat)
+{
+	procmgr *h = open_web();
+	struct stat st;
+
+	ck_assert_int_eq(pm_key_stat(h, "pid", &st), -ENOENT);	/* no dir */
+	ck_assert_int_eq(procmgr_write(h, "pid", "12345"), 0);
+	ck_assert_int_eq(pm_key_stat(h, "pid", &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(st.st_size, 5);
+	ck_assert_int_eq(pm_key_stat(h, "socket", &st), -ENOENT);
+	ck_assert_int_eq(pm_key_stat(h, "../pid", &st), -EINVAL);
+	procmgr_free(h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("meta");
@@ -823,6 +866,8 @@ int main(void)
 	tcase_add_test(tc, test_symlinked_meta_dir_after_open);
 	tcase_add_test(tc, test_rm_rf);
 	tcase_add_test(tc, test_write_mode);
+	tcase_add_test(tc, test_list_dir_not_a_directory);
+	tcase_add_test(tc, test_key_stat);
 	suite_add_tcase(s, tc);
 
 	/* 10,000 writes, each a temp file and a rename: seconds on a slow disk. */
