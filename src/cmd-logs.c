@@ -25,6 +25,18 @@ static int take(struct cli *c, int o, char *arg, void *ctx)
 	return CLI_CONTINUE;
 }
 
+/*
+ * cli_fail() without its option hint: a log's path came from its start,
+ * and logs has no --log to change it with.
+ */
+static int logs_fail(procmgr *h, int r)
+{
+	const char *msg = procmgr_errmsg(h);
+
+	cli_err("%s", msg && *msg ? msg : strerror(-r));
+	return cli_exit_code(r);
+}
+
 /* Out to stdout as it comes; a closed stdout stops the follow. */
 static int print_piece(const char *data, size_t len, void *userdata)
 {
@@ -45,7 +57,7 @@ static int follow(procmgr *h, const char *path, unsigned long long n)
 	}
 	if (r == -EPIPE)
 		return CLI_ERROR;	/* main() says stdout failed */
-	return r < 0 ? cli_fail(h, r) : CLI_OK;
+	return r < 0 ? logs_fail(h, r) : CLI_OK;
 }
 
 int cmd_logs(struct cli *c, int argc, char **argv)
@@ -68,7 +80,7 @@ int cmd_logs(struct cli *c, int argc, char **argv)
 		return r;
 	r = procmgr_log_path(h, &path);
 	if (r < 0) {
-		r = cli_fail(h, r);
+		r = logs_fail(h, r);
 		goto out;
 	}
 	if (c->verbose)
@@ -83,7 +95,7 @@ int cmd_logs(struct cli *c, int argc, char **argv)
 			procmgr_get_name(h));
 		r = CLI_ERROR;
 	} else {
-		r = cli_fail(h, r);
+		r = logs_fail(h, r);
 	}
 out:
 	free(text);

@@ -86,12 +86,15 @@ teardown() { lc_teardown; }
 		run -1 --separate-stderr timeout -k 5 20 "$PROCMGR" --dir "$D" \
 			logs web $follow 3>&-
 		[[ "$stderr" == "procmgr: "*"$T/fifo"*"not a regular file"* ]]
+		# logs takes no --log: the log's path came from its start
+		[[ "$stderr" != *"(--log)"* ]]
 	done
 	rm "$MD/web/log"
 	echo secret >"$T/target"
 	ln -s "$T/target" "$MD/web.log"
 	run -1 --separate-stderr pm logs web
 	[[ "$stderr" == "procmgr: "*"$MD/web.log"*"symlink"* ]]
+	[[ "$stderr" != *"(--log)"* ]]
 	[[ "$output" != *secret* ]]
 }
 
