@@ -186,12 +186,13 @@ child_of() {
 }
 
 @test "a daemon that dies just as stop reaches it is not an error" {
-	# The daemon ends 2 s in; the stop's pidfd for it (its second
-	# pidfd_open, after the status's) comes back 6 s later, by then on
-	# a process that has exited: nothing to signal, the metadata goes.
+	# The daemon ends 2 s in. The stop opens it (the second pidfd_open,
+	# after the status's), then checks its identity again; the pidfd
+	# that check opens comes back 6 s later, on a process that has
+	# exited by then: nothing to signal, and the metadata goes.
 	pid=$(pm start web -- "$DAEMON" sleep=2 exit=0)
 	run -0 --separate-stderr timeout -k 5 120 strace -o /dev/null \
-		-e inject=pidfd_open:delay_exit=6000000:when=2 \
+		-e inject=pidfd_open:delay_exit=6000000:when=3 \
 		"$PROCMGR" --dir "$D" stop web 3>&-
 	[ "$stderr" = "web was not running: nothing to stop" ]
 	gone "$pid"
