@@ -383,27 +383,29 @@ static void write_message(procmgr *h, int dirfd)
 static int open_lock_file(procmgr *h, int dirfd, int *ret_fd)
 {
 	struct stat st;
-	int fd, r;
+	int fd, e, r;
 
 	fd = openat(dirfd, basename_of(h->lock_path), O_RDWR | O_CREAT |
 		    O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0 && errno == ELOOP)
+	/* kept: the fstatat() below would overwrite errno */
+	e = fd < 0 ? errno : 0;
+	if (e == ELOOP)
 		return pm_error(h, ELOOP, "lock file %s is a symlink, refusing "
 				"to follow it; remove it", h->lock_path);
-	if (fd < 0 && errno == EACCES &&
+	if (e == EACCES &&
 	    fstatat(dirfd, basename_of(h->lock_path), &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 && !pm_trusted_uid(st.st_uid))
 		return pm_check_file_owner(h, &st, h->lock_path);
 	/* not ours to lock: say whose, and so whose daemons these are */
-	if (fd < 0 && errno == EACCES)
+	if (e == EACCES)
 		return fstatat(dirfd, basename_of(h->lock_path), &st,
 			       AT_SYMLINK_NOFOLLOW) == 0 ?
 		       pm_denied(h, dirfd, basename_of(h->lock_path),
 				 h->lock_path, "lock file") :
 		       pm_denied(h, dirfd, ".", h->dir, "directory");
 	if (fd < 0)
-		return pm_error(h, errno, "cannot open lock file %s: %s",
-				h->lock_path, strerror(errno));
+		return pm_error(h, e, "cannot open lock file %s: %s",
+				h->lock_path, strerror(e));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		r = pm_error(h, EBADFD, "lock file %s is not a regular file; "
 			     "remove it", h->lock_path);

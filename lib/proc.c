@@ -90,8 +90,9 @@ static int read_boot_id(char ret[PM_BOOT_ID_LEN + 1])
 	ssize_t n;
 
 	n = pm_read_once("/proc/sys/kernel/random/boot_id", buf, sizeof(buf));
+	/* pm_read_once() says -ESRCH for a missing /proc file: no process */
 	if (n < 0)
-		return (int)n;
+		return n == -ESRCH ? -ENOENT : (int)n;
 	s = pm_strip(buf);
 	if (strlen(s) != PM_BOOT_ID_LEN)
 		return -EBADMSG;

@@ -104,3 +104,97 @@ EOT
 	[[ "${lines[0]}" =~ ^n00\ +stale\ + ]]
 	[[ "${lines[99]}" =~ ^n99\ +stale\ + ]]
 }
+
+@test "a stop that may not signal the daemon says so and leaves it running" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	run -1 --separate-stderr failing pidfd_send_signal EPERM stop web
+	[ "$stderr" = "procmgr: cannot send SIGTERM to pid $pid of web: Operation not permitted" ]
+	alive "$pid"
+	# not stopping after all: a crash now would be a crash
+	[ ! -e "$MD/web/stopping" ]
+	run -0 pm status web
+	run -0 pm stop web
+}
+
+@test "a stop with no fd left for a pidfd says so and leaves the daemon" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	run -1 --separate-stderr failing pidfd_open EMFILE stop web
+	[ "$stderr" = "procmgr: cannot open pid $pid of web: Too many open files" ]
+	alive "$pid"
+	run -0 pm status web
+	run -0 pm stop web
+}
+
+@test "where a pidfd's inode cannot be had, the other keys decide" {
+	pid=$(pm start web -- "$DAEMON" pause)
+	[ -e "$MD/web/pidfd_ino" ]
+	run -0 failing fstatfs ENOSYS status web
+	[[ "${lines[0]}" == "web: running, pid $pid"* ]]
+	run -0 pm stop web
+}
+
+@test "a lock on a file system without locks says so and runs nothing" {
+	# Only the first fcntl calls fail: the lock's come first, and the
+	# coverage build's own at exit must still work.
+	run -1 --separate-stderr failing fcntl ENOLCK:when=1..3 \
+		lock web -- echo ran
+	[ "$stderr" = "procmgr: cannot lock $D/.lock.web: No locks available" ]
+	[ -z "$output" ]
+	run -0 pm lock web --lock-timeout 0 -- true
+}
+
+# The one child of pid, once it has ignored signal $2 (0: at once).
+child_of() {
+	local kid
+	wait_for 10 test -s "/proc/$1/task/$1/children"
+	kid=$(cat "/proc/$1/task/$1/children")
+	kid=${kid% }
+	[ "$2" = 0 ] || wait_for 10 ignores "$kid" "$2"
+	echo "$kid"
+}
+
+@test "tree processes that may not be signalled are named as survivors" {
+	pid=$(pm start web -- "$DAEMON" fork pause)
+	kid=$(child_of "$pid" 0)
+	# the daemon's TERM and CONT go through; the tree's fail
+	run -6 --separate-stderr failing pidfd_send_signal EPERM:when=3+ \
+		stop web --kill-wait 0.2
+	[[ "$stderr" == "procmgr: processes of web's tree survived "*": $kid;"* ]]
+	gone "$pid"
+	alive "$kid"
+	# Stale now, its monitor kept by the child: the same for what is left.
+	run -1 pm status web
+	run -6 --separate-stderr failing pidfd_send_signal EPERM \
+		stop web --kill-wait 0.2
+	[[ "$stderr" == "procmgr: processes of web's tree survived "*": $kid;"* ]]
+	alive "$kid"
+	run -0 pm stop web
+	wait_for 10 gone "$kid"
+}
+
+@test "Ctrl-C while what is left of a stale NAME is stopped: 130" {
+	pid=$(pm start web -- "$DAEMON" fork ignore=TERM pause)
+	kid=$(child_of "$pid" 15)
+	run -6 failing pidfd_send_signal EPERM:when=3+ stop web --kill-wait 0.2
+	gone "$pid"
+	run -130 --separate-stderr timeout --preserve-status -s INT 2 \
+		"$PROCMGR" --dir "$D" stop web --kill-wait 60
+	[[ "$stderr" == *"procmgr: interrupted while stopping what is left of web"* ]]
+	alive "$kid"
+	run -0 pm stop web --signals KILL
+	wait_for 10 gone "$kid"
+}
+
+@test "a daemon that dies just as stop reaches it is not an error" {
+	# The daemon ends 2 s in. The stop opens it (the second pidfd_open,
+	# after the status's), then checks its identity again; the pidfd
+	# that check opens comes back 6 s later, on a process that has
+	# exited by then: nothing to signal, and the metadata goes.
+	pid=$(pm start web -- "$DAEMON" sleep=2 exit=0)
+	run -0 --separate-stderr timeout -k 5 120 strace -o /dev/null \
+		-e inject=pidfd_open:delay_exit=6000000:when=3 \
+		"$PROCMGR" --dir "$D" stop web 3>&-
+	[ "$stderr" = "web was not running: nothing to stop" ]
+	gone "$pid"
+	[ ! -e "$MD/web" ]
+}

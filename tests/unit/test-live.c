@@ -150,6 +150,36 @@ START_TEST(test_dir_replaced_shows)
 }
 END_TEST
 
+/*
+ * A monitor key whose pid now belongs to another process (its start time
+ * differs) names no monitor, in a status read anew or given again.
+ */
+START_TEST(test_monitor_pid_reused)
+{
+	procmgr *h = tu_open(dir, "web");
+	struct procmgr_status st;
+	pid_t other;
+	char *id, *v;
+
+	kept_running(h);
+	other = start_sleeper(dir, NULL, NULL);
+	ck_assert_int_eq(procmgr_proc_identity(other, &id), 0);
+	/* its pid, a start time of tick 1 and this boot's id */
+	v = pm_asprintf("%d 1%s", (int)other, strchr(id, ' '));
+	ck_assert_int_eq(procmgr_write(h, "monitor", v), 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(procmgr_status(h, &st), 0);
+		ck_assert_int_eq(st.state, PROCMGR_RUNNING);
+		ck_assert_int_eq(st.monitor, 0);
+		procmgr_status_clear(&st);
+	}
+	ck_assert_int_eq(procmgr_pid_alive(other), 1);
+	free(v);
+	free(id);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *live_suite(void)
 {
 	Suite *s = suite_create("live");
@@ -161,6 +191,7 @@ static Suite *live_suite(void)
 	tcase_add_test(tc, test_key_rewrite_shows);
 	tcase_add_test(tc, test_new_pid_shows);
 	tcase_add_test(tc, test_dir_replaced_shows);
+	tcase_add_test(tc, test_monitor_pid_reused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,7 +57,9 @@ static void holder_main(void *arg)
 	if (write(x->ack[1], "L", 1) != 1)
 		_exit(1);
 	while (read(x->cmd[0], &c, 1) == 1) {
-		if (c == 'm') {
+		if (c == 'D')	/* late: after the waiter's first 0.2 s */
+			usleep(500 * 1000);
+		if (c == 'm' || c == 'D') {
 			/* what a new holder's write looks like to a waiter */
 			snprintf(msg, sizeof(msg), "%d (new holder)",
 				 (int)getpid());
@@ -735,6 +739,320 @@ START_TEST(test_message_pid)
 }
 END_TEST
 
+/* Write text into the /proc file path; whether it worked. */
+static bool write_proc(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && write(fd, text, strlen(text)) ==
+				     (ssize_t)strlen(text);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * Enter a user namespace of our own (root mapped to root) and set one of
+ * its inotify limits, /proc/sys/user/max_inotify_{instances,watches}, to
+ * 0: the kernel then refuses us what a user who ran out would be refused.
+ */
+static bool no_inotify(const char *limit)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/sys/user/max_inotify_%s", limit);
+	return unshare(CLONE_NEWUSER) == 0 &&
+	       write_proc("/proc/self/setgroups", "deny") &&
+	       write_proc("/proc/self/uid_map", "0 0 1") &&
+	       write_proc("/proc/self/gid_map", "0 0 1") &&
+	       write_proc(path, "0");
+}
+
+/*
+ * A wait longer than the first 0.2 s, with the kernel refusing inotify
+ * (no instance, or no watch, left): the waiter reads the message again on
+ * a timer, and so still reports the holder that took over late.
+ */
+START_TEST(test_long_wait_without_inotify)
+{
+	static const char *const limit[] = { "instances", "watches" };
+	procmgr *h;
+	struct seen s = { 0 };
+	struct holder x;
+	char *want;
+	double t;
+
+	if (geteuid() != 0)
+		tu_skip("needs root to map root into a user namespace");
+	h = tu_open(dir, "web");
+	holder_start(&x);
+	if (!no_inotify(limit[_i]))
+		tu_skip("cannot limit inotify %s in a user namespace",
+			limit[_i]);
+	s.x = &x;
+	s.on_first = 'D';
+	s.on_second = 'r';
+	procmgr_set_lock_wait(h, 60, on_wait, &s);
+	t = tu_now();
+	ck_assert_msg(procmgr_lock(h) == 0, "%s", procmgr_errmsg(h));
+	/* the new message comes after 0.5 s, and is read within a second */
+	ck_assert_double_lt(tu_now() - t, 20);
+	ck_assert_int_eq(s.calls, 2);
+	want = pm_asprintf("%d (new holder)", (int)x.pid);
+	ck_assert_str_eq(s.msg[1], want);
+	free(want);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* How many fds are open in this process. */
+static int open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/*
+ * Out of file descriptors, a lock wait fails with EMFILE whatever step
+ * needed the one missing: the directory, the lock file or the eventfd
+ * the wait needs. It never hangs, holds nothing and leaks no fd. With
+ * enough, the same call waits and times out as usual.
+ */
+START_TEST(test_lock_out_of_fds)
+{
+	procmgr *h = tu_open(dir, "web");
+	struct rlimit rl = { 64, 64 };
+	bool eventfd_failed = false;
+	struct holder x;
+	int before, r, fill[64], n = 0;
+
+	holder_start(&x);
+	procmgr_set_lock_wait(h, 0.3, NULL, NULL);
+	/*
+	 * glibc loads libgcc_s at a process's first pthread_cancel(), and
+	 * aborts if it cannot (no fd left): a timed-out wait cancels its
+	 * helper, so have one while there are fds to spare.
+	 */
+	ck_assert_int_eq(procmgr_lock(h), -EWOULDBLOCK);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (n < 64 && (fill[n] = dup(0)) >= 0)
+		n++;
+	ck_assert_int_eq(errno, EMFILE);
+	before = open_fds();
+	/* free one more fd each round, until the wait itself can begin */
+	for (r = -EMFILE; r == -EMFILE;) {
+		ck_assert_int_gt(n, 0);
+		close(fill[--n]);
+		before--;
+		r = procmgr_lock(h);
+		ck_assert_int_eq(procmgr_lock_held(h), 0);
+		ck_assert_int_eq(open_fds(), before);
+		if (r == -EMFILE && strstr(procmgr_errmsg(h), "cannot lock "))
+			eventfd_failed = true;
+	}
+	ck_assert_msg(r == -EWOULDBLOCK, "%d: %s", r, procmgr_errmsg(h));
+	ck_assert(eventfd_failed);
+	while (n > 0)
+		close(fill[--n]);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * When the wait's helper thread cannot be started (the user is at its
+ * process limit), the lock call fails at once saying why, rather than
+ * waiting blind.
+ */
+START_TEST(test_lock_wait_without_thread)
+{
+	struct rlimit rl;
+	procmgr *h;
+	struct holder x;
+	double t;
+
+	if (getuid() != 0)
+		tu_skip("needs root to become a lone uid");
+	h = tu_open(dir, "web");
+	holder_start(&x);
+	tu_become_lone_uid(54331);
+	ck_assert_int_eq(getrlimit(RLIMIT_NPROC, &rl), 0);
+	rl.rlim_cur = 1;	/* this process alone: no thread more */
+	ck_assert_int_eq(setrlimit(RLIMIT_NPROC, &rl), 0);
+	procmgr_set_lock_wait(h, 60, NULL, NULL);
+	t = tu_now();
+	ck_assert_int_eq(procmgr_lock(h), -EAGAIN);
+	ck_assert_double_lt(tu_now() - t, 10);
+	ck_assert_int_eq(procmgr_lock_held(h), 0);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "cannot lock "));
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), procmgr_lock_path(h)));
+	holder_send(&x, 'r');
+	ck_assert_int_eq(holder_ack(&x), 'r');
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	procmgr_free(h);
+	/* root's holder is not ours to kill any more: it ends at EOF */
+	close(x.cmd[1]);
+	ck_assert_int_eq(tu_child_status(x.pid), 0);
+}
+END_TEST
+
+/* Report on the pipe *arg what procmgr_lock() gave, and its message. */
+struct denied {
+	int fd[2];
+	bool inherit;	/* lock once, hand it on to a second handle */
+};
+
+static void lock_denied_as_other(void *arg)
+{
+	struct denied *d = arg;
+	char out[600] = "";
+	procmgr *a = NULL, *b = NULL;
+	char *env = NULL;
+	int r = -1000, fd;
+
+	if (!tu_become_other())
+		goto out;
+	b = procmgr_new();
+	if (!b || procmgr_open(b, dir, "web") < 0)
+		goto out;
+	if (d->inherit) {
+		/* hold it; then the lock file loses its read bit */
+		a = procmgr_new();
+		if (!a || procmgr_open(a, dir, "web") < 0 ||
+		    procmgr_lock(a) < 0 ||
+		    procmgr_lock_child_env(a, &fd, &env) < 0 ||
+		    putenv(env) != 0 || chmod(a->lock_path, 0200) < 0)
+			goto out;
+	}
+	r = procmgr_lock(b);
+	snprintf(out, sizeof(out), "%d %s", r, procmgr_errmsg(b));
+out:
+	if (write(d->fd[1], out, sizeof(out)) != sizeof(out))
+		_exit(1);
+	procmgr_free(b);
+	procmgr_free(a);
+	tu_other_done();
+}
+
+static char *lock_denied(bool inherit)
+{
+	struct denied d = { .inherit = inherit };
+	char *out = calloc(1, 600);
+	pid_t child;
+
+	ck_assert_int_eq(pipe2(d.fd, O_CLOEXEC), 0);
+	child = tu_fork(lock_denied_as_other, &d);
+	close(d.fd[1]);
+	ck_assert_int_eq(read(d.fd[0], out, 600), 600);
+	close(d.fd[0]);
+	tu_wait_gone(child, 10);
+	return out;
+}
+
+/*
+ * A lock file of ours that we may not open (its mode lost the read bit),
+ * or a DIR of ours where it cannot be created, is an error naming which:
+ * EACCES, never a bare failure. An inherited lock on such a file cannot
+ * be checked to be the lock's, so it is not adopted either.
+ */
+START_TEST(test_lock_file_denied)
+{
+	char *lock = pm_asprintf("%s/.lock.web", dir), *out, *want;
+
+	if (geteuid() != 0)
+		tu_skip("needs root to act as another user");
+	ck_assert_int_eq(chown(dir, 65533, 65533), 0);
+	tu_write_file(lock, "", 0);
+	ck_assert_int_eq(chown(lock, 65533, 65533), 0);
+	ck_assert_int_eq(chmod(lock, 0200), 0);
+	want = pm_asprintf("-13 cannot open lock file %s: ", lock);
+	out = lock_denied(false);
+	ck_assert_msg(!strncmp(out, want, strlen(want)), "%s", out);
+	free(out);
+	ck_assert_int_eq(unlink(lock), 0);
+	out = lock_denied(true);
+	ck_assert_msg(!strncmp(out, want, strlen(want)), "%s", out);
+	free(out);
+	free(want);
+	ck_assert_int_eq(unlink(lock), 0);
+	ck_assert_int_eq(chmod(dir, 0500), 0);
+	want = pm_asprintf("-13 cannot open directory %s: ", dir);
+	out = lock_denied(false);
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	ck_assert_msg(!strncmp(out, want, strlen(want)), "%s", out);
+	ck_assert(!tu_exists(lock));
+	free(out);
+	free(want);
+	free(lock);
+}
+END_TEST
+
+/*
+ * The shared lock that clients ensuring one NAME wait for together: many
+ * hold it at once, none while someone holds the lock, and it is not taken
+ * at all by a handle that holds the lock or runs under an inherited one.
+ */
+START_TEST(test_shared_lock)
+{
+	procmgr *a = tu_open(dir, "web"), *b = tu_open(dir, "web");
+	procmgr *w = tu_open(dir, "web");
+	char *lock = pm_asprintf("%s/.lock.web", dir);
+	int fa = -1, fb = -1;
+
+	procmgr_set_lock_wait(w, 0, NULL, NULL);
+	ck_assert_int_eq(pm_lock_shared(a, &fa), 1);
+	ck_assert_int_eq(pm_lock_shared(b, &fb), 1);
+	ck_assert_int_eq(procmgr_lock(w), -EWOULDBLOCK);
+	close(fa);
+	ck_assert_int_eq(procmgr_lock(w), -EWOULDBLOCK);
+	close(fb);
+	ck_assert_int_eq(procmgr_lock(w), 0);
+	/* held: shared is not taken, not waited for */
+	fa = -1;
+	ck_assert_int_eq(pm_lock_shared(w, &fa), 0);
+	ck_assert_int_eq(fa, -1);
+	procmgr_set_lock_wait(a, 0, NULL, NULL);
+	ck_assert_int_eq(pm_lock_shared(a, &fa), -EWOULDBLOCK);
+	ck_assert_int_eq(procmgr_unlock(w), 0);
+	ck_assert_int_eq(setenv(PROCMGR_LOCK_ENV, "9:/elsewhere", 1), 0);
+	ck_assert_int_eq(pm_lock_shared(a, &fa), 0);
+	ck_assert_int_eq(unsetenv(PROCMGR_LOCK_ENV), 0);
+	ck_assert_int_eq(fa, -1);
+	/* a lock file that is a symlink is refused, shared or not */
+	ck_assert_int_eq(unlink(lock), 0);
+	ck_assert_int_eq(symlink("/etc/passwd", lock), 0);
+	ck_assert_int_eq(pm_lock_shared(a, &fa), -ELOOP);
+	ck_assert_int_eq(fa, -1);
+	free(lock);
+	procmgr_free(w);
+	procmgr_free(b);
+	procmgr_free(a);
+}
+END_TEST
+
+/* DIR swapped for a symlink: no shared lock either. */
+START_TEST(test_shared_lock_symlinked_dir)
+{
+	char *base = pm_asprintf("%s/base", dir);
+	char *moved = pm_asprintf("%s/moved", dir);
+	procmgr *h;
+	int fd = -1;
+
+	ck_assert_int_eq(mkdir(base, 0700), 0);
+	h = tu_open(base, "web");
+	ck_assert_int_eq(rename(base, moved), 0);
+	ck_assert_int_eq(symlink(moved, base), 0);
+	ck_assert_int_eq(pm_lock_shared(h, &fd), -ELOOP);
+	ck_assert_int_eq(fd, -1);
+	free(moved);
+	free(base);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *lock_suite(void)
 {
 	Suite *s = suite_create("lock");
@@ -760,6 +1078,12 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_symlinked_dir_after_open);
 	tcase_add_test(tc, test_null_handle);
 	tcase_add_test(tc, test_message_pid);
+	tcase_add_loop_test(tc, test_long_wait_without_inotify, 0, 2);
+	tcase_add_test(tc, test_lock_out_of_fds);
+	tcase_add_test(tc, test_lock_wait_without_thread);
+	tcase_add_test(tc, test_lock_file_denied);
+	tcase_add_test(tc, test_shared_lock);
+	tcase_add_test(tc, test_shared_lock_symlinked_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -786,6 +789,137 @@ START_TEST(test_parse_start_time_and_exit)
 }
 END_TEST
 
+/*
+ * With the boot id hidden, as a container may mask /proc paths (a tmpfs
+ * over the directory, /dev/null over the file), no identity is made up:
+ * none for a process, none for a monitor, and a daemon recorded with a
+ * start time is not taken for running, since its boot cannot be checked.
+ */
+START_TEST(test_boot_id_hidden)
+{
+	static const char *const how[] = { "tmpfs over its directory",
+					   "/dev/null over it" };
+	procmgr *h = tu_open(dir, "web");
+	pid_t pid = sleeper();
+	char *boot = tu_read_file("/proc/sys/kernel/random/boot_id");
+	char *id = NULL, state, rec[128];
+	unsigned long long start;
+	int r;
+
+	if (geteuid() != 0)
+		tu_skip("needs root to mount");
+	ck_assert_ptr_nonnull(boot);
+	/* recorded by hand: the library would keep the boot id it read */
+	ck_assert_int_eq(pm_proc_stat(pid, &state, &start), 0);
+	snprintf(rec, sizeof(rec), "%llu %s", start, pm_strip(boot));
+	record_pid(h, pid, false);
+	ck_assert_int_eq(procmgr_write(h, "start_time", rec), 0);
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		tu_skip("no mount namespace: %s", strerror(errno));
+	if (_i == 0)
+		r = mount("none", "/proc/sys/kernel/random", "tmpfs", 0, NULL);
+	else
+		r = mount("/dev/null", "/proc/sys/kernel/random/boot_id", NULL,
+			  MS_BIND, NULL);
+	ck_assert_msg(r == 0, "%s: %s", how[_i], strerror(errno));
+	r = procmgr_proc_identity(pid, &id);
+	ck_assert_msg(r == (_i == 0 ? -ENOENT : -EBADMSG), "%s: %d", how[_i],
+		      r);
+	ck_assert_ptr_null(id);
+	ck_assert_int_eq(pm_monitor_identity(&id), r);
+	ck_assert_ptr_null(id);
+	ck_assert_int_eq(tu_state(h), PROCMGR_STALE);
+	free(boot);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * A pidfd's inode names a process only on pidfs (Linux 6.9 on): an fd
+ * on another file system, as an older kernel's anonymous-inode pidfd, has
+ * none (-EOPNOTSUPP, which the identity check then does without), and a
+ * bad fd is an error, not an inode.
+ */
+START_TEST(test_pidfd_ino_elsewhere)
+{
+	unsigned long long ino = 42;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pm_pidfd_ino(fd, &ino), -EOPNOTSUPP);
+	close(fd);
+	ck_assert_int_eq(pm_pidfd_ino(fd, &ino), -EBADF);
+	ck_assert(ino == 42);
+}
+END_TEST
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A signal handler that runs ends a pidfd wait with -EINTR. */
+START_TEST(test_pidfd_wait_interrupted)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 200000 },
+				.it_interval = { .tv_usec = 200000 } };
+	pid_t pid = sleeper();
+	int fd = pidfd_open(pid, 0);
+	double t;
+
+	ck_assert_int_ge(fd, 0);
+	sigemptyset(&sa.sa_mask);	/* no SA_RESTART */
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+	t = tu_now();
+	ck_assert_int_eq(pm_pidfd_wait(fd, 60), -EINTR);
+	ck_assert_double_lt(tu_now() - t, 30);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &(struct itimerval){ 0 },
+				   NULL), 0);
+	ck_assert_int_eq(procmgr_pid_alive(pid), 1);
+	close(fd);
+}
+END_TEST
+
+/*
+ * Recording the pidfd inode fails, saying where, when the metadata
+ * directory cannot be used: swapped for a symlink, or immutable.
+ */
+START_TEST(test_record_pidfd_ino_fails)
+{
+	char *base = pm_asprintf("%s/base", dir);
+	char *moved = pm_asprintf("%s/moved", dir);
+	procmgr *h;
+	pid_t pid = sleeper();
+	int r;
+
+	ck_assert_int_eq(mkdir(base, 0700), 0);
+	h = tu_open(base, "web");
+	ck_assert_int_eq(procmgr_write(h, "pid", "1234"), 0);
+	ck_assert_int_eq(rename(base, moved), 0);
+	ck_assert_int_eq(symlink(moved, base), 0);
+	ck_assert_int_eq(pm_record_pidfd_ino(h, pid), -ELOOP);
+	ck_assert_int_eq(unlink(base), 0);
+	ck_assert_int_eq(rename(moved, base), 0);
+	if (tu_immutable(procmgr_meta_dir(h), true) < 0) {
+		procmgr_free(h);
+		free(moved);
+		free(base);
+		tu_skip("no immutable directories here");
+	}
+	r = pm_record_pidfd_ino(h, pid);
+	ck_assert_int_eq(tu_immutable(procmgr_meta_dir(h), false), 0);
+	ck_assert_int_eq(r, -EPERM);
+	ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "/pidfd_ino"));
+	ck_assert(!tu_exists(tu_path(procmgr_meta_dir(h), "pidfd_ino")));
+	procmgr_free(h);
+	free(moved);
+	free(base);
+}
+END_TEST
+
 static Suite *proc_suite(void)
 {
 	Suite *s = suite_create("proc");
@@ -818,6 +952,10 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_parse_stat_lines);
 	tcase_add_test(tc, test_unreadable_identity_keys);
 	tcase_add_test(tc, test_status_symlinked_meta_dir);
+	tcase_add_loop_test(tc, test_boot_id_hidden, 0, 2);
+	tcase_add_test(tc, test_pidfd_ino_elsewhere);
+	tcase_add_test(tc, test_pidfd_wait_interrupted);
+	tcase_add_test(tc, test_record_pidfd_ino_fails);
 	tcase_add_test(tc, test_pidfd_wait_bad_fd);
 	tcase_add_test(tc, test_parse_start_time_and_exit);
 	suite_add_tcase(s, tc);

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
@@ -821,6 +822,82 @@ START_TEST(test_monitor_of_big_caller)
 }
 END_TEST
 
+/*
+ * Interrupted while the rest of the tree is waited for (the daemon itself
+ * died on TERM, its children ignore it): -EINTR, the metadata kept, the
+ * children left as they are, the lock free.
+ */
+START_TEST(test_stop_rest_interrupted)
+{
+	struct procmgr_spawn_opts o = { 0 };
+	struct procmgr_stop_opts so = { .kill_wait = 60 };
+	char *dir;
+	procmgr *h = tu_scratch("rest", &dir);
+	pid_t pid, *kids = NULL;
+	size_t n, alive = 0;
+
+	ck_assert_int_eq(start_argv(h, &o, (const char **)term_ignoring_kids,
+				    &pid), 0);
+	n = kids_of(pid, &kids);
+	for (size_t i = 0; i < n; i++)
+		tu_track(kids[i]);
+	interrupt_in(1.0);
+	ck_assert_int_eq(procmgr_stop(h, &so, NULL), -EINTR);
+	interrupt_off();
+	ck_assert_msg(strstr(procmgr_errmsg(h), "interrupted while stopping"),
+		      "%s", procmgr_errmsg(h));
+	ck_assert(tu_wait_gone(pid, 10));
+	for (size_t i = 0; i < n; i++)
+		alive += procmgr_pid_alive(kids[i]) == 1;
+	ck_assert_uint_ge(alive, 3);
+	ck_assert(tu_exists(tu_path(procmgr_meta_dir(h), "pid")));
+	lock_is_free(dir, "rest");
+	free(kids);
+	free(dir);
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * Out of file descriptors, listing the monitors is an error (/proc cannot
+ * be read), not an empty list that would say none runs.
+ */
+START_TEST(test_monitors_out_of_fds)
+{
+	struct rlimit rl = { 32, 32 };
+	struct procmgr_monitor *v = NULL;
+	int fill[32], k = 0, r;
+	size_t n = 7;
+
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (k < 32 && (fill[k] = dup(0)) >= 0)
+		k++;
+	ck_assert_int_eq(errno, EMFILE);
+	r = procmgr_monitors(&v, &n);
+	/* fds again, for the coverage data written at exit */
+	while (k > 0)
+		close(fill[--k]);
+	ck_assert_int_eq(r, -EMFILE);
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(n, 7);
+}
+END_TEST
+
+/* A handle that was never opened: -EINVAL, nothing sent or read. */
+START_TEST(test_touch_and_rss_not_open)
+{
+	procmgr *h = procmgr_new();
+	uint64_t rss = 42;
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(procmgr_touch(h), -EINVAL);
+	ck_assert_int_eq(procmgr_tree_rss(h, &rss), -EINVAL);
+	ck_assert(rss == 42);
+	ck_assert_int_eq(procmgr_touch(NULL), -EINVAL);
+	procmgr_free(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("supervise");
@@ -848,6 +925,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_waits_interrupted);
 	tcase_add_test(tc, test_cancel_fd);
 	tcase_add_test(tc, test_monitor_of_big_caller);
+	tcase_add_test(tc, test_stop_rest_interrupted);
+	tcase_add_test(tc, test_monitors_out_of_fds);
+	tcase_add_test(tc, test_touch_and_rss_not_open);
 	suite_add_tcase(s, tc);
 	return s;
 }
