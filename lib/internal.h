@@ -463,8 +463,6 @@ int pm_put_pidfd_ino(int dirfd, pid_t pid);
  * metadata) is gone meanwhile, -EPERM (with h's message) no.
  */
 int pm_check_owner(procmgr *h, pid_t pid);
-/* The monitor recorded in key monitor, if it is alive and is one: pid. */
-pid_t pm_monitor_alive(procmgr *h);
 
 /* ---- live.c: a status given again while nothing changed ------------ */
 

@@ -593,9 +593,7 @@ static int status_pid(procmgr *h, struct procmgr_status *st, struct ident *id,
 		st->state = PROCMGR_RUNNING;
 	keep_if_alive(&fd);
 	if (ret_pidfd)
-		*ret_pidfd = fd;
-	else if (fd >= 0)
-		close(fd);
+		*ret_pidfd = fd;	/* else fd is -1: none was opened */
 	return r < 0 ? r : 0;
 }
 
@@ -810,17 +808,6 @@ int procmgr_status_sized(procmgr *h, struct procmgr_status *ret, size_t size)
 done:
 	status_out(&st, ret, size);
 	return 0;
-}
-
-pid_t pm_monitor_alive(procmgr *h)
-{
-	char *v = NULL;
-	pid_t pid = 0;
-
-	if (procmgr_read(h, "monitor", &v) == 0)
-		pid = pm_monitor_check(v);
-	free(v);
-	return pid;
 }
 
 int pm_put_pidfd_ino(int dirfd, pid_t pid)
