@@ -172,9 +172,14 @@ $(STATIC): $(BUILD)/libprocmgr.o
 	rm -f $@
 	ar rcs $@ $^
 
+# A lock wait that times out cancels its helper thread, and glibc loads
+# libgcc_s at a process's first pthread_cancel(): with no fd left to
+# open it, it aborts the process. Linked in, it is loaded at start.
+UNWIND := -Wl,--push-state,--no-as-needed -lgcc_s -Wl,--pop-state
+
 $(SHARED): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libprocmgr.so.$(SOVERSION) -o $@ $^ \
-		$(LDFLAGS_ALL)
+		$(UNWIND) $(LDFLAGS_ALL)
 	ln -sf libprocmgr.so.$(VERSION) $(BUILD)/libprocmgr.so.$(SOVERSION)
 	ln -sf libprocmgr.so.$(VERSION) $(BUILD)/libprocmgr.so
 
@@ -195,7 +200,7 @@ $(PROCMGR): $(CLI_OBJ) $(STATIC)
 # The monitor is its own program (SPEC §6), built on the library's
 # objects, internals included.
 $(MONITOR): $(MONITOR_OBJ) $(INTERNAL)
-	$(CC) -o $@ $(MONITOR_OBJ) $(INTERNAL) $(LDFLAGS_ALL)
+	$(CC) -o $@ $(MONITOR_OBJ) $(INTERNAL) $(UNWIND) $(LDFLAGS_ALL)
 
 # A stable path for the plain build's binary.
 procmgr: $(PROCMGR)
@@ -205,7 +210,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_COMMON_OBJ) $(INTERNAL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(INTERNAL_INC) $(CHECK_CFLAGS) -o $@ $< \
 		$(UNIT_COMMON_OBJ) \
-		$(INTERNAL) $(CHECK_LIBS) $(LDFLAGS_ALL)
+		$(INTERNAL) $(CHECK_LIBS) $(UNWIND) $(LDFLAGS_ALL)
 
 # test-oom fails the library's allocations one at a time: the allocators
 # are wrapped at link time in this binary alone.
