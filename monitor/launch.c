@@ -82,6 +82,8 @@ static void daemon_child(struct mon *m, struct launch *l)
 	char c = 0;
 
 	reset_signals();
+	/* The monitor's end of the gate: our copy would hide its EOF. */
+	close(l->gate_w);
 	if (l->wd_pid)
 		snprintf(l->wd_pid, 32, "WATCHDOG_PID=%d", (int)getpid());
 	if (l->ready_w >= 0) {
