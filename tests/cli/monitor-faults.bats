@@ -45,7 +45,9 @@ monitor_failing() {
 # starter's lock among them, until every process it traces has ended.)
 left_nothing() {
 	wait_for 20 test -z "$(lc_marked_pids)"
-	run -3 pm status web
+	run pm status web
+	echo "status ($status): $output"
+	[ "$status" -eq 3 ]
 	[ "${lines[0]}" = "web: stopped" ]
 	pm lock web --lock-timeout 0 -- true
 }
