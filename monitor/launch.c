@@ -82,6 +82,8 @@ static void daemon_child(struct mon *m, struct launch *l)
 	char c = 0;
 
 	reset_signals();
+	/* The monitor's end of the gate: our copy would hide its EOF. */
+	close(l->gate_w);
 	if (l->wd_pid)
 		snprintf(l->wd_pid, 32, "WATCHDOG_PID=%d", (int)getpid());
 	if (l->ready_w >= 0) {
@@ -431,7 +433,12 @@ int mon_launch(struct mon *m, const char *reason)
 				 reason);
 	r = record(m, pid);
 	if (r == -ESRCH) {
-		/* It failed before the gate (bad cwd, fd N): the pipe says. */
+		/*
+		 * It failed before the gate (bad cwd, fd N): the pipe says.
+		 * The keys written so far go too; pid, written last, is not
+		 * among them.
+		 */
+		pm_meta_remove_if(m->h, 0);
 		release(&l, true, &msg);
 		msg.err = msg.err > 0 ? msg.err : ECHILD;
 		msg.step = msg.step > 0 ? msg.step : PM_STEP_STDIO;

@@ -291,9 +291,10 @@ static int monitor(const char *dir, const char *name)
 	if (r >= 0)
 		r = mon_notify_open(&m);
 	if (r < 0) {
+		const char *why = m.h ? procmgr_errmsg(m.h) : "";
+
 		mon_answer_error(&m, -r, "procmgr-monitor cannot set up: %s%s%s",
-				 strerror(-r), m.h ? "; " : "",
-				 m.h ? procmgr_errmsg(m.h) : "");
+				 strerror(-r), *why ? "; " : "", why);
 		m.exit_code = 1;
 		goto out;
 	}

@@ -238,3 +238,14 @@ time.sleep(3600)' "$1" </dev/null >/dev/null 2>&1 3>&- &
 	wait_for 20 gone "$pid"
 	wait_for 10 key_has web exit 'reason=idle$'
 }
+
+@test "an idle timeout of decades neither fires nor stalls the monitor" {
+	# longer than one wait of the monitor's poll may be
+	pid=$(pm start web --idle-timeout 2000000000 -- "$DAEMON" pause)
+	run -0 pm touch web
+	alive "$pid"
+	mon=$(mon_of web)
+	kill -KILL "$pid"
+	wait_for 20 gone "$mon"
+	key_has web exit '^signal=KILL '
+}

@@ -92,3 +92,16 @@ teardown() { lc_teardown; }
 @test "killall takes no operand" {
 	run -2 in_ns '"$PROCMGR" killall web'
 }
+
+@test "killall says so when /proc cannot be read, and stops nothing" {
+	command -v strace >/dev/null || skip "needs strace"
+	run -1 --separate-stderr in_ns '
+		pid=$(pm start web -- "$DAEMON" pause)
+		strace -o /dev/null -P /proc -e inject=openat:error=EACCES \
+			"$PROCMGR" killall
+		rc=$?
+		alive "$pid" || exit 9
+		exit $rc'
+	[ -z "$output" ]
+	[ "$stderr" = "procmgr: cannot list the daemons to stop: Permission denied" ]
+}

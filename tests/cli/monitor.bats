@@ -165,3 +165,21 @@ teardown() { lc_teardown; }
 		[ ! -e "$D" ]
 	done
 }
+
+@test "a daemon that dies, its metadata removed, while its start waits: start says so" {
+	pm start web --ready notify -- "$DAEMON" pause >"$T/out" 2>"$T/err" &
+	starter=$!
+	wait_for 20 test -e "$MD/web/pid"	# written last
+	pid=$(cat "$MD/web/pid")
+	rm -rf "$MD/web"
+	kill -KILL "$pid"
+	rc=0
+	wait "$starter" || rc=$?
+	cat "$T/err"
+	# a death before ready (exit 7), with the log's story after it
+	[ "$rc" -eq 7 ]
+	[ "$(head -n 1 "$T/err")" = "procmgr: web (pid $pid) ended while its metadata was removed" ]
+	grep -qx "procmgr: [0-9TZ:-]* pid $pid was killed by SIGKILL" "$T/err"
+	[ ! -s "$T/out" ]
+	[ ! -e "$MD/web" ]
+}

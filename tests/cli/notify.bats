@@ -195,3 +195,12 @@ pinger() {
 	[[ "$stderr" == *"watchdog: no WATCHDOG=1 for 0.5s: stopping"* ]]
 	key_has web exit 'reason=watchdog$'
 }
+
+@test "STATUS= after NAME's metadata is gone does not bring it back" {
+	pm start web -- "$DAEMON" sleep=2 notify=STATUS=late \
+		notify=STOPPING=1 pause >/dev/null
+	rm -rf "$MD/web"
+	# STOPPING=1 is logged, and sent after STATUS=: both were read
+	wait_for 20 has_event '^the daemon says it is stopping$'
+	[ ! -e "$MD/web" ]
+}

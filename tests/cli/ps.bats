@@ -81,3 +81,13 @@ teardown() { lc_teardown; }
 @test "ps takes no operand" {
 	run -2 in_ns '"$PROCMGR" ps web'
 }
+
+@test "ps says so when /proc cannot be read" {
+	command -v strace >/dev/null || skip "needs strace"
+	pm start web -- "$DAEMON" pause >/dev/null
+	run -1 --separate-stderr in_ns '
+		strace -o /dev/null -P /proc -e inject=openat:error=EACCES \
+			"$PROCMGR" ps'
+	[ -z "$output" ]
+	[ "$stderr" = "procmgr: cannot list the monitors in /proc: Permission denied" ]
+}

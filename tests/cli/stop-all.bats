@@ -92,3 +92,17 @@ teardown() { lc_teardown; }
 	run -1 --separate-stderr "$PROCMGR" --dir "$T/file" --json stop --all
 	[ "$(json 'd["error"]["exit"]' <<<"$output")" = 1 ]
 }
+
+@test "stop --all goes on past a NAME whose lock is held, and fails" {
+	a=$(pm start api -- "$DAEMON" pause)
+	w=$(pm start web -- "$DAEMON" pause)
+	pm lock web -- sh -c "touch '$T/held'; exec sleep 60" </dev/null \
+		>/dev/null 2>&1 3>&- &
+	wait_for 20 test -e "$T/held"
+	run -4 --separate-stderr pm stop --all --lock-timeout 0
+	echo "$stderr"
+	[[ "$stderr" == *"procmgr: lock $D/.lock.web is held by: "* ]]
+	[[ "$stderr" == *"stopped api (pid $a)"* ]]
+	gone "$a"
+	alive "$w"
+}

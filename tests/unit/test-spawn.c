@@ -811,6 +811,75 @@ START_TEST(test_internal_helpers)
 }
 END_TEST
 
+/*
+ * The pipes and socket pairs of a start, with no fd left: the error names
+ * what failed, and no end of a pair is leaked (fds 0 and 1 are free, so a
+ * new pair lands on them and must be moved above stdio first).
+ */
+START_TEST(test_pipes_without_fds)
+{
+	struct rlimit lim, low;
+	procmgr *h = procmgr_new();
+	int saved0 = dup(0), saved1 = dup(1), free_fd, a = -1, b = -1;
+
+	ck_assert(h && saved0 >= 0 && saved1 >= 0);
+	free_fd = dup(2);	/* the lowest free fd above 2 */
+	close(free_fd);
+	getrlimit(RLIMIT_NOFILE, &lim);
+	low = lim;
+	/* no fd at all: the pipe itself fails */
+	low.rlim_cur = (rlim_t)free_fd;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_int_eq(pm_make_pipe(h, &a, &b), -EMFILE);
+	ck_assert_str_eq(procmgr_errmsg(h), "pipe: Too many open files");
+	close(0);
+	close(1);
+	/* on 0 and 1, with no fd above 2 to move them to */
+	ck_assert_int_eq(pm_make_pipe(h, &a, &b), -EMFILE);
+	ck_assert_str_eq(procmgr_errmsg(h), "pipe: Too many open files");
+	ck_assert_int_eq(pm_make_socketpair(h, SOCK_STREAM, &a, &b), -EMFILE);
+	ck_assert_str_eq(procmgr_errmsg(h), "socketpair: Too many open files");
+	/* one fd above 2: the first end moves, the second cannot */
+	low.rlim_cur = (rlim_t)free_fd + 1;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_int_eq(pm_make_pipe(h, &a, &b), -EMFILE);
+	ck_assert_int_eq(fcntl(0, F_GETFD), -1);	/* nothing leaked */
+	ck_assert_int_eq(fcntl(1, F_GETFD), -1);
+	ck_assert_int_eq(fcntl(free_fd, F_GETFD), -1);
+	ck_assert_int_eq(a, -1);
+	setrlimit(RLIMIT_NOFILE, &lim);
+	ck_assert_int_eq(dup2(saved0, 0), 0);
+	ck_assert_int_eq(dup2(saved1, 1), 1);
+	close(saved0);
+	close(saved1);
+	/* an exec failure without an errno still names one */
+	ck_assert_int_eq(pm_exec_error(h, "/x", "/", PM_STEP_EXEC, 0), -EIO);
+	ck_assert_msg(strstr(procmgr_errmsg(h), "cannot execute /x: "
+			     "Input/output error"), "%s", procmgr_errmsg(h));
+	procmgr_free(h);
+}
+END_TEST
+
+/*
+ * An empty entry of $PATH is the current directory, as in execvp; a
+ * deleted one cannot anchor it, and the search says so.
+ */
+START_TEST(test_path_entry_in_deleted_cwd)
+{
+	char *dir = tu_tmpdir(), *sub = NULL, *p = NULL;
+
+	ck_assert_int_ge(asprintf(&sub, "%s/gone", dir), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chdir(sub), 0);
+	ck_assert_int_eq(rmdir(sub), 0);
+	setenv("PATH", ":/usr/bin:/bin", 1);
+	ck_assert_int_eq(pm_find_exe(NULL, "sh", NULL, &p), -ENOENT);
+	ck_assert_ptr_null(p);
+	free(sub);
+	free(dir);
+}
+END_TEST
+
 /* An extra VAR=VALUE replaces the inherited VAR, never adds a second. */
 START_TEST(test_env_extra_overrides)
 {
@@ -1049,6 +1118,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_fd_n_collides);
 	tcase_add_test(tc, test_fork_fails);
 	tcase_add_test(tc, test_internal_helpers);
+	tcase_add_test(tc, test_pipes_without_fds);
+	tcase_add_test(tc, test_path_entry_in_deleted_cwd);
 	tcase_add_test(tc, test_env_extra_overrides);
 	tcase_add_test(tc, test_caller_cwd_deleted);
 	tcase_add_test(tc, test_ready_fd_over_limit);
