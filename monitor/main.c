@@ -337,7 +337,9 @@ int main(int argc, char **argv)
 		usage();
 	pid = fork();
 	if (pid < 0) {
-		struct mon m = { .ctl = PM_MON_FD_CTL, .lock = -1 };
+		/* no log yet: fd 0 is not one */
+		struct mon m = { .ctl = PM_MON_FD_CTL, .log = -1,
+				 .lock = -1 };
 
 		mon_answer_error(&m, errno, "procmgr-monitor cannot fork: %s",
 				 strerror(errno));
