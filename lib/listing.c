@@ -124,7 +124,7 @@ static int read_names(procmgr_listing *l)
 		if (is_name(dirfd(d), e))
 			r = add_name(l, e->d_name);
 	closedir(d);
-	if (r == 0)
+	if (r == 0 && l->n > 1)	/* no NAME: no array to give qsort */
 		qsort_r(l->at, l->n, sizeof(*l->at), cmp_at, l->names);
 	return r;
 }

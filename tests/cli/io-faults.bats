@@ -36,6 +36,10 @@ failing() {
 @test "set whose chmod or close fails keeps the old value" {
 	run -0 pm set web k old
 	while read -r call err text; do
+		# a dynamic build's loader closes files too, before main()
+		if [ "$call" = close ] && ldd "$PROCMGR" >/dev/null 2>&1; then
+			continue
+		fi
 		run -1 --separate-stderr failing "$call" "$err" set web k new
 		echo "$call: $stderr"
 		[[ "$stderr" == "procmgr: cannot write $MD/web/k: $text; the old value is kept"* ]]

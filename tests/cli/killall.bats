@@ -97,6 +97,7 @@ teardown() { lc_teardown; }
 	command -v strace >/dev/null || skip "needs strace"
 	run -1 --separate-stderr in_ns '
 		pid=$(pm start web -- "$DAEMON" pause)
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 		strace -o /dev/null -P /proc -e inject=openat:error=EACCES \
 			"$PROCMGR" killall
 		rc=$?

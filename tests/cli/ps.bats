@@ -86,6 +86,7 @@ teardown() { lc_teardown; }
 	command -v strace >/dev/null || skip "needs strace"
 	pm start web -- "$DAEMON" pause >/dev/null
 	run -1 --separate-stderr in_ns '
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 		strace -o /dev/null -P /proc -e inject=openat:error=EACCES \
 			"$PROCMGR" ps'
 	[ -z "$output" ]
