@@ -391,6 +391,45 @@ START_TEST(test_log_fd_above_stdio)
 }
 END_TEST
 
+/*
+ * An event is one line, written whole: its offset is where it starts, a
+ * text too long for a line is cut and still ends the line, and a log
+ * that cannot be written (or none) gives -1.
+ */
+START_TEST(test_event_lines)
+{
+	char *path = tu_path(tu_keep(tu_tmpdir()), "events.log"), *text;
+	char *long_text;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	off_t first, second;
+	size_t n;
+
+	ck_assert_int_ge(fd, 0);
+	first = pm_event(fd, "started pid %d", 42);
+	ck_assert_int_eq(first, 0);
+	long_text = calloc(1, 3001);
+	ck_assert_ptr_nonnull(long_text);
+	memset(long_text, 'x', 3000);
+	second = pm_event(fd, "%s", long_text);
+	free(long_text);
+	close(fd);
+	text = tu_read_file(path);
+	n = strlen(text);
+	ck_assert_int_eq(second, (off_t)(strchr(text, '\n') + 1 - text));
+	ck_assert(strncmp(text, "procmgr: ", 9) == 0);
+	ck_assert_ptr_nonnull(strstr(text, "Z started pid 42\n"));
+	/* the long one: cut to a line of 1023 bytes, newline last */
+	ck_assert_uint_eq(n - (size_t)second, 1023);
+	ck_assert_int_eq(text[n - 1], '\n');
+	ck_assert_int_eq(text[n - 2], 'x');
+	free(text);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_eq(pm_event(fd, "not written"), -1);
+	close(fd);
+	ck_assert_int_eq(pm_event(-1, "no log"), -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("logs");
@@ -407,6 +446,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_start_log_tail_unopened);
 	tcase_add_test(tc, test_rotated_log_cannot_be_made);
 	tcase_add_test(tc, test_log_fd_above_stdio);
+	tcase_add_test(tc, test_event_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
