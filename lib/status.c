@@ -254,13 +254,16 @@ static int name_matches(procmgr *h, pid_t pid, const char *v,
 {
 	size_t n = strlen(v);
 	char *live;
+	int r;
 
 	if (!n) {
 		warn_corrupt(h, "process_name", v, 0, "is empty");
 		return 0;
 	}
-	if (pm_proc_argv0(pid, &live) < 0)
-		return 0;
+	/* not read is not another name: the daemon would pass for dead */
+	r = pm_proc_argv0(pid, &live);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
 	free(id->argv0);
 	id->argv0 = live;
 	return strncmp(live, v, n) == 0 &&
