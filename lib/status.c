@@ -707,6 +707,12 @@ static int supervision_keys(procmgr *h, struct procmgr_status *st,
 	monitored = v != NULL;
 	st->monitor = monitor_of(v, ret_mon_pidfd);
 	free(v);
+	/* a live monitor taken for none would restart what a stop ends */
+	if (st->monitor < 0) {
+		r = st->monitor;
+		st->monitor = 0;
+		return r;
+	}
 	r = optional_key(h, "ready", &v);
 	if (r < 0)
 		return r;
