@@ -600,16 +600,17 @@ static int status_pid(procmgr *h, struct procmgr_status *st, struct ident *id,
 	return r < 0 ? r : 0;
 }
 
-/* A key shown as is: absent or unreadable is NULL, never an error. */
+/*
+ * A key shown as is: absent or unreadable is NULL, never an error; out
+ * of memory is -ENOMEM, and NULL too (the caller frees what it gets).
+ */
 static int optional_key(procmgr *h, const char *key, char **ret)
 {
 	int r = read_plain(h, key, ret);
 
-	if (r == -ENOMEM)
-		return r;
 	if (r < 0)
 		*ret = NULL;
-	return 0;
+	return r == -ENOMEM ? r : 0;
 }
 
 /* The string fields of a status, for clearing only what a caller has. */
