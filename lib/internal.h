@@ -233,7 +233,10 @@ time_t pm_ticks_to_time(unsigned long long start);
  * names its holder; also who asked, in the log.
  */
 char *pm_self_text(void);
-/* The pid of a value of key monitor when that monitor is alive, or 0. */
+/*
+ * The pid of a value of key monitor when that monitor is alive, or 0;
+ * -ENOMEM when that could not be told.
+ */
 pid_t pm_monitor_check(const char *value);
 /* "<pid> <start ticks> <boot id>" of the calling process, for key monitor. */
 int pm_monitor_identity(char **ret);

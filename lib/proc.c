@@ -320,14 +320,18 @@ pid_t pm_monitor_check(const char *value)
 	char *id = NULL, *rest;
 	pid_t pid = 0;
 	long n;
+	int r;
 
 	if (!value || !isdigit((unsigned char)value[0]))
 		return 0;
 	errno = 0;
 	n = strtol(value, &rest, 10);
-	if (!errno && n > 1 && n <= 0x7fffffff && *rest == ' ' &&
-	    procmgr_proc_identity((pid_t)n, &id) == 0 &&
-	    !strcmp(rest + 1, id))
+	if (errno || n <= 1 || n > 0x7fffffff || *rest != ' ')
+		return 0;
+	r = procmgr_proc_identity((pid_t)n, &id);
+	if (r == -ENOMEM)
+		return -ENOMEM;
+	if (r == 0 && !strcmp(rest + 1, id))
 		pid = (pid_t)n;
 	free(id);
 	return pid;

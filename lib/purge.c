@@ -123,19 +123,21 @@ static pid_t dir_pid(int hostfd, const char *name)
 	pid_t pid = 0;
 	size_t len;
 	char *v;
-	int fd;
+	int fd, r;
 
 	fd = openat(hostfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (pm_read_at(fd, "pid", PM_READ_MAX, &v, &len) == 0) {
+	r = pm_read_at(fd, "pid", PM_READ_MAX, &v, &len);
+	if (r == 0) {
 		if (pm_parse_pid_len(v, len, &pid) < 0)
 			pid = 0;
 		free(v);
 	}
 	close(fd);
-	return pid;
+	/* not read is not another pid: never taken for a successor's */
+	return r == -ENOMEM ? -ENOMEM : pid;
 }
 
 /*
@@ -206,6 +208,9 @@ int pm_meta_remove_if(procmgr *h, pid_t expected_pid)
 			r = pm_error(h, -r, "cannot move %s/%s back to %s: %s; "
 				     "move it back by hand", h->host_dir, aside,
 				     h->meta_dir, strerror(-r));
+		else if (pid == -ENOMEM)
+			r = pm_error(h, ENOMEM, "cannot read %s/pid: %s",
+				     h->meta_dir, strerror(ENOMEM));
 		else
 			r = pm_error(h, ESTALE, "%s changed meanwhile (pid %d, "
 				     "not %d); left it in place", h->meta_dir,

@@ -254,13 +254,16 @@ static int name_matches(procmgr *h, pid_t pid, const char *v,
 {
 	size_t n = strlen(v);
 	char *live;
+	int r;
 
 	if (!n) {
 		warn_corrupt(h, "process_name", v, 0, "is empty");
 		return 0;
 	}
-	if (pm_proc_argv0(pid, &live) < 0)
-		return 0;
+	/* not read is not another name: the daemon would pass for dead */
+	r = pm_proc_argv0(pid, &live);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
 	free(id->argv0);
 	id->argv0 = live;
 	return strncmp(live, v, n) == 0 &&
@@ -597,16 +600,17 @@ static int status_pid(procmgr *h, struct procmgr_status *st, struct ident *id,
 	return r < 0 ? r : 0;
 }
 
-/* A key shown as is: absent or unreadable is NULL, never an error. */
+/*
+ * A key shown as is: absent or unreadable is NULL, never an error; out
+ * of memory is -ENOMEM, and NULL too (the caller frees what it gets).
+ */
 static int optional_key(procmgr *h, const char *key, char **ret)
 {
 	int r = read_plain(h, key, ret);
 
-	if (r == -ENOMEM)
-		return r;
 	if (r < 0)
 		*ret = NULL;
-	return 0;
+	return r == -ENOMEM ? r : 0;
 }
 
 /* The string fields of a status, for clearing only what a caller has. */
@@ -704,6 +708,12 @@ static int supervision_keys(procmgr *h, struct procmgr_status *st,
 	monitored = v != NULL;
 	st->monitor = monitor_of(v, ret_mon_pidfd);
 	free(v);
+	/* a live monitor taken for none would restart what a stop ends */
+	if (st->monitor < 0) {
+		r = st->monitor;
+		st->monitor = 0;
+		return r;
+	}
 	r = optional_key(h, "ready", &v);
 	if (r < 0)
 		return r;

@@ -188,7 +188,8 @@ static int stop_rest(procmgr *h, struct tree *t, pid_t root, pid_t main_pid,
 
 		r = tree_add(t, root, main_pid);
 		if (r < 0)
-			return r;
+			return pm_error(h, -r, "cannot read the process tree of "
+					"%s: %s", h->name, strerror(-r));
 		/* The chain is done and nothing new came: see who is left. */
 		if (i >= c->n_signals && r == 0)
 			break;
@@ -223,13 +224,21 @@ int pm_stop_tree(procmgr *h, struct pm_pref *m, pid_t tree_root,
 	pid_t main_pid = m ? m->pid : 0;
 	int r = 1;
 
-	/* Without a monitor the daemon's children leave it when it dies. */
-	if (tree && m && tree_root == m->pid)
-		tree_add(&t, tree_root, main_pid);
+	/*
+	 * Without a monitor the daemon's children leave it when it dies:
+	 * without their list, nothing is signalled (they would be lost).
+	 */
+	if (tree && m && tree_root == m->pid) {
+		r = tree_add(&t, tree_root, main_pid);
+		if (r < 0)
+			goto fail;
+		r = 1;
+	}
 	if (m)
 		r = stop_main(h, m, c, log_fd);
 	if (r == 1 && tree)
 		r = stop_rest(h, &t, tree_root, main_pid, c, log_fd);
+fail:
 	tree_clear(&t);
 	return r;
 }

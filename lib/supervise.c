@@ -190,9 +190,16 @@ int procmgr_monitors(struct procmgr_monitor **ret, size_t *ret_n)
 		char *dir = NULL, *name = NULL;
 		uid_t uid;
 
-		if (pid <= 1 || pm_proc_uid(pid, &uid) < 0 || uid != getuid() ||
-		    !procmgr_pid_alive(pid))
+		if (pid <= 1)
 			continue;
+		/* a monitor left out for want of memory would be missed */
+		r = pm_proc_uid(pid, &uid);
+		if (r == -ENOMEM)
+			break;
+		if (r < 0 || uid != getuid() || !procmgr_pid_alive(pid)) {
+			r = 0;
+			continue;
+		}
 		r = monitor_args(pid, &dir, &name);
 		if (r <= 0)
 			continue;

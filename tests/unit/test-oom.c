@@ -5,21 +5,27 @@
  * handle; no fd may be left open (an AddressSanitizer build also checks
  * that no memory is), and the same call must then succeed.
  *
+ * Calls that act on processes use real ones: a sleeper, a shell with two
+ * children, a daemon started with its monitor.
+ *
  * The allocators are wrapped at link time for this binary alone (the
  * Makefile links it with -Wl,--wrap=malloc and the rest): the library's
  * calls come here, and fail while a countdown says so.
  */
 #include "internal.h"
-#include "testutil.h"
+#include "sleeper.h"
+#include "spawned.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -532,6 +538,390 @@ START_TEST(test_list)
 }
 END_TEST
 
+/* The identity of a live process, as a monitor key records it. */
+START_TEST(test_proc_identity)
+{
+	char *id, *want;
+	int r;
+	bool hit;
+
+	ck_assert_int_eq(procmgr_proc_identity(getpid(), &want), 0);
+	for (long n = 1;; n++) {
+		id = NULL;
+		arm(n);
+		r = procmgr_proc_identity(getpid(), &id);
+		hit = clean_end("proc identity", n, r, 0, NULL);
+		if (r == 0)
+			ck_assert_str_eq(id, want);
+		else
+			ck_assert_ptr_null(id);
+		free(id);
+		if (!hit)
+			break;
+	}
+	free(want);
+}
+END_TEST
+
+/*
+ * What is wrong with a status of the sleeper pid, recorded with every key
+ * (full) or as pants does, or NULL. No assertion (allocations may be
+ * failing), and the exit a status could not copy is left unknown.
+ */
+static const char *status_wrong(const struct procmgr_status *st, pid_t pid,
+				bool full)
+{
+	if (st->state != PROCMGR_RUNNING || st->pid != pid)
+		return "not the running sleeper";
+	if (!full)
+		return NULL;
+	if (st->monitor != getpid())
+		return "its monitor not found";
+	if (st->restarts != 2 || !st->ready || st->idle_timeout != 5)
+		return "restarts, ready or idle_timeout wrong";
+	if (!st->socket || strcmp(st->socket, "8080") || !st->status_text ||
+	    strcmp(st->status_text, "serving"))
+		return "socket or status_text wrong";
+	if (st->exit.known && (!st->exit.reason ||
+			       strcmp(st->exit.reason, "crash")))
+		return "exit wrong";
+	return NULL;
+}
+
+/*
+ * The keys of a status, each read and parsed: a daemon that is running
+ * (a sleeper) with everything a monitor records (NAME full), and one
+ * recorded as pants does, known by argv[0] (NAME pants). Three statuses
+ * on one handle: the first, one the handle keeps, and the one it gives
+ * again. An exit the status could not copy is left unknown.
+ */
+START_TEST(test_status_keys)
+{
+	char *base = tu_path(tmp, "base"), *self, *mon, *argv0;
+	const char *names[] = { "full", "pants" };
+	struct procmgr_status st;
+	const char *wrong;
+	procmgr *h;
+	pid_t pid = start_sleeper(tmp, NULL, NULL);
+	int fds, r;
+	bool hit;
+
+	h = tu_open(base, "full");
+	record_pid(h, pid, true);
+	ck_assert_int_eq(procmgr_proc_identity(getpid(), &self), 0);
+	mon = tu_keep(pm_asprintf("%d %s", (int)getpid(), self));
+	free(self);
+	ck_assert_int_eq(procmgr_write(h, "monitor", mon), 0);
+	ck_assert_int_eq(procmgr_write(h, "fingerprint", "fp"), 0);
+	ck_assert_int_eq(procmgr_write(h, "socket", "8080"), 0);
+	ck_assert_int_eq(procmgr_write(h, "exit", "status=1 "
+				       "at=2026-01-01T00:00:00Z reason=crash"),
+			 0);
+	ck_assert_int_eq(procmgr_write(h, "ready", "1"), 0);
+	ck_assert_int_eq(procmgr_write(h, "restarts", "2"), 0);
+	ck_assert_int_eq(procmgr_write(h, "supervision", "idle_timeout=5"), 0);
+	ck_assert_int_eq(procmgr_write(h, "status_text", "serving"), 0);
+	procmgr_free(h);
+	h = tu_open(base, "pants");
+	record_pid(h, pid, false);
+	ck_assert_int_eq(pm_proc_argv0(pid, &argv0), 0);
+	ck_assert_int_eq(procmgr_write(h, "process_name", argv0), 0);
+	free(argv0);
+	procmgr_free(h);
+	tu_sleep(0.05);	/* older than the clock: an answer to keep */
+	for (size_t i = 0; i < 2; i++) {
+		for (long n = 1;; n++) {
+			fds = open_fds();
+			h = tu_open(base, names[i]);
+			arm(n);
+			r = 0;
+			wrong = NULL;
+			for (int k = 0; r == 0 && k < 3; k++) {
+				r = procmgr_status(h, &st);
+				if (r < 0)
+					break;
+				if (!wrong)
+					wrong = status_wrong(&st, pid, i == 0);
+				procmgr_status_clear(&st);
+			}
+			hit = clean_end("status", n, r, 0, h);
+			ck_assert_msg(!wrong, "allocation %ld: %s", n, wrong);
+			procmgr_free(h);
+			ck_assert_int_eq(open_fds(), fds);
+			if (!hit)
+				break;
+		}
+	}
+	tu_kill(pid);
+}
+END_TEST
+
+/* The checked pidfd of a recorded daemon. */
+START_TEST(test_pidfd_verified)
+{
+	procmgr *h = tu_open(tu_path(tmp, "base"), "web");
+	pid_t pid = start_sleeper(tmp, NULL, NULL);
+	int fds, fd, r;
+	bool hit;
+
+	record_pid(h, pid, true);
+	free(tu_key(h, "pid"));	/* the handle keeps its dir's fd */
+	for (long n = 1;; n++) {
+		fd = -1;
+		fds = open_fds();
+		arm(n);
+		r = pm_pidfd_verified(h, pid, &fd);
+		hit = clean_end("pidfd verified", n, r, 0, h);
+		if (r == 0)
+			close(fd);
+		ck_assert_int_eq(open_fds(), fds);
+		if (!hit)
+			break;
+	}
+	procmgr_free(h);
+	tu_kill(pid);
+}
+END_TEST
+
+struct lock_waits {
+	int calls;
+	char message[256];
+};
+
+static void on_lock_wait(procmgr *h, const char *message,
+			 const char *wait_line, void *userdata)
+{
+	struct lock_waits *w = userdata;
+
+	(void)h;
+	(void)wait_line;
+	w->calls++;
+	snprintf(w->message, sizeof(w->message), "%s", message);
+}
+
+/*
+ * Waiting for a lock another handle holds, told of its holder: the
+ * message is read at once, then again while the wait goes on.
+ */
+START_TEST(test_lock_wait)
+{
+	char *base = tu_path(tmp, "base"), want[32];
+	procmgr *hold = tu_open(base, "web"), *h = tu_open(base, "web");
+	struct lock_waits w;
+	int fds, r;
+	bool hit;
+
+	snprintf(want, sizeof(want), "%d ", (int)getpid());
+	ck_assert_int_eq(procmgr_lock(hold), 0);
+	procmgr_set_lock_wait(h, 0.12, on_lock_wait, &w);
+	for (long n = 1;; n++) {
+		memset(&w, 0, sizeof(w));
+		fds = open_fds();
+		arm(n);
+		r = procmgr_lock(h);
+		hit = clean_end("lock wait", n, r, -EWOULDBLOCK, h);
+		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(procmgr_lock_held(h), 0);
+		if (!hit) {
+			ck_assert_int_eq(w.calls, 1);
+			ck_assert_msg(!strncmp(w.message, want, strlen(want)),
+				      "%s", w.message);
+			break;
+		}
+	}
+	ck_assert_int_eq(procmgr_unlock(hold), 0);
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+	procmgr_free(hold);
+}
+END_TEST
+
+/* The environment that hands the held lock to a child. */
+START_TEST(test_lock_child_env)
+{
+	procmgr *h = tu_open(tu_path(tmp, "base"), "web");
+	char *env, *want;
+	int fd, r;
+	bool hit;
+
+	ck_assert_int_eq(procmgr_lock(h), 0);
+	want = tu_keep(pm_asprintf("%s=%d:%s", PROCMGR_LOCK_ENV, h->lock_fd,
+				   procmgr_lock_path(h)));
+	for (long n = 1;; n++) {
+		env = NULL;
+		arm(n);
+		r = procmgr_lock_child_env(h, &fd, &env);
+		hit = clean_end("lock child env", n, r, 0, h);
+		if (r == 0)
+			ck_assert_str_eq(env, want);
+		else
+			ck_assert_ptr_null(env);
+		free(env);
+		if (!hit)
+			break;
+	}
+	ck_assert_int_eq(procmgr_unlock(h), 0);
+	procmgr_free(h);
+}
+END_TEST
+
+/* The children of pid (up to max) that /proc lists: how many. */
+static size_t children_of(pid_t pid, pid_t *kids, size_t max)
+{
+	char path[64], *v, *p, *end;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	v = tu_read_file(path);
+	for (p = v; p && n < max; p = end) {
+		long k = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		kids[n++] = (pid_t)k;
+	}
+	free(v);
+	return n;
+}
+
+/* A daemon with two children, recorded as h's: the shell's pid. */
+static pid_t start_tree(procmgr *h, pid_t kids[2])
+{
+	const char *args[] = { "-c", "sleep 1000 & sleep 1000 & wait", NULL };
+	pid_t sh = tu_spawn("/bin/sh", args);
+	double end = tu_now() + 10;
+
+	while (children_of(sh, kids, 2) < 2) {
+		ck_assert_msg(tu_now() < end, "sh started no children");
+		tu_sleep(0.001);
+	}
+	record_pid(h, sh, true);
+	return sh;
+}
+
+/*
+ * Stopping a daemon without a monitor and its tree: whatever fails, a
+ * stop that succeeds leaves none of them running. This process is the
+ * children's subreaper and ignores SIGCHLD, so that each is reaped the
+ * moment it dies whatever happens (and the daemon's pid leaves /proc,
+ * as under a parent that waits: its tree is then looked for in all of
+ * /proc).
+ */
+START_TEST(test_stop_tree)
+{
+	char *base = tu_path(tmp, "base");
+	pid_t sh, kids[2], got;
+	procmgr *h;
+	int fds, r;
+	bool hit;
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	signal(SIGCHLD, SIG_IGN);
+	for (long n = 1;; n++) {
+		fds = open_fds();
+		h = tu_open(base, "web");
+		sh = start_tree(h, kids);
+		got = 0;
+		arm(n);
+		r = procmgr_stop(h, NULL, &got);
+		hit = clean_end("stop", n, r, 1, h);
+		if (r < 0)
+			r = procmgr_stop(h, NULL, &got);
+		ck_assert_msg(r >= 0, "allocation %ld: stop again: %s", n,
+			      procmgr_errmsg(h));
+		if (r == 1) {
+			ck_assert_int_eq(got, sh);
+			ck_assert_msg(!procmgr_pid_alive(kids[0]) &&
+				      !procmgr_pid_alive(kids[1]),
+				      "allocation %ld: a child survived", n);
+		}
+		ck_assert_msg(!tu_exists(procmgr_meta_dir(h)),
+			      "allocation %ld: stop %d kept the metadata", n, r);
+		procmgr_free(h);
+		tu_kill(sh);
+		for (int i = 0; i < 2; i++) {
+			if (procmgr_pid_alive(kids[i]))
+				kill(kids[i], SIGKILL);
+			ck_assert(tu_wait_gone(kids[i], 10));
+		}
+		ck_assert_int_eq(open_fds(), fds);
+		if (!hit)
+			break;
+	}
+}
+END_TEST
+
+/*
+ * What a supervised daemon offers: the memory of its tree, a touch of
+ * its monitor, and the monitor among the user's.
+ */
+START_TEST(test_supervised)
+{
+	char *daemon = tu_keep(tu_helper("fake-daemon"));
+	char *argv[] = { daemon, (char *)"pause", NULL };
+	struct procmgr_spawn_opts o = { .argv = argv };
+	char *base = tu_path(tmp, "base");
+	procmgr *h = tu_open(base, "web"), *t;
+	struct procmgr_monitor *v;
+	pid_t pid, mon;
+	size_t count;
+	uint64_t rss;
+	int fds, r;
+	bool hit, found;
+
+	ck_assert_msg(procmgr_start(h, &o, &pid) == 0, "%s",
+		      procmgr_errmsg(h));
+	mon = track_daemon(pid);
+	/* a handle each: a status kept on one holds pidfds (procmgr.h) */
+	for (long n = 1;; n++) {
+		rss = 0;
+		fds = open_fds();
+		t = tu_open(base, "web");
+		arm(n);
+		r = procmgr_tree_rss(t, &rss);
+		hit = clean_end("tree rss", n, r, 0, t);
+		if (r == 0)
+			ck_assert_uint_gt(rss, 0);
+		procmgr_free(t);
+		ck_assert_int_eq(open_fds(), fds);
+		if (!hit)
+			break;
+	}
+	for (long n = 1;; n++) {
+		fds = open_fds();
+		t = tu_open(base, "web");
+		arm(n);
+		r = procmgr_touch(t);
+		hit = clean_end("touch", n, r, 0, t);
+		procmgr_free(t);
+		ck_assert_int_eq(open_fds(), fds);
+		if (!hit)
+			break;
+	}
+	for (long n = 1;; n++) {
+		v = NULL;
+		count = 0;
+		fds = open_fds();
+		arm(n);
+		r = procmgr_monitors(&v, &count);
+		hit = clean_end("monitors", n, r, 0, NULL);
+		ck_assert_int_eq(open_fds(), fds);
+		found = false;
+		for (size_t i = 0; r == 0 && i < count; i++)
+			found = found || (v[i].pid == mon &&
+					  !strcmp(v[i].name, "web"));
+		ck_assert(r < 0 || found);
+		procmgr_monitors_free(v, count);
+		if (!hit)
+			break;
+	}
+	ck_assert_int_eq(procmgr_stop(h, NULL, NULL), 1);
+	procmgr_free(h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("oom");
@@ -548,6 +938,13 @@ int main(void)
 	tcase_add_test(tc, test_log_rotate);
 	tcase_add_test(tc, test_listing);
 	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_proc_identity);
+	tcase_add_test(tc, test_status_keys);
+	tcase_add_test(tc, test_pidfd_verified);
+	tcase_add_test(tc, test_lock_wait);
+	tcase_add_test(tc, test_lock_child_env);
+	tcase_add_test(tc, test_stop_tree);
+	tcase_add_test(tc, test_supervised);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
