@@ -158,24 +158,30 @@ void pm_live_note(procmgr *h, const char *key, const struct stat *st)
 	l->keys[l->n++].st = *st;
 }
 
-/* A copy of st, strings and all; false when out of memory. */
+/*
+ * A copy of st, strings and all, into *ret; false when out of memory,
+ * *ret untouched then (a half copy would leave it freed strings).
+ */
 static bool copy_status(const struct procmgr_status *st,
 			struct procmgr_status *ret)
 {
+	struct procmgr_status c = *st;
 	const char *in[] = { st->fingerprint, st->socket, st->exit.at,
 			     st->exit.reason, st->status_text };
-	char **out[] = { &ret->fingerprint, &ret->socket, &ret->exit.at,
-			 &ret->exit.reason, &ret->status_text };
+	char **out[] = { &c.fingerprint, &c.socket, &c.exit.at,
+			 &c.exit.reason, &c.status_text };
 	bool ok = true;
 
-	*ret = *st;
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
 		*out[i] = in[i] ? strdup(in[i]) : NULL;
 		ok = ok && (*out[i] || !in[i]);
 	}
-	if (!ok)
-		free_strings(ret);
-	return ok;
+	if (!ok) {
+		free_strings(&c);
+		return false;
+	}
+	*ret = c;
+	return true;
 }
 
 void pm_live_proof_clear(struct pm_live_proof *p)
