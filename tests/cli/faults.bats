@@ -13,18 +13,6 @@ setup() {
 }
 teardown() { lc_teardown; }
 
-# failing SYSCALL ERRNO CMD...: run procmgr CMD with every SYSCALL of the
-# procmgr process itself (not its children) failing with ERRNO. In an
-# AddressSanitizer build, LeakSanitizer cannot check a traced process: it
-# would fail at exit, with exit 1 and lines of its own on stderr.
-failing() {
-	local call=$1 err=$2
-	shift 2
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		timeout -k 5 120 strace -o /dev/null \
-		-e inject="$call:error=$err" "$PROCMGR" --dir "$D" "$@" 3>&-
-}
-
 left_nothing() {
 	run -3 pm status web
 	[ "${lines[0]}" = "web: stopped" ]

@@ -14,17 +14,6 @@ setup() {
 }
 teardown() { lc_teardown; }
 
-# failing SYSCALL ERRNO[:when=N] CMD...: run procmgr CMD with SYSCALL of
-# the procmgr process itself failing with ERRNO (each call, or the Nth).
-# LeakSanitizer cannot check a traced process: it is off here.
-failing() {
-	local call=$1 err=$2
-	shift 2
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		timeout -k 5 120 strace -o /dev/null \
-		-e inject="$call:error=$err" "$PROCMGR" --dir "$D" "$@" 3>&-
-}
-
 @test "set writes the whole value when its write is interrupted" {
 	run -0 pm set web k old
 	run -0 --separate-stderr failing write EINTR:when=1 set web k new

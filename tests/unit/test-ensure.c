@@ -383,18 +383,6 @@ START_TEST(test_ensure_kept_without_lock)
 }
 END_TEST
 
-static int count_own_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* Reap every descendant (we are their subreaper); false if one lives on. */
 static bool descendants_gone(double timeout)
 {
@@ -423,7 +411,7 @@ static int start_with_fds(procmgr *h, struct procmgr_spawn_opts *o,
 {
 	struct rlimit lim, tight;
 	struct procmgr_status st = { 0 };
-	int fds = count_own_fds(), r;
+	int fds = tu_count_fds(), r;
 	pid_t pid = 0;
 
 	getrlimit(RLIMIT_NOFILE, &lim);
@@ -433,8 +421,8 @@ static int start_with_fds(procmgr *h, struct procmgr_spawn_opts *o,
 	r = procmgr_start(h, o, &pid);
 	setrlimit(RLIMIT_NOFILE, &lim);
 	ck_assert_msg(r == 0 || procmgr_errmsg(h)[0], "k=%d: %d", k, r);
-	ck_assert_msg(count_own_fds() == fds, "k=%d: fds %d -> %d (%s)", k,
-		      fds, count_own_fds(), procmgr_errmsg(h));
+	ck_assert_msg(tu_count_fds() == fds, "k=%d: fds %d -> %d (%s)", k,
+		      fds, tu_count_fds(), procmgr_errmsg(h));
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
 	ck_assert_int_eq(procmgr_status(h, &st), 0);
 	if (r == 0 || st.pid > 0) {

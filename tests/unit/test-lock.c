@@ -806,16 +806,6 @@ START_TEST(test_long_wait_without_inotify)
 }
 END_TEST
 
-/* How many fds are open in this process. */
-static int open_fds(void)
-{
-	int n = 0;
-
-	for (int fd = 0; fd < 1024; fd++)
-		n += fcntl(fd, F_GETFD) >= 0;
-	return n;
-}
-
 /*
  * Out of file descriptors, a lock wait fails with EMFILE whatever step
  * needed the one missing: the directory, the lock file or the eventfd
@@ -841,7 +831,7 @@ START_TEST(test_lock_out_of_fds)
 	while (n < 64 && (fill[n] = dup(0)) >= 0)
 		n++;
 	ck_assert_int_eq(errno, EMFILE);
-	before = open_fds();
+	before = tu_count_fds();
 	/* free one more fd each round, until the wait itself can begin */
 	for (r = -EMFILE; r == -EMFILE;) {
 		ck_assert_int_gt(n, 0);
@@ -849,7 +839,7 @@ START_TEST(test_lock_out_of_fds)
 		before--;
 		r = procmgr_lock(h);
 		ck_assert_int_eq(procmgr_lock_held(h), 0);
-		ck_assert_int_eq(open_fds(), before);
+		ck_assert_int_eq(tu_count_fds(), before);
 		if (r == -EMFILE && strstr(procmgr_errmsg(h), "cannot lock "))
 			eventfd_failed = true;
 	}

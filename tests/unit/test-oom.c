@@ -129,18 +129,6 @@ static void setup(void)
 	tmp = tu_keep(tu_tmpdir());
 }
 
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /*
  * The end of run n of a call, r its result: with an allocation failed,
  * success or -ENOMEM (with a message on h, if any); without one, want.
@@ -205,7 +193,7 @@ START_TEST(test_open)
 	tu_write_file(tu_path(other, "web/start_time"), "1 x", 3);
 	setenv("PROCMGR_DIR", base, 1);
 	for (long n = 1;; n++) {
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		h = procmgr_new();
 		r = h ? procmgr_open(h, NULL, "web") : -ENOMEM;
@@ -218,7 +206,7 @@ START_TEST(test_open)
 			ck_assert_str_eq(procmgr_meta_dir(h), want);
 		}
 		procmgr_free(h);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (!hit)
 			break;
 	}
@@ -236,11 +224,11 @@ START_TEST(test_write_makes_dirs)
 	for (long n = 1;; n++) {
 		snprintf(dir, sizeof(dir), "%s/p%ld/q/base", tmp, n);
 		h = tu_open(dir, "web");
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = procmgr_write(h, "pid", "5");
 		hit = clean_end("write", n, r, 0, h);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (r < 0) {
 			ck_assert_ptr_null(tu_key(h, "pid"));
 			ck_assert_int_eq(procmgr_write(h, "pid", "5"), 0);
@@ -268,11 +256,11 @@ START_TEST(test_keys)
 	ck_assert_int_eq(procmgr_write(h, "fingerprint", "3"), 0);
 	for (long n = 1;; n++) {
 		keys = NULL;
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = procmgr_keys(h, &keys);
 		hit = clean_end("keys", n, r, 0, h);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (r == 0) {
 			ck_assert_str_eq(keys[0], "fingerprint");
 			ck_assert_str_eq(keys[1], "pid");
@@ -314,11 +302,11 @@ START_TEST(test_await)
 	free(tu_key(h, "socket"));	/* the handle keeps its dir's fd */
 	for (long n = 1;; n++) {
 		v = NULL;
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = procmgr_await(h, "socket", 0, &v);
 		hit = clean_end("await", n, r, 0, h);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (r == 0)
 			ck_assert_str_eq(v, "8080");
 		free(v);
@@ -352,11 +340,11 @@ START_TEST(test_rm_rf)
 		ck_assert_int_eq(mkdir(x, 0700), 0);
 		ck_assert_int_eq(mkdir(sub, 0700), 0);
 		tu_write_file(f, "f", 1);
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = pm_rm_rf_at(dfd, "x");
 		hit = clean_end("rm -rf", n, r, 0, NULL);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (r < 0) {
 			ck_assert(tu_exists(x));
 			ck_assert_int_eq(pm_rm_rf_at(dfd, "x"), 0);
@@ -382,11 +370,11 @@ START_TEST(test_log_tail)
 	free(tu_key(h, "x"));	/* the handle keeps its dir's fd */
 	for (long n = 1;; n++) {
 		t = NULL;
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = procmgr_log_tail(h, 2, &t);
 		hit = clean_end("log tail", n, r, 0, h);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (r == 0)
 			ck_assert_str_eq(t, "b\nc\n");
 		else
@@ -416,7 +404,7 @@ START_TEST(test_log_rotate)
 		unlink(old);
 		fd = -1;
 		path = NULL;
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = pm_log_open(h, NULL, 10, &fd, &path);
 		hit = clean_end("log open", n, r, 0, h);
@@ -430,7 +418,7 @@ START_TEST(test_log_rotate)
 		} else {
 			ck_assert(!tu_exists(old));
 		}
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (!hit)
 			break;
 	}
@@ -485,14 +473,14 @@ START_TEST(test_listing)
 		for (long n = 1;; n++) {
 			memset(&s, 0, sizeof(s));
 			l = NULL;
-			fds = open_fds();
+			fds = tu_count_fds();
 			arm(n);
 			r = procmgr_listing_open(base, 0, &l);
 			if (r == 0)
 				r = procmgr_listing_each(l, readers, note, &s);
 			procmgr_listing_free(l);
 			hit = clean_end("listing", n, r, 0, NULL);
-			ck_assert_int_eq(open_fds(), fds);
+			ck_assert_int_eq(tu_count_fds(), fds);
 			if (r == 0) {
 				ck_assert_uint_eq(s.n, 2);
 				ck_assert_str_eq(s.name[0], LONG_A);
@@ -519,11 +507,11 @@ START_TEST(test_list)
 	write_key(base, "b", "pid", "1");
 	for (long n = 1;; n++) {
 		names = NULL;
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = procmgr_list(base, &names);
 		hit = clean_end("list", n, r, 0, NULL);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (r == 0) {
 			ck_assert_str_eq(names[0], "a");
 			ck_assert_str_eq(names[1], "b");
@@ -631,7 +619,7 @@ START_TEST(test_status_keys)
 	tu_sleep(0.05);	/* older than the clock: an answer to keep */
 	for (size_t i = 0; i < 2; i++) {
 		for (long n = 1;; n++) {
-			fds = open_fds();
+			fds = tu_count_fds();
 			h = tu_open(base, names[i]);
 			arm(n);
 			r = 0;
@@ -647,7 +635,7 @@ START_TEST(test_status_keys)
 			hit = clean_end("status", n, r, 0, h);
 			ck_assert_msg(!wrong, "allocation %ld: %s", n, wrong);
 			procmgr_free(h);
-			ck_assert_int_eq(open_fds(), fds);
+			ck_assert_int_eq(tu_count_fds(), fds);
 			if (!hit)
 				break;
 		}
@@ -668,13 +656,13 @@ START_TEST(test_pidfd_verified)
 	free(tu_key(h, "pid"));	/* the handle keeps its dir's fd */
 	for (long n = 1;; n++) {
 		fd = -1;
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = pm_pidfd_verified(h, pid, &fd);
 		hit = clean_end("pidfd verified", n, r, 0, h);
 		if (r == 0)
 			close(fd);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (!hit)
 			break;
 	}
@@ -716,11 +704,11 @@ START_TEST(test_lock_wait)
 	procmgr_set_lock_wait(h, 0.12, on_lock_wait, &w);
 	for (long n = 1;; n++) {
 		memset(&w, 0, sizeof(w));
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = procmgr_lock(h);
 		hit = clean_end("lock wait", n, r, -EWOULDBLOCK, h);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		ck_assert_int_eq(procmgr_lock_held(h), 0);
 		if (!hit) {
 			ck_assert_int_eq(w.calls, 1);
@@ -820,7 +808,7 @@ START_TEST(test_stop_tree)
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	signal(SIGCHLD, SIG_IGN);
 	for (long n = 1;; n++) {
-		fds = open_fds();
+		fds = tu_count_fds();
 		h = tu_open(base, "web");
 		sh = start_tree(h, kids);
 		got = 0;
@@ -846,7 +834,7 @@ START_TEST(test_stop_tree)
 				kill(kids[i], SIGKILL);
 			ck_assert(tu_wait_gone(kids[i], 10));
 		}
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (!hit)
 			break;
 	}
@@ -877,7 +865,7 @@ START_TEST(test_supervised)
 	/* a handle each: a status kept on one holds pidfds (procmgr.h) */
 	for (long n = 1;; n++) {
 		rss = 0;
-		fds = open_fds();
+		fds = tu_count_fds();
 		t = tu_open(base, "web");
 		arm(n);
 		r = procmgr_tree_rss(t, &rss);
@@ -885,29 +873,29 @@ START_TEST(test_supervised)
 		if (r == 0)
 			ck_assert_uint_gt(rss, 0);
 		procmgr_free(t);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (!hit)
 			break;
 	}
 	for (long n = 1;; n++) {
-		fds = open_fds();
+		fds = tu_count_fds();
 		t = tu_open(base, "web");
 		arm(n);
 		r = procmgr_touch(t);
 		hit = clean_end("touch", n, r, 0, t);
 		procmgr_free(t);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		if (!hit)
 			break;
 	}
 	for (long n = 1;; n++) {
 		v = NULL;
 		count = 0;
-		fds = open_fds();
+		fds = tu_count_fds();
 		arm(n);
 		r = procmgr_monitors(&v, &count);
 		hit = clean_end("monitors", n, r, 0, NULL);
-		ck_assert_int_eq(open_fds(), fds);
+		ck_assert_int_eq(tu_count_fds(), fds);
 		found = false;
 		for (size_t i = 0; r == 0 && i < count; i++)
 			found = found || (v[i].pid == mon &&

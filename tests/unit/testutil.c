@@ -379,6 +379,15 @@ char *tu_path(const char *a, const char *b)
 	return tu_keep(p);
 }
 
+int tu_count_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
 double tu_now(void)
 {
 	struct timespec ts;

@@ -64,6 +64,11 @@ char *tu_path(const char *a, const char *b);
 
 /* Monotonic seconds; sleep for s seconds. */
 double tu_now(void);
+/*
+ * The fds this process has open below 1024, counted without opening one
+ * or allocating (so it works with no fd left, or malloc failing).
+ */
+int tu_count_fds(void);
 void tu_sleep(double s);
 
 /* A handle on NAME under dir (the test fails if it cannot be opened). */
