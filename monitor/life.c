@@ -224,6 +224,21 @@ static bool wants_restart(const struct mon *m, int status, int sig,
 	       (m->job.restart == PROCMGR_RESTART_ON_FAILURE && failed);
 }
 
+/*
+ * NAME's lock, to record or act on what happened. When it cannot be had
+ * the log says so and the monitor ends, leaving the metadata as it is: a
+ * status then reads the daemon as not running, or the monitor as gone.
+ */
+static bool lock_or_end(struct mon *m)
+{
+	if (mon_lock(m) >= 0)
+		return true;
+	pm_event(m->log, "cannot take %s's lock (%s); the monitor ends",
+		 m->h->name, procmgr_errmsg(m->h));
+	m->done = true;
+	return false;
+}
+
 static void end(struct mon *m)
 {
 	mon_unlock(m);
@@ -379,10 +394,8 @@ static void try_adopt(struct mon *m, bool deadline)
 		return;		/* a middle child may be about to exit */
 	m->d_adopt = -1;
 	m->phase = m->adopt_from;
-	if (mon_lock(m) < 0) {
-		m->done = true;
+	if (!lock_or_end(m))
 		return;
-	}
 	finish(m, 0, 0, true, NULL);
 }
 
@@ -421,10 +434,8 @@ static void main_ended(struct mon *m, int status, int sig, bool known)
 		try_adopt(m, false);
 		return;
 	}
-	if (mon_lock(m) < 0) {
-		m->done = true;
+	if (!lock_or_end(m))
 		return;
-	}
 	finish(m, status, sig, known, m->ending);
 }
 
@@ -513,10 +524,8 @@ void mon_stop_self(struct mon *m, const char *reason)
 	siginfo_t si = { 0 };
 
 	m->ending = reason;
-	if (mon_lock(m) < 0) {
-		m->done = true;
+	if (!lock_or_end(m))
 		return;
-	}
 	r = pm_stop_tree(m->h, &m->main, getpid(), &m->job.stop, m->log);
 	if (r <= 0) {
 		pm_event(m->log, "%s", procmgr_errmsg(m->h));
@@ -539,10 +548,8 @@ void mon_on_restart_deadline(struct mon *m)
 	int limit = mon_restart_limit(m);
 
 	m->d_restart = -1;
-	if (mon_lock(m) < 0) {
-		m->done = true;
+	if (!lock_or_end(m))
 		return;
-	}
 	/* Stopped, purged or started anew meanwhile: not ours to restart. */
 	if (!mon_owns_name(m, m->main.pid) || stop_asked(m)) {
 		pm_event(m->log, "not restarting: %s was stopped or replaced",

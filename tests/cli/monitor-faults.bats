@@ -123,3 +123,28 @@ EOT
 	echo "$stderr"
 	[ "$stderr" = "procmgr: the monitor of web ended without saying how the start went (was it killed?); the daemon is not running; see its log $(log_of web)" ]
 }
+
+# Calls on NAME's lock file only (-P): in the monitor's loop process the
+# first is the start's lock it inherited, made close-on-exec; the second
+# is the first lock it takes itself.
+@test "a monitor that cannot take NAME's lock says so in its log and ends" {
+	while read -r when opts; do
+		monitor_failing -P "$D/.lock.web" \
+			-e "inject=fcntl:error=ENOLCK:when=$when"
+		# shellcheck disable=SC2086
+		pid=$(pm start web $opts -- "$DAEMON" sleep=0.5 exit=1)
+		mon=$(mon_of web)
+		wait_for 30 gone "$mon"
+		events
+		has_event "^pid $pid exited with status 1$"
+		has_event "^cannot take web's lock \(.*\); the monitor ends$"
+		# what it could not record stays unrecorded: not running
+		run -1 pm status web
+		[[ "${lines[0]}" == "web: stale: "* ]]
+		pm lock web --lock-timeout 0 -- true
+		run -0 pm purge web
+	done <<'EOT'
+2
+4 --restart always
+EOT
+}
