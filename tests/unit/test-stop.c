@@ -250,6 +250,22 @@ START_TEST(test_bad_signal_numbers)
 			      "'%s'", procmgr_errmsg(h), want);
 		free(want);
 	}
+	/* a chain longer than any stop needs, and a kill mode of no kind */
+	{
+		int chain[PM_CHAIN_MAX + 1];
+		struct procmgr_stop_opts o = { .signals = chain,
+					       .n_signals = PM_CHAIN_MAX + 1 };
+
+		for (size_t i = 0; i <= PM_CHAIN_MAX; i++)
+			chain[i] = SIGTERM;
+		ck_assert_int_eq(procmgr_stop(h, &o, &got), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h), "at most"));
+		o.n_signals = 1;
+		o.kill_mode = (enum procmgr_kill_mode)99;
+		ck_assert_int_eq(procmgr_stop(h, &o, &got), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(procmgr_errmsg(h),
+					     "unknown kill mode 99"));
+	}
 	ck_assert_double_lt(tu_now() - t, 10);
 	ck_assert_int_eq(got, -1);
 	ck_assert_int_eq(procmgr_lock_held(h), 0);
@@ -257,6 +273,21 @@ START_TEST(test_bad_signal_numbers)
 	ck_assert_int_eq(tu_state(h), PROCMGR_RUNNING);
 	ck_assert_int_eq(procmgr_stop(NULL, NULL, NULL), -EINVAL);
 	procmgr_free(h);
+}
+END_TEST
+
+/* An exit by a signal without a name is recorded by its number. */
+START_TEST(test_exit_text_unnamed_signal)
+{
+	char buf[64], want[32];
+
+	snprintf(want, sizeof(want), "signal=%d", SIGRTMIN + 2);
+	pm_exit_text(-1, SIGRTMIN + 2, buf, sizeof(buf));
+	ck_assert_str_eq(buf, want);
+	pm_exit_text(-1, SIGKILL, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "signal=KILL");
+	pm_exit_text(3, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "status=3");
 }
 END_TEST
 
@@ -501,6 +532,7 @@ static Suite *stop_suite(void)
 	tcase_add_loop_test(tc, test_stop_ends_it, 0,
 			    (int)(sizeof(stops) / sizeof(stops[0])));
 	tcase_add_test(tc, test_terminate_survives_chain);
+	tcase_add_test(tc, test_exit_text_unnamed_signal);
 	tcase_add_test(tc, test_terminate_already_dead);
 	tcase_add_test(tc, test_reused_pid_untouched);
 	tcase_add_test(tc, test_keep_metadata);
