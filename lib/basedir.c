@@ -145,14 +145,18 @@ static int check_dir_stat(procmgr *h, const struct stat *st, const char *path)
 	return 0;
 }
 
-int pm_check_dir(procmgr *h, int fd, const char *path)
+int pm_check_dir(procmgr *h, int fd, const char *path, struct stat *ret_st)
 {
 	struct stat st;
+	int r;
 
 	if (fstat(fd, &st) < 0)
 		return pm_error(h, errno, "cannot stat %s: %s", path,
 				strerror(errno));
-	return check_dir_stat(h, &st, path);
+	r = check_dir_stat(h, &st, path);
+	if (r == 0 && ret_st)
+		*ret_st = st;
+	return r;
 }
 
 /* mkdir -p path, 0700 for what it creates; symlinks followed (parents). */
@@ -248,16 +252,12 @@ static int open_component(procmgr *h, int atfd, const char *name,
 		return pm_error(h, r, "cannot open directory %s: %s", path,
 				strerror(r));
 	}
-	r = fstat(fd, &st) < 0 ? pm_error(h, errno, "cannot stat %s: %s",
-					  path, strerror(errno)) :
-				 check_dir_stat(h, &st, path);
+	r = pm_check_dir(h, fd, path, ret_st);
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
 	*ret_fd = fd;
-	if (ret_st)
-		*ret_st = st;
 	return 0;
 }
 
@@ -320,7 +320,7 @@ int pm_open_base(procmgr *h, bool create, int *ret_fd)
 		if (fd < 0)
 			return pm_error(h, errno, "cannot open /: %s",
 					strerror(errno));
-		r = pm_check_dir(h, fd, "/");
+		r = pm_check_dir(h, fd, "/", NULL);
 		if (r < 0)
 			close(fd);
 		else

@@ -291,22 +291,22 @@ int pm_open_listed(procmgr *h, const procmgr *base, int host_fd,
 	h->host_dir = strdup(base->host_dir);
 	r = h->dir && h->host_dir ? set_name_paths(h, h->name) : -ENOMEM;
 	if (r < 0) {
-		free_paths(h);
-		h->name[0] = '\0';
-		return pm_error(h, ENOMEM, "out of memory");
+		r = pm_error(h, ENOMEM, "out of memory");
+		goto fail;
 	}
 	h->read_only = true;
 	/* A NAME removed since it was listed is stopped: no metadata. */
 	r = pm_meta_open_at(h, host_fd);
-	if (r < 0 && r != -ENOENT) {
-		free_paths(h);
-		h->name[0] = '\0';
-		h->read_only = false;
-		return r;
-	}
+	if (r < 0 && r != -ENOENT)
+		goto fail;
 	h->errmsg[0] = '\0';
 	h->opened = true;
 	return 0;
+fail:
+	free_paths(h);
+	h->name[0] = '\0';
+	h->read_only = false;
+	return r;
 }
 
 const char *procmgr_errmsg(const procmgr *h)

@@ -328,9 +328,9 @@ int pm_passwd_name(uid_t uid, char *buf, size_t size);
 /*
  * Check an open directory fd against the safety rules of SPEC §1 (owner is
  * the caller or root, not group/world-writable unless sticky). path is for
- * the message.
+ * the message; *ret_st (when not NULL) gets its stat if it passes.
  */
-int pm_check_dir(procmgr *h, int fd, const char *path);
+int pm_check_dir(procmgr *h, int fd, const char *path, struct stat *ret_st);
 /*
  * The message for EACCES on name in atfd (path in messages): whose it is
  * and that its daemons are that user's to act on. Returns -EACCES.

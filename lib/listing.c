@@ -92,31 +92,12 @@ static int cmp_at(const void *a, const void *b, void *names)
 		      (char *)names + *(const uint32_t *)b);
 }
 
-/*
- * Room for about as many NAMEs as DIR/HOSTFP has subdirectories (its
- * link count says, where the file system keeps it: ext4, tmpfs), so that
- * the buffers are not grown by copying, which leaves each old copy in
- * the process's memory.
- */
-static int reserve(procmgr_listing *l)
-{
-	struct stat st;
-	size_t n;
-
-	if (fstat(l->host_fd, &st) < 0 || st.st_nlink <= 2)
-		return 0;
-	n = (size_t)st.st_nlink - 2;
-	l->names = grow(NULL, &l->cap, n * 8, 1);
-	l->at = grow(NULL, &l->cap_at, n, sizeof(*l->at));
-	return l->names && l->at ? 0 : -ENOMEM;
-}
-
 /* The NAMEs of l->host_fd, sorted. */
 static int read_names(procmgr_listing *l)
 {
 	DIR *d = pm_opendir_at(l->host_fd, ".");
 	struct dirent *e;
-	int r = reserve(l);
+	int r = 0;
 
 	if (!d)
 		return -errno;
