@@ -392,9 +392,25 @@ static size_t kids_of(pid_t pid, pid_t **ret)
 	return n;
 }
 
-START_TEST(test_stop_takes_the_tree)
+/*
+ * Start term_ignoring_kids as h's daemon and wait for its children,
+ * tracked (killed after the test): how many are in its tree.
+ */
+static size_t start_kids(procmgr *h, pid_t *ret_pid, pid_t **ret_kids)
 {
 	struct procmgr_spawn_opts o = { 0 };
+	size_t n;
+
+	ck_assert_int_eq(start_argv(h, &o, (const char **)term_ignoring_kids,
+				    ret_pid), 0);
+	n = kids_of(*ret_pid, ret_kids);
+	for (size_t i = 0; i < n; i++)
+		tu_track((*ret_kids)[i]);
+	return n;
+}
+
+START_TEST(test_stop_takes_the_tree)
+{
 	const int chain[] = { SIGTERM, SIGKILL };
 	struct procmgr_stop_opts so = { .signals = chain, .n_signals = 2,
 					.kill_wait = 0.3 };
@@ -403,12 +419,8 @@ START_TEST(test_stop_takes_the_tree)
 	size_t n;
 	char *log;
 
-	ck_assert_int_eq(start_argv(h, &o, (const char **)term_ignoring_kids,
-				    &pid), 0);
-	n = kids_of(pid, &kids);
+	n = start_kids(h, &pid, &kids);
 	ck_assert_uint_ge(n, 3);
-	for (size_t i = 0; i < n; i++)
-		tu_track(kids[i]);
 	ck_assert_int_eq(procmgr_stop(h, &so, NULL), 1);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_msg(!procmgr_pid_alive(kids[i]), "pid %d lives",
@@ -425,18 +437,13 @@ END_TEST
 /* --kill-mode process: the daemon alone, as pants does. */
 START_TEST(test_kill_mode_process)
 {
-	struct procmgr_spawn_opts o = { 0 };
 	struct procmgr_stop_opts so = { .kill_wait = 0.3,
 					.kill_mode = PROCMGR_KILL_PROCESS };
 	procmgr *h = tu_scratch("solo", NULL);
 	pid_t pid, *kids = NULL;
 	size_t n, alive = 0;
 
-	ck_assert_int_eq(start_argv(h, &o, (const char **)term_ignoring_kids,
-				    &pid), 0);
-	n = kids_of(pid, &kids);
-	for (size_t i = 0; i < n; i++)
-		tu_track(kids[i]);
+	n = start_kids(h, &pid, &kids);
 	ck_assert_int_eq(procmgr_stop(h, &so, NULL), 1);
 	ck_assert(tu_wait_gone(pid, 10));
 	for (size_t i = 0; i < n; i++)
@@ -829,18 +836,13 @@ END_TEST
  */
 START_TEST(test_stop_rest_interrupted)
 {
-	struct procmgr_spawn_opts o = { 0 };
 	struct procmgr_stop_opts so = { .kill_wait = 60 };
 	char *dir;
 	procmgr *h = tu_scratch("rest", &dir);
 	pid_t pid, *kids = NULL;
 	size_t n, alive = 0;
 
-	ck_assert_int_eq(start_argv(h, &o, (const char **)term_ignoring_kids,
-				    &pid), 0);
-	n = kids_of(pid, &kids);
-	for (size_t i = 0; i < n; i++)
-		tu_track(kids[i]);
+	n = start_kids(h, &pid, &kids);
 	interrupt_in(1.0);
 	ck_assert_int_eq(procmgr_stop(h, &so, NULL), -EINTR);
 	interrupt_off();
